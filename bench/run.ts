@@ -1,0 +1,21 @@
+/**
+ * `npm run bench [-- <name> ...]`: every benchmark, measured in one run, printed as ratios
+ * between things measured in that same run.
+ */
+import { benchRewards } from './rewards';
+
+const BENCHES: Record<string, () => Promise<void>> = {
+  rewards: benchRewards,
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+if (process.argv.includes('--help')) {
+  console.log(`usage: npm run bench [-- <name> ...]\nbenchmarks: ${Object.keys(BENCHES).join(', ')}`);
+  process.exit(0);
+}
+for (const name of wanted) if (!(name in BENCHES)) {
+  console.error(`unknown benchmark "${name}"; choose from: ${Object.keys(BENCHES).join(', ')}`);
+  process.exit(2);
+}
+console.log(`# rsground-lab benchmarks (node ${process.version}, ${new Date().toISOString()})`);
+for (const [name, fn] of Object.entries(BENCHES)) if (!wanted.length || wanted.includes(name)) await fn();

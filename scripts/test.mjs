@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// The test command: type-check, then every test/**/*.test.ts in its own process (uvu via tsx),
+// then one last line "N passed, N failed[, N skipped]". A file that fails to load counts as a
+// failure. Files run in parallel, one per core (RSG_TEST_JOBS overrides).
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { cpus } from 'node:os';
+
+const root = new URL('..', import.meta.url).pathname;
+const args = process.argv.slice(2);
+const filter = args.find((a) => !a.startsWith('--'));
+const skipTypecheck = args.includes('--no-typecheck');
+
+function findTests(dir) {
+  const out = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...findTests(p));
+    else if (name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+function run(cmd, argv, env = {}) {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const child = spawn(cmd, argv, { cwd: root, env: { ...process.env, ...env, FORCE_COLOR: '0' } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('close', (code) => resolve({ code, out, ms: Date.now() - t0 }));
+  });
+}
+
+function parseUvu(out) {
+  const num = (label) => {
+    const m = new RegExp(`${label}:\\s+(\\d+)`).exec(out);
+    return m ? Number(m[1]) : null;
+  };
+  return { total: num('Total'), passed: num('Passed'), skipped: num('Skipped') ?? 0 };
+}
+
+let passed = 0, failed = 0, skipped = 0;
+const t0 = Date.now();
+
+if (!skipTypecheck) {
+  const tc = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', root]);
+  if (tc.code === 0) { passed++; console.log(`ok    typecheck (tsc --noEmit)  ${(tc.ms / 1000).toFixed(1)}s`); }
+  else { failed++; console.log(`FAIL  typecheck (tsc --noEmit)\n${tc.out}`); }
+}
+
+const files = findTests(join(root, 'test')).filter((f) => !filter || f.includes(filter));
+const jobs = Number(process.env.RSG_TEST_JOBS) || Math.max(1, cpus().length);
+const queue = [...files];
+async function worker() {
+  while (queue.length) {
+    const f = queue.shift();
+    const rel = relative(root, f);
+    const r = await run(process.execPath, ['--import', 'tsx', f], { RSG_TEST: '1' });
+    const s = parseUvu(r.out);
+    if (s.total === null) {
+      failed++;
+      console.log(`FAIL  ${rel}: did not finish (exit ${r.code})\n${r.out.split('\n').slice(-40).join('\n')}`);
+      continue;
+    }
+    const f_ = s.total - s.passed;
+    passed += s.passed; failed += f_; skipped += s.skipped;
+    const tag = f_ === 0 && r.code === 0 ? 'ok   ' : 'FAIL ';
+    if (f_ === 0 && r.code !== 0) failed++;
+    console.log(`${tag} ${rel}  ${s.passed}/${s.total}${s.skipped ? ` (${s.skipped} skipped)` : ''}  ${(r.ms / 1000).toFixed(1)}s`);
+    if (tag !== 'ok   ') console.log(r.out.split('\n').slice(-80).join('\n'));
+  }
+}
+await Promise.all(Array.from({ length: jobs }, worker));
+console.log(`\ntests finished in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed ? 1 : 0);
