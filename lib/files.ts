@@ -1,0 +1,96 @@
+/**
+ * Files that must never be half-written: atomic writes (temp file, then rename), JSONL, and
+ * the project's data and run directories ($RSG_DATA_DIR, $RSG_RUNS_DIR).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+/** The project root (the folder holding package.json). */
+export const PROJECT_ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
+
+export function dataDir(): string {
+  return resolve(process.env.RSG_DATA_DIR ?? join(PROJECT_ROOT, 'data'));
+}
+
+export function runsDir(): string {
+  return resolve(process.env.RSG_RUNS_DIR ?? join(PROJECT_ROOT, 'runs'));
+}
+
+let tmpCounter = 0;
+
+/** Write a file atomically: a sibling temp file, then rename over the target. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${tmpCounter++}.tmp`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+export function readJson<T = unknown>(path: string): T {
+  const text = readFileSync(path, 'utf8');
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new Error(`${path}: invalid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Parse a JSONL file; a bad line is an error naming the file and the line number. */
+export function readJsonl<T = unknown>(path: string): T[] {
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const out: T[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch (e) {
+      throw new Error(`${path}:${i + 1}: invalid JSON line (${(e as Error).message})`);
+    }
+  });
+  return out;
+}
+
+export function sha256(...parts: (string | Uint8Array)[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+}
+
+/** A stable hash of a JSON-able value (keys sorted), for config hashes. */
+export function hashConfig(value: unknown, length = 12): string {
+  return sha256(stableStringify(value)).slice(0, length);
+}
+
+export function stableStringify(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  const o = value as Record<string, unknown>;
+  return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(',')}}`;
+}
+
+/**
+ * Replace directory `dest` by `src` as close to atomically as a filesystem allows: the old
+ * one is moved aside first and removed only after the new one is in place.
+ */
+export function swapDirectory(src: string, dest: string): void {
+  const old = `${dest}.old-${process.pid}`;
+  const had = existsSync(dest);
+  if (had) renameSync(dest, old);
+  try {
+    renameSync(src, dest);
+  } catch (e) {
+    if (had) renameSync(old, dest);
+    throw e;
+  }
+  if (had) rmSync(old, { recursive: true, force: true });
+}

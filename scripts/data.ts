@@ -1,0 +1,80 @@
+/**
+ * npm run data -- <split ...|all> [--count N] [--out DIR]   materialise splits (JSONL + PNG + manifest)
+ * npm run data -- stats [split ...] [--count N]              dataset statistics (Markdown)
+ * npm run data -- samples [--split val] [--n 6] [--out DIR]   render a few samples to PNG
+ */
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { materializeSplit, writeSplitStats } from '../lib/datasets';
+import { SPLIT_NAMES, GROUNDING_SPLITS, splitSpec, groundingSplit, groundingSample } from '../lib/synth';
+import { datasetStats, statsMarkdown } from '../lib/datastats';
+import { renderSample } from '../lib/render';
+import { dataDir, writeFileAtomic, PROJECT_ROOT } from '../lib/files';
+import { Progress } from '../lib/progress';
+
+const HELP = `usage:
+  npm run data -- <split ...|all> [--count N] [--out DIR]
+      materialise splits to DIR (default $RSG_DATA_DIR or ./data) as samples.jsonl + images/*.png + manifest.json
+  npm run data -- stats [split ...] [--count N]
+      print dataset statistics (default: train, val, test and the OOD splits)
+  npm run data -- samples [--split val] [--n 6] [--out figures/samples]
+      render samples with their ground truth to PNG
+
+splits: ${SPLIT_NAMES.join(', ')}`;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    count: { type: 'string' }, out: { type: 'string' }, split: { type: 'string' }, n: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  },
+});
+
+function intOption(name: string, v: string | undefined, dflt?: number): number | undefined {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  if (values.help || positionals.length === 0) { console.log(HELP); return; }
+  const [cmd, ...rest] = positionals;
+  if (cmd === 'stats') {
+    const splits = rest.length ? rest : ['train', 'val', 'test', 'ood-palette', 'ood-scale', 'ood-dense'];
+    const count = intOption('count', values.count);
+    for (const s of splits) {
+      if (!GROUNDING_SPLITS.includes(s as never)) throw new Error(`stats: "${s}" is not a grounding split (choose from ${GROUNDING_SPLITS.join(', ')})`);
+      const n = count ?? Math.min(splitSpec(s).size, 2000);
+      console.log(statsMarkdown(`${s}: ${splitSpec(s).description}`, datasetStats(groundingSplit(s, { count: n }))));
+    }
+    return;
+  }
+  if (cmd === 'samples') {
+    const split = values.split ?? 'val';
+    const n = intOption('n', values.n, 6)!;
+    const out = values.out ?? join(PROJECT_ROOT, 'figures', 'samples');
+    mkdirSync(out, { recursive: true });
+    for (let i = 0; i < n; i++) {
+      const s = groundingSample(split, i);
+      const path = join(out, `${s.id}.png`);
+      writeFileAtomic(path, await renderSample(s, { scale: 5 }));
+      console.log(`${path}  "${s.query}"  (${s.meta!.cueFamily})`);
+    }
+    return;
+  }
+  const splits = cmd === 'all' ? SPLIT_NAMES : positionals;
+  for (const s of splits) splitSpec(s); // fail fast on a typo, before writing anything
+  const root = values.out ?? dataDir();
+  for (const s of splits) {
+    const count = intOption('count', values.count) ?? splitSpec(s).size;
+    const bar = new Progress(`data ${s}`, count);
+    const m = await materializeSplit(s, { count, root, onProgress: (d) => bar.update(d) });
+    if (splitSpec(s).task === 'grounding') {
+      writeSplitStats(join(root, s), datasetStats(groundingSplit(s, { count: Math.min(count, 2000) })));
+    }
+    console.log(`${join(root, s)}: ${m.count} samples, content ${m.contentHash.slice(0, 16)}`);
+  }
+}
+
+main().catch((e) => { console.error(`error: ${(e as Error).message}`); process.exit(2); });
