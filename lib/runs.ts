@@ -1,0 +1,78 @@
+/**
+ * A run directory (STYLE 9): `config.json`, `metrics.jsonl`, `summary.json`, `checkpoint/`.
+ * A run is finished exactly when `summary.json` exists. `metrics.jsonl` holds only values that
+ * are deterministic for a seed and backend (no wall times), so two runs of the same config
+ * produce the same file byte for byte; timings go to `timing.jsonl`.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readJson, stableStringify, writeFileAtomic, writeJsonAtomic } from './files';
+
+export type Metrics = Record<string, number | string | null>;
+
+export class RunDir {
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  get checkpointDir(): string {
+    return join(this.dir, 'checkpoint');
+  }
+
+  isFinished(): boolean {
+    return existsSync(join(this.dir, 'summary.json'));
+  }
+
+  writeConfig(config: unknown): void {
+    writeJsonAtomic(join(this.dir, 'config.json'), config);
+  }
+
+  readConfig<T>(): T {
+    return readJson<T>(join(this.dir, 'config.json'));
+  }
+
+  /** Append one metrics record (keys sorted, so the bytes depend only on the values). */
+  log(m: Metrics): void {
+    appendFileSync(join(this.dir, 'metrics.jsonl'), stableStringify(m) + '\n');
+  }
+
+  logTiming(m: Metrics): void {
+    appendFileSync(join(this.dir, 'timing.jsonl'), JSON.stringify(m) + '\n');
+  }
+
+  /**
+   * On resume from a checkpoint at `step`: drop records logged after it, so the file reads as
+   * if the run had never stopped. Records without a step (headers) are kept.
+   */
+  truncateAfter(step: number): void {
+    for (const f of ['metrics.jsonl', 'timing.jsonl']) {
+      const p = join(this.dir, f);
+      if (!existsSync(p)) continue;
+      const keep = readFileSync(p, 'utf8').split('\n').filter((l) => {
+        if (!l.trim()) return false;
+        const s = (JSON.parse(l) as Metrics).step;
+        return typeof s !== 'number' || s <= step;
+      });
+      writeFileAtomic(p, keep.length ? keep.join('\n') + '\n' : '');
+    }
+  }
+
+  /** Start fresh: remove metrics from an earlier, checkpoint-less attempt. */
+  resetLogs(): void {
+    for (const f of ['metrics.jsonl', 'timing.jsonl']) writeFileSync(join(this.dir, f), '');
+  }
+
+  metrics(): Metrics[] {
+    const p = join(this.dir, 'metrics.jsonl');
+    if (!existsSync(p)) return [];
+    return readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Metrics);
+  }
+
+  finish(summary: unknown): void {
+    writeJsonAtomic(join(this.dir, 'summary.json'), summary);
+  }
+
+  summary<T>(): T {
+    return readJson<T>(join(this.dir, 'summary.json'));
+  }
+}

@@ -1,0 +1,117 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../lib/backend';
+import { Policy } from '../lib/model';
+import { grpoLoss, sequenceLogProbs, sequenceTensors, sftLoss, type SequenceBatch } from '../lib/loss';
+import { AdamW, DEFAULT_OPTIM } from '../lib/optim';
+import { groundingSplit } from '../lib/synth';
+import { close } from './helpers';
+
+await selectBackend(process.env.RSG_TEST_BACKEND ?? 'wasm');
+const TINY = { imageSize: 64, patchSize: 16, dModel: 16, nHeads: 2, nEncLayers: 1, nDecLayers: 1, ffnMult: 2, maxQueryLen: 12, maxCompletionLen: 40 };
+const queries = groundingSplit('val', { count: 2 });
+const G = 2;
+// Two groups of two hand-made completions each (token ids of "… [ a , b , c , d ] </answer>").
+function batchFor(p: Policy, rows: number[][]): SequenceBatch {
+  return { enc: p.encoderInput(queries), group: G, ...sequenceTensors(rows, p.tok.bosId, p.tok.padId) };
+}
+const rowsFor = (p: Policy) => ['[ 1 , 2 , 3 , 4 ]', '[ 9 , 9 , 20 , 20 ]', '[ 5 , 5 , 9 , 9 ]', '[ 30 , 30 , 40 , 40 ]']
+  .map((a) => p.completionIds(`<think> find it . </think> <answer> ${a} </answer>`));
+const base = { epsilon: 0.2, betaKL: 0 };
+
+test('w scales the loss of its group exactly (against w = 1)', () => {
+  const p = Policy.create(TINY, 1);
+  const b = batchFor(p, rowsFor(p));
+  const adv = new Float32Array([1, -1, 0.5, -0.5]);
+  const L = (w: number[]) => tf.tidy(() => grpoLoss(p.params, p.cfg, b, { ...base, advantages: adv, weights: new Float32Array(w), refLogProbs: null }).loss.dataSync()[0]);
+  const ones = L([1, 1, 1, 1]);
+  close(L([2.5, 2.5, 2.5, 2.5]), 2.5 * ones, 1e-6);
+  // Per group: L(w1, w2) = (w1·ℓ_group1 + w2·ℓ_group2)/…, linear in each w.
+  const g1 = L([1, 1, 0, 0]), g2 = L([0, 0, 1, 1]);
+  close(g1 + g2, ones, 1e-6);
+  close(L([3, 3, 0.5, 0.5]), 3 * g1 + 0.5 * g2, 1e-6);
+  p.dispose();
+});
+
+test('β_KL = 0 removes the reference model; β_KL > 0 adds k3 ≥ 0, which is 0 against itself', () => {
+  const p = Policy.create(TINY, 2);
+  const b = batchFor(p, rowsFor(p));
+  const adv = new Float32Array([1, -1, 0.5, -0.5]), w = new Float32Array([1, 1, 1, 1]);
+  const other = Policy.create(TINY, 99);
+  const refOther = tf.tidy(() => sequenceLogProbs(other.params, other.cfg, b));
+  const refSelf = tf.tidy(() => sequenceLogProbs(p.params, p.cfg, b));
+  const run = (ref: tf.Tensor2D | null, betaKL: number) => tf.tidy(() => {
+    const r = grpoLoss(p.params, p.cfg, b, { epsilon: 0.2, betaKL, advantages: adv, weights: w, refLogProbs: ref });
+    return [r.loss.dataSync()[0], r.kl.dataSync()[0]];
+  });
+  const [l0] = run(null, 0);
+  close(run(refOther, 0)[0], l0, 1e-7);
+  const [l1, kl1] = run(refOther, 0.04);
+  assert.ok(kl1 > 0 && Math.abs(l1 - l0) > 1e-5);
+  close(run(refSelf, 0.04)[1], 0, 1e-6);
+  tf.dispose([refOther, refSelf]); p.dispose(); other.dispose();
+});
+
+test('the gradient is the policy gradient −∇ mean_i A_i·mean_t log π (ratio = 1, clip inactive)', () => {
+  const p = Policy.create(TINY, 3);
+  const b = batchFor(p, rowsFor(p));
+  const adv = new Float32Array([1.3, -0.4, 0.2, -1.1]), w = new Float32Array([1, 1, 2, 2]);
+  const vars = [...p.params.values()];
+  const g1 = tf.variableGrads(() => grpoLoss(p.params, p.cfg, b, { ...base, advantages: adv, weights: w, refLogProbs: null }).loss, vars);
+  const g2 = tf.variableGrads(() => {
+    const lp = sequenceLogProbs(p.params, p.cfg, b);
+    const perRow = tf.div(tf.sum(tf.mul(lp, b.mask), 1), tf.sum(b.mask, 1));
+    return tf.neg(tf.mean(tf.mul(perRow, tf.tensor1d(Array.from(adv, (a, i) => a * w[i]))))) as tf.Scalar;
+  }, vars);
+  // The loss value is −mean(A·w) because ρ = 1: (−1.3 + 0.4 − 0.4 + 2.2)/4 = 0.225. Only the gradients match the surrogate's.
+  close(g1.value.dataSync()[0], 0.225, 1e-6);
+  for (const v of vars) {
+    const a = g1.grads[v.name].dataSync(), c = g2.grads[v.name].dataSync();
+    a.forEach((x, i) => close(x, c[i], 1e-5 + 1e-4 * Math.abs(c[i])));
+  }
+  tf.dispose([g1.value, g2.value, ...Object.values(g1.grads), ...Object.values(g2.grads)]);
+  p.dispose();
+});
+
+test('one update moves probability toward the higher-advantage completion', () => {
+  const p = Policy.create(TINY, 4);
+  const b = batchFor(p, rowsFor(p));
+  const logp = () => tf.tidy(() => {
+    const lp = sequenceLogProbs(p.params, p.cfg, b);
+    return Array.from(tf.sum(tf.mul(lp, b.mask), 1).dataSync());
+  });
+  const before = logp();
+  // Group 1: completion 0 is good (A > 0), completion 1 bad; group 2 the other way round.
+  const adv = new Float32Array([1, -1, -1, 1]);
+  const opt = new AdamW(p.params, { ...DEFAULT_OPTIM, lr: 1e-2 });
+  const { value, grads } = tf.variableGrads(() => grpoLoss(p.params, p.cfg, b, { ...base, advantages: adv, weights: new Float32Array([1, 1, 1, 1]), refLogProbs: null }).loss, [...p.params.values()]);
+  opt.apply(grads);
+  tf.dispose([value, ...Object.values(grads)]);
+  const after = logp();
+  // Within each group, log π(good) − log π(bad) grows: mass moves toward the higher advantage.
+  // (Absolute log-probs of the bad one may still rise: all four share most tokens.)
+  assert.ok(after[0] - after[1] > before[0] - before[1] + 0.1, `group 1: ${before} → ${after}`);
+  assert.ok(after[3] - after[2] > before[3] - before[2] + 0.1, `group 2: ${before} → ${after}`);
+  assert.ok(after[0] > before[0] && after[3] > before[3]);
+  opt.dispose(); p.dispose();
+});
+
+test('SFT lowers the loss on a tiny set', () => {
+  const p = Policy.create(TINY, 5);
+  const data = groundingSplit('train', { count: 8 });
+  const b: SequenceBatch = { enc: p.encoderInput(data), group: 1, ...sequenceTensors(data.map((s) => p.completionIds((s.meta!.cot as Record<string, string>).short)), p.tok.bosId, p.tok.padId) };
+  const opt = new AdamW(p.params, { ...DEFAULT_OPTIM, lr: 3e-3 });
+  const losses: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const { value, grads } = tf.variableGrads(() => sftLoss(p.params, p.cfg, b), [...p.params.values()]);
+    losses.push(value.dataSync()[0]);
+    opt.apply(grads);
+    tf.dispose([value, ...Object.values(grads)]);
+  }
+  assert.ok(losses[49] < 0.6 * losses[0], `${losses[0]} → ${losses[49]}`);
+  assert.ok(losses[49] < losses[25] && losses[25] < losses[0]);
+  opt.dispose(); p.dispose();
+});
+
+test.run();
