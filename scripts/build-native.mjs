@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// Build the optional OpenBLAS addon (native/ → native/build/Release/rsg_blas.node).
+// Optional: when it cannot be built (no compiler, no libopenblas-dev), print one clear line and
+// exit 0 — everything then runs on the wasm backend.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const require = createRequire(import.meta.url);
+const force = process.argv.includes('--force');
+const out = join(root, 'native/build/Release/rsg_blas.node');
+if (existsSync(out) && !force) {
+  console.log(`native: ${out} already built (--force to rebuild)`);
+  process.exit(0);
+}
+const gyp = require.resolve('node-gyp/bin/node-gyp.js');
+const args = [gyp, 'rebuild', '--directory', join(root, 'native')];
+// Build against the local Node headers when present (no download; these machines are offline).
+if (existsSync('/usr/include/node/node_api.h')) args.push('--nodedir=/usr');
+const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+if (r.status !== 0 || !existsSync(out)) {
+  const why = (r.stderr || r.stdout || '').split('\n').filter((l) => /error|not found|No such/i.test(l)).slice(0, 2).join(' | ');
+  console.log(`native: OpenBLAS kernels not built (${why || `node-gyp exited ${r.status}`}); the wasm backend will be used. Install g++ and libopenblas-dev, then run \`npm run build:native\`.`);
+  process.exit(0);
+}
+console.log(`native: built ${out}`);
