@@ -1,8 +1,9 @@
 /** Every experiment, by name. `experiments/README.md` maps each to the paper. */
 import type { Experiment } from './types';
 import { experiment as rewardTable } from './reward-table';
+import { experiment as quickstart } from './quickstart';
 
-export const EXPERIMENTS: Experiment[] = [rewardTable];
+export const EXPERIMENTS: Experiment[] = [quickstart, rewardTable];
 
 export function findExperiment(name: string): Experiment {
   const e = EXPERIMENTS.find((x) => x.name === name);

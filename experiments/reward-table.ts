@@ -14,6 +14,7 @@ export const experiment: Experiment = {
   paper: 'Figure 2(ii) (as numbers)',
   description: 'IoU vs R_pos, GIoU, DIoU and centre rewards as a predicted box slides past the target',
   async run(ctx) {
+    void ctx.config; // no training: the config does not matter here
     const { imageSize: S, target: gt, alpha } = config;
     const size = { imageWidth: S, imageHeight: S };
     const aux = AUX_REWARDS.filter((a): a is Exclude<AuxReward, 'none'> => a !== 'none');

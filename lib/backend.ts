@@ -21,9 +21,19 @@ function tryRequire(name: string): boolean {
   }
 }
 
+/**
+ * tfjs-node(-gpu) registers the `tensorflow` backend when loaded. A require that succeeds is not
+ * enough: this project aliases @tensorflow/tfjs-node to plain tfjs for danfojs (see
+ * package.json overrides), so the registry is what tells whether the real package is there.
+ */
 async function tryTensorflow(): Promise<string | null> {
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
-    if (tryRequire(pkg) && (await tf.setBackend('tensorflow'))) return pkg;
+    if (!tryRequire(pkg) || !tf.engine().registryFactory['tensorflow']) continue;
+    try {
+      if (await tf.setBackend('tensorflow')) return pkg;
+    } catch {
+      /* registered but failed to initialise: try the next option */
+    }
   }
   return null;
 }

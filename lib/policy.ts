@@ -26,6 +26,8 @@ export type PolicyConfig = {
   imageSize: number;
   /** side of a square image patch, in pixels */
   patchSize: number;
+  /** hidden width of the per-patch MLP stem (0 = a single linear projection) */
+  stemHidden: number;
   /** width of the residual stream */
   dModel: number;
   nHeads: number;
@@ -49,6 +51,7 @@ export type PolicyConfig = {
 export const DEFAULT_POLICY: Readonly<Omit<PolicyConfig, 'vocabSize' | 'coordBase' | 'maxCoord'>> = Object.freeze({
   imageSize: 64,
   patchSize: 8,
+  stemHidden: 0,
   dModel: 96,
   nHeads: 4,
   nEncLayers: 2,
@@ -61,6 +64,7 @@ export const DEFAULT_POLICY: Readonly<Omit<PolicyConfig, 'vocabSize' | 'coordBas
 
 export function validatePolicy(c: PolicyConfig): PolicyConfig {
   const bad = (k: string, allowed: string) => { throw new Error(`policy config: ${k} = ${JSON.stringify((c as Record<string, unknown>)[k])} is invalid (${allowed})`); };
+  if (!Number.isInteger(c.stemHidden) || c.stemHidden < 0) bad('stemHidden', 'an integer ≥ 0');
   for (const k of ['imageSize', 'patchSize', 'dModel', 'nHeads', 'nEncLayers', 'nDecLayers', 'ffnMult', 'maxQueryLen', 'maxCompletionLen', 'vocabSize'] as const) {
     if (!Number.isInteger(c[k]) || c[k] < (k === 'nEncLayers' ? 0 : 1)) bad(k, 'a positive integer');
   }
@@ -144,7 +148,12 @@ export function initPolicy(cfg: PolicyConfig, seed: number): Params {
   add('query_pos', [cfg.maxQueryLen, d], normal([cfg.maxQueryLen, d], 0.02));
   add('dec_pos', [cfg.maxCompletionLen + 1, d], normal([cfg.maxCompletionLen + 1, d], 0.02));
   add('type_emb', [2, d], normal([2, d], 0.02)); // 0 = image patch, 1 = query token
-  dense('patch', p * p * 3, d, 0.02);
+  if (cfg.stemHidden > 0) {
+    dense('stem', p * p * 3, cfg.stemHidden, Math.sqrt(2 / (p * p * 3)));
+    dense('patch', cfg.stemHidden, d, 0.02);
+  } else {
+    dense('patch', p * p * 3, d, 0.02);
+  }
   // Patch positions: the code of the patch centre in pixels (fixed part) + a learned offset.
   const nP = (cfg.imageSize / p) ** 2;
   const g = cfg.imageSize / p;
@@ -314,7 +323,8 @@ export function encode(params: Params, cfg: PolicyConfig, inp: EncoderInput): tf
   const [B, nP] = inp.patches.shape;
   const L = cfg.maxQueryLen, d = cfg.dModel;
   const type = P(params, 'type_emb');
-  const img = tf.add(tf.add(linear(params, 'patch', inp.patches), P(params, 'patch_pos')), type.slice([0, 0], [1, d])); // [B, nP, d]
+  const pix = cfg.stemHidden > 0 ? gelu(linear(params, 'stem', inp.patches)) : inp.patches; // per-patch MLP stem
+  const img = tf.add(tf.add(linear(params, 'patch', pix), P(params, 'patch_pos')), type.slice([0, 0], [1, d])); // [B, nP, d]
   const q = embedTokens(params, inp.queryIds.reshape([-1]) as tf.Tensor1D, cfg.vocabSize).reshape([B, L, d]);
   const qry = tf.add(tf.add(q, P(params, 'query_pos')), type.slice([1, 0], [1, d])); // [B, L, d]
   let x = tf.concat([img, qry], 1); // [B, S, d]

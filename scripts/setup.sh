@@ -26,3 +26,6 @@ export ONNXRUNTIME_NODE_INSTALL=skip
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
+
+# Optional native OpenBLAS kernels (falls back to wasm, with one line, when they cannot be built).
+node scripts/build-native.mjs
