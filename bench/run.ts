@@ -3,9 +3,11 @@
  * between things measured in that same run.
  */
 import { benchRewards } from './rewards';
+import { benchTrain } from './train';
 
-const BENCHES: Record<string, () => Promise<void>> = {
+const BENCHES: Record<string, () => Promise<unknown>> = {
   rewards: benchRewards,
+  train: () => benchTrain(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -18,6 +18,8 @@ import { meanCI, formatCI, type Interval } from '../lib/stats';
 import { fmtDuration } from '../lib/progress';
 import { PROJECT_ROOT, runsDir, writeJsonAtomic } from '../lib/files';
 import type { Evaluation } from '../lib/evaluate';
+import { barFigure, type Bar, type Figure } from '../lib/plots';
+import type { Table } from '../lib/tables';
 
 export const SCALE_NAMES = ['quick', 'default', 'full'] as const;
 export type Scale = (typeof SCALE_NAMES)[number];
@@ -32,7 +34,7 @@ export type CommonConfig = {
   /** the CoT style CoT-SFT imitates */
   cot: CotStyle;
   /** GRPO settings shared by every variant (variants override some) */
-  grpo: Partial<GrpoConfig>;
+  grpo: GrpoOverrides;
   /** how many samples of each split */
   data: { train: number; val: number; test: number; ood: number };
   seeds: number[];
@@ -70,19 +72,31 @@ export const SCALES: Record<Scale, CommonConfig> = {
   },
 };
 
+/** GRPO settings to override; `reward` and `consistency` merge field by field. */
+export type GrpoOverrides = Partial<Omit<GrpoConfig, 'reward' | 'consistency'>> & {
+  reward?: Partial<GrpoConfig['reward']>;
+  consistency?: Partial<GrpoConfig['consistency']>;
+};
+
 /** One table row: where RFT starts, and how its GRPO differs (null = no RFT: evaluate the init model). */
 export type Variant = {
   id: string;
   label: string;
   init: 'base' | 'sft' | 'cotsft';
-  grpo: Partial<GrpoConfig> | null;
+  grpo: GrpoOverrides | null;
 };
 
 export function baseSpec(c: CommonConfig): BaseSpec {
   return {
     kind: 'base', arch: c.arch, initSeed: 0,
     sft: { ...DEFAULT_SFT, steps: c.base.steps, batchSize: c.base.batchSize, lr: c.base.lr, target: 'short', checkpointEvery: Math.max(50, Math.round(c.base.steps / 10)) },
-    data: { split: 'generic', count: c.base.count },
+    // A curriculum: scenes of 1–3 objects, then 2–6, then full scenes. Without it the policy does
+    // not learn to ground in full scenes in thousands of steps (measured: ~1% Acc@0.5 vs 24%).
+    curriculum: [
+      { until: 0.3, data: { split: 'generic-easy', count: c.base.count } },
+      { until: 0.6, data: { split: 'generic-mid', count: c.base.count } },
+      { until: 1, data: { split: 'generic', count: c.base.count } },
+    ],
     eval: { split: 'val', count: c.data.val },
   };
 }
@@ -281,4 +295,63 @@ export function tableCells(rows: Row[], metrics: MetricName[] = METRICS): { head
 
 export function experimentDir(name: string): string {
   return join(runsDir(), name);
+}
+
+// ── Report helpers ───────────────────────────────────────────────────────────────────────
+
+export function perSeed(row: Row, m: MetricName): number[] {
+  return row.evals.map((e) => e[m]);
+}
+
+/** Ours (mean ± 95% CI over seeds, %) beside the paper's numbers, when it has them. */
+export function comparisonTable(title: string, rows: Row[], paper: (PaperRowLike | undefined)[] = [], note?: string): Table {
+  const withPaper = paper.some(Boolean);
+  const header = ['method', ...METRICS.map((m) => METRIC_LABEL[m]), ...(withPaper ? METRICS.map((m) => `paper ${METRIC_LABEL[m]}`) : []), 'seeds'];
+  const body = rows.map((r, i) => {
+    const ci = intervals(r);
+    const p = paper[i];
+    return [r.variant.label, ...METRICS.map((m) => formatCI(ci[m])), ...(withPaper ? METRICS.map((m) => (p ? p[m as keyof PaperRowLike].toFixed(2) : '–')) : []), String(r.seeds.length)];
+  });
+  return { title, header, rows: body, note: note ?? 'Ours: mean ± 95% CI (Student t) over seeds, in %. Paper: RSGround-R1 (DIOR-RSVG), quoted.' };
+}
+
+export type PaperRowLike = { acc50: number; acc70: number; miou: number };
+
+/** Acc@0.5 and mIoU per row, with 95% CI error bars. */
+export function rowsFigure(title: string, rows: Row[]): Figure {
+  const bars: Bar[] = [];
+  for (const r of rows) {
+    const ci = intervals(r);
+    for (const m of ['acc50', 'miou'] as MetricName[]) bars.push({ group: r.variant.label, name: METRIC_LABEL[m], value: 100 * ci[m].mean, err: 100 * ci[m].halfWidth });
+  }
+  return barFigure(title, '% (mean ± 95% CI over seeds)', bars);
+}
+
+/** A stage's metrics.jsonl records. */
+export function stageMetrics(spec: StageSpec): Record<string, number>[] {
+  const f = join(stageDir(spec), 'metrics.jsonl');
+  if (!existsSync(f)) return [];
+  return readFileSync(f, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, number>);
+}
+
+/** A per-step metric across seeds: mean and 95% CI at each step (steps present in every seed). */
+export function curveOverSeeds(specs: StageSpec[], key: string, smooth = 1): { x: number[]; y: number[]; lo: number[]; hi: number[] } {
+  const perSeed = specs.map((s) => {
+    const pts = stageMetrics(s).filter((m) => typeof m[key] === 'number').map((m) => [m.step, m[key]] as [number, number]);
+    const ys = pts.map((p) => p[1]);
+    const sm = ys.map((_, i) => { const w = ys.slice(Math.max(0, i - smooth + 1), i + 1); return w.reduce((a, b) => a + b, 0) / w.length; });
+    return new Map(pts.map((p, i) => [p[0], sm[i]]));
+  });
+  const steps = [...(perSeed[0]?.keys() ?? [])].filter((st) => perSeed.every((m) => m.has(st))).sort((a, b) => a - b);
+  const x: number[] = [], y: number[] = [], lo: number[] = [], hi: number[] = [];
+  for (const st of steps) {
+    const ci = meanCI(perSeed.map((m) => m.get(st)!));
+    x.push(st); y.push(ci.mean);
+    lo.push(Number.isFinite(ci.lo) ? ci.lo : ci.mean); hi.push(Number.isFinite(ci.hi) ? ci.hi : ci.mean);
+  }
+  return { x, y, lo, hi };
+}
+
+export function specsOf(c: CommonConfig, variants: Variant[]): StageSpec[] {
+  return variants.flatMap((v) => c.seeds.map((s) => variantSpec(c, v, s)));
 }

@@ -1,9 +1,20 @@
 /** Every experiment, by name. `experiments/README.md` maps each to the paper. */
 import type { Experiment } from './types';
-import { experiment as rewardTable } from './reward-table';
 import { experiment as quickstart } from './quickstart';
+import { experiment as rewardTable } from './reward-table';
+import { experiment as table1 } from './table1';
+import { experiment as table2 } from './table2-ood';
+import { experiment as table3 } from './table3-components';
+import { experiment as table4 } from './table4-rewards';
+import { experiment as table5 } from './table5-consistency';
+import { experiment as fig5 } from './fig5-reward-std';
+import { experiment as fig6 } from './fig6-extended';
+import { experiment as sweepAB } from './sweep-alpha-beta';
+import { experiment as sweepL } from './sweep-lambda';
 
-export const EXPERIMENTS: Experiment[] = [quickstart, rewardTable];
+/** The nine experiments that reproduce the paper's analysis, in the paper's order. */
+export const PAPER_SUITE: Experiment[] = [table1, table2, table3, table4, table5, fig5, fig6, sweepAB, sweepL];
+export const EXPERIMENTS: Experiment[] = [quickstart, ...PAPER_SUITE, rewardTable];
 
 export function findExperiment(name: string): Experiment {
   const e = EXPERIMENTS.find((x) => x.name === name);

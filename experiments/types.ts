@@ -1,17 +1,29 @@
-/** What an experiment file exports (STYLE 3). */
+/** What an experiment file exports (STYLE 3): what to train, and how to report it from runs. */
 import type { CommonConfig, RunOptions, Scale } from './framework';
 import type { StageSpec } from '../lib/pipeline';
+import type { Figure } from '../lib/plots';
+import type { Table } from '../lib/tables';
+import type { ClaimResult } from '../lib/verdicts';
 
-export type ExperimentContext = {
+export type ReportContext = {
   scale: Scale;
   /** the scale preset with this experiment's and the command line's overrides applied */
   config: CommonConfig;
   log: (msg: string) => void;
-  printTable: (header: string[], rows: string[][]) => void;
-  /** train the stages (and their upstream), in worker processes per --jobs */
-  train: (specs: StageSpec[]) => Promise<void>;
-  /** worker-pool options for evaluations (collect) */
+  /** worker pool for evaluations */
   pool: RunOptions;
+};
+
+export type NamedFigure = { name: string; figure: Figure; description: string; specs: StageSpec[] };
+export type NamedTable = { name: string; table: Table; description: string; specs: StageSpec[] };
+
+export type Report = {
+  tables: NamedTable[];
+  figures: NamedFigure[];
+  /** the paper's claims this experiment can judge */
+  claims: ClaimResult[];
+  /** paper-vs-ours text for REPORT.md (Markdown) */
+  markdown: string;
 };
 
 export type Experiment = {
@@ -21,5 +33,7 @@ export type Experiment = {
   description: string;
   /** this experiment's differences from a scale preset */
   configure?: (c: CommonConfig, scale: Scale) => CommonConfig;
-  run: (ctx: ExperimentContext) => Promise<unknown>;
+  /** every stage whose results the report reads (upstream stages are added automatically) */
+  specs: (c: CommonConfig) => StageSpec[];
+  report: (ctx: ReportContext) => Promise<Report>;
 };

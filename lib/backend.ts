@@ -4,17 +4,17 @@
  * is an error that says how to get it. The chosen backend is recorded with every run.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRequire } from 'node:module';
 import { installGradientFixes } from './kernels';
+import { projectRequire } from './files';
 
 export const BACKENDS = ['auto', 'tensorflow', 'blas', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
-const require = createRequire(import.meta.url);
+
 
 function tryRequire(name: string): boolean {
   try {
-    require(name);
+    projectRequire(name);
     return true;
   } catch {
     return false;

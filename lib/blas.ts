@@ -9,10 +9,9 @@
  * on wasm. The addon is optional: without it, `auto` picks plain wasm with one log line.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from './files';
+import { PROJECT_ROOT, projectRequire } from './files';
 import { setExplicitTranspose } from './kernels';
 
 type Native = {
@@ -28,7 +27,7 @@ let native: Native | null | undefined;
 export function loadNative(): Native | null {
   if (native !== undefined) return native;
   try {
-    native = existsSync(ADDON) ? (createRequire(import.meta.url)(ADDON) as Native) : null;
+    native = existsSync(ADDON) ? (projectRequire(ADDON) as Native) : null;
   } catch {
     native = null;
   }
@@ -43,7 +42,7 @@ export function blasAvailable(): boolean {
 export function blasUnavailableReason(): string {
   if (!existsSync(ADDON)) return `${ADDON} is not built (run \`npm run build:native\`; needs g++ and libopenblas-dev)`;
   try {
-    createRequire(import.meta.url)(ADDON);
+    projectRequire(ADDON);
     return 'unknown';
   } catch (e) {
     return `cannot load ${ADDON}: ${(e as Error).message.split('\n')[0]}`;

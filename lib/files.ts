@@ -4,10 +4,26 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 
-/** The project root (the folder holding package.json). */
-export const PROJECT_ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
+/**
+ * The project root: $RSG_ROOT, else the nearest folder at or above the working directory whose
+ * package.json is rsground-lab's. (No import.meta here: tslab compiles notebooks to CommonJS.)
+ */
+export const PROJECT_ROOT = findRoot();
+
+function findRoot(): string {
+  if (process.env.RSG_ROOT) return resolve(process.env.RSG_ROOT);
+  for (let d = process.cwd(); ; d = dirname(d)) {
+    const pkg = join(d, 'package.json');
+    if (existsSync(pkg) && /"name":\s*"rsground-lab"/.test(readFileSync(pkg, 'utf8'))) return d;
+    if (dirname(d) === d) throw new Error(`cannot find the rsground-lab project root above ${process.cwd()} (run from inside the project, or set $RSG_ROOT)`);
+  }
+}
+
+/** `require` resolving from the project root (works in ESM, CommonJS and notebooks). */
+export const projectRequire = createRequire(join(PROJECT_ROOT, 'package.json'));
 
 export function dataDir(): string {
   return resolve(process.env.RSG_DATA_DIR ?? join(PROJECT_ROOT, 'data'));

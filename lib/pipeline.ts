@@ -22,7 +22,8 @@ import type { Metrics } from './runs';
 
 export type DataRef = { split: string; count: number };
 
-export type BaseSpec = { kind: 'base'; arch: ArchitectureOverrides; initSeed: number; sft: SftConfig; data: DataRef; eval: DataRef };
+/** Base pretraining: SFT through curriculum phases (each used until `until` × steps). */
+export type BaseSpec = { kind: 'base'; arch: ArchitectureOverrides; initSeed: number; sft: SftConfig; curriculum: { until: number; data: DataRef }[]; eval: DataRef };
 export type SftSpec = { kind: 'sft'; from: BaseSpec; sft: SftConfig; data: DataRef; eval: DataRef; seed: number };
 export type GrpoSpec = { kind: 'grpo'; from: BaseSpec | SftSpec; grpo: GrpoConfig; data: DataRef; eval: DataRef; seed: number };
 export type StageSpec = BaseSpec | SftSpec | GrpoSpec;
@@ -123,7 +124,8 @@ export async function runStage(spec: StageSpec, opts: { quiet?: boolean; backend
     if (spec.kind === 'base' || spec.kind === 'sft') {
       const policy = spec.kind === 'base' ? Policy.create(spec.arch, spec.initSeed) : await loadStagePolicy(spec.from);
       const seed = spec.kind === 'base' ? spec.initSeed : spec.seed;
-      const r = await trainSft({ policy, run, train: samples(spec.data), evalSet: samples(spec.eval), config: spec.sft, seed, label, quiet: opts.quiet });
+      const train = spec.kind === 'base' ? spec.curriculum.map((p) => ({ until: p.until, samples: samples(p.data) })) : samples(spec.data);
+      const r = await trainSft({ policy, run, train, evalSet: samples(spec.eval), config: spec.sft, seed, label, quiet: opts.quiet });
       summary = { kind: spec.kind, hash: stageHash(spec), backend: backend.name, seconds: (Date.now() - t0) / 1000, steps: r.steps, eval: strip(r.eval) };
       policy.dispose();
     } else {

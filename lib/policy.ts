@@ -51,7 +51,7 @@ export type PolicyConfig = {
 export const DEFAULT_POLICY: Readonly<Omit<PolicyConfig, 'vocabSize' | 'coordBase' | 'maxCoord'>> = Object.freeze({
   imageSize: 64,
   patchSize: 8,
-  stemHidden: 0,
+  stemHidden: 192,
   dModel: 96,
   nHeads: 4,
   nEncLayers: 2,

@@ -50,6 +50,13 @@ export function validateSft(c: SftConfig): SftConfig {
 
 export type SftResult = { finalLoss: number; steps: number; eval?: Evaluation };
 
+/** One phase of a curriculum: its samples are used until `until` (a fraction of the steps). */
+export type CurriculumPhase = { until: number; samples: readonly GroundingSample[] };
+
+function isCurriculum(t: readonly GroundingSample[] | readonly CurriculumPhase[]): t is readonly CurriculumPhase[] {
+  return t.length > 0 && 'until' in t[0];
+}
+
 /** The supervised completion of a sample in a given style. */
 export function targetText(s: GroundingSample, style: CotStyle): string {
   const cot = s.meta?.cot as Record<string, string> | undefined;
@@ -63,11 +70,17 @@ export function targetText(s: GroundingSample, style: CotStyle): string {
  * `sft/loss`, `sft/lr`, `sft/grad_norm` every step and `eval/*` when evaluating.
  */
 export async function trainSft(x: {
-  policy: Policy; run: RunDir; train: readonly GroundingSample[]; evalSet?: readonly GroundingSample[];
+  policy: Policy; run: RunDir;
+  /** the training samples, or curriculum phases: phase k covers steps up to until·steps */
+  train: readonly GroundingSample[] | readonly CurriculumPhase[];
+  evalSet?: readonly GroundingSample[];
   config: SftConfig; seed: number; label?: string; quiet?: boolean;
 }): Promise<SftResult> {
-  const { policy, run, train } = x;
+  const { policy, run } = x;
   const cfg = validateSft(x.config);
+  const phases: readonly CurriculumPhase[] = isCurriculum(x.train) ? x.train : [{ until: 1, samples: x.train }];
+  if (phases.some((p) => p.samples.length === 0)) throw new Error('trainSft: a training set (or curriculum phase) is empty');
+  if (phases[phases.length - 1].until < 1) throw new Error(`trainSft: the last curriculum phase must run until 1, not ${phases[phases.length - 1].until}`);
   const opt = new AdamW(policy.params, { ...DEFAULT_OPTIM, lr: cfg.lr, weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm });
   const rng = new Rng(deriveSeed(x.seed, 'sft', 'batches'));
   let start = 0;
@@ -79,7 +92,8 @@ export async function trainSft(x: {
   } else {
     run.resetLogs();
   }
-  const targets = train.map((s) => policy.completionIds(targetText(s, cfg.target)));
+  const targets = phases.map((p) => p.samples.map((s) => policy.completionIds(targetText(s, cfg.target))));
+  const phaseAt = (step: number) => phases.findIndex((p) => step < p.until * cfg.steps);
   const bar = new Progress(x.label ?? 'sft', cfg.steps, { silent: x.quiet });
   let loss = NaN;
   const evaluate = (step: number) => {
@@ -91,10 +105,12 @@ export async function trainSft(x: {
   for (let step = start; step < cfg.steps; step++) {
     const t0 = Date.now();
     // ── batch ─────────────────────────────────────────────
-    const idx = Array.from({ length: cfg.batchSize }, () => rng.int(0, train.length - 1));
-    const batch = idx.map((i) => train[i]);
+    const ph = phaseAt(step);
+    const pool = phases[ph].samples;
+    const idx = Array.from({ length: cfg.batchSize }, () => rng.int(0, pool.length - 1));
+    const batch = idx.map((i) => pool[i]);
     const enc = policy.encoderInput(batch);
-    const seqs = sequenceTensors(idx.map((i) => targets[i]), policy.tok.bosId, policy.tok.padId);
+    const seqs = sequenceTensors(idx.map((i) => targets[ph][i]), policy.tok.bosId, policy.tok.padId);
     // ── update ────────────────────────────────────────────
     const lr = lrAt(step, cfg.steps, cfg.lr, cfg.warmup);
     const { value, grads } = tf.variableGrads(() => sftLoss(policy.params, policy.cfg, { enc, group: 1, ...seqs }), [...policy.params.values()]);

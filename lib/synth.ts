@@ -35,11 +35,20 @@ export type SplitSpec = {
 };
 
 const RSVG_CUES: Record<CueFamily, number> = { category: 0.1, attribute: 0.2, absolute: 0.25, ordinal: 0.25, relational: 0.2 };
-const GENERIC_CUES: Record<CueFamily, number> = { category: 0.8, attribute: 0.2, absolute: 0, ordinal: 0, relational: 0 };
+/**
+ * The generic corpus is mostly unique-class, non-positional queries, with a minority of
+ * positional ones — the weak spatial prior an instruction-tuned VLM brings (Qwen2.5-VL-3B grounds
+ * 37.5% of DIOR-RSVG zero-shot, paper Table 1), which RFT then has something to sharpen.
+ */
+const GENERIC_CUES: Record<CueFamily, number> = { category: 0.55, attribute: 0.2, absolute: 0.1, ordinal: 0.1, relational: 0.05 };
 
 export const SPLITS = {
   generic: { name: 'generic', task: 'grounding', size: 8000, world: {}, cueWeights: GENERIC_CUES,
     description: 'base pretraining: mostly unique-class queries, no positional cues (stand-in for an instruction-tuned VLM)' },
+  'generic-easy': { name: 'generic-easy', task: 'grounding', size: 8000, world: { minObjects: 1, maxObjects: 3, dominantCount: [1, 2] }, cueWeights: GENERIC_CUES,
+    description: 'base pretraining curriculum, first phase: the generic corpus on scenes of 1–3 objects' },
+  'generic-mid': { name: 'generic-mid', task: 'grounding', size: 8000, world: { minObjects: 2, maxObjects: 6, dominantCount: [1, 3] }, cueWeights: GENERIC_CUES,
+    description: 'base pretraining curriculum, second phase: the generic corpus on scenes of 2–6 objects' },
   train: { name: 'train', task: 'grounding', size: 6000, world: {}, cueWeights: RSVG_CUES, description: 'RSVG train split (DIOR-RSVG stand-in)' },
   val: { name: 'val', task: 'grounding', size: 500, world: {}, cueWeights: RSVG_CUES, description: 'RSVG validation split: all tuning happens here' },
   test: { name: 'test', task: 'grounding', size: 1000, world: {}, cueWeights: RSVG_CUES, description: 'RSVG in-domain test split' },

@@ -50,7 +50,8 @@ if (!skipTypecheck) {
   else { failed++; console.log(`FAIL  typecheck (tsc --noEmit)\n${tc.out}`); }
 }
 
-const files = findTests(join(root, 'test')).filter((f) => !filter || f.includes(filter));
+const files = findTests(join(root, 'test')).filter((f) => !filter || f.includes(filter))
+  .sort((a, b) => Number(a.endsWith('notebooks.test.ts')) - Number(b.endsWith('notebooks.test.ts')));
 const jobs = Number(process.env.RSG_TEST_JOBS) || Math.max(1, cpus().length);
 const queue = [...files];
 async function worker() {

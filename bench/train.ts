@@ -1,0 +1,140 @@
+/**
+ * Training speed on each available backend, measured in one run:
+ * - a GRPO step at the default config, split into sampling, rewards, reference forward,
+ *   forward+backward and optimizer; rollout tokens per second;
+ * - an SFT step;
+ * - the step's matmul FLOPs (counted from the kernels tfjs actually ran) per second, against a
+ *   matmul peak (1024³) measured on the same backend;
+ * - every backend as a ratio to wasm, and one line `grpo-step speedup vs wasm: N.NNx`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../lib/backend';
+import { blasAvailable } from '../lib/blas';
+import { Policy } from '../lib/model';
+import { grpoLoss, sequenceLogProbs, sequenceTensors, sftLoss } from '../lib/loss';
+import { AdamW, DEFAULT_OPTIM } from '../lib/optim';
+import { groundingReward } from '../lib/rewards';
+import { groupAdvantages, spatialConsistencyWeight } from '../lib/grpo';
+import { DEFAULT_GRPO } from '../lib/rft';
+import { targetText } from '../lib/sft';
+import { groundingSplit } from '../lib/synth';
+import { Rng } from '../lib/rng';
+import { SCALES } from '../experiments/framework';
+import { fmtMs, table } from './harness';
+
+type StepTiming = { sample: number; score: number; ref: number; fwdbwd: number; optim: number; total: number; tokens: number; mmFlops: number };
+
+/** FLOPs of the matMul kernels a profile ran: 2·batch·M·N·K, with M, N from the output and K = |A| / (batch_A·M). */
+function matmulFlops(kernels: { name: string; inputShapes: number[][]; outputShapes: number[][] }[]): number {
+  let f = 0;
+  for (const k of kernels) {
+    if (k.name !== 'BatchMatMul' && k.name !== '_FusedMatMul') continue;
+    const a = k.inputShapes[0], out = k.outputShapes[0];
+    const M = out[out.length - 2], N = out[out.length - 1];
+    const batch = out.slice(0, -2).reduce((x, y) => x * y, 1);
+    const batchA = a.slice(0, -2).reduce((x, y) => x * y, 1);
+    const K = a.reduce((x, y) => x * y, 1) / (batchA * M);
+    f += 2 * batch * M * N * K;
+  }
+  return f;
+}
+
+async function peakGflops(): Promise<number> {
+  const n = 1024;
+  const a = tf.randomNormal([n, n]), b = tf.randomNormal([n, n]);
+  tf.matMul(a, b).dispose();
+  const t0 = performance.now();
+  const reps = 3;
+  for (let i = 0; i < reps; i++) { const c = tf.matMul(a, b); c.dataSync(); c.dispose(); }
+  const s = (performance.now() - t0) / 1000 / reps;
+  tf.dispose([a, b]);
+  return (2 * n ** 3) / s / 1e9;
+}
+
+async function grpoStep(policy: Policy, ref: Policy, opt: AdamW, queries: ReturnType<typeof groundingSplit>, rng: Rng, profile: boolean): Promise<StepTiming> {
+  const G = DEFAULT_GRPO.group, cfg = DEFAULT_GRPO;
+  const t0 = performance.now();
+  const gen = policy.generate(queries, rng, { group: G, temperature: 1, maxLen: cfg.maxLen, greedy: false });
+  const t1 = performance.now();
+  const scores = gen.texts.map((text, n) => groundingReward(text, queries[Math.floor(n / G)].gt, { imageWidth: 64, imageHeight: 64 }, cfg.reward));
+  const adv = new Float32Array(scores.length), w = new Float32Array(scores.length);
+  for (let b = 0; b < queries.length; b++) {
+    const grp = scores.slice(b * G, (b + 1) * G);
+    groupAdvantages(grp.map((r) => r.total)).forEach((a, g) => (adv[b * G + g] = a));
+    w.fill(spatialConsistencyWeight(grp.map((r) => r.iou)), b * G, (b + 1) * G);
+  }
+  const t2 = performance.now();
+  const enc = policy.encoderInput(queries);
+  const seqs = sequenceTensors(gen.ids, policy.tok.bosId, policy.tok.padId);
+  const batch = { enc, group: G, ...seqs };
+  const refLp = tf.tidy(() => sequenceLogProbs(ref.params, ref.cfg, batch));
+  refLp.dataSync();
+  const t3 = performance.now();
+  let mmFlops = 0;
+  const update = () => tf.variableGrads(() => grpoLoss(policy.params, policy.cfg, batch, { advantages: adv, weights: w, refLogProbs: refLp, epsilon: 0.2, betaKL: 0.04 }).loss, [...policy.params.values()]);
+  let g!: ReturnType<typeof update>;
+  if (profile) {
+    const info = await tf.profile(() => { g = update(); g.value.dataSync(); });
+    mmFlops = matmulFlops(info.kernels as never);
+  } else {
+    g = update();
+    g.value.dataSync();
+  }
+  const t4 = performance.now();
+  opt.apply(g.grads);
+  const t5 = performance.now();
+  tf.dispose([g.value, ...Object.values(g.grads), refLp, enc.patches, enc.queryIds, enc.keyMask, seqs.inputIds, seqs.targets, seqs.mask]);
+  const tokens = gen.ids.reduce((s, r) => s + r.length, 0);
+  return { sample: t1 - t0, score: t2 - t1, ref: t3 - t2, fwdbwd: t4 - t3, optim: t5 - t4, total: t5 - t0, tokens, mmFlops };
+}
+
+function sftStep(policy: Policy, opt: AdamW, batch: ReturnType<typeof groundingSplit>): number {
+  const t0 = performance.now();
+  const enc = policy.encoderInput(batch);
+  const seqs = sequenceTensors(batch.map((s) => policy.completionIds(targetText(s, 'rsground'))), policy.tok.bosId, policy.tok.padId);
+  const { value, grads } = tf.variableGrads(() => sftLoss(policy.params, policy.cfg, { enc, group: 1, ...seqs }), [...policy.params.values()]);
+  value.dataSync();
+  opt.apply(grads);
+  tf.dispose([value, ...Object.values(grads), enc.patches, enc.queryIds, enc.keyMask, seqs.inputIds, seqs.targets, seqs.mask]);
+  return performance.now() - t0;
+}
+
+export async function benchTrain(opts: { backends?: string[]; reps?: number } = {}): Promise<Record<string, { grpo: number; sft: number }>> {
+  const arch = SCALES.default.arch;
+  const backends = opts.backends ?? [...(blasAvailable() ? ['blas'] : []), 'wasm', 'cpu'];
+  const queries = groundingSplit('train', { count: DEFAULT_GRPO.queriesPerStep });
+  const sftBatch = groundingSplit('train', { start: 100, count: SCALES.default.sft.batchSize });
+  console.log(`\n## Training steps (default config: policy ${JSON.stringify(arch)}; GRPO B=${DEFAULT_GRPO.queriesPerStep}, G=${DEFAULT_GRPO.group}, maxLen ${DEFAULT_GRPO.maxLen}; SFT batch ${sftBatch.length})\n`);
+  const rows: (string | number)[][] = [['backend', 'sample', 'rewards', 'ref fwd', 'fwd+bwd', 'optimizer', 'GRPO step', 'SFT step', 'tokens/s', 'matmul GFLOP/s', 'peak GFLOP/s', 'of peak']];
+  const res: Record<string, { grpo: number; sft: number }> = {};
+  for (const name of backends) {
+    await selectBackend(name);
+    const reps = name === 'cpu' ? 1 : opts.reps ?? 3;
+    const policy = Policy.create(arch, 1);
+    const ref = policy.frozenCopy();
+    const opt = new AdamW(policy.params, DEFAULT_OPTIM);
+    const rng = new Rng(1);
+    await grpoStep(policy, ref, opt, queries, rng, false); // warm-up
+    const steps: StepTiming[] = [];
+    for (let i = 0; i < reps; i++) steps.push(await grpoStep(policy, ref, opt, queries, rng, i === 0));
+    const med = (k: keyof StepTiming) => steps.map((s) => s[k]).sort((a, b) => a - b)[Math.floor(steps.length / 2)];
+    sftStep(policy, opt, sftBatch);
+    const sft = Array.from({ length: reps }, () => sftStep(policy, opt, sftBatch)).sort((a, b) => a - b)[Math.floor(reps / 2)];
+    const peak = await peakGflops();
+    const flops = steps[0].mmFlops;
+    const gflops = flops / (med('fwdbwd') / 1000) / 1e9;
+    res[name] = { grpo: med('total'), sft };
+    rows.push([name, fmtMs(med('sample')), fmtMs(med('score')), fmtMs(med('ref')), fmtMs(med('fwdbwd')), fmtMs(med('optim')), fmtMs(med('total')), fmtMs(sft),
+      (med('tokens') / (med('sample') / 1000)).toFixed(0), gflops.toFixed(2), peak.toFixed(1), `${((100 * gflops) / peak).toFixed(1)}%`]);
+    tf.dispose([...policy.params.values(), ...ref.params.values()]);
+    opt.dispose();
+  }
+  console.log(table(rows));
+  console.log('\n(tokens/s: rollout tokens generated per second of sampling; matmul GFLOP/s: FLOPs of the matMul kernels in the forward+backward pass over its time)');
+  if (res.wasm) {
+    for (const [name, r] of Object.entries(res)) if (name !== 'wasm') console.log(`${name}: GRPO step ${(res.wasm.grpo / r.grpo).toFixed(2)}x, SFT step ${(res.wasm.sft / r.sft).toFixed(2)}x the speed of wasm`);
+    const best = Object.entries(res).filter(([n]) => n !== 'wasm').sort((a, b) => a[1].grpo - b[1].grpo)[0];
+    if (best) console.log(`grpo-step speedup vs wasm: ${(res.wasm.grpo / best[1].grpo).toFixed(2)}x`);
+  }
+  return res;
+}

@@ -1,0 +1,47 @@
+/** Writing an experiment's report to figures/: tables (CSV, Markdown, LaTeX), figures (SVG, PNG), provenance. */
+import { join } from 'node:path';
+import { FigureExporter } from '../lib/figures';
+import { writeTable } from '../lib/tables';
+import { PROJECT_ROOT, writeFileAtomic } from '../lib/files';
+import { stageDir, stageHash, lineage, type StageSpec } from '../lib/pipeline';
+import { relative } from 'node:path';
+import type { Report } from './types';
+import type { Scale } from './framework';
+
+/** figures/ for the default scale; figures/<scale>/ otherwise (never overwrite the committed default outputs). */
+export function figuresDir(scale: Scale): string {
+  return scale === 'default' ? join(PROJECT_ROOT, 'figures') : join(PROJECT_ROOT, 'figures', scale);
+}
+
+function provenanceOf(specs: StageSpec[], backend: string) {
+  const seeds = [...new Set(specs.map((s) => (s.kind === 'base' ? s.initSeed : s.seed)))].sort((a, b) => a - b);
+  return {
+    runs: specs.map((s) => relative(PROJECT_ROOT, stageDir(s))),
+    configHashes: specs.map(stageHash),
+    upstream: [...new Set(specs.flatMap((s) => lineage(s).slice(0, -1).map(stageHash)))],
+    seeds,
+    backend,
+  };
+}
+
+export async function exportReport(experiment: string, scale: Scale, report: Report, backend: string, exporter?: FigureExporter): Promise<string[]> {
+  const dir = figuresDir(scale);
+  const written: string[] = [];
+  for (const t of report.tables) {
+    await writeTable(dir, t.name, t.table, { description: t.description, generatedBy: `npm run experiment ${experiment}${scale === 'default' ? '' : ` -- --scale ${scale}`}`, ...provenanceOf(t.specs, backend) });
+    written.push(`${t.name}.{csv,md,tex}`);
+  }
+  if (report.figures.length) {
+    const ex = exporter ?? (await FigureExporter.start());
+    try {
+      for (const f of report.figures) {
+        await ex.write(dir, f.name, f.figure, { description: f.description, generatedBy: `npm run experiment ${experiment}`, ...provenanceOf(f.specs, backend) });
+        written.push(`${f.name}.{svg,png}`);
+      }
+    } finally {
+      if (!exporter) await ex.close();
+    }
+  }
+  writeFileAtomic(join(dir, 'sections', `${experiment}.md`), report.markdown);
+  return written.map((w) => join(relative(PROJECT_ROOT, dir), w));
+}

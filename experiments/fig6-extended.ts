@@ -1,0 +1,41 @@
+/** fig6-extended — accuracy over a longer training run, GRPO vs the full method (paper Figure 6). */
+import { type CommonConfig, collect, curveOverSeeds, perSeed, specsOf, variantSpec, comparisonTable } from './framework';
+import { V } from './variants';
+import { lineFigure } from '../lib/plots';
+import { judgeGreater } from '../lib/verdicts';
+import type { Experiment } from './types';
+import { sectionMarkdown } from './markdown';
+
+/** How much longer than the scale's default GRPO run. */
+export const EXTEND = 3;
+const VARIANTS = [V.grpo, V.full];
+
+const longer = (c: CommonConfig): CommonConfig => ({ ...c, grpo: { ...c.grpo, steps: (c.grpo.steps ?? 150) * EXTEND } });
+
+export const experiment: Experiment = {
+  name: 'fig6-extended',
+  paper: 'Figure 6',
+  description: `GRPO vs RSGround-R1 trained ${EXTEND}× longer, validation accuracy over steps`,
+  configure: (c) => longer(c),
+  specs: (c) => specsOf(c, VARIANTS),
+  async report(ctx) {
+    const c = ctx.config;
+    const figures = (['eval/acc50', 'eval/miou'] as const).map((key) => ({
+      name: key === 'eval/acc50' ? 'fig6-extended-acc50' : 'fig6-extended-miou',
+      figure: lineFigure(`Figure 6: validation ${key === 'eval/acc50' ? 'Acc@0.5' : 'mIoU'} over extended training`, 'training step', key === 'eval/acc50' ? 'Acc@0.5 (val)' : 'mIoU (val)',
+        VARIANTS.map((v) => {
+          const cur = curveOverSeeds(c.seeds.map((s) => variantSpec(c, v, s)), key);
+          return { name: v.label, x: cur.x, y: cur.y.map((y) => 100 * y), lo: cur.lo.map((y) => 100 * y), hi: cur.hi.map((y) => 100 * y) };
+        })),
+      description: `${key} on val every evalEvery steps, mean and 95% CI over seeds`, specs: specsOf(c, VARIANTS),
+    }));
+    const rows = await collect('fig6-extended', c, VARIANTS, { split: 'test', count: c.data.test }, ctx.pool);
+    const table = comparisonTable(`Figure 6: test after ${c.grpo.steps} steps (${EXTEND}× the default)`, rows);
+    const claims = [judgeGreater({ id: 'f6-persist', text: 'the gains persist (and grow) with longer training', source: '§4.6, Figure 6' }, perSeed(rows[1], 'acc50'), perSeed(rows[0], 'acc50'), `test Acc@0.5 after ${c.grpo.steps} steps, full − GRPO`)];
+    return {
+      tables: [{ name: 'fig6-extended', table, description: 'test metrics at the end of extended training', specs: specsOf(c, VARIANTS) }],
+      figures, claims,
+      markdown: sectionMarkdown('Figure 6 — extended training', table, claims, '![Figure 6](fig6-extended-acc50.svg)'),
+    };
+  },
+};

@@ -1,0 +1,16 @@
+/** A REPORT.md section: the table (ours beside the paper's) and the verdicts on the claims. */
+import type { Table } from '../lib/tables';
+import type { ClaimResult } from '../lib/verdicts';
+
+export function tableMarkdown(t: Table): string {
+  return [`| ${t.header.join(' | ')} |`, `| ${t.header.map((_, i) => (i ? '---:' : '---')).join(' | ')} |`, ...t.rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+export function claimsMarkdown(claims: ClaimResult[]): string {
+  if (!claims.length) return '';
+  return claims.map((c) => `- **${c.verdict}** — “${c.text}” (${c.source}). ${c.evidence}.`).join('\n');
+}
+
+export function sectionMarkdown(title: string, table: Table | null, claims: ClaimResult[], extra = ''): string {
+  return [`## ${title}`, '', ...(table ? [tableMarkdown(table), '', `_${table.note ?? ''}_`, ''] : []), extra, '', claimsMarkdown(claims), ''].join('\n');
+}
