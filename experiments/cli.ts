@@ -5,6 +5,8 @@ import { SCALE_NAMES, type Scale, defaultJobs } from './framework';
 import { runExperiment, resolveConfig } from './runner';
 import { BACKENDS } from '../lib/backend';
 import { runsDir } from '../lib/files';
+import { trainSuite, writeSuiteReport } from './suite';
+import { PAPER_SUITE } from './registry';
 
 const HELP = `usage: npm run experiment <name> [-- options]
        npm run experiment -- --list
@@ -27,6 +29,7 @@ Runs go to ${runsDir()} ($RSG_RUNS_DIR): finished runs are reused, interrupted o
 Figures and tables go to figures/ (default scale) or figures/<scale>/.
 
 experiments:
+  ${'suite'.padEnd(20)} all nine paper experiments in one worker pool, then figures/REPORT.md
 ${EXPERIMENTS.map((e) => `  ${e.name.padEnd(20)} ${e.description}  [${e.paper}]`).join('\n')}
 `;
 
@@ -49,7 +52,8 @@ async function main(): Promise<void> {
   });
   if (values.list) { for (const e of EXPERIMENTS) console.log(e.name); return; }
   if (values.help || positionals.length === 0) { console.log(HELP); return; }
-  const exp = findExperiment(positionals[0]);
+  const name = positionals[0];
+  const exp = name === 'suite' ? null : findExperiment(name);
   const int = (name: string, v: string) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
@@ -60,8 +64,18 @@ async function main(): Promise<void> {
   if (values.backend && !(BACKENDS as readonly string[]).includes(values.backend)) throw new Error(`--backend ${values.backend} is invalid (allowed: ${BACKENDS.join(', ')})`);
   const jobs = values.jobs !== undefined ? Math.max(1, int('jobs', values.jobs)) : undefined;
   const opts = { scale, seeds, set: values.set, jobs, backend: values.backend, noTrain: values['no-train'] };
-  if (values['show-config']) { console.log(JSON.stringify(resolveConfig(exp.name, opts).config, null, 2)); return; }
   const t0 = Date.now();
+  if (!exp) {
+    if (values['show-config']) { for (const e of PAPER_SUITE) console.log(e.name, JSON.stringify(resolveConfig(e.name, opts).config)); return; }
+    console.log(`the paper suite (${PAPER_SUITE.map((e) => e.name).join(', ')}) at ${scale} scale`);
+    if (!opts.noTrain) await trainSuite(opts);
+    const { path, claims, notRun } = await writeSuiteReport([...PAPER_SUITE.map((e) => e.name), 'reward-table'], { ...opts, scale });
+    for (const c of claims) console.log(`[${c.verdict}] ${c.text} — ${c.evidence}`);
+    for (const n of notRun) console.log(`not run: ${n}`);
+    console.log(`\n${path}: the report\nsuite finished in ${((Date.now() - t0) / 60000).toFixed(1)} min`);
+    return;
+  }
+  if (values['show-config']) { console.log(JSON.stringify(resolveConfig(exp.name, opts).config, null, 2)); return; }
   console.log(`${exp.name} [${exp.paper}] at ${scale} scale`);
   const { report, written } = await runExperiment(exp.name, opts);
   for (const t of report.tables) {

@@ -58,7 +58,7 @@ export const DEFAULT_POLICY: Readonly<Omit<PolicyConfig, 'vocabSize' | 'coordBas
   nDecLayers: 2,
   ffnMult: 3,
   maxQueryLen: 16,
-  maxCompletionLen: 48,
+  maxCompletionLen: 64,
   positionReadout: true,
 });
 

@@ -58,8 +58,8 @@ export type GrpoConfig = {
 };
 
 export const DEFAULT_GRPO: Readonly<GrpoConfig> = Object.freeze({
-  steps: 200, queriesPerStep: 8, group: 8, temperature: 1.0, maxLen: 48,
-  lr: 3e-4, warmup: 10, epsilon: 0.2, betaKL: 0.04,
+  steps: 200, queriesPerStep: 8, group: 8, temperature: 1.0, maxLen: 64,
+  lr: 1e-4, warmup: 10, epsilon: 0.2, betaKL: 0.04,
   reward: DEFAULT_GROUNDING_REWARD,
   spatialConsistency: true,
   consistency: DEFAULT_CONSISTENCY,
