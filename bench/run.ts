@@ -3,11 +3,14 @@
  * between things measured in that same run.
  */
 import { benchRewards } from './rewards';
-import { benchTrain } from './train';
+import { benchTrain, benchSuiteEstimate } from './train';
+import { cpus } from 'node:os';
+import { benchProfile } from './profile';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   rewards: benchRewards,
-  train: () => benchTrain(),
+  train: async () => benchSuiteEstimate(await benchTrain(), cpus().length),
+  profile: () => benchProfile(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -138,3 +138,40 @@ export async function benchTrain(opts: { backends?: string[]; reps?: number } = 
   }
   return res;
 }
+
+/**
+ * Training time of an experiment at default scale on each backend, estimated from the step
+ * times just measured × the experiment's optimizer steps (SFT-like stages × SFT step, GRPO ×
+ * GRPO step; evaluation excluded), serial and with `jobs` worker processes. The measured
+ * end-to-end wall time of a real run is in the run logs; this is the same-run comparison.
+ */
+export async function benchSuiteEstimate(res: Record<string, { grpo: number; sft: number }>, jobs = 2): Promise<void> {
+  const { PAPER_SUITE, findExperiment } = await import('../experiments/registry');
+  const { resolveConfig } = await import('../experiments/runner');
+  const { lineage, stageName } = await import('../lib/pipeline');
+  const stepsOf = (names: string[]) => {
+    const all = new Map<string, import('../lib/pipeline').StageSpec>();
+    for (const n of names) for (const s of findExperiment(n).specs(resolveConfig(n).config)) for (const x of lineage(s)) all.set(stageName(x), x);
+    let sft = 0, grpo = 0, base = 0;
+    for (const s of all.values()) {
+      if (s.kind === 'grpo') grpo += s.grpo.steps;
+      else if (s.kind === 'base') base += s.sft.steps;
+      else sft += s.sft.steps;
+    }
+    return { base, sft, grpo };
+  };
+  const rows: (string | number)[][] = [['backend', 'table3-components (serial)', `(${jobs} jobs)`, 'nine-experiment suite (serial)', `(${jobs} jobs)`]];
+  const t3 = stepsOf(['table3-components']);
+  const suite = stepsOf(PAPER_SUITE.map((e) => e.name));
+  // The base stage runs alone (everything waits for it); the rest spreads over the jobs.
+  const time = (s: { base: number; sft: number; grpo: number }, r: { grpo: number; sft: number }, j: number) => (s.base * r.sft + (s.sft * r.sft + s.grpo * r.grpo) / j) / 1000;
+  const h = (sec: number) => `${(sec / 3600).toFixed(2)} h`;
+  for (const [name, r] of Object.entries(res)) rows.push([name, h(time(t3, r, 1)), h(time(t3, r, jobs)), h(time(suite, r, 1)), h(time(suite, r, jobs))]);
+  console.log(`\n## Default-scale training time, estimated from the step times above (table3-components: ${t3.base} base + ${t3.sft} SFT + ${t3.grpo} GRPO steps; suite: ${suite.base} + ${suite.sft} + ${suite.grpo})\n`);
+  console.log(table(rows));
+  if (res.wasm) {
+    const best = Object.entries(res).filter(([n]) => n !== 'wasm').sort((a, b) => a[1].grpo - b[1].grpo)[0];
+    // before: the wasm backend, one process; after: the best backend with one process per core
+    if (best) console.log(`suite speedup vs wasm (1 process → ${best[0]}, ${jobs} jobs): ${(time(suite, res.wasm, 1) / time(suite, best[1], jobs)).toFixed(2)}x; table3-components: ${(time(t3, res.wasm, 1) / time(t3, best[1], jobs)).toFixed(2)}x`);
+  }
+}
