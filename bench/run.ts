@@ -6,11 +6,13 @@ import { benchRewards } from './rewards';
 import { benchTrain, benchSuiteEstimate } from './train';
 import { cpus } from 'node:os';
 import { benchProfile } from './profile';
+import { benchData } from './data';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   rewards: benchRewards,
   train: async () => benchSuiteEstimate(await benchTrain(), cpus().length),
   profile: () => benchProfile(),
+  data: benchData,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
