@@ -23,7 +23,8 @@ export function judgeGreater(claim: Claim, a: number[] | null, b: number[] | nul
   const d = welchDiffCI(a, b);
   const verdict: Verdict = !Number.isFinite(d.halfWidth) ? 'inconclusive at this scale' : d.lo > 0 ? 'reproduced' : d.hi < 0 ? 'contradicted' : 'inconclusive at this scale';
   const pts = (x: number) => (100 * x).toFixed(2);
-  const evidence = `${what}: difference ${pts(d.mean)} points, 95% CI [${pts(d.lo)}, ${pts(d.hi)}] (n = ${a.length} vs ${b.length} seeds)`;
+  const ci = Number.isFinite(d.lo) && Number.isFinite(d.hi) ? `95% CI [${pts(d.lo)}, ${pts(d.hi)}]` : 'no CI (needs ≥ 2 seeds per side)';
+  const evidence = `${what}: difference ${pts(d.mean)} points, ${ci} (n = ${a.length} vs ${b.length} seeds)`;
   return { ...claim, verdict, diff: d, evidence };
 }
 
@@ -32,5 +33,6 @@ export function judgeLess(claim: Claim, a: number[] | null, b: number[] | null, 
   const r = judgeGreater(claim, b, a, what);
   if (!r.diff) return r;
   const pts = (x: number) => x.toFixed(4);
-  return { ...r, evidence: `${what}: reduction ${pts(r.diff.mean)}, 95% CI [${pts(r.diff.lo)}, ${pts(r.diff.hi)}] (n = ${a!.length} vs ${b!.length} seeds)` };
+  const ci = Number.isFinite(r.diff.lo) && Number.isFinite(r.diff.hi) ? `95% CI [${pts(r.diff.lo)}, ${pts(r.diff.hi)}]` : 'no CI (needs ≥ 2 seeds per side)';
+  return { ...r, evidence: `${what}: reduction ${pts(r.diff.mean)}, ${ci} (n = ${a!.length} vs ${b!.length} seeds)` };
 }
