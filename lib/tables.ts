@@ -46,9 +46,14 @@ export async function toMarkdown(t: Table): Promise<string> {
   return `**${t.title}**\n\n${lines.join('\n')}\n${t.note ? `\n${t.note}\n` : ''}`;
 }
 
-function texEscape(s: string): string {
-  return s.replace(/\\/g, '\\textbackslash{}').replace(/([&%$#_{}])/g, '\\$1').replace(/±/g, '$\\pm$').replace(/~/g, '\\textasciitilde{}').replace(/\^/g, '\\textasciicircum{}')
-    .replace(/β/g, '$\\beta$').replace(/α/g, '$\\alpha$').replace(/λ/g, '$\\lambda$').replace(/✓/g, '\\checkmark').replace(/×/g, '$\\times$').replace(/→/g, '$\\rightarrow$');
+/** LaTeX-escape one cell in a single pass (so the braces an escape inserts are not escaped again). */
+export function texEscape(s: string): string {
+  const SPECIAL: Record<string, string> = {
+    '\\': '\\textbackslash{}', '&': '\\&', '%': '\\%', $: '\\$', '#': '\\#', _: '\\_', '{': '\\{', '}': '\\}',
+    '~': '\\textasciitilde{}', '^': '\\textasciicircum{}',
+    '±': '$\\pm$', 'β': '$\\beta$', 'α': '$\\alpha$', 'λ': '$\\lambda$', '✓': '\\checkmark{}', '×': '$\\times$', '→': '$\\rightarrow$',
+  };
+  return s.replace(/[\\&%$#_{}~^±βαλ✓×→]/g, (c) => SPECIAL[c]);
 }
 
 export async function toLatex(t: Table): Promise<string> {
