@@ -38,7 +38,7 @@ export type Provenance = {
 export function gitCommit(): string {
   try {
     const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)figures'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).trim();
     return dirty ? `${sha}-dirty` : sha;
   } catch {
     return 'unknown';
