@@ -11,7 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../lib/backend';
 import { blasAvailable } from '../lib/blas';
 import { Policy } from '../lib/model';
-import { grpoLoss, sequenceLogProbs, sequenceTensors, sftLoss } from '../lib/loss';
+import { grpoLoss, sequenceTensors, sftLoss } from '../lib/loss';
+import { logProbsNoGrad } from '../lib/infer';
 import { AdamW, DEFAULT_OPTIM } from '../lib/optim';
 import { groundingReward } from '../lib/rewards';
 import { groupAdvantages, spatialConsistencyWeight } from '../lib/grpo';
@@ -67,7 +68,7 @@ async function grpoStep(policy: Policy, ref: Policy, opt: AdamW, queries: Return
   const enc = policy.encoderInput(queries);
   const seqs = sequenceTensors(gen.ids, policy.tok.bosId, policy.tok.padId);
   const batch = { enc, group: G, ...seqs };
-  const refLp = tf.tidy(() => sequenceLogProbs(ref.params, ref.cfg, batch));
+  const refLp = logProbsNoGrad(ref.params, ref.cfg, batch); // as lib/rft.ts: the fast path on blas
   refLp.dataSync();
   const t3 = performance.now();
   let mmFlops = 0;

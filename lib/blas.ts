@@ -14,11 +14,24 @@ import { join } from 'node:path';
 import { PROJECT_ROOT, projectRequire } from './files';
 import { setExplicitTranspose } from './kernels';
 
-type Native = {
+export type Native = {
   sgemmBatch(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number, ta: boolean, tb: boolean, sa: number, sb: number): void;
   setThreads(n: number): void;
   config(): { threads: number; config: string };
+  reduce(x: Float32Array, out: Float32Array, outer: number, r: number, inner: number, scale: number): void;
+  copyBlocks(src: Float32Array, srcOff: number, srcStride: number, dst: Float32Array, dstOff: number, dstStride: number, count: number, len: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, shape: number[], stridesA: number[], stridesB: number[]): void;
+  unary(op: number, x: Float32Array, out: Float32Array, n: number): void;
+  layerNorm(x: Float32Array, g: Float32Array, b: Float32Array, out: Float32Array, rows: number, d: number, eps: number): void;
+  biasAct(y: Float32Array, b: Float32Array, rows: number, n: number, gelu: boolean): void;
+  logSoftmax(x: Float32Array, rows: number, n: number): void;
+  selfAttention(qkv: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, N: number, L: number, t0: number, h: number, dh: number, T: number, scale: number): void;
+  crossAttention(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array, out: Float32Array, meanProbs: Float32Array, B: number, M: number, h: number, dh: number, S: number, scale: number): void;
+  version: number;
 };
+
+/** The addon's interface version this file expects (native/src/blas.cc exports it). */
+const NATIVE_VERSION = 3;
 
 const ADDON = join(PROJECT_ROOT, 'native', 'build', 'Release', 'rsg_blas.node');
 let native: Native | null | undefined;
@@ -28,6 +41,7 @@ export function loadNative(): Native | null {
   if (native !== undefined) return native;
   try {
     native = existsSync(ADDON) ? (projectRequire(ADDON) as Native) : null;
+    if (native && native.version !== NATIVE_VERSION) native = null; // built from older sources
   } catch {
     native = null;
   }
@@ -42,7 +56,8 @@ export function blasAvailable(): boolean {
 export function blasUnavailableReason(): string {
   if (!existsSync(ADDON)) return `${ADDON} is not built (run \`npm run build:native\`; needs g++ and libopenblas-dev)`;
   try {
-    projectRequire(ADDON);
+    const n = projectRequire(ADDON) as Partial<Native>;
+    if (n.version !== NATIVE_VERSION) return `${ADDON} was built from older sources (interface ${n.version ?? 1}, expected ${NATIVE_VERSION}); run \`npm run build:native\``;
     return 'unknown';
   } catch (e) {
     return `cannot load ${ADDON}: ${(e as Error).message.split('\n')[0]}`;
@@ -53,6 +68,7 @@ type WasmBackend = {
   wasm: { HEAPU8: Uint8Array };
   dataIdMap: { get(id: unknown): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: string): tf.TensorInfo;
+  incRef(id: unknown): void;
   disposeData(id: unknown): void;
 };
 
@@ -125,7 +141,7 @@ export function installBlasKernels(threads = 1): string {
   n.setThreads(threads);
   if (!installed) {
     installed = true;
-    originals = ['BatchMatMul', '_FusedMatMul'].map((k) => tf.getKernel(k, 'wasm')!).filter(Boolean);
+    originals = ['BatchMatMul', '_FusedMatMul', ...Object.keys(FAST_KERNELS)].map((k) => tf.getKernel(k, 'wasm')!).filter(Boolean);
     setExplicitTranspose(false); // OpenBLAS handles transposed operands natively
     tf.unregisterKernel('BatchMatMul', 'wasm');
     tf.registerKernel({
@@ -166,9 +182,157 @@ export function installBlasKernels(threads = 1): string {
         return out;
       },
     });
+    for (const [name, make] of Object.entries(FAST_KERNELS)) {
+      const original = tf.getKernel(name, 'wasm');
+      if (!original) continue;
+      tf.unregisterKernel(name, 'wasm');
+      tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: make(original.kernelFunc as KernelFn, n) });
+    }
   }
   return blasDescription(n);
 }
+
+// ── Element-wise and layout kernels ──────────────────────────────────────────────────────
+//
+// Once matmuls are fast, a training step's time moves to kernels wasm runs on scalar paths
+// (bench/profile.ts): Sum over leading axes (every bias gradient), broadcasting Add/Mul/Sub/Div,
+// SplitV/Concat on the last axis, Exp, and Identity, which wasm implements as a copy and tfjs's
+// tape calls for every tensor it saves for the backward pass. Each kernel below serves the
+// float32 cases natively and hands anything else to wasm's own kernel.
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+type KernelFn = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
+
+const allF32 = (ts: tf.TensorInfo[]) => ts.every((t) => t.dtype === 'float32');
+
+/** Row-major strides of `shape`, with 0 on size-1 axes that `outShape` broadcasts (right-aligned). */
+function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
+  const strides = new Array<number>(outShape.length).fill(0);
+  let s = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    const od = d + outShape.length - shape.length;
+    strides[od] = shape[d] === 1 && outShape[od] !== 1 ? 0 : s;
+    s *= shape[d];
+  }
+  return strides;
+}
+
+/** Merge adjacent axes whose strides are contiguous in the output and both operands (fewer, longer inner loops). */
+function collapse(shape: number[], sa: number[], sb: number[]): [number[], number[], number[]] {
+  const S = [shape[shape.length - 1]], A = [sa[sa.length - 1]], B = [sb[sb.length - 1]];
+  for (let d = shape.length - 2; d >= 0; d--) {
+    const n = S[0];
+    if (sa[d] === A[0] * n && sb[d] === B[0] * n) S[0] *= shape[d];
+    else { S.unshift(shape[d]); A.unshift(sa[d]); B.unshift(sb[d]); }
+  }
+  return [S, A, B];
+}
+
+const BINARY_OPS: Record<string, number> = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 };
+
+function binaryKernel(name: string): (orig: KernelFn, n: Native) => KernelFn {
+  const op = BINARY_OPS[name];
+  return (orig, n) => (args) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    if (!allF32([a, b])) return orig(args);
+    const wb = args.backend as WasmBackend;
+    const outShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const out = wb.makeOutput(outShape, 'float32');
+    const total = size(outShape);
+    if (total === 0) return out;
+    const shape = outShape.length ? outShape : [1];
+    const [S, A, B] = collapse(shape, broadcastStrides(a.shape.length ? a.shape : [1], shape), broadcastStrides(b.shape.length ? b.shape : [1], shape));
+    n.binary(op, heapView(wb, a, size(a.shape)), heapView(wb, b, size(b.shape)), heapView(wb, out, total), S, A, B);
+    return out;
+  };
+}
+
+/** op 0 = exp (sigmoid, op 1, measured slower than wasm's vectorised one and is left to wasm). */
+function unaryKernel(op: number): (orig: KernelFn, n: Native) => KernelFn {
+  return (orig, n) => (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype !== 'float32') return orig(args);
+    const wb = args.backend as WasmBackend;
+    const out = wb.makeOutput(x.shape, 'float32');
+    const total = size(x.shape);
+    if (total) n.unary(op, heapView(wb, x, total), heapView(wb, out, total), total);
+    return out;
+  };
+}
+
+/** Sum / Mean over a contiguous run of axes, viewed as [outer, R, inner] → [outer, inner]. */
+function reduceKernel(mean: boolean): (orig: KernelFn, n: Native) => KernelFn {
+  return (orig, n) => (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    if (x.dtype !== 'float32') return orig(args);
+    const axes = [...new Set(tf.util.parseAxisParam(axis, x.shape))].sort((p, q) => p - q);
+    if (!axes.length || axes.some((v, i) => i > 0 && v !== axes[i - 1] + 1)) return orig(args);
+    const first = axes[0], last = axes[axes.length - 1];
+    const outer = size(x.shape.slice(0, first)), R = size(x.shape.slice(first, last + 1)), inner = size(x.shape.slice(last + 1));
+    const outShape = keepDims ? x.shape.map((s, d) => (d >= first && d <= last ? 1 : s)) : x.shape.filter((_, d) => d < first || d > last);
+    const wb = args.backend as WasmBackend;
+    const out = wb.makeOutput(outShape, 'float32');
+    if (!outer || !inner) return out;
+    if (!R) return orig(args); // mean of nothing: wasm's convention
+    n.reduce(heapView(wb, x, size(x.shape)), heapView(wb, out, outer * inner), outer, R, inner, mean ? 1 / R : 1);
+    return out;
+  };
+}
+
+const FAST_KERNELS: Record<string, (orig: KernelFn, n: Native) => KernelFn> = {
+  Add: binaryKernel('Add'),
+  Sub: binaryKernel('Sub'),
+  Multiply: binaryKernel('Multiply'),
+  RealDiv: binaryKernel('RealDiv'),
+  Exp: unaryKernel(0),
+  Sum: reduceKernel(false),
+  Mean: reduceKernel(true),
+  // Tensors are immutable: a clone can share its input's buffer (as Reshape does).
+  Identity: (orig) => (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype === 'string') return orig(args);
+    (args.backend as WasmBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  },
+  SplitV: (orig, n) => (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+    if (x.dtype !== 'float32') return orig(args);
+    const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
+    const wb = args.backend as WasmBackend;
+    const outs = sizes.map((s) => wb.makeOutput(x.shape.map((v, d) => (d === ax ? s : v)), 'float32'));
+    const outer = size(x.shape.slice(0, ax)), inner = size(x.shape.slice(ax + 1)), row = x.shape[ax] * inner;
+    const src = heapView(wb, x, size(x.shape));
+    let off = 0;
+    outs.forEach((o, i) => {
+      const len = sizes[i] * inner;
+      if (len && outer) n.copyBlocks(src, off, row, heapView(wb, o, outer * len), 0, len, outer, len);
+      off += len;
+    });
+    return outs;
+  },
+  Concat: (orig, n) => (args) => {
+    const ins = Object.values(args.inputs) as tf.TensorInfo[];
+    if (!ins.length || !allF32(ins)) return orig(args);
+    const ax = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, ins[0].shape)[0];
+    tf.backend_util.assertParamsConsistent(ins.map((t) => t.shape), ax);
+    const outShape = tf.backend_util.computeOutShape(ins.map((t) => t.shape), ax);
+    const wb = args.backend as WasmBackend;
+    const out = wb.makeOutput(outShape, 'float32');
+    const outer = size(outShape.slice(0, ax)), inner = size(outShape.slice(ax + 1)), row = outShape[ax] * inner;
+    if (!outer || !row) return out;
+    const dst = heapView(wb, out, outer * row);
+    let off = 0;
+    for (const t of ins) {
+      const len = t.shape[ax] * inner;
+      if (len) n.copyBlocks(heapView(wb, t, outer * len), 0, len, dst, off, row, outer, len);
+      off += len;
+    }
+    return out;
+  },
+};
 
 function blasDescription(n: Native): string {
   return `wasm + OpenBLAS sgemm (${n.config().config.trim()}, ${n.config().threads} thread${n.config().threads === 1 ? '' : 's'})`;

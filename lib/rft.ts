@@ -15,7 +15,8 @@
  *   linear schedule); the learning rate is a config value.
  */
 import * as tf from '@tensorflow/tfjs';
-import { grpoLoss, sequenceLogProbs, sequenceTensors } from './loss';
+import { grpoLoss, sequenceTensors } from './loss';
+import { logProbsNoGrad } from './infer';
 import { AdamW, DEFAULT_OPTIM, lrAt } from './optim';
 import { groundingReward, type GroundingRewardConfig, DEFAULT_GROUNDING_REWARD, AUX_REWARDS } from './rewards';
 import { DEFAULT_CONSISTENCY, type ConsistencyConfig, groupAdvantages, groupDiagnostics, meanStd, spatialConsistencyWeight, validateConsistency } from './grpo';
@@ -167,7 +168,7 @@ export async function trainGrpo(x: {
     const enc = policy.encoderInput(queries);
     const seqs = sequenceTensors(gen.ids, policy.tok.bosId, policy.tok.padId);
     const batch = { enc, group: G, ...seqs };
-    const refLogProbs = ref ? tf.tidy(() => sequenceLogProbs(ref.params, ref.cfg, batch)) : null;
+    const refLogProbs = ref ? logProbsNoGrad(ref.params, ref.cfg, batch) : null;
     let loss = NaN, kl = NaN, clipFrac = NaN;
     const { value, grads } = tf.variableGrads(() => {
       const parts = grpoLoss(policy.params, policy.cfg, batch, { advantages, weights, refLogProbs, epsilon: cfg.epsilon, betaKL: cfg.betaKL });

@@ -63,4 +63,74 @@ t('fused matMul with bias and relu agrees with wasm', () => {
   tf.dispose([a, b, bias]);
 });
 
+
+/** A random shape of rank 1–4 with sides 1–6, and a shape broadcastable to it. */
+function shapes(rng: Rng): [number[], number[]] {
+  const a = Array.from({ length: rng.int(1, 4) }, () => rng.int(1, 6));
+  const b = a.slice(rng.int(0, a.length - 1)).map((s) => (rng.bool(0.4) ? 1 : s));
+  return rng.bool() ? [a, b] : [b, a];
+}
+
+t('broadcasting Add/Sub/Mul/Div agree with wasm on random shapes (and scalars)', () => {
+  const rng = new Rng(11);
+  for (let k = 0; k < 200; k++) {
+    const [sa, sb] = k < 4 ? [[], [3, 2]] : shapes(rng);
+    const a = tf.randomNormal(sa, 0, 1, 'float32', k), b = tf.add(tf.abs(tf.randomNormal(sb, 0, 1, 'float32', k + 500)), 0.5);
+    const [r, g] = both(() => [tf.add(a, b), tf.sub(a, b), tf.mul(a, b), tf.div(a, b), tf.sub(b, a), tf.div(b, a)]);
+    assert.ok(maxRel(r, g) < 1e-6, `case ${k}: ${sa} ∘ ${sb}`);
+    assert.equal(r.map((x) => x.length), g.map((x) => x.length));
+    tf.dispose([a, b]);
+  }
+});
+
+t('Sum/Mean over every contiguous (and non-contiguous) axis set agree with wasm', () => {
+  const rng = new Rng(12);
+  for (let k = 0; k < 120; k++) {
+    const shape = Array.from({ length: rng.int(1, 4) }, () => rng.int(1, 8));
+    const x = tf.randomNormal(shape, 0, 1, 'float32', k);
+    const r = shape.length;
+    const lo = rng.int(0, r - 1), hi = rng.int(lo, r - 1);
+    const axes = rng.bool(0.2) && r > 2 ? [0, r - 1] : Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+    const keep = rng.bool();
+    const [a, b] = both(() => [tf.sum(x, axes, keep), tf.mean(x, axes, keep), tf.sum(x)]);
+    assert.ok(maxRel(a, b) < 1e-5, `case ${k}: ${shape} over ${axes}`);
+    tf.dispose(x);
+  }
+});
+
+t('SplitV, Concat, Exp, Sigmoid and Identity agree with wasm', () => {
+  const rng = new Rng(13);
+  for (let k = 0; k < 60; k++) {
+    const shape = Array.from({ length: rng.int(1, 3) }, () => rng.int(1, 6));
+    const ax = rng.int(0, shape.length - 1);
+    const x = tf.randomNormal(shape, 0, 1, 'float32', k);
+    const cut = rng.int(0, shape[ax]);
+    const y = tf.randomNormal(shape.map((s, d) => (d === ax ? rng.int(1, 4) : s)), 0, 1, 'float32', k + 1);
+    const [a, b] = both(() => [
+      ...tf.split(x, [cut, shape[ax] - cut], ax), tf.concat([x, y, x], ax), tf.exp(x), tf.sigmoid(x), tf.clone(x),
+    ]);
+    assert.ok(maxRel(a, b) < 1e-6, `case ${k}: ${shape} axis ${ax}`);
+    tf.dispose([x, y]);
+  }
+});
+
+t('a shared Identity buffer is not disturbed when either tensor is disposed or a variable is reassigned', () => {
+  installBlasKernels();
+  try {
+    const x = tf.tensor1d([1, 2, 3]);
+    const c = x.clone();
+    x.dispose();
+    assert.equal([...c.dataSync()], [1, 2, 3]);
+    const v = tf.variable(c.clone());
+    const before = tf.memory().numTensors;
+    v.assign(tf.tensor1d([7, 8, 9]));
+    assert.equal([...c.dataSync()], [1, 2, 3]);
+    assert.equal([...v.dataSync()], [7, 8, 9]);
+    assert.ok(tf.memory().numTensors <= before + 1);
+    tf.dispose([c, v]);
+  } finally {
+    uninstallBlasKernels();
+  }
+});
+
 test.run();

@@ -6,6 +6,9 @@
 //   and C[b] at C + b·M·N. A, B, C are Float32Array views (e.g. over a wasm heap: zero copy).
 #include <napi.h>
 #include <cblas.h>
+#include <cmath>
+#include <cstring>
+#include <vector>
 
 extern "C" {
 void openblas_set_num_threads(int);
@@ -63,6 +66,269 @@ static Napi::Value SgemmBatch(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ── Element-wise and layout kernels (lib/blas.ts registers them for tfjs's wasm backend) ───────
+//
+// wasm's scalar paths are slow on exactly the shapes a training step is made of: reductions
+// over leading axes (bias gradients), broadcasting binary ops, splits on the last axis, exp.
+// These loops are plain C++ that the compiler vectorises.
+
+static float* f32(const Napi::Value& v) {
+  size_t n;
+  return floatData(v, &n);
+}
+static int64_t i64(const Napi::Value& v) { return v.As<Napi::Number>().Int64Value(); }
+
+// reduce(x, out, outer, R, inner, scale): out[o, i] = scale · Σ_r x[o, r, i]
+static Napi::Value Reduce(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0]);
+  float* out = f32(info[1]);
+  const int64_t outer = i64(info[2]), R = i64(info[3]), inner = i64(info[4]);
+  const float scale = (float)info[5].As<Napi::Number>().DoubleValue();
+  for (int64_t o = 0; o < outer; o++) {
+    float* y = out + o * inner;
+    const float* xo = x + o * R * inner;
+    if (inner == 1) {
+      float s = 0.f;
+      for (int64_t r = 0; r < R; r++) s += xo[r];
+      y[0] = s * scale;
+      continue;
+    }
+    for (int64_t i = 0; i < inner; i++) y[i] = 0.f;
+    for (int64_t r = 0; r < R; r++) {
+      const float* xr = xo + r * inner;
+      for (int64_t i = 0; i < inner; i++) y[i] += xr[i];
+    }
+    if (scale != 1.f) for (int64_t i = 0; i < inner; i++) y[i] *= scale;
+  }
+  return info.Env().Undefined();
+}
+
+// copyBlocks(src, srcOff, srcStride, dst, dstOff, dstStride, count, len):
+//   for c in [0, count): dst[dstOff + c·dstStride, +len) = src[srcOff + c·srcStride, +len)
+static Napi::Value CopyBlocks(const Napi::CallbackInfo& info) {
+  const float* src = f32(info[0]);
+  const int64_t so = i64(info[1]), ss = i64(info[2]);
+  float* dst = f32(info[3]);
+  const int64_t d0 = i64(info[4]), ds = i64(info[5]), count = i64(info[6]), len = i64(info[7]);
+  for (int64_t c = 0; c < count; c++) std::memcpy(dst + d0 + c * ds, src + so + c * ss, (size_t)len * sizeof(float));
+  return info.Env().Undefined();
+}
+
+template <int OP>
+static inline float apply(float a, float b) {
+  if (OP == 0) return a + b;
+  if (OP == 1) return a - b;
+  if (OP == 2) return a * b;
+  return a / b;
+}
+
+template <int OP>
+static void binaryLoop(const float* a, const float* b, float* out, int rank, const int64_t* shape,
+                       const int64_t* sa, const int64_t* sb) {
+  // Odometer over the outer dims; the innermost dim is a tight loop by stride pattern.
+  const int64_t n = shape[rank - 1], ia = sa[rank - 1], ib = sb[rank - 1];
+  int64_t outer = 1;
+  for (int d = 0; d < rank - 1; d++) outer *= shape[d];
+  int64_t idx[8] = {0};
+  int64_t oa = 0, ob = 0;
+  for (int64_t o = 0; o < outer; o++) {
+    const float* pa = a + oa;
+    const float* pb = b + ob;
+    float* po = out + o * n;
+    if (ia == 1 && ib == 1) for (int64_t i = 0; i < n; i++) po[i] = apply<OP>(pa[i], pb[i]);
+    else if (ia == 1 && ib == 0) { const float v = pb[0]; for (int64_t i = 0; i < n; i++) po[i] = apply<OP>(pa[i], v); }
+    else if (ia == 0 && ib == 1) { const float v = pa[0]; for (int64_t i = 0; i < n; i++) po[i] = apply<OP>(v, pb[i]); }
+    else for (int64_t i = 0; i < n; i++) po[i] = apply<OP>(pa[i * ia], pb[i * ib]);
+    for (int d = rank - 2; d >= 0; d--) {
+      idx[d]++;
+      oa += sa[d];
+      ob += sb[d];
+      if (idx[d] < shape[d]) break;
+      oa -= sa[d] * shape[d];
+      ob -= sb[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+// binary(op, a, b, out, shape[], stridesA[], stridesB[]): out (row-major over shape) = a op b,
+// with broadcasting expressed as 0 strides; op 0 add, 1 sub, 2 mul, 3 div; rank 1…8.
+static Napi::Value Binary(const Napi::CallbackInfo& info) {
+  const int op = info[0].As<Napi::Number>().Int32Value();
+  const float* a = f32(info[1]);
+  const float* b = f32(info[2]);
+  float* out = f32(info[3]);
+  Napi::Array sh = info[4].As<Napi::Array>(), ja = info[5].As<Napi::Array>(), jb = info[6].As<Napi::Array>();
+  const int rank = (int)sh.Length();
+  if (rank < 1 || rank > 8) {
+    Napi::RangeError::New(info.Env(), "binary: rank must be 1…8").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  int64_t shape[8], sa[8], sb[8];
+  for (int d = 0; d < rank; d++) {
+    shape[d] = i64(sh.Get(d));
+    sa[d] = i64(ja.Get(d));
+    sb[d] = i64(jb.Get(d));
+  }
+  switch (op) {
+    case 0: binaryLoop<0>(a, b, out, rank, shape, sa, sb); break;
+    case 1: binaryLoop<1>(a, b, out, rank, shape, sa, sb); break;
+    case 2: binaryLoop<2>(a, b, out, rank, shape, sa, sb); break;
+    default: binaryLoop<3>(a, b, out, rank, shape, sa, sb); break;
+  }
+  return info.Env().Undefined();
+}
+
+// unary(op, x, out, n): op 0 exp, 1 sigmoid
+static Napi::Value Unary(const Napi::CallbackInfo& info) {
+  const int op = info[0].As<Napi::Number>().Int32Value();
+  const float* x = f32(info[1]);
+  float* out = f32(info[2]);
+  const int64_t n = i64(info[3]);
+  if (op == 0) for (int64_t i = 0; i < n; i++) out[i] = std::exp(x[i]);
+  else for (int64_t i = 0; i < n; i++) out[i] = 1.f / (1.f + std::exp(-x[i]));
+  return info.Env().Undefined();
+}
+
+// ── Decoder inference kernels (lib/infer.ts): the loops of one decoding pass ─────────────────
+
+// layerNorm(x, g, b, out, rows, d, eps): per row, (x − μ)/√(σ² + eps)·g + b
+static Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0]);
+  const float* g = f32(info[1]);
+  const float* b = f32(info[2]);
+  float* y = f32(info[3]);
+  const int64_t rows = i64(info[4]), d = i64(info[5]);
+  const float eps = (float)info[6].As<Napi::Number>().DoubleValue();
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * d;
+    float* yr = y + r * d;
+    float m = 0.f;
+    for (int64_t j = 0; j < d; j++) m += xr[j];
+    m /= (float)d;
+    float v = 0.f;
+    for (int64_t j = 0; j < d; j++) { const float c = xr[j] - m; v += c * c; }
+    v /= (float)d;
+    const float s = std::sqrt(v + eps);
+    for (int64_t j = 0; j < d; j++) yr[j] = ((xr[j] - m) / s) * g[j] + b[j];
+  }
+  return info.Env().Undefined();
+}
+
+// biasGelu(y, b, rows, n, gelu): y[r, j] += b[j]; then, if gelu, y ← y·σ(1.702·y)
+static Napi::Value BiasAct(const Napi::CallbackInfo& info) {
+  float* y = f32(info[0]);
+  const float* b = f32(info[1]);
+  const int64_t rows = i64(info[2]), n = i64(info[3]);
+  const bool gelu = info[4].ToBoolean();
+  for (int64_t r = 0; r < rows; r++) {
+    float* yr = y + r * n;
+    for (int64_t j = 0; j < n; j++) yr[j] += b[j];
+    if (gelu) for (int64_t j = 0; j < n; j++) { const float v = yr[j]; yr[j] = v / (1.f + std::exp(-1.702f * v)); }
+  }
+  return info.Env().Undefined();
+}
+
+// logSoftmax(x, rows, n): each row in place
+static Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
+  float* x = f32(info[0]);
+  const int64_t rows = i64(info[1]), n = i64(info[2]);
+  for (int64_t r = 0; r < rows; r++) {
+    float* xr = x + r * n;
+    float m = -INFINITY;
+    for (int64_t j = 0; j < n; j++) m = xr[j] > m ? xr[j] : m;
+    float z = 0.f;
+    for (int64_t j = 0; j < n; j++) z += std::exp(xr[j] - m);
+    const float lz = std::log(z);
+    for (int64_t j = 0; j < n; j++) xr[j] = xr[j] - m - lz;
+  }
+  return info.Env().Undefined();
+}
+
+// Softmax of each row of P [rows, n] in place (row stride ld), after scaling and an optional
+// additive mask [n] per row; with `causalFrom` ≥ 0, row i keeps entries 0 … causalFrom + i only.
+static void softmaxRows(float* P, int64_t rows, int64_t n, int64_t ld, float scale, const float* mask, int64_t causalFrom) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* p = P + i * ld;
+    const int64_t end = causalFrom >= 0 ? causalFrom + i + 1 : n;
+    float m = -INFINITY;
+    for (int64_t s = 0; s < end; s++) {
+      const float a = p[s] * scale + (mask ? mask[s] : 0.f);
+      p[s] = a;
+      m = a > m ? a : m;
+    }
+    float z = 0.f;
+    for (int64_t s = 0; s < end; s++) { p[s] = std::exp(p[s] - m); z += p[s]; }
+    for (int64_t s = 0; s < end; s++) p[s] /= z;
+    for (int64_t s = end; s < n; s++) p[s] = 0.f;
+  }
+}
+
+// selfAttention(qkv, K, V, out, N, L, t0, h, dh, T, scale)
+//   qkv [N·L, 3d] (q | k | v, heads contiguous within each); the cache K, V [N, h, T, dh] gets
+//   positions t0 … t0+L−1 written; out [N·L, d] = causal softmax(q kᵀ·scale) v over 0 … t.
+static Napi::Value SelfAttention(const Napi::CallbackInfo& info) {
+  const float* qkv = f32(info[0]);
+  float* K = f32(info[1]);
+  float* V = f32(info[2]);
+  float* out = f32(info[3]);
+  const int64_t N = i64(info[4]), L = i64(info[5]), t0 = i64(info[6]), h = i64(info[7]), dh = i64(info[8]), T = i64(info[9]);
+  const float scale = (float)info[10].As<Napi::Number>().DoubleValue();
+  const int64_t d = h * dh, Tk = t0 + L;
+  for (int64_t r = 0; r < N * L; r++) {
+    const int64_t row = r / L, t = t0 + r % L;
+    for (int64_t hh = 0; hh < h; hh++) {
+      const int64_t c = ((row * h + hh) * T + t) * dh, src = r * 3 * d + hh * dh;
+      std::memcpy(K + c, qkv + src + d, dh * sizeof(float));
+      std::memcpy(V + c, qkv + src + 2 * d, dh * sizeof(float));
+    }
+  }
+  std::vector<float> P(L * Tk);
+  for (int64_t row = 0; row < N; row++) {
+    for (int64_t hh = 0; hh < h; hh++) {
+      const float* q = qkv + row * L * 3 * d + hh * dh;  // [L, dh], row stride 3d
+      const float* Kb = K + (row * h + hh) * T * dh;     // [Tk, dh]
+      const float* Vb = V + (row * h + hh) * T * dh;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)L, (int)Tk, (int)dh, 1.f, q, (int)(3 * d), Kb, (int)dh, 0.f, P.data(), (int)Tk);
+      softmaxRows(P.data(), L, Tk, Tk, scale, nullptr, t0);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)L, (int)dh, (int)Tk, 1.f, P.data(), (int)Tk, Vb, (int)dh, 0.f, out + row * L * d + hh * dh, (int)d);
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// crossAttention(q, K, V, mask, out, meanProbs, B, M, h, dh, S, scale)
+//   q [B·M, d] (M rows per query), K, V [B, h, S, dh], additive mask [B, S];
+//   out [B·M, d] = softmax(q kᵀ·scale + mask) v per head; meanProbs [B·M, S] = the probabilities
+//   averaged over heads (for the position readout).
+static Napi::Value CrossAttention(const Napi::CallbackInfo& info) {
+  const float* q = f32(info[0]);
+  const float* K = f32(info[1]);
+  const float* V = f32(info[2]);
+  const float* mask = f32(info[3]);
+  float* out = f32(info[4]);
+  float* pm = f32(info[5]);
+  const int64_t B = i64(info[6]), M = i64(info[7]), h = i64(info[8]), dh = i64(info[9]), S = i64(info[10]);
+  const float scale = (float)info[11].As<Napi::Number>().DoubleValue();
+  const int64_t d = h * dh;
+  std::vector<float> P(M * S);
+  for (int64_t i = 0; i < B * M * S; i++) pm[i] = 0.f;
+  for (int64_t b = 0; b < B; b++) {
+    for (int64_t hh = 0; hh < h; hh++) {
+      const float* qb = q + b * M * d + hh * dh;  // [M, dh], row stride d
+      const float* Kb = K + (b * h + hh) * S * dh;
+      const float* Vb = V + (b * h + hh) * S * dh;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)S, (int)dh, 1.f, qb, (int)d, Kb, (int)dh, 0.f, P.data(), (int)S);
+      softmaxRows(P.data(), M, S, S, scale, mask + b * S, -1);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)dh, (int)S, 1.f, P.data(), (int)S, Vb, (int)dh, 0.f, out + b * M * d + hh * dh, (int)d);
+      float* pb = pm + b * M * S;
+      const float inv = 1.f / (float)h;
+      for (int64_t i = 0; i < M * S; i++) pb[i] += P[i] * inv;
+    }
+  }
+  return info.Env().Undefined();
+}
+
 static Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   openblas_set_num_threads(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -79,6 +345,17 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sgemmBatch", Napi::Function::New(env, SgemmBatch));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("config", Napi::Function::New(env, Config));
+  exports.Set("reduce", Napi::Function::New(env, Reduce));
+  exports.Set("copyBlocks", Napi::Function::New(env, CopyBlocks));
+  exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("unary", Napi::Function::New(env, Unary));
+  // Bumped whenever the exported functions change, so an older build is detected and rebuilt.
+  exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
+  exports.Set("biasAct", Napi::Function::New(env, BiasAct));
+  exports.Set("logSoftmax", Napi::Function::New(env, LogSoftmax));
+  exports.Set("selfAttention", Napi::Function::New(env, SelfAttention));
+  exports.Set("crossAttention", Napi::Function::New(env, CrossAttention));
+  exports.Set("version", 3);
   return exports;
 }
 

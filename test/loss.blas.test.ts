@@ -1,0 +1,12 @@
+// test/loss.test.ts again on the blas backend (OpenBLAS matmuls, native element-wise kernels and,
+// for sampling and the reference pass, lib/infer.ts): the same assertions must hold there.
+import { test } from 'uvu';
+import { blasAvailable, blasUnavailableReason } from '../lib/blas';
+
+if (blasAvailable()) {
+  process.env.RSG_TEST_BACKEND = 'blas';
+  await import('./loss.test');
+} else {
+  test.skip(`blas unavailable: ${blasUnavailableReason()}`, () => {});
+  test.run();
+}
