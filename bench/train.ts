@@ -29,6 +29,15 @@ type StepTiming = { sample: number; score: number; ref: number; fwdbwd: number; 
 function matmulFlops(kernels: { name: string; inputShapes: number[][]; outputShapes: number[][] }[]): number {
   let f = 0;
   for (const k of kernels) {
+    // The fused attention kernels (blas) do their products inside: QKᵀ and PV forward, four
+    // backward, per (batch, head), plus the position readout when the output is 2d wide.
+    if (k.name === 'RsgAttention' || k.name === 'RsgAttentionGrad') {
+      const probs = k.name === 'RsgAttention' ? k.outputShapes[1] : k.inputShapes[4];
+      const [B, , Tq, Tk] = probs, d = k.inputShapes[k.name === 'RsgAttention' ? 0 : 1][2]; // Σ_heads Tq·Tk·dh = Tq·Tk·d
+      const readout = k.name === 'RsgAttention' ? k.outputShapes[0][2] === 2 * d : k.inputShapes[0][2] === 2 * d;
+      f += 2 * (k.name === 'RsgAttention' ? 2 : 4) * B * Tq * Tk * d + (readout ? 2 * B * Tq * Tk * d : 0);
+      continue;
+    }
     if (k.name !== 'BatchMatMul' && k.name !== '_FusedMatMul') continue;
     const a = k.inputShapes[0], out = k.outputShapes[0];
     const M = out[out.length - 2], N = out[out.length - 1];
@@ -108,28 +117,43 @@ export async function benchTrain(opts: { backends?: string[]; reps?: number } = 
   console.log(`\n## Training steps (default config: policy ${JSON.stringify(arch)}; GRPO B=${DEFAULT_GRPO.queriesPerStep}, G=${DEFAULT_GRPO.group}, maxLen ${DEFAULT_GRPO.maxLen}; SFT batch ${sftBatch.length})\n`);
   const rows: (string | number)[][] = [['backend', 'sample', 'rewards', 'ref fwd', 'fwd+bwd', 'optimizer', 'GRPO step', 'SFT step', 'tokens/s', 'matmul GFLOP/s', 'peak GFLOP/s', 'of peak']];
   const res: Record<string, { grpo: number; sft: number }> = {};
+  type State = { policy: Policy; ref: Policy; opt: AdamW; rng: Rng; steps: StepTiming[]; sft: number[]; peak: number[] };
+  const states = new Map<string, State>();
   for (const name of backends) {
     await selectBackend(name);
-    const reps = name === 'cpu' ? 1 : opts.reps ?? 3;
     const policy = Policy.create(arch, 1);
-    const ref = policy.frozenCopy();
-    const opt = new AdamW(policy.params, DEFAULT_OPTIM);
-    const rng = new Rng(1);
-    await grpoStep(policy, ref, opt, queries, rng, false); // warm-up
-    const steps: StepTiming[] = [];
-    for (let i = 0; i < reps; i++) steps.push(await grpoStep(policy, ref, opt, queries, rng, i === 0));
-    const med = (k: keyof StepTiming) => steps.map((s) => s[k]).sort((a, b) => a - b)[Math.floor(steps.length / 2)];
-    sftStep(policy, opt, sftBatch);
-    const sft = Array.from({ length: reps }, () => sftStep(policy, opt, sftBatch)).sort((a, b) => a - b)[Math.floor(reps / 2)];
-    const peak = await peakGflops();
-    const flops = steps[0].mmFlops;
-    const gflops = flops / (med('fwdbwd') / 1000) / 1e9;
+    const st: State = { policy, ref: policy.frozenCopy(), opt: new AdamW(policy.params, DEFAULT_OPTIM), rng: new Rng(1), steps: [], sft: [], peak: [] };
+    await grpoStep(st.policy, st.ref, st.opt, queries, st.rng, false); // warm-up
+    sftStep(st.policy, st.opt, sftBatch);
+    states.set(name, st);
+  }
+  // Rounds: one GRPO step, one SFT step and one peak measurement per backend each round, so a
+  // slow spell of the machine (shared hosts) hits every backend alike. cpu gets one round.
+  const reps = opts.reps ?? 5;
+  for (let i = 0; i < reps; i++) {
+    for (const [name, st] of states) {
+      if (name === 'cpu' && i > 0) continue;
+      await selectBackend(name);
+      st.steps.push(await grpoStep(st.policy, st.ref, st.opt, queries, st.rng, st.steps.length === 0));
+      st.sft.push(sftStep(st.policy, st.opt, sftBatch));
+      st.peak.push(await peakGflops());
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  for (const [name, st] of states) {
+    const med = (k: keyof StepTiming) => median(st.steps.map((s) => s[k]));
+    const sft = median(st.sft), peak = Math.max(...st.peak);
+    const gflops = st.steps[0].mmFlops / (med('fwdbwd') / 1000) / 1e9;
     res[name] = { grpo: med('total'), sft };
     rows.push([name, fmtMs(med('sample')), fmtMs(med('score')), fmtMs(med('ref')), fmtMs(med('fwdbwd')), fmtMs(med('optim')), fmtMs(med('total')), fmtMs(sft),
       (med('tokens') / (med('sample') / 1000)).toFixed(0), gflops.toFixed(2), peak.toFixed(1), `${((100 * gflops) / peak).toFixed(1)}%`]);
-    tf.dispose([...policy.params.values(), ...ref.params.values()]);
-    opt.dispose();
   }
+  for (const [name, st] of states) {
+    await selectBackend(name);
+    tf.dispose([...st.policy.params.values(), ...st.ref.params.values()]);
+    st.opt.dispose();
+  }
+  console.log(`(medians of ${reps} interleaved rounds; cpu: one round; peak: best 1024³ matMul of the rounds)`);
   console.log(table(rows));
   console.log('\n(tokens/s: rollout tokens generated per second of sampling; matmul GFLOP/s: FLOPs of the matMul kernels in the forward+backward pass over its time)');
   if (res.wasm) {

@@ -170,7 +170,7 @@ export async function runStages(specs: StageSpec[], opts: RunOptions): Promise<v
       if (depFailed(s)) { failed.push(stageName(s)); pending.splice(i--, 1); continue; }
       if (!depsDone(s) || running.has(stageName(s))) continue;
       pending.splice(i--, 1);
-      running.set(stageName(s), { spec: s, done: spawnWorker(s, opts) });
+      running.set(stageName(s), { spec: s, done: spawnWorker(s, opts, [], 'worker.log', blasThreadsFor(s)) });
     }
     const settled = await Promise.race([...[...running.values()].map((r) => r.done.then((code) => ({ name: stageName(r.spec), code }))), sleep(2000).then(() => null)]);
     if (settled) {
@@ -203,12 +203,24 @@ function describe(s: StageSpec): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function spawnWorker(s: StageSpec, opts: RunOptions, extra: string[] = [], logName = 'worker.log'): Promise<number> {
+/**
+ * OpenBLAS threads of a stage's worker ($RSG_BLAS_THREADS wins): every core for the base, which
+ * every other stage waits for and so always trains alone; one per worker otherwise (they run
+ * side by side, one per core). A fixed rule, not one that looks at what else is running: sgemm
+ * results depend on the thread count in the last bits, and a stage must train the same way
+ * whatever the schedule (same seed → same metrics.jsonl).
+ */
+export function blasThreadsFor(s: StageSpec, cores = cpus().length): number {
+  if (process.env.RSG_BLAS_THREADS) return Number(process.env.RSG_BLAS_THREADS);
+  return s.kind === 'base' ? cores : 1;
+}
+
+function spawnWorker(s: StageSpec, opts: RunOptions, extra: string[] = [], logName = 'worker.log', threads = 1): Promise<number> {
   const dir = stageDir(s);
   mkdirSync(dir, { recursive: true });
   writeJsonAtomic(join(dir, 'spec.json'), s);
   return new Promise((resolve) => {
-    const env = { ...process.env, ...(opts.backend ? { RSG_BACKEND: opts.backend } : {}) };
+    const env = { ...process.env, RSG_BLAS_THREADS: String(threads), ...(opts.backend ? { RSG_BACKEND: opts.backend } : {}) };
     const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'experiments', 'worker.ts'), join(dir, 'spec.json'), ...extra], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     child.stdout.on('data', (d) => (log += d));
@@ -236,7 +248,7 @@ export async function runEvaluations(items: { spec: StageSpec; ref: DataRef }[],
   const worker = async () => {
     while (next < todo.length) {
       const { spec, ref } = todo[next++];
-      const code = await spawnWorker(spec, opts, ['--eval', ref.split, String(ref.count)], `eval-${ref.split}.log`);
+      const code = await spawnWorker(spec, opts, ['--eval', ref.split, String(ref.count)], `eval-${ref.split}.log`, 1);
       if (code !== 0 || !existsSync(evalFile(spec, ref))) failed.push(`${stageName(spec)} on ${ref.split}`);
     }
   };

@@ -27,11 +27,22 @@ export type Native = {
   logSoftmax(x: Float32Array, rows: number, n: number): void;
   selfAttention(qkv: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, N: number, L: number, t0: number, h: number, dh: number, T: number, scale: number): void;
   crossAttention(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array, out: Float32Array, meanProbs: Float32Array, B: number, M: number, h: number, dh: number, S: number, scale: number): void;
+  lnForward(x: Float32Array, g: Float32Array, b: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, d: number, eps: number): void;
+  lnBackward(dy: Float32Array, x: Float32Array, g: Float32Array, mean: Float32Array, rstd: Float32Array, dx: Float32Array, dg: Float32Array, db: Float32Array, rows: number, d: number): void;
+  geluForward(x: Float32Array, y: Float32Array, n: number): void;
+  geluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, n: number): void;
+  adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array, n: number,
+    b1: number, b2: number, c1: number, c2: number, eps: number, lr: number, wd: number, scale: number): void;
+  sumSquares(x: Float32Array): number;
+  attnForward(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array, pos: Float32Array, out: Float32Array, probs: Float32Array,
+    B: number, Tq: number, Tk: number, h: number, dh: number, scale: number, causal: boolean): void;
+  attnBackward(dout: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array, pos: Float32Array,
+    dq: Float32Array, dk: Float32Array, dv: Float32Array, B: number, Tq: number, Tk: number, h: number, dh: number, scale: number): void;
   version: number;
 };
 
 /** The addon's interface version this file expects (native/src/blas.cc exports it). */
-const NATIVE_VERSION = 3;
+const NATIVE_VERSION = 6;
 
 const ADDON = join(PROJECT_ROOT, 'native', 'build', 'Release', 'rsg_blas.node');
 let native: Native | null | undefined;
@@ -182,6 +193,7 @@ export function installBlasKernels(threads = 1): string {
         return out;
       },
     });
+    for (const k of fusedKernels(n)) tf.registerKernel(k);
     for (const [name, make] of Object.entries(FAST_KERNELS)) {
       const original = tf.getKernel(name, 'wasm');
       if (!original) continue;
@@ -334,6 +346,193 @@ const FAST_KERNELS: Record<string, (orig: KernelFn, n: Native) => KernelFn> = {
   },
 };
 
+// ── Fused training ops ───────────────────────────────────────────────────────────────────
+//
+// A layer norm written with tfjs ops is ~12 kernels forward and ~35 backward, each a pass over
+// the activations plus a dispatch; GELU is 3 + ~8. On blas they are one kernel each way
+// (bench/profile.ts measured layer norms at about a third of the GRPO fwd+bwd before).
+// lib/policy.ts uses these when `fusedOpsAvailable()`; the maths is the same as its composite
+// version (test/blas.test.ts compares values and gradients).
+
+const FUSED_NAMES = ['RsgLayerNorm', 'RsgLayerNormGrad', 'RsgGelu', 'RsgGeluGrad', 'RsgAdamW', 'RsgAttention', 'RsgAttentionGrad'];
+
+function fusedKernels(n: Native): tf.KernelConfig[] {
+  const f32In = (ts: tf.TensorInfo[], op: string) => {
+    if (!allF32(ts)) throw new Error(`${op}: only float32 is supported`);
+  };
+  const EMPTY = new Float32Array(0);
+  return [
+    {
+      kernelName: 'RsgAttention', backendName: 'wasm',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { q, k, v, mask, pos } = inputs as Record<string, tf.TensorInfo | undefined>;
+        f32In([q!, k!, v!, ...(mask ? [mask] : []), ...(pos ? [pos] : [])], 'RsgAttention');
+        const { heads, causal } = attrs as unknown as { heads: number; causal: boolean };
+        const [B, Tq, d] = q!.shape, Tk = k!.shape[1], dh = d / heads;
+        const wb = backend as unknown as WasmBackend;
+        const out = wb.makeOutput([B, Tq, pos ? 2 * d : d], 'float32'), probs = wb.makeOutput([B, heads, Tq, Tk], 'float32');
+        n.attnForward(heapView(wb, q!, B * Tq * d), heapView(wb, k!, B * Tk * d), heapView(wb, v!, B * Tk * d),
+          mask ? heapView(wb, mask, B * Tk) : EMPTY, pos ? heapView(wb, pos, Tk * d) : EMPTY,
+          heapView(wb, out, size(out.shape)), heapView(wb, probs, size(probs.shape)), B, Tq, Tk, heads, dh, 1 / Math.sqrt(dh), causal);
+        return [out, probs];
+      },
+    },
+    {
+      kernelName: 'RsgAttentionGrad', backendName: 'wasm',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { dy, q, k, v, probs, pos } = inputs as Record<string, tf.TensorInfo | undefined>;
+        f32In([dy!, q!, k!, v!, probs!, ...(pos ? [pos] : [])], 'RsgAttentionGrad');
+        const { heads } = attrs as unknown as { heads: number };
+        const [B, Tq, d] = q!.shape, Tk = k!.shape[1], dh = d / heads;
+        const wb = backend as unknown as WasmBackend;
+        const dq = wb.makeOutput(q!.shape, 'float32'), dk = wb.makeOutput(k!.shape, 'float32'), dv = wb.makeOutput(v!.shape, 'float32');
+        n.attnBackward(heapView(wb, dy!, size(dy!.shape)), heapView(wb, q!, B * Tq * d), heapView(wb, k!, B * Tk * d), heapView(wb, v!, B * Tk * d),
+          heapView(wb, probs!, size(probs!.shape)), pos ? heapView(wb, pos, Tk * d) : EMPTY,
+          heapView(wb, dq, B * Tq * d), heapView(wb, dk, B * Tk * d), heapView(wb, dv, B * Tk * d), B, Tq, Tk, heads, dh, 1 / Math.sqrt(dh));
+        return [dq, dk, dv];
+      },
+    },
+    {
+      kernelName: 'RsgAdamW', backendName: 'wasm',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { p, g, m, v } = inputs as Record<string, tf.TensorInfo>;
+        f32In([p, g, m, v], 'RsgAdamW');
+        const a = attrs as Record<string, number>;
+        const wb = backend as unknown as WasmBackend;
+        const len = size(p.shape);
+        const outs = [p, m, v].map((t) => wb.makeOutput(t.shape, 'float32'));
+        const [po, mo, vo] = outs.map((t) => heapView(wb, t, len));
+        n.adamw(heapView(wb, p, len), heapView(wb, g, len), heapView(wb, m, len), heapView(wb, v, len), po, mo, vo, len,
+          a.b1, a.b2, a.c1, a.c2, a.eps, a.lr, a.wd, a.scale);
+        return outs;
+      },
+    },
+    {
+      kernelName: 'RsgLayerNorm', backendName: 'wasm',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { x, g, b } = inputs as Record<string, tf.TensorInfo>;
+        f32In([x, g, b], 'RsgLayerNorm');
+        const wb = backend as unknown as WasmBackend;
+        const d = x.shape[x.shape.length - 1], rows = size(x.shape) / d;
+        const y = wb.makeOutput(x.shape, 'float32'), mean = wb.makeOutput([rows], 'float32'), rstd = wb.makeOutput([rows], 'float32');
+        n.lnForward(heapView(wb, x, rows * d), heapView(wb, g, d), heapView(wb, b, d), heapView(wb, y, rows * d), heapView(wb, mean, rows), heapView(wb, rstd, rows), rows, d, (attrs as { eps: number }).eps);
+        return [y, mean, rstd];
+      },
+    },
+    {
+      kernelName: 'RsgLayerNormGrad', backendName: 'wasm',
+      kernelFunc: ({ inputs, backend }) => {
+        const { dy, x, g, mean, rstd } = inputs as Record<string, tf.TensorInfo>;
+        f32In([dy, x, g, mean, rstd], 'RsgLayerNormGrad');
+        const wb = backend as unknown as WasmBackend;
+        const d = x.shape[x.shape.length - 1], rows = size(x.shape) / d;
+        const dx = wb.makeOutput(x.shape, 'float32'), dg = wb.makeOutput([d], 'float32'), db = wb.makeOutput([d], 'float32');
+        n.lnBackward(heapView(wb, dy, rows * d), heapView(wb, x, rows * d), heapView(wb, g, d), heapView(wb, mean, rows), heapView(wb, rstd, rows), heapView(wb, dx, rows * d), heapView(wb, dg, d), heapView(wb, db, d), rows, d);
+        return [dx, dg, db];
+      },
+    },
+    {
+      kernelName: 'RsgGelu', backendName: 'wasm',
+      kernelFunc: ({ inputs, backend }) => {
+        const { x } = inputs as Record<string, tf.TensorInfo>;
+        f32In([x], 'RsgGelu');
+        const wb = backend as unknown as WasmBackend;
+        const y = wb.makeOutput(x.shape, 'float32'), len = size(x.shape);
+        n.geluForward(heapView(wb, x, len), heapView(wb, y, len), len);
+        return y;
+      },
+    },
+    {
+      kernelName: 'RsgGeluGrad', backendName: 'wasm',
+      kernelFunc: ({ inputs, backend }) => {
+        const { dy, x } = inputs as Record<string, tf.TensorInfo>;
+        f32In([dy, x], 'RsgGeluGrad');
+        const wb = backend as unknown as WasmBackend;
+        const dx = wb.makeOutput(x.shape, 'float32'), len = size(x.shape);
+        n.geluBackward(heapView(wb, dy, len), heapView(wb, x, len), heapView(wb, dx, len), len);
+        return dx;
+      },
+    },
+  ];
+}
+
+let fusedOn = true;
+
+/** Whether the fused ops run (the blas kernels are installed, wasm is the backend, not switched off). */
+export function fusedOpsAvailable(): boolean {
+  return fusedOn && installed && tf.getBackend() === 'wasm';
+}
+
+/** Switch the fused ops off (and on): tests and benchmarks compare both paths. */
+export function setFusedOps(on: boolean): void {
+  fusedOn = on;
+}
+
+const runKernel = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
+  tf.engine().runKernel(name, inputs as never, attrs as never) as tf.Tensor | tf.Tensor[];
+
+/** Layer norm over the last axis, one kernel each way: (x − μ)/√(σ² + eps)·g + b. */
+export const fusedLayerNorm: (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number) => tf.Tensor = (x, g, b, eps) =>
+  (tf.customGrad(((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+    const [y, mean, rstd] = runKernel('RsgLayerNorm', { x: xx, g: gg, b: bb }, { eps }) as tf.Tensor[];
+    save([xx, gg, mean, rstd]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sg, sm, sr] = saved;
+        return runKernel('RsgLayerNormGrad', { dy, x: sx, g: sg, mean: sm, rstd: sr }) as tf.Tensor[];
+      },
+    };
+  }) as never) as unknown as (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor)(x, g, b);
+
+/** GELU, sigmoid approximation x·σ(1.702x), one kernel each way. */
+export const fusedGelu: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+  save([x]);
+  return {
+    value: runKernel('RsgGelu', { x }) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => runKernel('RsgGeluGrad', { dy, x: saved[0] }) as tf.Tensor,
+  };
+}) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * Multi-head attention as one kernel each way, on merged-head layouts (no head transposes):
+ * q [B, Tq, d], k, v [B, Tk, d], additive key mask [B, Tk] or null, causal or not. With position
+ * codes pos [Tk, d] the result is [B, Tq, 2d]: the heads' outputs, then the head-averaged
+ * attention · pos (the policy's position readout). The mask and pos get no gradient.
+ */
+export function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor | null, pos: tf.Tensor | null, heads: number, causal: boolean): tf.Tensor {
+  const extra = [...(mask ? [mask] : []), ...(pos ? [pos] : [])];
+  const f = tf.customGrad(((...args: unknown[]) => {
+    const save = args.pop() as (ts: tf.Tensor[]) => void;
+    const [qq, kk, vv, ...rest] = args as tf.Tensor[];
+    const mm = mask ? rest.shift()! : undefined, pp = pos ? rest.shift()! : undefined;
+    const [out, probs] = runKernel('RsgAttention', { q: qq, k: kk, v: vv, ...(mm ? { mask: mm } : {}), ...(pp ? { pos: pp } : {}) }, { heads, causal }) as tf.Tensor[];
+    save([qq, kk, vv, probs, ...(pp ? [pp] : [])]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sq, sk, sv, sp, spos] = saved;
+        const grads = runKernel('RsgAttentionGrad', { dy, q: sq, k: sk, v: sv, probs: sp, ...(spos ? { pos: spos } : {}) }, { heads }) as tf.Tensor[];
+        return [...grads, ...extra.map((t) => tf.zerosLike(t))];
+      },
+    };
+  }) as never) as unknown as (...ts: tf.Tensor[]) => tf.Tensor;
+  return f(q, k, v, ...extra);
+}
+
+/** One AdamW step of a parameter as one kernel: [p′, m′, v′] (lib/optim.ts has the composite form). */
+export function fusedAdamW(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, attrs: { b1: number; b2: number; c1: number; c2: number; eps: number; lr: number; wd: number; scale: number }): tf.Tensor[] {
+  return runKernel('RsgAdamW', { p, g, m, v }, attrs) as tf.Tensor[];
+}
+
+/** Σ g² over every tensor, read straight from the wasm heap (the global gradient norm²). */
+export function fusedSumSquares(ts: tf.Tensor[]): number {
+  const wb = tf.backend() as unknown as WasmBackend;
+  let s = 0;
+  for (const t of ts) s += native!.sumSquares(heapView(wb, t, t.size));
+  return s;
+}
+
 function blasDescription(n: Native): string {
   return `wasm + OpenBLAS sgemm (${n.config().config.trim()}, ${n.config().threads} thread${n.config().threads === 1 ? '' : 's'})`;
 }
@@ -341,6 +540,7 @@ function blasDescription(n: Native): string {
 /** Put wasm's own kernels back (benchmarks compare both in one process). */
 export function uninstallBlasKernels(): void {
   if (!installed) return;
+  for (const k of FUSED_NAMES) tf.unregisterKernel(k, 'wasm');
   for (const k of originals) {
     tf.unregisterKernel(k.kernelName, 'wasm');
     tf.registerKernel(k);

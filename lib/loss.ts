@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type CrossKV, type EncoderInput, type Params, type PolicyConfig, crossKV, decode, encode, tokenLogProbs } from './policy';
+import { fusedOpsAvailable } from './blas';
 
 /** Identity in value, zero gradient (tfjs has no stop_gradient). */
 export const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
@@ -51,7 +52,7 @@ export function sequenceTensors(completions: number[][], bosId: number, padId: n
 
 /** log π(c_t | …) for every completion token: [N, T] (0-masked rows are meaningless). */
 export function sequenceLogProbs(params: Params, cfg: PolicyConfig, b: SequenceBatch, kv?: CrossKV): tf.Tensor2D {
-  const cross = kv ?? crossKV(params, cfg, encode(params, cfg, b.enc));
+  const cross = kv ?? crossKV(params, cfg, encode(params, cfg, b.enc), fusedOpsAvailable());
   return tokenLogProbs(decode(params, cfg, b.inputIds, cross, b.enc.keyMask, b.group), b.targets);
 }
 

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type Params, ownedVariable } from './policy';
+import { fusedAdamW, fusedOpsAvailable, fusedSumSquares } from './blas';
 
 export type OptimConfig = {
   lr: number;
@@ -40,9 +41,24 @@ export class AdamW {
     }
     this.step++;
     const { beta1: b1, beta2: b2, eps, weightDecay: wd, clipNorm } = this.cfg;
-    const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0]);
+    const fused = fusedOpsAvailable();
+    const norm = fused
+      ? Math.fround(Math.sqrt(fusedSumSquares(Object.values(grads))))
+      : tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0]);
     const scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
     const c1 = 1 - b1 ** this.step, c2 = 1 - b2 ** this.step;
+    const decays = (k: string, p: tf.Variable) => p.rank >= 2 && !k.endsWith('_emb') && !k.endsWith('_pos');
+    if (fused) {
+      // blas: the same update as below, one kernel per parameter (lib/blas.ts).
+      tf.tidy(() => {
+        for (const [k, p] of this.params) {
+          const m = this.m.get(k)!, v = this.v.get(k)!;
+          const [p1, m1, v1] = fusedAdamW(p, grads[p.name], m, v, { b1, b2, c1, c2, eps, lr, wd: decays(k, p) ? wd : 0, scale });
+          m.assign(m1); v.assign(v1); p.assign(p1);
+        }
+      });
+      return norm;
+    }
     tf.tidy(() => {
       for (const [k, p] of this.params) {
         const g0 = grads[p.name];
@@ -52,7 +68,7 @@ export class AdamW {
         v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
         const update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), eps));
         // Decoupled weight decay on matrices only (not biases, norms or embeddings' rows? all ≥2-D).
-        const decay = p.rank >= 2 && !k.endsWith('_emb') && !k.endsWith('_pos') ? tf.mul(p, wd) : null;
+        const decay = decays(k, p) ? tf.mul(p, wd) : null;
         p.assign(tf.sub(p, tf.mul(decay ? tf.add(update, decay) : update, lr)));
       }
     });

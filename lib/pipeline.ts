@@ -57,6 +57,8 @@ export type StageSummary = {
   kind: StageSpec['kind'];
   hash: string;
   backend: string;
+  /** what ran, e.g. the OpenBLAS build and thread count */
+  backendDetail?: string;
   seconds: number;
   steps: number;
   /** the final evaluation on the spec's eval set */
@@ -126,12 +128,12 @@ export async function runStage(spec: StageSpec, opts: { quiet?: boolean; backend
       const seed = spec.kind === 'base' ? spec.initSeed : spec.seed;
       const train = spec.kind === 'base' ? spec.curriculum.map((p) => ({ until: p.until, samples: samples(p.data) })) : samples(spec.data);
       const r = await trainSft({ policy, run, train, evalSet: samples(spec.eval), config: spec.sft, seed, label, quiet: opts.quiet });
-      summary = { kind: spec.kind, hash: stageHash(spec), backend: backend.name, seconds: (Date.now() - t0) / 1000, steps: r.steps, eval: strip(r.eval) };
+      summary = { kind: spec.kind, hash: stageHash(spec), backend: backend.name, backendDetail: backend.detail, seconds: (Date.now() - t0) / 1000, steps: r.steps, eval: strip(r.eval) };
       policy.dispose();
     } else {
       const policy = await loadStagePolicy(spec.from);
       const r = await trainGrpo({ policy, run, train: samples(spec.data), evalSet: samples(spec.eval), config: spec.grpo, seed: spec.seed, label, quiet: opts.quiet });
-      summary = { kind: 'grpo', hash: stageHash(spec), backend: backend.name, seconds: (Date.now() - t0) / 1000, steps: r.steps, eval: strip(r.eval), last: r.last };
+      summary = { kind: 'grpo', hash: stageHash(spec), backend: backend.name, backendDetail: backend.detail, seconds: (Date.now() - t0) / 1000, steps: r.steps, eval: strip(r.eval), last: r.last };
       policy.dispose();
     }
     run.finish(summary);

@@ -21,6 +21,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from './rng';
 import { matMul } from './kernels';
+import { fusedAttention, fusedGelu, fusedLayerNorm, fusedOpsAvailable } from './blas';
 
 export type PolicyConfig = {
   imageSize: number;
@@ -220,12 +221,14 @@ function linear(params: Params, name: string, x: tf.Tensor): tf.Tensor {
 }
 
 function layerNorm(params: Params, name: string, x: tf.Tensor): tf.Tensor {
+  if (fusedOpsAvailable()) return fusedLayerNorm(x, P(params, `${name}.g`), P(params, `${name}.b`), 1e-5); // same maths, one kernel each way
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), P(params, `${name}.g`)), P(params, `${name}.b`));
 }
 
 /** GELU, sigmoid approximation x·σ(1.702x) (gradients on every backend). */
 function gelu(x: tf.Tensor): tf.Tensor {
+  if (fusedOpsAvailable()) return fusedGelu(x);
   return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
 }
 
@@ -328,19 +331,26 @@ export function encode(params: Params, cfg: PolicyConfig, inp: EncoderInput): tf
   const q = embedTokens(params, inp.queryIds.reshape([-1]) as tf.Tensor1D, cfg.vocabSize).reshape([B, L, d]);
   const qry = tf.add(tf.add(q, P(params, 'query_pos')), type.slice([1, 0], [1, d])); // [B, L, d]
   let x = tf.concat([img, qry], 1); // [B, S, d]
+  const fused = fusedOpsAvailable();
+  const mask2d = fused ? inp.keyMask.reshape([B, -1]) : null;
   for (let i = 0; i < cfg.nEncLayers; i++) {
     const n = `enc${i}`;
     const qkv = linear(params, `${n}.qkv`, layerNorm(params, `${n}.ln1`, x)); // [B, S, 3d]
-    const [qq, kk, vv] = tf.split(qkv, 3, -1).map((t) => splitHeads(t, cfg.nHeads));
-    x = tf.add(x, linear(params, `${n}.attn_out`, mergeHeads(attention(qq, kk, vv, inp.keyMask))));
+    const [qq, kk, vv] = tf.split(qkv, 3, -1);
+    const att = fused ? fusedAttention(qq, kk, vv, mask2d, null, cfg.nHeads, false)
+      : mergeHeads(attention(splitHeads(qq, cfg.nHeads), splitHeads(kk, cfg.nHeads), splitHeads(vv, cfg.nHeads), inp.keyMask));
+    x = tf.add(x, linear(params, `${n}.attn_out`, att));
     x = tf.add(x, mlp(params, n, x));
   }
   void nP;
   return layerNorm(params, 'enc_ln', x) as tf.Tensor3D;
 }
 
-/** Cross-attention keys and values per decoder layer [B, h, S, dh], computed once per query. */
-export type CrossKV = { k: tf.Tensor; v: tf.Tensor; pos: tf.Tensor | null }[];
+/**
+ * Cross-attention keys and values per decoder layer, computed once per query: [B, h, S, dh]
+ * (split heads), or [B, S, d] when `merged` (the fused attention kernel reads heads in place).
+ */
+export type CrossKV = { k: tf.Tensor; v: tf.Tensor; pos: tf.Tensor | null; merged?: boolean }[];
 
 /** Position codes of the memory tokens [S, d]: patch centres; zeros for query tokens. */
 export function memoryPositionCodes(cfg: PolicyConfig): Float32Array {
@@ -350,12 +360,12 @@ export function memoryPositionCodes(cfg: PolicyConfig): Float32Array {
   return out;
 }
 
-export function crossKV(params: Params, cfg: PolicyConfig, memory: tf.Tensor3D): CrossKV {
+export function crossKV(params: Params, cfg: PolicyConfig, memory: tf.Tensor3D, merged = false): CrossKV {
   const out: CrossKV = [];
   const S = memory.shape[1];
   for (let i = 0; i < cfg.nDecLayers; i++) {
-    const [k, v] = tf.split(linear(params, `dec${i}.xkv`, memory), 2, -1).map((t) => splitHeads(t, cfg.nHeads));
-    out.push({ k, v, pos: cfg.positionReadout ? tf.tensor2d(memoryPositionCodes(cfg), [S, cfg.dModel]) : null });
+    const [k, v] = tf.split(linear(params, `dec${i}.xkv`, memory), 2, -1).map((t) => (merged ? t : splitHeads(t, cfg.nHeads)));
+    out.push({ k, v, pos: cfg.positionReadout ? tf.tensor2d(memoryPositionCodes(cfg), [S, cfg.dModel]) : null, merged });
   }
   return out;
 }
@@ -368,6 +378,17 @@ function crossAttend(params: Params, name: string, x: tf.Tensor, kv: CrossKV[num
   const B = N / G;
   const xn = layerNorm(params, `${name}.lnx`, x);
   const q = linear(params, `${name}.xq`, xn).reshape([B, G * T, d]);
+  if (kv.merged) {
+    // One kernel each way (lib/blas.ts): heads' outputs, then the readout where · pos.
+    const S = kv.k.shape[1]!;
+    const both = fusedAttention(q, kv.k, kv.v, keyMask.reshape([B, S]), kv.pos, h, false).reshape([N, T, kv.pos ? 2 * d : d]);
+    if (!kv.pos) return linear(params, `${name}.x_out`, both);
+    const [ctx, where] = tf.split(both, 2, -1);
+    const gate = tf.sigmoid(linear(params, `${name}.x_gate`, xn)); // [N, T, 2]
+    const [gx, gy] = tf.split(gate, 2, -1);
+    const [wx, wy] = tf.split(where, 2, -1);
+    return tf.add(linear(params, `${name}.x_out`, ctx), tf.concat([tf.mul(wx, gx), tf.mul(wy, gy)], -1));
+  }
   const probs = attentionProbs(splitHeads(q, h), kv.k, keyMask); // [B, h, G·T, S]
   const out = linear(params, `${name}.x_out`, mergeHeads(matMul(probs, kv.v)).reshape([N, T, d]));
   if (!kv.pos) return out;
@@ -393,12 +414,14 @@ export function decode(
   const d = cfg.dModel, h = cfg.nHeads;
   const pos = P(params, 'dec_pos').slice([0, 0], [T, d]);
   let x = tf.add(embedTokens(params, inputIds.reshape([-1]) as tf.Tensor1D, cfg.vocabSize).reshape([N, T, d]), pos); // [N, T, d]
-  const causal = causalMask(T); // [1, 1, T, T]
+  const fused = fusedOpsAvailable();
+  const causal = fused ? null : causalMask(T); // [1, 1, T, T]
   for (let i = 0; i < cfg.nDecLayers; i++) {
     const n = `dec${i}`;
     const qkv = linear(params, `${n}.qkv`, layerNorm(params, `${n}.ln1`, x));
-    const [q, k, v] = tf.split(qkv, 3, -1).map((t) => splitHeads(t, h));
-    x = tf.add(x, linear(params, `${n}.attn_out`, mergeHeads(attention(q, k, v, causal))));
+    const [q, k, v] = tf.split(qkv, 3, -1);
+    const att = fused ? fusedAttention(q, k, v, null, null, h, true) : mergeHeads(attention(splitHeads(q, h), splitHeads(k, h), splitHeads(v, h), causal));
+    x = tf.add(x, linear(params, `${n}.attn_out`, att));
     x = tf.add(x, crossAttend(params, n, x, kv[i], keyMask, G, h));
     x = tf.add(x, mlp(params, n, x));
   }

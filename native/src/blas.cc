@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <vector>
+#include <algorithm>
 
 extern "C" {
 void openblas_set_num_threads(int);
@@ -71,6 +72,29 @@ static Napi::Value SgemmBatch(const Napi::CallbackInfo& info) {
 // wasm's scalar paths are slow on exactly the shapes a training step is made of: reductions
 // over leading axes (bias gradients), broadcasting binary ops, splits on the last axis, exp.
 // These loops are plain C++ that the compiler vectorises.
+
+// exp(x) for float, branch-free so loops over it vectorise (glibc's expf is a call per element):
+// x = k·ln2 + r with k = round(x·log2 e) (Cody–Waite split of ln2), |r| ≤ ln2/2, exp(r) by the
+// Cephes expf polynomial, then 2^k through the exponent bits. Max error ~2 ulp on
+// [−87, 88]; inputs below are clamped (exp ≈ 1e-38 instead of a denormal or 0), NaN stays NaN.
+static inline float fastExp(float x) {
+  float c = x < -87.0f ? -87.0f : x;
+  c = c > 88.0f ? 88.0f : c;
+  const float kf = (c * 1.44269504088896341f + 12582912.f) - 12582912.f;  // round to nearest
+  const float r = (c - kf * 0.693359375f) + kf * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.f;
+  int32_t bits;
+  std::memcpy(&bits, &p, 4);
+  bits += (int32_t)kf << 23;
+  std::memcpy(&p, &bits, 4);
+  return x != x ? x : p;
+}
 
 static float* f32(const Napi::Value& v) {
   size_t n;
@@ -185,8 +209,13 @@ static Napi::Value Unary(const Napi::CallbackInfo& info) {
   const float* x = f32(info[1]);
   float* out = f32(info[2]);
   const int64_t n = i64(info[3]);
-  if (op == 0) for (int64_t i = 0; i < n; i++) out[i] = std::exp(x[i]);
-  else for (int64_t i = 0; i < n; i++) out[i] = 1.f / (1.f + std::exp(-x[i]));
+  if (op == 0) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) out[i] = fastExp(x[i]);
+  } else {
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) out[i] = 1.f / (1.f + fastExp(-x[i]));
+  }
   return info.Env().Undefined();
 }
 
@@ -224,7 +253,10 @@ static Napi::Value BiasAct(const Napi::CallbackInfo& info) {
   for (int64_t r = 0; r < rows; r++) {
     float* yr = y + r * n;
     for (int64_t j = 0; j < n; j++) yr[j] += b[j];
-    if (gelu) for (int64_t j = 0; j < n; j++) { const float v = yr[j]; yr[j] = v / (1.f + std::exp(-1.702f * v)); }
+    if (gelu) {
+#pragma omp simd
+      for (int64_t j = 0; j < n; j++) { const float v = yr[j]; yr[j] = v / (1.f + fastExp(-1.702f * v)); }
+    }
   }
   return info.Env().Undefined();
 }
@@ -238,7 +270,8 @@ static Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
     float m = -INFINITY;
     for (int64_t j = 0; j < n; j++) m = xr[j] > m ? xr[j] : m;
     float z = 0.f;
-    for (int64_t j = 0; j < n; j++) z += std::exp(xr[j] - m);
+#pragma omp simd reduction(+ : z)
+    for (int64_t j = 0; j < n; j++) z += fastExp(xr[j] - m);
     const float lz = std::log(z);
     for (int64_t j = 0; j < n; j++) xr[j] = xr[j] - m - lz;
   }
@@ -258,7 +291,8 @@ static void softmaxRows(float* P, int64_t rows, int64_t n, int64_t ld, float sca
       m = a > m ? a : m;
     }
     float z = 0.f;
-    for (int64_t s = 0; s < end; s++) { p[s] = std::exp(p[s] - m); z += p[s]; }
+#pragma omp simd reduction(+ : z)
+    for (int64_t s = 0; s < end; s++) { p[s] = fastExp(p[s] - m); z += p[s]; }
     for (int64_t s = 0; s < end; s++) p[s] /= z;
     for (int64_t s = end; s < n; s++) p[s] = 0.f;
   }
@@ -284,6 +318,34 @@ static Napi::Value SelfAttention(const Napi::CallbackInfo& info) {
     }
   }
   std::vector<float> P(L * Tk);
+  if (L == 1) {
+    // One new token per row (sampling): plain loops; a BLAS call per (row, head) costs more
+    // than the arithmetic.
+    for (int64_t row = 0; row < N; row++) {
+      for (int64_t hh = 0; hh < h; hh++) {
+        const float* q = qkv + row * 3 * d + hh * dh;
+        const float* Kb = K + (row * h + hh) * T * dh;
+        const float* Vb = V + (row * h + hh) * T * dh;
+        for (int64_t s = 0; s < Tk; s++) {
+          const float* k = Kb + s * dh;
+          float a = 0.f;
+#pragma omp simd reduction(+ : a)
+          for (int64_t j = 0; j < dh; j++) a += q[j] * k[j];
+          P[s] = a;
+        }
+        softmaxRows(P.data(), 1, Tk, Tk, scale, nullptr, t0);
+        float* o = out + row * d + hh * dh;
+        for (int64_t j = 0; j < dh; j++) o[j] = 0.f;
+        for (int64_t s = 0; s < Tk; s++) {
+          const float p = P[s];
+          const float* v = Vb + s * dh;
+#pragma omp simd
+          for (int64_t j = 0; j < dh; j++) o[j] += p * v[j];
+        }
+      }
+    }
+    return info.Env().Undefined();
+  }
   for (int64_t row = 0; row < N; row++) {
     for (int64_t hh = 0; hh < h; hh++) {
       const float* q = qkv + row * L * 3 * d + hh * dh;  // [L, dh], row stride 3d
@@ -329,6 +391,221 @@ static Napi::Value CrossAttention(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ── Fused training ops (lib/blas.ts registers them; lib/policy.ts uses them on blas) ─────────
+
+// lnForward(x, g, b, y, mean, rstd, rows, d, eps): y = (x − μ)·rstd·g + b per row; keeps μ, rstd
+static Napi::Value LnForward(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0]);
+  const float* g = f32(info[1]);
+  const float* b = f32(info[2]);
+  float* y = f32(info[3]);
+  float* mu = f32(info[4]);
+  float* rs = f32(info[5]);
+  const int64_t rows = i64(info[6]), d = i64(info[7]);
+  const float eps = (float)info[8].As<Napi::Number>().DoubleValue();
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * d;
+    float* yr = y + r * d;
+    float m = 0.f;
+    for (int64_t j = 0; j < d; j++) m += xr[j];
+    m /= (float)d;
+    float v = 0.f;
+    for (int64_t j = 0; j < d; j++) { const float c = xr[j] - m; v += c * c; }
+    v /= (float)d;
+    const float s = std::sqrt(v + eps);
+    for (int64_t j = 0; j < d; j++) yr[j] = ((xr[j] - m) / s) * g[j] + b[j];
+    mu[r] = m;
+    rs[r] = 1.f / s;
+  }
+  return info.Env().Undefined();
+}
+
+// lnBackward(dy, x, g, mean, rstd, dx, dg, db, rows, d):
+//   x̂ = (x − μ)·rstd, dx̂ = dy·g, dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)),
+//   dg = Σ_rows dy·x̂, db = Σ_rows dy
+static Napi::Value LnBackward(const Napi::CallbackInfo& info) {
+  const float* dy = f32(info[0]);
+  const float* x = f32(info[1]);
+  const float* g = f32(info[2]);
+  const float* mu = f32(info[3]);
+  const float* rs = f32(info[4]);
+  float* dx = f32(info[5]);
+  float* dg = f32(info[6]);
+  float* db = f32(info[7]);
+  const int64_t rows = i64(info[8]), d = i64(info[9]);
+  std::vector<float> xh(d), dxh(d);
+  for (int64_t j = 0; j < d; j++) { dg[j] = 0.f; db[j] = 0.f; }
+  for (int64_t r = 0; r < rows; r++) {
+    const float* dyr = dy + r * d;
+    const float* xr = x + r * d;
+    float a = 0.f, c = 0.f;
+    for (int64_t j = 0; j < d; j++) {
+      xh[j] = (xr[j] - mu[r]) * rs[r];
+      dxh[j] = dyr[j] * g[j];
+      a += dxh[j];
+      c += dxh[j] * xh[j];
+      dg[j] += dyr[j] * xh[j];
+      db[j] += dyr[j];
+    }
+    a /= (float)d;
+    c /= (float)d;
+    float* dxr = dx + r * d;
+    for (int64_t j = 0; j < d; j++) dxr[j] = rs[r] * (dxh[j] - a - xh[j] * c);
+  }
+  return info.Env().Undefined();
+}
+
+// geluForward(x, y, n): y = x·σ(1.702x);  geluBackward(dy, x, dx, n): dx = dy·(σ + 1.702·x·σ·(1 − σ))
+static Napi::Value GeluForward(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0]);
+  float* y = f32(info[1]);
+  const int64_t n = i64(info[2]);
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) y[i] = x[i] / (1.f + fastExp(-1.702f * x[i]));
+  return info.Env().Undefined();
+}
+
+static Napi::Value GeluBackward(const Napi::CallbackInfo& info) {
+  const float* dy = f32(info[0]);
+  const float* x = f32(info[1]);
+  float* dx = f32(info[2]);
+  const int64_t n = i64(info[3]);
+#pragma omp simd
+  for (int64_t i = 0; i < n; i++) {
+    const float s = 1.f / (1.f + fastExp(-1.702f * x[i]));
+    dx[i] = dy[i] * (s + 1.702f * x[i] * s * (1.f - s));
+  }
+  return info.Env().Undefined();
+}
+
+// adamw(p, g, m, v, pOut, mOut, vOut, n, b1, b2, c1, c2, eps, lr, wd, scale): one AdamW step in
+// the order lib/optim.ts writes it with tfjs ops (g ← g·scale; m ← m·b1 + g·(1−b1);
+// v ← v·b2 + g²·(1−b2); u = (m/c1)/(√(v/c2) + eps) (+ p·wd); p ← p − u·lr).
+static Napi::Value AdamW(const Napi::CallbackInfo& info) {
+  const float* p = f32(info[0]);
+  const float* g = f32(info[1]);
+  const float* m = f32(info[2]);
+  const float* v = f32(info[3]);
+  float* po = f32(info[4]);
+  float* mo = f32(info[5]);
+  float* vo = f32(info[6]);
+  const int64_t n = i64(info[7]);
+  auto num = [&](int i) { return (float)info[i].As<Napi::Number>().DoubleValue(); };
+  const float b1 = num(8), b2 = num(9), c1 = num(10), c2 = num(11), eps = num(12), lr = num(13), wd = num(14), scale = num(15);
+  // 1 − β in double, then float: what tfjs does with the JS number 1 − b1
+  const float a1 = (float)(1.0 - info[8].As<Napi::Number>().DoubleValue()), a2 = (float)(1.0 - info[9].As<Napi::Number>().DoubleValue());
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = scale == 1.f ? g[i] : g[i] * scale;
+    const float mi = m[i] * b1 + gi * a1;
+    const float vi = v[i] * b2 + (gi * gi) * a2;
+    float u = (mi / c1) / (std::sqrt(vi / c2) + eps);
+    if (wd != 0.f) u = u + p[i] * wd;
+    po[i] = p[i] - u * lr;
+    mo[i] = mi;
+    vo[i] = vi;
+  }
+  return info.Env().Undefined();
+}
+
+// sumSquares(x): Σ x² (double accumulator)
+static Napi::Value SumSquares(const Napi::CallbackInfo& info) {
+  size_t n;
+  const float* x = floatData(info[0], &n);
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
+  return Napi::Number::New(info.Env(), s);
+}
+
+// attnForward(q, k, v, mask, pos, out, probs, B, Tq, Tk, h, dh, scale, causal)
+//   Multi-head attention on merged-head layouts: q [B, Tq, d], k, v [B, Tk, d] (head hh in
+//   columns hh·dh … hh·dh+dh−1), additive key mask [B, Tk] (or an empty array), causal: query i
+//   sees keys 0 … i. out [B, Tq, W]: the heads' outputs, and with position codes pos [Tk, d]
+//   (non-empty) also W = 2d with columns d … 2d−1 = (probabilities averaged over heads) · pos.
+//   probs [B, h, Tq, Tk] are kept for the backward pass.
+static Napi::Value AttnForward(const Napi::CallbackInfo& info) {
+  size_t nMask, nPos;
+  const float* q = f32(info[0]);
+  const float* k = f32(info[1]);
+  const float* v = f32(info[2]);
+  const float* mask = floatData(info[3], &nMask);
+  const float* pos = floatData(info[4], &nPos);
+  float* out = f32(info[5]);
+  float* probs = f32(info[6]);
+  const int64_t B = i64(info[7]), Tq = i64(info[8]), Tk = i64(info[9]), h = i64(info[10]), dh = i64(info[11]);
+  const float scale = (float)info[12].As<Napi::Number>().DoubleValue();
+  const bool causal = info[13].ToBoolean();
+  const int64_t d = h * dh, W = nPos ? 2 * d : d;
+  std::vector<float> mean(nPos ? Tq * Tk : 0);
+  for (int64_t b = 0; b < B; b++) {
+    if (nPos) std::fill(mean.begin(), mean.end(), 0.f);
+    for (int64_t hh = 0; hh < h; hh++) {
+      float* P = probs + (b * h + hh) * Tq * Tk;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Tq, (int)Tk, (int)dh, 1.f, q + b * Tq * d + hh * dh, (int)d,
+                  k + b * Tk * d + hh * dh, (int)d, 0.f, P, (int)Tk);
+      softmaxRows(P, Tq, Tk, Tk, scale, nMask ? mask + b * Tk : nullptr, causal ? 0 : -1);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Tq, (int)dh, (int)Tk, 1.f, P, (int)Tk,
+                  v + b * Tk * d + hh * dh, (int)d, 0.f, out + b * Tq * W + hh * dh, (int)W);
+      if (nPos) {
+        const float inv = 1.f / (float)h;
+        for (int64_t i = 0; i < Tq * Tk; i++) mean[i] += P[i] * inv;
+      }
+    }
+    if (nPos)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Tq, (int)d, (int)Tk, 1.f, mean.data(), (int)Tk, pos, (int)d, 0.f,
+                  out + b * Tq * W + d, (int)W);
+  }
+  return info.Env().Undefined();
+}
+
+// attnBackward(dout, q, k, v, probs, pos, dq, dk, dv, B, Tq, Tk, h, dh, scale)
+//   Gradients of attnForward: dV = Pᵀ·dO, dP = dO·Vᵀ (+ dWhere·posᵀ / h), dS = P ⊙ (dP − Σ P⊙dP)·scale,
+//   dQ = dS·K, dK = dSᵀ·Q, per (b, head). The mask and pos are constants (no gradient).
+static Napi::Value AttnBackward(const Napi::CallbackInfo& info) {
+  size_t nPos;
+  const float* dout = f32(info[0]);
+  const float* q = f32(info[1]);
+  const float* k = f32(info[2]);
+  const float* v = f32(info[3]);
+  const float* probs = f32(info[4]);
+  const float* pos = floatData(info[5], &nPos);
+  float* dq = f32(info[6]);
+  float* dk = f32(info[7]);
+  float* dv = f32(info[8]);
+  const int64_t B = i64(info[9]), Tq = i64(info[10]), Tk = i64(info[11]), h = i64(info[12]), dh = i64(info[13]);
+  const float scale = (float)info[14].As<Napi::Number>().DoubleValue();
+  const int64_t d = h * dh, W = nPos ? 2 * d : d;
+  std::vector<float> dP(Tq * Tk), dMean(nPos ? Tq * Tk : 0);
+  for (int64_t b = 0; b < B; b++) {
+    if (nPos)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Tq, (int)Tk, (int)d, 1.f / (float)h, dout + b * Tq * W + d, (int)W,
+                  pos, (int)d, 0.f, dMean.data(), (int)Tk);
+    for (int64_t hh = 0; hh < h; hh++) {
+      const float* P = probs + (b * h + hh) * Tq * Tk;
+      const float* dO = dout + b * Tq * W + hh * dh;
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Tk, (int)dh, (int)Tq, 1.f, P, (int)Tk, dO, (int)W, 0.f,
+                  dv + b * Tk * d + hh * dh, (int)d);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Tq, (int)Tk, (int)dh, 1.f, dO, (int)W, v + b * Tk * d + hh * dh, (int)d,
+                  0.f, dP.data(), (int)Tk);
+      for (int64_t i = 0; i < Tq; i++) {
+        float* g = dP.data() + i * Tk;
+        const float* p = P + i * Tk;
+        if (nPos) {
+          const float* m = dMean.data() + i * Tk;
+          for (int64_t j = 0; j < Tk; j++) g[j] += m[j];
+        }
+        float r = 0.f;
+        for (int64_t j = 0; j < Tk; j++) r += p[j] * g[j];
+        for (int64_t j = 0; j < Tk; j++) g[j] = p[j] * (g[j] - r) * scale;
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Tq, (int)dh, (int)Tk, 1.f, dP.data(), (int)Tk,
+                  k + b * Tk * d + hh * dh, (int)d, 0.f, dq + b * Tq * d + hh * dh, (int)d);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Tk, (int)dh, (int)Tq, 1.f, dP.data(), (int)Tk,
+                  q + b * Tq * d + hh * dh, (int)d, 0.f, dk + b * Tk * d + hh * dh, (int)d);
+    }
+  }
+  return info.Env().Undefined();
+}
+
 static Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   openblas_set_num_threads(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -355,7 +632,15 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("logSoftmax", Napi::Function::New(env, LogSoftmax));
   exports.Set("selfAttention", Napi::Function::New(env, SelfAttention));
   exports.Set("crossAttention", Napi::Function::New(env, CrossAttention));
-  exports.Set("version", 3);
+  exports.Set("lnForward", Napi::Function::New(env, LnForward));
+  exports.Set("lnBackward", Napi::Function::New(env, LnBackward));
+  exports.Set("geluForward", Napi::Function::New(env, GeluForward));
+  exports.Set("geluBackward", Napi::Function::New(env, GeluBackward));
+  exports.Set("adamw", Napi::Function::New(env, AdamW));
+  exports.Set("sumSquares", Napi::Function::New(env, SumSquares));
+  exports.Set("attnForward", Napi::Function::New(env, AttnForward));
+  exports.Set("attnBackward", Napi::Function::New(env, AttnBackward));
+  exports.Set("version", 6);
   return exports;
 }
 
