@@ -285,10 +285,12 @@ static void softmaxRows(float* P, int64_t rows, int64_t n, int64_t ld, float sca
     float* p = P + i * ld;
     const int64_t end = causalFrom >= 0 ? causalFrom + i + 1 : n;
     float m = -INFINITY;
-    for (int64_t s = 0; s < end; s++) {
-      const float a = p[s] * scale + (mask ? mask[s] : 0.f);
-      p[s] = a;
-      m = a > m ? a : m;
+    if (mask) {
+#pragma omp simd reduction(max : m)
+      for (int64_t s = 0; s < end; s++) { const float a = p[s] * scale + mask[s]; p[s] = a; m = a > m ? a : m; }
+    } else {
+#pragma omp simd reduction(max : m)
+      for (int64_t s = 0; s < end; s++) { const float a = p[s] * scale; p[s] = a; m = a > m ? a : m; }
     }
     float z = 0.f;
 #pragma omp simd reduction(+ : z)
