@@ -221,14 +221,9 @@ static Napi::Value Unary(const Napi::CallbackInfo& info) {
 
 // ── Decoder inference kernels (lib/infer.ts): the loops of one decoding pass ─────────────────
 
-// layerNorm(x, g, b, out, rows, d, eps): per row, (x − μ)/√(σ² + eps)·g + b
-static Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
-  const float* x = f32(info[0]);
-  const float* g = f32(info[1]);
-  const float* b = f32(info[2]);
-  float* y = f32(info[3]);
-  const int64_t rows = i64(info[4]), d = i64(info[5]);
-  const float eps = (float)info[6].As<Napi::Number>().DoubleValue();
+// Per row of x [rows, d]: y = (x − μ)/√(σ² + eps)·g + b, with μ and σ² = mean((x − μ)²) as
+// tf.moments computes them; keeps μ and 1/√(σ² + eps) when mu / rs are given (training).
+static void layerNormRows(const float* x, const float* g, const float* b, float* y, float* mu, float* rs, int64_t rows, int64_t d, float eps) {
   for (int64_t r = 0; r < rows; r++) {
     const float* xr = x + r * d;
     float* yr = y + r * d;
@@ -240,11 +235,19 @@ static Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
     v /= (float)d;
     const float s = std::sqrt(v + eps);
     for (int64_t j = 0; j < d; j++) yr[j] = ((xr[j] - m) / s) * g[j] + b[j];
+    if (mu) mu[r] = m;
+    if (rs) rs[r] = 1.f / s;
   }
+}
+
+// layerNorm(x, g, b, out, rows, d, eps)
+static Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  layerNormRows(f32(info[0]), f32(info[1]), f32(info[2]), f32(info[3]), nullptr, nullptr, i64(info[4]), i64(info[5]),
+                (float)info[6].As<Napi::Number>().DoubleValue());
   return info.Env().Undefined();
 }
 
-// biasGelu(y, b, rows, n, gelu): y[r, j] += b[j]; then, if gelu, y ← y·σ(1.702·y)
+// biasAct(y, b, rows, n, gelu): y[r, j] += b[j]; then, if gelu, y ← y·σ(1.702·y)
 static Napi::Value BiasAct(const Napi::CallbackInfo& info) {
   float* y = f32(info[0]);
   const float* b = f32(info[1]);
@@ -397,28 +400,8 @@ static Napi::Value CrossAttention(const Napi::CallbackInfo& info) {
 
 // lnForward(x, g, b, y, mean, rstd, rows, d, eps): y = (x − μ)·rstd·g + b per row; keeps μ, rstd
 static Napi::Value LnForward(const Napi::CallbackInfo& info) {
-  const float* x = f32(info[0]);
-  const float* g = f32(info[1]);
-  const float* b = f32(info[2]);
-  float* y = f32(info[3]);
-  float* mu = f32(info[4]);
-  float* rs = f32(info[5]);
-  const int64_t rows = i64(info[6]), d = i64(info[7]);
-  const float eps = (float)info[8].As<Napi::Number>().DoubleValue();
-  for (int64_t r = 0; r < rows; r++) {
-    const float* xr = x + r * d;
-    float* yr = y + r * d;
-    float m = 0.f;
-    for (int64_t j = 0; j < d; j++) m += xr[j];
-    m /= (float)d;
-    float v = 0.f;
-    for (int64_t j = 0; j < d; j++) { const float c = xr[j] - m; v += c * c; }
-    v /= (float)d;
-    const float s = std::sqrt(v + eps);
-    for (int64_t j = 0; j < d; j++) yr[j] = ((xr[j] - m) / s) * g[j] + b[j];
-    mu[r] = m;
-    rs[r] = 1.f / s;
-  }
+  layerNormRows(f32(info[0]), f32(info[1]), f32(info[2]), f32(info[3]), f32(info[4]), f32(info[5]), i64(info[6]), i64(info[7]),
+                (float)info[8].As<Napi::Number>().DoubleValue());
   return info.Env().Undefined();
 }
 
