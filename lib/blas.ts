@@ -471,19 +471,27 @@ export function setFusedOps(on: boolean): void {
 const runKernel = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
   tf.engine().runKernel(name, inputs as never, attrs as never) as tf.Tensor | tf.Tensor[];
 
+const layerNormOps = new Map<number, (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor>();
+
 /** Layer norm over the last axis, one kernel each way: (x − μ)/√(σ² + eps)·g + b. */
-export const fusedLayerNorm: (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number) => tf.Tensor = (x, g, b, eps) =>
-  (tf.customGrad(((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
-    const [y, mean, rstd] = runKernel('RsgLayerNorm', { x: xx, g: gg, b: bb }, { eps }) as tf.Tensor[];
-    save([xx, gg, mean, rstd]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, sg, sm, sr] = saved;
-        return runKernel('RsgLayerNormGrad', { dy, x: sx, g: sg, mean: sm, rstd: sr }) as tf.Tensor[];
-      },
-    };
-  }) as never) as unknown as (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor)(x, g, b);
+export function fusedLayerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  let op = layerNormOps.get(eps); // one customGrad per eps, not one per call
+  if (!op) {
+    op = tf.customGrad(((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+      const [y, mean, rstd] = runKernel('RsgLayerNorm', { x: xx, g: gg, b: bb }, { eps }) as tf.Tensor[];
+      save([xx, gg, mean, rstd]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [sx, sg, sm, sr] = saved;
+          return runKernel('RsgLayerNormGrad', { dy, x: sx, g: sg, mean: sm, rstd: sr }) as tf.Tensor[];
+        },
+      };
+    }) as never) as unknown as (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+    layerNormOps.set(eps, op);
+  }
+  return op(x, g, b);
+}
 
 /** GELU, sigmoid approximation x·σ(1.702x), one kernel each way. */
 export const fusedGelu: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {

@@ -96,6 +96,10 @@ static inline float fastExp(float x) {
   return x != x ? x : p;
 }
 
+// GELU as the policy writes it (sigmoid approximation): x·σ(1.702x), and σ(1.702x) alone.
+static inline float geluSigma(float x) { return 1.f / (1.f + fastExp(-1.702f * x)); }
+static inline float geluOf(float x) { return x * geluSigma(x); }
+
 static float* f32(const Napi::Value& v) {
   size_t n;
   return floatData(v, &n);
@@ -258,7 +262,7 @@ static Napi::Value BiasAct(const Napi::CallbackInfo& info) {
     for (int64_t j = 0; j < n; j++) yr[j] += b[j];
     if (gelu) {
 #pragma omp simd
-      for (int64_t j = 0; j < n; j++) { const float v = yr[j]; yr[j] = v / (1.f + fastExp(-1.702f * v)); }
+      for (int64_t j = 0; j < n; j++) yr[j] = geluOf(yr[j]);
     }
   }
   return info.Env().Undefined();
@@ -446,7 +450,7 @@ static Napi::Value GeluForward(const Napi::CallbackInfo& info) {
   float* y = f32(info[1]);
   const int64_t n = i64(info[2]);
 #pragma omp simd
-  for (int64_t i = 0; i < n; i++) y[i] = x[i] / (1.f + fastExp(-1.702f * x[i]));
+  for (int64_t i = 0; i < n; i++) y[i] = geluOf(x[i]);
   return info.Env().Undefined();
 }
 
@@ -457,7 +461,7 @@ static Napi::Value GeluBackward(const Napi::CallbackInfo& info) {
   const int64_t n = i64(info[3]);
 #pragma omp simd
   for (int64_t i = 0; i < n; i++) {
-    const float s = 1.f / (1.f + fastExp(-1.702f * x[i]));
+    const float s = geluSigma(x[i]);
     dx[i] = dy[i] * (s + 1.702f * x[i] * s * (1.f - s));
   }
   return info.Env().Undefined();
