@@ -9,11 +9,19 @@
 
 export const ADVANTAGE_EPS = 1e-4;
 
-/** A_i = (R_i − mean(R)) / (std(R) + 1e-4), sample std; a group of one has advantage 0. */
-export function groupAdvantages(rewards: readonly number[]): number[] {
+/** 'std': SPEC §4's A = (R − mean) / (std + 1e-4); 'none': A = R − mean (Dr. GRPO). */
+export const ADVANTAGE_SCALES = ['std', 'none'] as const;
+export type AdvantageScale = (typeof ADVANTAGE_SCALES)[number];
+
+/**
+ * A_i = (R_i − mean(R)) / (std(R) + 1e-4), sample std (scale 'std', the default); or
+ * A_i = R_i − mean(R) (scale 'none'). A group of one has advantage 0.
+ */
+export function groupAdvantages(rewards: readonly number[], scale: AdvantageScale = 'std'): number[] {
   const g = rewards.length;
   if (g <= 1) return rewards.map(() => 0);
   const mean = rewards.reduce((s, r) => s + r, 0) / g;
+  if (scale === 'none') return rewards.map((r) => r - mean);
   const std = Math.sqrt(rewards.reduce((s, r) => s + (r - mean) ** 2, 0) / (g - 1));
   return rewards.map((r) => (r - mean) / (std + ADVANTAGE_EPS));
 }

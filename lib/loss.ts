@@ -4,8 +4,9 @@
  *
  * Deliberate choices (SPEC §5): token losses are averaged per completion, then over
  * completions (TRL loss_type "grpo"); w multiplies every token loss of its group, KL included,
- * and is a constant (no gradient); one policy update per batch of rollouts, so π_old = π_θ
- * numerically and the ratio is exp(logπ − stopgrad(logπ)) — 1 in value, ∇logπ in gradient.
+ * and is a constant (no gradient). On the first update of a batch of rollouts π_old = π_θ
+ * numerically and the ratio is exp(logπ − stopgrad(logπ)) — 1 in value, ∇logπ in gradient;
+ * further updates on the same rollouts (GrpoConfig.iterations > 1) pass π_old's log-probs.
  * SFT averages −log π over target tokens (eq. 1 sums; the mean only rescales the step size).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -69,6 +70,11 @@ export type GrpoLossInputs = {
   weights: Float32Array;
   /** log π_ref per token [N, T], or null when β_KL = 0 */
   refLogProbs: tf.Tensor2D | null;
+  /**
+   * log π_old per token [N, T] (the policy that sampled the rollouts), needed from the second
+   * update on the same rollouts; absent or null on the first, where π_old = π_θ.
+   */
+  oldLogProbs?: tf.Tensor2D | null;
   /** ε: clip range */
   epsilon: number;
   /** β_KL: weight of the k3 KL estimator */
@@ -86,7 +92,8 @@ export type GrpoLossParts = { loss: tf.Scalar; kl: tf.Scalar; clipFrac: tf.Scala
 export function grpoLoss(params: Params, cfg: PolicyConfig, b: SequenceBatch, x: GrpoLossInputs): GrpoLossParts {
   const N = b.inputIds.shape[0];
   const logp = sequenceLogProbs(params, cfg, b); // [N, T]
-  const ratio = tf.exp(tf.sub(logp, stopGradient(logp))); // ρ: 1 in value (one update per batch)
+  // ρ: exactly 1 in value on the first update of a batch (π_old = π_θ), ∇logπ in gradient.
+  const ratio = tf.exp(tf.sub(logp, x.oldLogProbs ?? stopGradient(logp)));
   const A = tf.tensor2d(x.advantages, [N, 1]);
   const pg = tf.neg(tf.minimum(tf.mul(ratio, A), tf.mul(tf.clipByValue(ratio, 1 - x.epsilon, 1 + x.epsilon), A)));
   let tokenLoss = pg; // [N, T]

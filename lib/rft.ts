@@ -3,14 +3,15 @@
  *
  * One loop, in the paper's order: sample G rollouts per query → score them
  * (R = R_format + R_IoU + β·R_aux) → group statistics (advantages; spatial-consistency weight
- * w from the group's IoUs) → one policy update of the clipped objective with the k3 KL to the
- * frozen reference (the starting checkpoint) → log → evaluate → checkpoint.
+ * w from the group's IoUs) → μ policy updates (default 1) of the clipped objective with the k3
+ * KL to the frozen reference (the starting checkpoint) → log → evaluate → checkpoint.
  *
  * Deviations from the paper, on purpose:
  * - The policy is the small tfjs model of `policy.ts`, not Qwen2.5-VL-3B, and the data is the
  *   mini world (or a real dataset through the loaders).
- * - One update per batch of rollouts (VLM-R1's default num_iterations = 1), so the ratio is 1
- *   in value and the clip never binds; `grpo/clip_frac` is logged to show it.
+ * - One update per batch of rollouts by default (VLM-R1's num_iterations = 1), so the ratio is 1
+ *   in value and the clip never binds; `grpo/clip_frac` is logged to show it. With
+ *   `iterations` = μ > 1, loss, KL, clip fraction and gradient norm are means over the μ updates.
  * - Optimiser: AdamW with warm-up and cosine decay (VLM-R1 uses AdamW with a constant or
  *   linear schedule); the learning rate is a config value.
  */
@@ -19,7 +20,7 @@ import { grpoLoss, sequenceTensors } from './loss';
 import { logProbsNoGrad } from './infer';
 import { AdamW, DEFAULT_OPTIM, lrAt } from './optim';
 import { groundingReward, type GroundingRewardConfig, DEFAULT_GROUNDING_REWARD, AUX_REWARDS } from './rewards';
-import { DEFAULT_CONSISTENCY, type ConsistencyConfig, groupAdvantages, groupDiagnostics, meanStd, spatialConsistencyWeight, validateConsistency } from './grpo';
+import { DEFAULT_CONSISTENCY, type ConsistencyConfig, type AdvantageScale, ADVANTAGE_SCALES, groupAdvantages, groupDiagnostics, meanStd, spatialConsistencyWeight, validateConsistency } from './grpo';
 import { evaluatePolicy, type Evaluation } from './evaluate';
 import type { Policy } from './model';
 import type { RunDir, Metrics } from './runs';
@@ -43,6 +44,19 @@ export type GrpoConfig = {
   warmup: number;
   /** ε: PPO clip range */
   epsilon: number;
+  /**
+   * μ: policy updates per batch of rollouts (TRL's num_iterations, the GRPO paper's μ). Absent
+   * or 1 = SPEC §5's default: π_old = π_θ and the clip never binds. > 1 reuses the rollouts with
+   * the ratio taken against the sampling policy, so the clip binds. (Optional so that the stage
+   * hashes of runs made before it existed stay valid.)
+   */
+  iterations?: number;
+  /**
+   * How group advantages are scaled (SPEC §4): 'std' (default) divides by the group's sample
+   * std; 'none' only centres them (Dr. GRPO), so a group whose rewards barely differ gets a
+   * barely non-zero advantage instead of a unit one. Optional for the same reason as above.
+   */
+  advantageScale?: AdvantageScale;
   /** β_KL: weight of the k3 KL to the reference model (0 removes the reference) */
   betaKL: number;
   /** R = R_format + R_IoU + β·R_aux (eq. 5) */
@@ -79,6 +93,8 @@ export function validateGrpo(c: GrpoConfig): GrpoConfig {
   if (!AUX_REWARDS.includes(c.reward.aux)) throw new Error(`grpo.reward.aux = ${JSON.stringify(c.reward.aux)} is invalid (allowed: ${AUX_REWARDS.join(', ')})`);
   if (!(c.reward.beta >= 0)) throw new Error(`grpo.reward.beta must be ≥ 0, got ${c.reward.beta}`);
   if (!(c.reward.alpha > 0)) throw new Error(`grpo.reward.alpha must be > 0, got ${c.reward.alpha}`);
+  if (c.iterations !== undefined && !(Number.isInteger(c.iterations) && c.iterations >= 1)) throw new Error(`grpo.iterations must be a positive integer, got ${c.iterations}`);
+  if (c.advantageScale !== undefined && !ADVANTAGE_SCALES.includes(c.advantageScale)) throw new Error(`grpo.advantageScale = ${JSON.stringify(c.advantageScale)} is invalid (allowed: ${ADVANTAGE_SCALES.join(', ')})`);
   validateConsistency(c.consistency);
   return c;
 }
@@ -99,6 +115,7 @@ export async function trainGrpo(x: {
 }): Promise<GrpoResult> {
   const { policy, run } = x;
   const cfg = validateGrpo(x.config);
+  const iterations = cfg.iterations ?? 1;
   const pool = x.train.slice(0, Math.max(cfg.queriesPerStep, Math.round(x.train.length * cfg.trainFraction)));
   const opt = new AdamW(policy.params, { ...DEFAULT_OPTIM, lr: cfg.lr });
   const sampler = new Rng(deriveSeed(x.seed, 'grpo', 'rollouts'));
@@ -157,38 +174,45 @@ export async function trainGrpo(x: {
     const groups = Array.from({ length: B }, (_, b) => scores.slice(b * G, (b + 1) * G));
     const ws: number[] = [];
     groups.forEach((grp, b) => {
-      groupAdvantages(grp.map((r) => r.total)).forEach((a, g) => (advantages[b * G + g] = a));
+      groupAdvantages(grp.map((r) => r.total), cfg.advantageScale).forEach((a, g) => (advantages[b * G + g] = a));
       const w = cfg.spatialConsistency ? spatialConsistencyWeight(grp.map((r) => r.iou), cfg.consistency) : 1;
       ws.push(w);
       weights.fill(w, b * G, (b + 1) * G);
     });
 
-    // ── 4. one policy update on the GRPO objective (SPEC §5, eq. 9) ───────────────────
+    // ── 4. μ policy updates on the GRPO objective (SPEC §5, eq. 9) ────────────────────
     const lr = lrAt(step, cfg.steps, cfg.lr, cfg.warmup);
     const enc = policy.encoderInput(queries);
     const seqs = sequenceTensors(gen.ids, policy.tok.bosId, policy.tok.padId);
     const batch = { enc, group: G, ...seqs };
     const refLogProbs = ref ? logProbsNoGrad(ref.params, ref.cfg, batch) : null;
-    let loss = NaN, kl = NaN, clipFrac = NaN;
-    const { value, grads } = tf.variableGrads(() => {
-      const parts = grpoLoss(policy.params, policy.cfg, batch, { advantages, weights, refLogProbs, epsilon: cfg.epsilon, betaKL: cfg.betaKL });
-      kl = parts.kl.dataSync()[0];
-      clipFrac = parts.clipFrac.dataSync()[0];
-      return parts.loss;
-    }, [...policy.params.values()]);
-    loss = value.dataSync()[0];
-    const cleanup = () => {
-      value.dispose(); Object.values(grads).forEach((g) => g.dispose()); refLogProbs?.dispose();
+    // π_old, the policy that sampled: only needed when the rollouts are reused.
+    const oldLogProbs = iterations > 1 ? logProbsNoGrad(policy.params, policy.cfg, batch) : null;
+    const disposeBatch = () => {
+      refLogProbs?.dispose(); oldLogProbs?.dispose();
       enc.patches.dispose(); enc.queryIds.dispose(); enc.keyMask.dispose();
       seqs.inputIds.dispose(); seqs.targets.dispose(); seqs.mask.dispose();
     };
-    if (!Number.isFinite(loss)) {
-      cleanup();
-      ref?.dispose();
-      throw new Error(`GRPO loss is ${loss} at step ${step}; stopped. The last good checkpoint is ${run.checkpointDir}`);
+    let loss = 0, kl = 0, clipFrac = 0, gradNorm = 0;
+    for (let it = 0; it < iterations; it++) {
+      let itKl = NaN, itClip = NaN;
+      const { value, grads } = tf.variableGrads(() => {
+        const parts = grpoLoss(policy.params, policy.cfg, batch, { advantages, weights, refLogProbs, oldLogProbs: it === 0 ? null : oldLogProbs, epsilon: cfg.epsilon, betaKL: cfg.betaKL });
+        itKl = parts.kl.dataSync()[0];
+        itClip = parts.clipFrac.dataSync()[0];
+        return parts.loss;
+      }, [...policy.params.values()]);
+      const itLoss = value.dataSync()[0];
+      const disposeGrads = () => { value.dispose(); Object.values(grads).forEach((g) => g.dispose()); };
+      if (!Number.isFinite(itLoss)) {
+        disposeGrads(); disposeBatch(); ref?.dispose();
+        throw new Error(`GRPO loss is ${itLoss} at step ${step}; stopped. The last good checkpoint is ${run.checkpointDir}`);
+      }
+      gradNorm += opt.apply(grads, lr) / iterations;
+      disposeGrads();
+      loss += itLoss / iterations; kl += itKl / iterations; clipFrac += itClip / iterations;
     }
-    const gradNorm = opt.apply(grads, lr);
-    cleanup();
+    disposeBatch();
     const tUpdate = Date.now();
 
     // ── 5. log: reward terms, SPEC §4 diagnostics, loss parts ───────────────────────────

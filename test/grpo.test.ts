@@ -10,6 +10,14 @@ test('advantages hand-computed: [1, 2, 3] → mean 2, sample std 1', () => {
   close(a[0], -1 / (1 + ADVANTAGE_EPS)); close(a[1], 0); close(a[2], 1 / (1 + ADVANTAGE_EPS));
 });
 
+test("advantages with scale 'none' (Dr. GRPO) are only centred: [1, 2, 6] → [−2, −1, 3]", () => {
+  assert.equal(groupAdvantages([1, 2, 6], 'none'), [-2, -1, 3]);
+  assert.equal(groupAdvantages([0.7, 0.7], 'none'), [0, 0]);
+  assert.equal(groupAdvantages([2.1], 'none'), [0]);
+  // The default scale divides the same centred values by the sample std (√7 here).
+  groupAdvantages([1, 2, 6]).forEach((a, i) => close(a, [-2, -1, 3][i] / (Math.sqrt(7) + ADVANTAGE_EPS)));
+});
+
 test('advantages: a tied group is all zero; a group of one is zero', () => {
   assert.equal(groupAdvantages([0.7, 0.7, 0.7, 0.7]), [0, 0, 0, 0]);
   assert.equal(groupAdvantages([2.1]), [0]);

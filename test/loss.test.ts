@@ -74,6 +74,34 @@ test('the gradient is the policy gradient −∇ mean_i A_i·mean_t log π (rati
   p.dispose();
 });
 
+test('with π_old given (μ > 1), the loss is the clipped surrogate computed per token by hand', () => {
+  const p = Policy.create(TINY, 5);
+  const b = batchFor(p, rowsFor(p));
+  const lp = tf.tidy(() => sequenceLogProbs(p.params, p.cfg, b));
+  const [N, T] = lp.shape;
+  // π_old: the current log-probs shifted per row, so ρ = exp(δ_row) ∈ {e^0.5, e^−0.5, e^0.1, e^−0.05}.
+  const delta = [-0.5, 0.5, -0.1, 0.05];
+  const old = tf.tidy(() => tf.add(lp, tf.tensor2d(delta.map((d) => Array(T).fill(d)))) as tf.Tensor2D);
+  const adv = new Float32Array([1.3, -0.4, 0.2, -1.1]), w = new Float32Array([1, 1, 2, 2]), eps = 0.2;
+  const parts = grpoLoss(p.params, p.cfg, b, { ...base, epsilon: eps, advantages: adv, weights: w, refLogProbs: null, oldLogProbs: old });
+  // Oracle: ℓ = −min(ρA, clip(ρ, 0.8, 1.2)A) per token; the row means of a constant are that constant.
+  const mask = b.mask.arraySync();
+  let want = 0, clipped = 0, tokens = 0;
+  for (let n = 0; n < N; n++) {
+    const rho = Math.exp(-delta[n]);
+    const l = -Math.min(rho * adv[n], Math.min(Math.max(rho, 1 - eps), 1 + eps) * adv[n]);
+    want += (w[n] * l) / N;
+    const len = mask[n].reduce((s, x) => s + x, 0);
+    tokens += len;
+    if (rho < 1 - eps || rho > 1 + eps) clipped += len;
+  }
+  close(parts.loss.dataSync()[0], want, 1e-5);
+  close(parts.clipFrac.dataSync()[0], clipped / tokens, 1e-6);
+  assert.ok(clipped > 0 && clipped < tokens, 'the test covers both clipped and unclipped rows');
+  tf.dispose([lp, old, parts.loss, parts.kl, parts.clipFrac]);
+  p.dispose();
+});
+
 test('one update moves probability toward the higher-advantage completion', () => {
   const p = Policy.create(TINY, 4);
   const b = batchFor(p, rowsFor(p));

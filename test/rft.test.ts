@@ -38,6 +38,25 @@ test('a GRPO step changes the parameters and leaks no tensors; garbage rollouts 
   p.dispose(); rmSync(dir, { recursive: true, force: true });
 });
 
+test('μ = 3 updates per batch: the clip binds on the reused rollouts, no tensor leaks, and μ = 1 is the default', async () => {
+  const dirs = [tmp(), tmp()];
+  const p1 = Policy.create(TINY, 1), p3 = Policy.create(TINY, 1);
+  const n0 = tf.memory().numTensors;
+  const counts: number[] = [];
+  const r3 = await trainGrpo({ policy: p3, run: new RunDir(dirs[0]), train, config: { ...CFG, steps: 3, evalEvery: 0, iterations: 3, lr: 3e-2 }, seed: 1, quiet: true, onStep: () => counts.push(tf.memory().numTensors) });
+  assert.is(tf.memory().numTensors, n0, 'tensors after the run');
+  assert.is(counts[2], counts[0], `tensors per step: ${counts}`);
+  const r1 = await trainGrpo({ policy: p1, run: new RunDir(dirs[1]), train, config: { ...CFG, steps: 3, evalEvery: 0, lr: 3e-2 }, seed: 1, quiet: true });
+  assert.is(r1.last['grpo/clip_frac'], 0, 'one update per batch: ρ = 1, nothing clipped');
+  assert.ok((r3.last['grpo/clip_frac'] as number) > 0, `μ = 3 at a large lr must clip some tokens, got ${r3.last['grpo/clip_frac']}`);
+  // Same rollouts at the first step (same seed, same initial weights), different updates.
+  assert.is(JSON.parse(readFileSync(join(dirs[0], 'metrics.jsonl'), 'utf8').split('\n')[0])['reward/total'], JSON.parse(readFileSync(join(dirs[1], 'metrics.jsonl'), 'utf8').split('\n')[0])['reward/total']);
+  let differ = 0;
+  for (const [k, v] of p1.params) if (v.dataSync().some((x, i) => x !== p3.params.get(k)!.dataSync()[i])) differ++;
+  assert.ok(differ > 0);
+  p1.dispose(); p3.dispose(); dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
+
 test('same seed → byte-identical metrics.jsonl; different seed → different', async () => {
   const dirs = [tmp(), tmp(), tmp()];
   for (const [i, d] of dirs.entries()) {
@@ -90,6 +109,8 @@ test('bad configs are rejected with the field and value', async () => {
   const p = Policy.create(TINY, 6);
   await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, group: 1 }, seed: 1, quiet: true }), /grpo.group must be ≥ 2/);
   await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, reward: { ...CFG.reward, aux: 'iou2' as never } }, seed: 1, quiet: true }), /grpo.reward.aux = "iou2" is invalid \(allowed: none, pos, giou, diou, center\)/);
+  await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, iterations: 0 }, seed: 1, quiet: true }), /grpo.iterations must be a positive integer, got 0/);
+  await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, advantageScale: 'mad' as never }, seed: 1, quiet: true }), /grpo.advantageScale = "mad" is invalid \(allowed: std, none\)/);
   p.dispose();
 });
 
