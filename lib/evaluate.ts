@@ -54,3 +54,46 @@ export function evaluatePolicy(policy: Policy, samples: readonly GroundingSample
     results,
   };
 }
+
+/**
+ * What sampling sees, next to what greedy decoding sees: G rollouts per sample at `temperature`
+ * (the GRPO rollout distribution), scored like greedy evaluation (unparseable → IoU 0).
+ * RL raises the *sampled* reward; greedy accuracy only moves when the mode moves, so the gap
+ * between the two, and pass@G (some rollout hits IoU ≥ 0.5), say how much a policy's own samples
+ * could teach it.
+ */
+export type SamplingEvaluation = {
+  n: number;
+  group: number;
+  temperature: number;
+  /** Acc@0.5 of a single rollout (mean over all rollouts) */
+  acc50: number;
+  /** mean IoU of a single rollout */
+  miou: number;
+  /** fraction of samples with at least one of the G rollouts at IoU ≥ 0.5 */
+  passAtG: number;
+  /** mean over samples of the best rollout's IoU */
+  bestIoU: number;
+  /** mean over samples of the population std of the G rollouts' IoUs */
+  iouStdInGroup: number;
+};
+
+export function samplingEvaluation(policy: Policy, samples: readonly GroundingSample[], opts: { group: number; temperature: number; seed: number; maxLen?: number; batch?: number }): SamplingEvaluation {
+  const G = opts.group, batch = opts.batch ?? 25;
+  const rng = new Rng(opts.seed);
+  let hits = 0, sumIoU = 0, pass = 0, best = 0, std = 0;
+  for (let i = 0; i < samples.length; i += batch) {
+    const chunk = samples.slice(i, i + batch);
+    const g = policy.generate(chunk, rng, { group: G, temperature: opts.temperature, maxLen: opts.maxLen ?? policy.cfg.maxCompletionLen, greedy: false });
+    chunk.forEach((s, b) => {
+      const ious = g.texts.slice(b * G, (b + 1) * G).map((t) => { const box = parseAnswer(t); return box ? iou(box, s.gt) : 0; });
+      const m = ious.reduce((a, x) => a + x, 0) / G;
+      hits += ious.filter((x) => x >= 0.5).length; sumIoU += m * G;
+      if (ious.some((x) => x >= 0.5)) pass++;
+      best += Math.max(...ious);
+      std += Math.sqrt(ious.reduce((a, x) => a + (x - m) ** 2, 0) / G);
+    });
+  }
+  const n = samples.length, N = Math.max(1, n);
+  return { n, group: G, temperature: opts.temperature, acc50: hits / (N * G), miou: sumIoU / (N * G), passAtG: pass / N, bestIoU: best / N, iouStdInGroup: std / N };
+}

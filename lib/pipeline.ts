@@ -15,7 +15,7 @@ import { Policy, type ArchitectureOverrides } from './model';
 import { RunDir } from './runs';
 import { trainSft, type SftConfig, DEFAULT_SFT } from './sft';
 import { trainGrpo, type GrpoConfig, DEFAULT_GRPO } from './rft';
-import { evaluatePolicy, type Evaluation } from './evaluate';
+import { evaluatePolicy, samplingEvaluation, type Evaluation, type SamplingEvaluation } from './evaluate';
 import { groundingSplit } from './synth';
 import { selectBackend } from './backend';
 import type { Metrics } from './runs';
@@ -172,6 +172,25 @@ export async function evaluateStage(spec: StageSpec, ref: DataRef): Promise<Eval
   const policy = await loadStagePolicy(spec);
   try {
     const ev = evaluatePolicy(policy, samples(ref));
+    writeJsonAtomic(file, ev);
+    return ev;
+  } finally {
+    policy.dispose();
+  }
+}
+
+/**
+ * Sampled evaluation of a finished stage (G rollouts per sample at a temperature; see
+ * `samplingEvaluation`), cached as `eval/<split>-<count>-sampled-g<G>-t<T>.json`. The sampling
+ * seed is fixed, so the numbers are reproducible.
+ */
+export async function samplingEvaluateStage(spec: StageSpec, ref: DataRef, o: { group: number; temperature: number; maxLen?: number }): Promise<SamplingEvaluation> {
+  const file = join(stageDir(spec), 'eval', `${ref.split}-${ref.count}-sampled-g${o.group}-t${o.temperature}.json`);
+  if (existsSync(file)) return readJson<SamplingEvaluation>(file);
+  await selectBackend(process.env.RSG_BACKEND ?? 'auto');
+  const policy = await loadStagePolicy(spec);
+  try {
+    const ev = samplingEvaluation(policy, samples(ref), { ...o, seed: 0 });
     writeJsonAtomic(file, ev);
     return ev;
   } finally {
