@@ -43,13 +43,16 @@ export type CommonConfig = {
 const BASE_ARCH: ArchitectureOverrides = {};
 
 export const SCALES: Record<Scale, CommonConfig> = {
+  // Quick: the default policy with short stages. Its base grounds a little (≈7% val Acc@0.5 after
+  // 600 steps, 2 min on 2 cores); a smaller policy with 150 base steps grounded nothing (0% for
+  // every row), so nothing downstream could show learning.
   quick: {
-    arch: { ...BASE_ARCH, dModel: 48, nEncLayers: 1, nDecLayers: 2 },
-    base: { steps: 150, batchSize: 32, lr: 2e-3, count: 2000 },
-    sft: { steps: 60, batchSize: 32, lr: 1e-3 },
+    arch: { ...BASE_ARCH },
+    base: { steps: 600, batchSize: 32, lr: 2e-3, count: 2000 },
+    sft: { steps: 100, batchSize: 32, lr: 1e-3 },
     cot: 'rsground',
-    grpo: { steps: 12, queriesPerStep: 4, group: 4, evalEvery: 6, checkpointEvery: 6 },
-    data: { train: 1000, val: 60, test: 100, ood: 60 },
+    grpo: { steps: 60, queriesPerStep: 8, group: 8, evalEvery: 20, checkpointEvery: 20 },
+    data: { train: 2000, val: 200, test: 300, ood: 200 },
     seeds: [1],
   },
   default: {

@@ -4,12 +4,9 @@
  */
 import { type CommonConfig, type Variant, collect, comparisonTable, specsOf } from './framework';
 import type { Experiment } from './types';
+import { V } from './variants';
 
-export const VARIANTS: Variant[] = [
-  { id: 'base', label: 'base (no RFT)', init: 'base', grpo: null },
-  { id: 'grpo', label: 'GRPO (R_format + R_IoU)', init: 'base', grpo: { reward: { aux: 'none' }, spatialConsistency: false } },
-  { id: 'grpo-pos-sc', label: 'GRPO + R_pos + L_SC', init: 'base', grpo: { reward: { aux: 'pos' }, spatialConsistency: true } },
-];
+export const VARIANTS: Variant[] = [{ ...V.base, label: 'base (no RFT)' }, V.grpo, V.grpoPosSc];
 
 export const experiment: Experiment = {
   name: 'quickstart',

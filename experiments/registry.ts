@@ -11,10 +11,11 @@ import { experiment as fig5 } from './fig5-reward-std';
 import { experiment as fig6 } from './fig6-extended';
 import { experiment as sweepAB } from './sweep-alpha-beta';
 import { experiment as sweepL } from './sweep-lambda';
+import { experiment as learning, knobsExperiment as learningKnobs } from './learning';
 
 /** The nine experiments that reproduce the paper's analysis, in the paper's order. */
 export const PAPER_SUITE: Experiment[] = [table1, table2, table3, table4, table5, fig5, fig6, sweepAB, sweepL];
-export const EXPERIMENTS: Experiment[] = [quickstart, ...PAPER_SUITE, rewardTable];
+export const EXPERIMENTS: Experiment[] = [quickstart, learning, learningKnobs, ...PAPER_SUITE, rewardTable];
 
 export function findExperiment(name: string): Experiment {
   const e = EXPERIMENTS.find((x) => x.name === name);

@@ -13,6 +13,7 @@ export const V = {
   grpoCot: { id: 'grpo-cot', label: 'CoT-SFT → GRPO', init: 'cotsft', grpo: { reward: IOU_ONLY, spatialConsistency: false } },
   grpoPos: { id: 'grpo-pos', label: 'GRPO + R_pos', init: 'base', grpo: { reward: { aux: 'pos' }, spatialConsistency: false } },
   grpoSc: { id: 'grpo-sc', label: 'GRPO + L_SC', init: 'base', grpo: { reward: IOU_ONLY, spatialConsistency: true } },
+  grpoPosSc: { id: 'grpo-pos-sc', label: 'GRPO + R_pos + L_SC', init: 'base', grpo: { reward: { aux: 'pos' }, spatialConsistency: true } },
   full: { id: 'full', label: 'RSGround-R1 (CoT-SFT → GRPO + R_pos + L_SC)', init: 'cotsft', grpo: { reward: { aux: 'pos' }, spatialConsistency: true } },
   grpoGiou: { id: 'grpo-giou', label: 'GRPO + GIoU', init: 'base', grpo: { reward: { aux: 'giou' }, spatialConsistency: false } },
   grpoDiou: { id: 'grpo-diou', label: 'GRPO + DIoU', init: 'base', grpo: { reward: { aux: 'diou' }, spatialConsistency: false } },

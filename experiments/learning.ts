@@ -1,0 +1,177 @@
+/**
+ * learning — does GRPO learn, and if it does not, why? Base model, SFT baseline, GRPO and
+ * GRPO + R_pos + L_SC (both from the base model) on the validation split, 3 seeds, plus the
+ * measurements that explain what GRPO changes:
+ * - dynamics: val Acc@0.5 at the first and last evaluation of each GRPO run (paired per seed),
+ *   and the rollouts' IoU reward over the first and last tenth of the steps;
+ * - what sampling sees: one rollout's Acc@0.5 at the rollout temperature, and pass@G (some
+ *   rollout of G hits), next to greedy Acc@0.5 — RL raises the sampled reward, greedy accuracy
+ *   moves only when the mode moves;
+ * - memorisation: greedy Acc@0.5 on queries from the RFT pool against val, for GRPO and for a
+ *   diagnostic run of 4× the steps (which revisits its pool about twice at the default scale).
+ * Tuning happens on val only; nothing here reads the test split.
+ */
+import { collect, comparisonTable, curveOverSeeds, perSeed, specsOf, stageMetrics, variantSpec, type CommonConfig, type Variant } from './framework';
+import { V } from './variants';
+import { lineFigure } from '../lib/plots';
+import { judgeGreater } from '../lib/verdicts';
+import { meanCI, formatCI } from '../lib/stats';
+import { samplingEvaluateStage, type StageSpec } from '../lib/pipeline';
+import type { Table } from '../lib/tables';
+import type { Experiment } from './types';
+import { sectionMarkdown, tableMarkdown } from './markdown';
+
+/** GRPO from the base model for 4× the scale's steps: the memorisation diagnostic. */
+export function longGrpo(c: CommonConfig): Variant {
+  const steps = 4 * (c.grpo.steps ?? 150);
+  return { id: 'grpo-4x', label: `GRPO, 4× steps (${steps})`, init: 'base', grpo: { ...V.grpo.grpo, steps, evalEvery: 4 * (c.grpo.evalEvery ?? 50) } };
+}
+
+const variantsOf = (c: CommonConfig): Variant[] => [V.base, V.sft, V.grpo, V.grpoPosSc, longGrpo(c)];
+const grpoRows = (c: CommonConfig): Variant[] => [V.grpo, V.grpoPosSc, longGrpo(c)];
+
+/** Per seed: [first, last] value of a metric logged during a run. */
+function firstLast(spec: StageSpec, key: string, frac = 0): [number, number] {
+  const v = stageMetrics(spec).filter((m) => typeof m[key] === 'number').map((m) => m[key]);
+  if (!v.length) return [NaN, NaN];
+  if (frac === 0) return [v[0], v[v.length - 1]];
+  const k = Math.max(1, Math.round(v.length * frac));
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return [avg(v.slice(0, k)), avg(v.slice(-k))];
+}
+
+const pct = (xs: number[]) => formatCI(meanCI(xs));
+const num = (xs: number[], d = 3) => { const ci = meanCI(xs); return Number.isFinite(ci.halfWidth) ? `${ci.mean.toFixed(d)} ± ${ci.halfWidth.toFixed(d)}` : ci.mean.toFixed(d); };
+
+/** Per GRPO variant: val Acc@0.5 first → last evaluation (paired per seed), rollout IoU first → last tenth, KL, ties. */
+function dynamicsTable(title: string, c: CommonConfig, variants: Variant[]): Table {
+  return {
+    title,
+    header: ['method', 'val Acc@0.5 start', 'val Acc@0.5 end', 'Δ val Acc@0.5', 'rollout IoU first 10%', 'rollout IoU last 10%', 'Δ rollout IoU', 'KL at end', 'zero-std groups'],
+    rows: variants.map((v) => {
+      const specs = c.seeds.map((s) => variantSpec(c, v, s));
+      const acc = specs.map((s) => firstLast(s, 'eval/acc50'));
+      const iou = specs.map((s) => firstLast(s, 'reward/iou', 0.1));
+      const kl = specs.map((s) => firstLast(s, 'grpo/kl', 0.1)[1]);
+      const z = specs.map((s) => firstLast(s, 'grpo/zero_std_frac', 0.5)[1]);
+      return [v.label, pct(acc.map((a) => a[0])), pct(acc.map((a) => a[1])), pct(acc.map((a) => a[1] - a[0])), num(iou.map((a) => a[0])), num(iou.map((a) => a[1])), num(iou.map((a) => a[1] - a[0])), num(kl), pct(z)];
+    }),
+    note: 'Δ is paired per seed (end − start of the same run). Rollout IoU: mean R_IoU of the sampled rollouts over the first and last tenth of the steps; KL: mean k3 over the last tenth; zero-std groups: fraction of groups whose rewards all tie, second half. Mean ± 95% CI (Student t) over seeds; accuracies in %.',
+  };
+}
+
+/**
+ * The GRPO knobs one would turn to make it learn, each changed alone from the GRPO baseline
+ * (from the base model, IoU reward): learning rate, rollouts per step, μ updates per batch,
+ * advantage scaling (Dr. GRPO), rollout temperature, no KL. Validation only.
+ */
+export function knobVariants(c: CommonConfig): Variant[] {
+  const B = c.grpo.queriesPerStep ?? 8;
+  const knob = (id: string, label: string, o: Variant['grpo']): Variant => ({ id: `grpo-${id}`, label: `GRPO, ${label}`, init: 'base', grpo: { ...V.grpo.grpo, ...o } });
+  return [
+    V.grpo,
+    knob('lr3e-4', 'lr 3e-4 (3×)', { lr: 3e-4 }),
+    knob('lr1e-3', 'lr 1e-3 (10×)', { lr: 1e-3 }),
+    knob(`b${4 * B}`, `${4 * B} queries per step (4×)`, { queriesPerStep: 4 * B }),
+    knob('mu4', 'μ = 4 updates per batch', { iterations: 4 }),
+    knob('drgrpo', 'advantages not divided by std (Dr. GRPO)', { advantageScale: 'none' }),
+    knob('t0.7', 'rollout temperature 0.7', { temperature: 0.7 }),
+    knob('nokl', 'β_KL = 0', { betaKL: 0 }),
+  ];
+}
+
+export const knobsExperiment: Experiment = {
+  name: 'learning-knobs',
+  paper: 'none (diagnosis of the GRPO baseline)',
+  description: 'GRPO from the base model with one knob changed at a time (lr, batch, μ, Dr. GRPO, temperature, β_KL), val only, 3 seeds',
+  configure: (c) => ({ ...c, seeds: [1, 2, 3] }),
+  specs: (c) => specsOf(c, knobVariants(c)),
+  async report(ctx) {
+    const c = ctx.config;
+    const variants = knobVariants(c);
+    const rows = await collect('learning-knobs', c, [V.base, ...variants], { split: 'val', count: c.data.val }, ctx.pool);
+    const main = comparisonTable('GRPO knobs, one at a time: validation split', rows, [], 'Greedy decoding on val. Mean ± 95% CI (Student t) over seeds, in %. First row: the base model every run starts from.');
+    const dyn = dynamicsTable('GRPO knobs: dynamics', c, variants);
+    const specs = specsOf(c, variants);
+    const grpoSpecs = (v: Variant) => c.seeds.map((s) => variantSpec(c, v, s));
+    return {
+      tables: [
+        { name: 'learning-knobs', table: main, description: 'val accuracy of GRPO with one knob changed at a time', specs },
+        { name: 'learning-knobs-dynamics', table: dyn, description: 'val accuracy and rollout reward, start vs end, per knob', specs },
+      ],
+      figures: [{
+        name: 'learning-knobs-val', description: 'val Acc@0.5 during GRPO per knob, mean over seeds', specs,
+        figure: lineFigure('GRPO knobs: val Acc@0.5 during training', 'GRPO step', 'val Acc@0.5', variants.map((v) => ({ name: v.label, ...curveOverSeeds(grpoSpecs(v), 'eval/acc50') }))),
+      }],
+      claims: [],
+      markdown: sectionMarkdown('GRPO knobs, one at a time (validation split)', main, [], [tableMarkdown(dyn), '', `_${dyn.note}_`].join('\n')),
+    };
+  },
+};
+
+export const experiment: Experiment = {
+  name: 'learning',
+  paper: 'Tables 1/3 rows on val, with the dynamics behind them',
+  description: 'does GRPO learn? base, SFT, GRPO, GRPO + R_pos + L_SC on val (3 seeds), dynamics, sampled vs greedy, memorisation',
+  configure: (c) => ({ ...c, seeds: [1, 2, 3] }),
+  specs: (c) => specsOf(c, variantsOf(c)),
+  async report(ctx) {
+    const c = ctx.config;
+    const val = { split: 'val', count: c.data.val };
+    // Queries from the start of the train split: all inside the RFT pool (its first trainFraction).
+    const pool = { split: 'train', count: c.data.val };
+    const variants = variantsOf(c);
+    const rows = await collect('learning', c, variants, val, ctx.pool);
+    const poolRows = await collect('learning', c, variants, pool, ctx.pool);
+    const main = comparisonTable('Does GRPO learn? Validation split', rows.slice(0, 4), [], 'Greedy decoding on val. Mean ± 95% CI (Student t) over seeds, in %. The base model is one model (seed-independent).');
+
+    const G = c.grpo.group ?? 8, T = c.grpo.temperature ?? 1;
+    const dyn = dynamicsTable('GRPO dynamics (per seed, then mean ± 95% CI)', c, grpoRows(c));
+
+    // What sampling sees (init and each GRPO row), and memorisation (pool vs val, greedy).
+    const sampled = async (spec: StageSpec) => samplingEvaluateStage(spec, val, { group: G, temperature: T, maxLen: c.grpo.maxLen ?? 64 });
+    const diagRows: string[][] = [];
+    for (const [i, v] of variants.entries()) {
+      if (v.id === 'sft') continue;
+      const specs = c.seeds.map((s) => variantSpec(c, v, s));
+      const se = [];
+      for (const s of specs) se.push(await sampled(s));
+      const greedyVal = perSeed(rows[i], 'acc50'), greedyPool = perSeed(poolRows[i], 'acc50');
+      diagRows.push([v.label, pct(greedyVal), pct(se.map((e) => e.acc50)), pct(se.map((e) => e.passAtG)), pct(greedyPool), pct(greedyPool.map((p, k) => p - greedyVal[k]))]);
+    }
+    const diag: Table = {
+      title: `What sampling sees, and memorisation (val ${c.data.val}; RFT-pool queries ${pool.count})`,
+      header: ['method', 'greedy val Acc@0.5', `one rollout (T=${T}) val Acc@0.5`, `pass@${G} val`, 'greedy pool Acc@0.5', 'pool − val'],
+      rows: diagRows,
+      note: `Sampled columns: ${G} rollouts per val query at the rollout temperature, fixed sampling seed. Pool: the first ${pool.count} train queries, all inside the RFT pool (the first ${Math.round((c.grpo.trainFraction ?? 0.4) * 100)}% of train); GRPO with ${c.grpo.steps} steps × ${c.grpo.queriesPerStep} queries draws about ${Math.round(100 * Math.min(1, ((c.grpo.steps ?? 150) * (c.grpo.queriesPerStep ?? 8)) / ((c.grpo.trainFraction ?? 0.4) * c.data.train)))}% of its pool once; 4× steps revisits it. Mean ± 95% CI over seeds, in %.`,
+    };
+
+    const grpoSpecs = (v: Variant) => c.seeds.map((s) => variantSpec(c, v, s));
+    const figures = [
+      {
+        name: 'learning-val', description: 'val Acc@0.5 during GRPO, mean and 95% CI over seeds', specs: specsOf(c, grpoRows(c)),
+        figure: lineFigure('GRPO: val Acc@0.5 during training', 'GRPO step', 'val Acc@0.5', grpoRows(c).map((v) => ({ name: v.label, ...curveOverSeeds(grpoSpecs(v), 'eval/acc50') }))),
+      },
+      {
+        name: 'learning-reward', description: 'rollout IoU reward per GRPO step (10-step moving average), mean and 95% CI over seeds', specs: specsOf(c, grpoRows(c)),
+        figure: lineFigure('GRPO: rollout IoU reward per step (10-step moving average)', 'GRPO step', 'mean R_IoU of the rollouts', grpoRows(c).map((v) => ({ name: v.label, ...curveOverSeeds(grpoSpecs(v), 'reward/iou', 10) }))),
+      },
+    ];
+    const [base, , grpo, grpoPosSc] = rows;
+    const claims = [
+      judgeGreater({ id: 'learn-grpo-base', text: 'GRPO improves on the base model it starts from (val Acc@0.5)', source: 'Table 1, GRPO row vs base row' }, perSeed(grpo, 'acc50'), perSeed(base, 'acc50'), 'val Acc@0.5, GRPO − base'),
+      judgeGreater({ id: 'learn-full-base', text: 'GRPO + R_pos + L_SC improves on the base model it starts from (val Acc@0.5)', source: 'Table 3, components from the base model' }, perSeed(grpoPosSc, 'acc50'), perSeed(base, 'acc50'), 'val Acc@0.5, GRPO + R_pos + L_SC − base'),
+    ];
+    const specs = specsOf(c, variants);
+    return {
+      tables: [
+        { name: 'learning', table: main, description: 'val Acc@0.5 / Acc@0.7 / mIoU of base, SFT, GRPO, GRPO + R_pos + L_SC', specs },
+        { name: 'learning-dynamics', table: dyn, description: 'GRPO dynamics: val accuracy and rollout reward, start vs end', specs },
+        { name: 'learning-diagnosis', table: diag, description: 'sampled vs greedy accuracy, and RFT-pool vs val accuracy', specs },
+      ],
+      figures,
+      claims,
+      markdown: sectionMarkdown('Does GRPO learn? (validation split)', main, claims, [tableMarkdown(dyn), '', `_${dyn.note}_`, '', tableMarkdown(diag), '', `_${diag.note}_`, '', '![val](learning-val.svg) ![reward](learning-reward.svg)'].join('\n')),
+    };
+  },
+};
