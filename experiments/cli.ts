@@ -6,7 +6,7 @@ import { runExperiment, resolveConfig } from './runner';
 import { BACKENDS } from '../lib/backend';
 import { runsDir } from '../lib/files';
 import { trainSuite, writeSuiteReport } from './suite';
-import { PAPER_SUITE } from './registry';
+import { SUITE } from './registry';
 
 const HELP = `usage: npm run experiment <name> [-- options]
        npm run experiment -- --list
@@ -29,7 +29,7 @@ Runs go to ${runsDir()} ($RSG_RUNS_DIR): finished runs are reused, interrupted o
 Figures and tables go to figures/ (default scale) or figures/<scale>/.
 
 experiments:
-  ${'suite'.padEnd(20)} all nine paper experiments in one worker pool, then figures/REPORT.md
+  ${'suite'.padEnd(20)} the nine paper experiments, learning and learning-knobs in one worker pool, then figures/REPORT.md
 ${EXPERIMENTS.map((e) => `  ${e.name.padEnd(20)} ${e.description}  [${e.paper}]`).join('\n')}
 `;
 
@@ -66,10 +66,10 @@ async function main(): Promise<void> {
   const opts = { scale, seeds, set: values.set, jobs, backend: values.backend, noTrain: values['no-train'] };
   const t0 = Date.now();
   if (!exp) {
-    if (values['show-config']) { for (const e of PAPER_SUITE) console.log(e.name, JSON.stringify(resolveConfig(e.name, opts).config)); return; }
-    console.log(`the paper suite (${PAPER_SUITE.map((e) => e.name).join(', ')}) at ${scale} scale`);
+    if (values['show-config']) { for (const e of SUITE) console.log(e.name, JSON.stringify(resolveConfig(e.name, opts).config)); return; }
+    console.log(`the suite (${SUITE.map((e) => e.name).join(', ')}) at ${scale} scale`);
     if (!opts.noTrain) await trainSuite(opts);
-    const { path, claims, notRun } = await writeSuiteReport([...PAPER_SUITE.map((e) => e.name), 'reward-table'], { ...opts, scale });
+    const { path, claims, notRun } = await writeSuiteReport([...SUITE.map((e) => e.name), 'reward-table'], { ...opts, scale });
     for (const c of claims) console.log(`[${c.verdict}] ${c.text} — ${c.evidence}`);
     for (const n of notRun) console.log(`not run: ${n}`);
     console.log(`\n${path}: the report\nsuite finished in ${((Date.now() - t0) / 60000).toFixed(1)} min`);

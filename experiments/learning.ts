@@ -16,19 +16,22 @@ import { V } from './variants';
 import { lineFigure } from '../lib/plots';
 import { judgeGreater } from '../lib/verdicts';
 import { meanCI, formatCI } from '../lib/stats';
+import { advantageShareByStdQuartile } from '../lib/grpo';
 import { samplingEvaluateStage, type StageSpec } from '../lib/pipeline';
 import type { Table } from '../lib/tables';
 import type { Experiment } from './types';
 import { sectionMarkdown, tableMarkdown } from './markdown';
 
-/** GRPO from the base model for 4× the scale's steps: the memorisation diagnostic. */
-export function longGrpo(c: CommonConfig): Variant {
+/** A GRPO variant trained for 4× the scale's steps (memorisation, and whether gains keep coming). */
+export function long(c: CommonConfig, v: Variant): Variant {
   const steps = 4 * (c.grpo.steps ?? 150);
-  return { id: 'grpo-4x', label: `GRPO, 4× steps (${steps})`, init: 'base', grpo: { ...V.grpo.grpo, steps, evalEvery: 4 * (c.grpo.evalEvery ?? 50) } };
+  return { id: `${v.id}-4x`, label: `${v.label}, 4× steps (${steps})`, init: v.init, grpo: { ...v.grpo, steps, evalEvery: 4 * (c.grpo.evalEvery ?? 50) } };
 }
 
-const variantsOf = (c: CommonConfig): Variant[] => [V.base, V.sft, V.grpo, V.grpoPosSc, longGrpo(c)];
-const grpoRows = (c: CommonConfig): Variant[] => [V.grpo, V.grpoPosSc, longGrpo(c)];
+const grpoRows = (c: CommonConfig): Variant[] => [V.grpo, V.grpoPosSc, long(c, V.grpo), V.grpoDr, V.grpoPosScDr, long(c, V.grpoDr)];
+const variantsOf = (c: CommonConfig): Variant[] => [V.base, V.sft, ...grpoRows(c)];
+/** The rows confirmed on the test split after being chosen on val. */
+const testRows = (): Variant[] => [V.base, V.sft, V.grpo, V.grpoPosSc, V.grpoDr, V.grpoPosScDr];
 
 /** Per seed: [first, last] value of a metric logged during a run. */
 function firstLast(spec: StageSpec, key: string, frac = 0): [number, number] {
@@ -74,7 +77,7 @@ export function knobVariants(c: CommonConfig): Variant[] {
     knob('lr1e-3', 'lr 1e-3 (10×)', { lr: 1e-3 }),
     knob(`b${4 * B}`, `${4 * B} queries per step (4×)`, { queriesPerStep: 4 * B }),
     knob('mu4', 'μ = 4 updates per batch', { iterations: 4 }),
-    knob('drgrpo', 'advantages not divided by std (Dr. GRPO)', { advantageScale: 'none' }),
+    { ...V.grpoDr, label: 'GRPO, advantages not divided by std (Dr. GRPO)' },
     knob('t0.7', 'rollout temperature 0.7', { temperature: 0.7 }),
     knob('nokl', 'β_KL = 0', { betaKL: 0 }),
   ];
@@ -123,7 +126,10 @@ export const experiment: Experiment = {
     const variants = variantsOf(c);
     const rows = await collect('learning', c, variants, val, ctx.pool);
     const poolRows = await collect('learning', c, variants, pool, ctx.pool);
-    const main = comparisonTable('Does GRPO learn? Validation split', rows.slice(0, 4), [], 'Greedy decoding on val. Mean ± 95% CI (Student t) over seeds, in %. The base model is one model (seed-independent).');
+    const main = comparisonTable('Does GRPO learn? Validation split', rows, [], 'Greedy decoding on val. Mean ± 95% CI (Student t) over seeds, in %. The base model is one model (seed-independent). Dr. GRPO advantages were chosen on this split (learning-knobs).');
+    // Chosen on val; the test split only confirms (nothing is tuned on it).
+    const testRowsData = await collect('learning', c, testRows(), { split: 'test', count: c.data.test }, ctx.pool);
+    const test = comparisonTable('Confirmation on the test split (settings chosen on val)', testRowsData, [], 'Greedy decoding on test. Mean ± 95% CI (Student t) over seeds, in %.');
 
     const G = c.grpo.group ?? 8, T = c.grpo.temperature ?? 1;
     const dyn = dynamicsTable('GRPO dynamics (per seed, then mean ± 95% CI)', c, grpoRows(c));
@@ -146,6 +152,17 @@ export const experiment: Experiment = {
       note: `Sampled columns: ${G} rollouts per val query at the rollout temperature, fixed sampling seed. Pool: the first ${pool.count} train queries, all inside the RFT pool (the first ${Math.round((c.grpo.trainFraction ?? 0.4) * 100)}% of train); GRPO with ${c.grpo.steps} steps × ${c.grpo.queriesPerStep} queries draws about ${Math.round(100 * Math.min(1, ((c.grpo.steps ?? 150) * (c.grpo.queriesPerStep ?? 8)) / ((c.grpo.trainFraction ?? 0.4) * c.data.train)))}% of its pool once; 4× steps revisits it. Mean ± 95% CI over seeds, in %.`,
     };
 
+    // Where an update's weight goes: advantage mass by quartile of the groups' reward spread, for
+    // the base model's own rollouts (R_format + R_IoU) on val — the batches GRPO starts from.
+    const baseRollouts = (await sampled(variantSpec(c, V.base, c.seeds[0]))).rewards;
+    const share = (scale: 'std' | 'none') => advantageShareByStdQuartile(baseRollouts, scale).map((x) => `${(x * 100).toFixed(1)}%`);
+    const mass: Table = {
+      title: `Share of the advantage mass Σ|A| by quartile of the group reward std (base model, ${G} rollouts per val query, T=${T})`,
+      header: ['advantages', 'lowest-spread quarter', '2nd', '3rd', 'highest-spread quarter'],
+      rows: [['divided by the group std (paper, SPEC §4)', ...share('std')], ['only centred (Dr. GRPO)', ...share('none')]],
+      note: 'Groups whose rewards all tie carry no advantage and are left out. Dividing by the std gives every group the same weight whatever its spread; without it a group weighs in proportion to its spread.',
+    };
+
     const grpoSpecs = (v: Variant) => c.seeds.map((s) => variantSpec(c, v, s));
     const figures = [
       {
@@ -157,21 +174,28 @@ export const experiment: Experiment = {
         figure: lineFigure('GRPO: rollout IoU reward per step (10-step moving average)', 'GRPO step', 'mean R_IoU of the rollouts', grpoRows(c).map((v) => ({ name: v.label, ...curveOverSeeds(grpoSpecs(v), 'reward/iou', 10) }))),
       },
     ];
-    const [base, , grpo, grpoPosSc] = rows;
+    const at = (v: Variant) => rows[variants.findIndex((x) => x.id === v.id)];
+    const [base, grpo, grpoPosSc, grpoDr, grpoPosScDr] = [V.base, V.grpo, V.grpoPosSc, V.grpoDr, V.grpoPosScDr].map(at);
+    const atTest = (v: Variant) => testRowsData[testRows().findIndex((x) => x.id === v.id)];
     const claims = [
       judgeGreater({ id: 'learn-grpo-base', text: 'GRPO improves on the base model it starts from (val Acc@0.5)', source: 'Table 1, GRPO row vs base row' }, perSeed(grpo, 'acc50'), perSeed(base, 'acc50'), 'val Acc@0.5, GRPO − base'),
       judgeGreater({ id: 'learn-full-base', text: 'GRPO + R_pos + L_SC improves on the base model it starts from (val Acc@0.5)', source: 'Table 3, components from the base model' }, perSeed(grpoPosSc, 'acc50'), perSeed(base, 'acc50'), 'val Acc@0.5, GRPO + R_pos + L_SC − base'),
+      judgeGreater({ id: 'learn-dr-base', text: 'GRPO with Dr. GRPO advantages improves on the base model (val Acc@0.5)', source: 'Table 1, GRPO row vs base row' }, perSeed(grpoDr, 'acc50'), perSeed(base, 'acc50'), 'val Acc@0.5, GRPO (Dr.) − base'),
+      judgeGreater({ id: 'learn-dr-full-base', text: 'GRPO + R_pos + L_SC with Dr. GRPO advantages improves on the base model (val Acc@0.5)', source: 'Table 3, components from the base model' }, perSeed(grpoPosScDr, 'acc50'), perSeed(base, 'acc50'), 'val Acc@0.5, GRPO + R_pos + L_SC (Dr.) − base'),
+      judgeGreater({ id: 'learn-dr-base-test', text: 'GRPO with Dr. GRPO advantages improves on the base model (test Acc@0.5, chosen on val)', source: 'Table 1, GRPO row vs base row' }, perSeed(atTest(V.grpoDr), 'acc50'), perSeed(atTest(V.base), 'acc50'), 'test Acc@0.5, GRPO (Dr.) − base'),
     ];
     const specs = specsOf(c, variants);
     return {
       tables: [
         { name: 'learning', table: main, description: 'val Acc@0.5 / Acc@0.7 / mIoU of base, SFT, GRPO, GRPO + R_pos + L_SC', specs },
         { name: 'learning-dynamics', table: dyn, description: 'GRPO dynamics: val accuracy and rollout reward, start vs end', specs },
+        { name: 'learning-test', table: test, description: 'test-split confirmation of the rows chosen on val', specs: specsOf(c, testRows()) },
+        { name: 'learning-advantage-mass', table: mass, description: 'advantage mass by quartile of group reward spread, with and without std division', specs: specsOf(c, [V.base]) },
         { name: 'learning-diagnosis', table: diag, description: 'sampled vs greedy accuracy, and RFT-pool vs val accuracy', specs },
       ],
       figures,
       claims,
-      markdown: sectionMarkdown('Does GRPO learn? (validation split)', main, claims, [tableMarkdown(dyn), '', `_${dyn.note}_`, '', tableMarkdown(diag), '', `_${diag.note}_`, '', '![val](learning-val.svg) ![reward](learning-reward.svg)'].join('\n')),
+      markdown: sectionMarkdown('Does GRPO learn? (validation split)', main, claims, [tableMarkdown(dyn), '', `_${dyn.note}_`, '', tableMarkdown(test), '', `_${test.note}_`, '', tableMarkdown(diag), '', `_${diag.note}_`, '', tableMarkdown(mass), '', `_${mass.note}_`, '', '![val](learning-val.svg) ![reward](learning-reward.svg)'].join('\n')),
     };
   },
 };

@@ -15,6 +15,8 @@ import { experiment as learning, knobsExperiment as learningKnobs } from './lear
 
 /** The nine experiments that reproduce the paper's analysis, in the paper's order. */
 export const PAPER_SUITE: Experiment[] = [table1, table2, table3, table4, table5, fig5, fig6, sweepAB, sweepL];
+/** What `npm run experiment suite` trains and REPORT.md covers: the paper's nine, then whether GRPO learns. */
+export const SUITE: Experiment[] = [...PAPER_SUITE, learning, learningKnobs];
 export const EXPERIMENTS: Experiment[] = [quickstart, learning, learningKnobs, ...PAPER_SUITE, rewardTable];
 
 export function findExperiment(name: string): Experiment {

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { SCALES, type Scale, defaultJobs, runStages } from './framework';
-import { PAPER_SUITE, findExperiment } from './registry';
+import { SUITE, findExperiment } from './registry';
 import { resolveConfig, runExperiment, type RunExperimentOptions } from './runner';
 import { figuresDir } from './export';
 import { writeFileAtomic } from '../lib/files';
@@ -14,10 +14,10 @@ import { gitCommit } from '../lib/figures';
 import type { ClaimResult } from '../lib/verdicts';
 import type { StageSpec } from '../lib/pipeline';
 
-/** Train every stage the nine experiments need, in one scheduler. */
+/** Train every stage the suite's experiments need, in one scheduler. */
 export async function trainSuite(o: RunExperimentOptions): Promise<void> {
   const specs: StageSpec[] = [];
-  for (const e of PAPER_SUITE) specs.push(...e.specs(resolveConfig(e.name, o).config));
+  for (const e of SUITE) specs.push(...e.specs(resolveConfig(e.name, o).config));
   await runStages(specs, { jobs: o.jobs ?? defaultJobs(), backend: o.backend, log: o.log ?? console.log });
 }
 

@@ -14,6 +14,9 @@ export const V = {
   grpoPos: { id: 'grpo-pos', label: 'GRPO + R_pos', init: 'base', grpo: { reward: { aux: 'pos' }, spatialConsistency: false } },
   grpoSc: { id: 'grpo-sc', label: 'GRPO + L_SC', init: 'base', grpo: { reward: IOU_ONLY, spatialConsistency: true } },
   grpoPosSc: { id: 'grpo-pos-sc', label: 'GRPO + R_pos + L_SC', init: 'base', grpo: { reward: { aux: 'pos' }, spatialConsistency: true } },
+  // Dr. GRPO advantages (centred, not divided by the group's std): the knob that made GRPO learn on val.
+  grpoDr: { id: 'grpo-dr', label: 'GRPO, Dr. GRPO advantages', init: 'base', grpo: { reward: IOU_ONLY, spatialConsistency: false, advantageScale: 'none' } },
+  grpoPosScDr: { id: 'grpo-pos-sc-dr', label: 'GRPO + R_pos + L_SC, Dr. GRPO advantages', init: 'base', grpo: { reward: { aux: 'pos' }, spatialConsistency: true, advantageScale: 'none' } },
   full: { id: 'full', label: 'RSGround-R1 (CoT-SFT → GRPO + R_pos + L_SC)', init: 'cotsft', grpo: { reward: { aux: 'pos' }, spatialConsistency: true } },
   grpoGiou: { id: 'grpo-giou', label: 'GRPO + GIoU', init: 'base', grpo: { reward: { aux: 'giou' }, spatialConsistency: false } },
   grpoDiou: { id: 'grpo-diou', label: 'GRPO + DIoU', init: 'base', grpo: { reward: { aux: 'diou' }, spatialConsistency: false } },

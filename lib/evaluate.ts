@@ -76,17 +76,22 @@ export type SamplingEvaluation = {
   bestIoU: number;
   /** mean over samples of the population std of the G rollouts' IoUs */
   iouStdInGroup: number;
+  /** per sample, the G rollouts' R_format + R_IoU (the GRPO baseline's reward), for group statistics */
+  rewards: number[][];
 };
 
 export function samplingEvaluation(policy: Policy, samples: readonly GroundingSample[], opts: { group: number; temperature: number; seed: number; maxLen?: number; batch?: number }): SamplingEvaluation {
   const G = opts.group, batch = opts.batch ?? 25;
   const rng = new Rng(opts.seed);
   let hits = 0, sumIoU = 0, pass = 0, best = 0, std = 0;
+  const rewards: number[][] = [];
   for (let i = 0; i < samples.length; i += batch) {
     const chunk = samples.slice(i, i + batch);
     const g = policy.generate(chunk, rng, { group: G, temperature: opts.temperature, maxLen: opts.maxLen ?? policy.cfg.maxCompletionLen, greedy: false });
     chunk.forEach((s, b) => {
-      const ious = g.texts.slice(b * G, (b + 1) * G).map((t) => { const box = parseAnswer(t); return box ? iou(box, s.gt) : 0; });
+      const texts = g.texts.slice(b * G, (b + 1) * G);
+      const ious = texts.map((t) => { const box = parseAnswer(t); return box ? iou(box, s.gt) : 0; });
+      rewards.push(texts.map((t, k) => formatReward(t) + ious[k]));
       const m = ious.reduce((a, x) => a + x, 0) / G;
       hits += ious.filter((x) => x >= 0.5).length; sumIoU += m * G;
       if (ious.some((x) => x >= 0.5)) pass++;
@@ -95,5 +100,5 @@ export function samplingEvaluation(policy: Policy, samples: readonly GroundingSa
     });
   }
   const n = samples.length, N = Math.max(1, n);
-  return { n, group: G, temperature: opts.temperature, acc50: hits / (N * G), miou: sumIoU / (N * G), passAtG: pass / N, bestIoU: best / N, iouStdInGroup: std / N };
+  return { n, group: G, temperature: opts.temperature, acc50: hits / (N * G), miou: sumIoU / (N * G), passAtG: pass / N, bestIoU: best / N, iouStdInGroup: std / N, rewards };
 }

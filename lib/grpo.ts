@@ -122,3 +122,24 @@ export function groupDiagnostics(groups: readonly (readonly RolloutScore[])[]): 
     iouStdInGroup: iStd / G,
   };
 }
+
+/**
+ * How a batch's advantage mass Σ|A| splits over the quartiles of its groups' reward spread
+ * (sample std; tied groups, which carry no advantage, are left out). With `scale` 'std' every
+ * group carries about the same mass whatever its spread; with 'none' (Dr. GRPO) a group's mass
+ * grows with its spread. Returns four shares summing to 1 (all 0 when every group ties).
+ */
+export function advantageShareByStdQuartile(groups: readonly (readonly number[])[], scale: AdvantageScale): number[] {
+  const rows = groups
+    .map((r) => {
+      const m = r.reduce((a, x) => a + x, 0) / r.length;
+      const sd = r.length > 1 ? Math.sqrt(r.reduce((a, x) => a + (x - m) ** 2, 0) / (r.length - 1)) : 0;
+      return { sd, mass: groupAdvantages(r, scale).reduce((a, x) => a + Math.abs(x), 0) };
+    })
+    .filter((g) => g.sd > 0)
+    .sort((a, b) => a.sd - b.sd);
+  const total = rows.reduce((a, g) => a + g.mass, 0);
+  if (!rows.length || total === 0) return [0, 0, 0, 0];
+  const n = rows.length;
+  return [0, 1, 2, 3].map((q) => rows.slice(Math.floor((q * n) / 4), Math.floor(((q + 1) * n) / 4)).reduce((a, g) => a + g.mass, 0) / total);
+}

@@ -186,7 +186,10 @@ export async function evaluateStage(spec: StageSpec, ref: DataRef): Promise<Eval
  */
 export async function samplingEvaluateStage(spec: StageSpec, ref: DataRef, o: { group: number; temperature: number; maxLen?: number }): Promise<SamplingEvaluation> {
   const file = join(stageDir(spec), 'eval', `${ref.split}-${ref.count}-sampled-g${o.group}-t${o.temperature}.json`);
-  if (existsSync(file)) return readJson<SamplingEvaluation>(file);
+  if (existsSync(file)) {
+    const cached = readJson<SamplingEvaluation>(file);
+    if (Array.isArray(cached.rewards)) return cached; // else written before rewards were kept: redo
+  }
   await selectBackend(process.env.RSG_BACKEND ?? 'auto');
   const policy = await loadStagePolicy(spec);
   try {

@@ -4,7 +4,7 @@
  * without runs at that scale are listed as not run.
  */
 import { parseArgs } from 'node:util';
-import { PAPER_SUITE } from '../experiments/registry';
+import { SUITE } from '../experiments/registry';
 import { writeSuiteReport } from '../experiments/suite';
 import { SCALE_NAMES, type Scale } from '../experiments/framework';
 
@@ -15,5 +15,5 @@ if (values.help) {
 }
 const scale = (values.quick ? 'quick' : values.scale ?? 'default') as Scale;
 if (!SCALE_NAMES.includes(scale)) { console.error(`error: --scale ${scale} is invalid (allowed: ${SCALE_NAMES.join(', ')})`); process.exit(2); }
-const names = positionals.length ? positionals : [...PAPER_SUITE.map((e) => e.name), 'reward-table'];
+const names = positionals.length ? positionals : [...SUITE.map((e) => e.name), 'reward-table'];
 await writeSuiteReport(names, { scale });

@@ -31,6 +31,8 @@ test('sampling evaluation, hand-computed: Acc@0.5 per rollout, mean IoU, pass@G,
   close(e.passAtG, 1 / 2); // only A has a hit
   close(e.bestIoU, (1 + 0) / 2);
   close(e.iouStdInGroup, (0.25 + 0) / 2); // population std of [1, 0.5] is 0.25
+  // R_format + R_IoU per rollout: well-formed answers earn the format point, the garbage does not.
+  assert.equal(e.rewards, [[2, 1.5], [0, 1]]);
   // It samples (never greedy) at the requested temperature and group size.
   assert.equal(seen.map((o) => [o.greedy, o.temperature, o.group]), [[false, 0.7, 2]]);
 });

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { groupAdvantages, spatialConsistencyWeight, meanIoU, varIoU, groupDiagnostics, ADVANTAGE_EPS } from '../lib/grpo';
+import { advantageShareByStdQuartile, groupAdvantages, spatialConsistencyWeight, meanIoU, varIoU, groupDiagnostics, ADVANTAGE_EPS } from '../lib/grpo';
 import { Rng } from '../lib/rng';
 
 const close = (a: number, b: number, eps = 1e-12) => assert.ok(Math.abs(a - b) <= eps, `${a} ≠ ${b}`);
@@ -16,6 +16,16 @@ test("advantages with scale 'none' (Dr. GRPO) are only centred: [1, 2, 6] → [�
   assert.equal(groupAdvantages([2.1], 'none'), [0]);
   // The default scale divides the same centred values by the sample std (√7 here).
   groupAdvantages([1, 2, 6]).forEach((a, i) => close(a, [-2, -1, 3][i] / (Math.sqrt(7) + ADVANTAGE_EPS)));
+});
+
+test('advantage mass by std quartile, hand-computed: equal per group with std, ∝ spread without', () => {
+  // Four two-rollout groups with spreads 0.1, 0.2, 0.3, 0.4 (|r1 − r2|), plus a tied group that is left out.
+  const groups = [[0, 0.1], [0, 0.2], [1, 1], [0.5, 0.8], [0, 0.4]];
+  // With std: each group's Σ|A| = 2·(d/2)/(d/√2 + 1e-4) ≈ √2, so a quarter each.
+  advantageShareByStdQuartile(groups, 'std').forEach((s) => close(s, 0.25, 1e-3));
+  // Without: Σ|A| = d, so shares are d / (0.1 + 0.2 + 0.3 + 0.4).
+  advantageShareByStdQuartile(groups, 'none').forEach((s, i) => close(s, [0.1, 0.2, 0.3, 0.4][i], 1e-12));
+  assert.equal(advantageShareByStdQuartile([[1, 1], [2, 2]], 'none'), [0, 0, 0, 0]);
 });
 
 test('advantages: a tied group is all zero; a group of one is zero', () => {
