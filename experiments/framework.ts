@@ -201,7 +201,8 @@ function describe(s: StageSpec): string {
   if (s.kind === 'base') return 'base pretraining';
   if (s.kind === 'sft') return `${s.sft.target === 'short' ? 'answer-only SFT' : `CoT-SFT (${s.sft.target})`}, seed ${s.seed}`;
   const g = s.grpo;
-  return `GRPO aux=${g.reward.aux} β=${g.reward.beta} L_SC=${g.spatialConsistency ? `λm=${g.consistency.lambdaM},λv=${g.consistency.lambdaV}` : 'off'} from ${s.from.kind}${s.from.kind === 'sft' ? `(${s.from.sft.target})` : ''}, seed ${s.seed}`;
+  const extra = [g.advantageScale && g.advantageScale !== 'std' ? ` adv=${g.advantageScale}` : '', (g.iterations ?? 1) > 1 ? ` μ=${g.iterations}` : ''].join('');
+  return `GRPO aux=${g.reward.aux} β=${g.reward.beta} L_SC=${g.spatialConsistency ? `λm=${g.consistency.lambdaM},λv=${g.consistency.lambdaV}` : 'off'}${extra} from ${s.from.kind}${s.from.kind === 'sft' ? `(${s.from.sft.target})` : ''}, seed ${s.seed}`;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
