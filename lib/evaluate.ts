@@ -8,6 +8,9 @@ import { groundingMetrics, type GroundingMetrics } from './metrics';
 import type { Policy } from './model';
 import type { GroundingSample } from './sample';
 import { Rng } from './rng';
+import { groundingReward, DEFAULT_GROUNDING_REWARD } from './rewards';
+
+const IOU_ONLY = { ...DEFAULT_GROUNDING_REWARD, aux: 'none' as const };
 
 export type SampleResult = { id: string; text: string; iou: number; format: number; cueFamily?: string };
 
@@ -90,8 +93,10 @@ export function samplingEvaluation(policy: Policy, samples: readonly GroundingSa
     const g = policy.generate(chunk, rng, { group: G, temperature: opts.temperature, maxLen: opts.maxLen ?? policy.cfg.maxCompletionLen, greedy: false });
     chunk.forEach((s, b) => {
       const texts = g.texts.slice(b * G, (b + 1) * G);
-      const ious = texts.map((t) => { const box = parseAnswer(t); return box ? iou(box, s.gt) : 0; });
-      rewards.push(texts.map((t, k) => formatReward(t) + ious[k]));
+      // The GRPO baseline's reward, R_format + R_IoU (SPEC §3.5 with aux = none).
+      const scored = texts.map((t) => groundingReward(t, s.gt, { imageWidth: s.image.width, imageHeight: s.image.height }, IOU_ONLY));
+      const ious = scored.map((r) => r.iou);
+      rewards.push(scored.map((r) => r.total));
       const m = ious.reduce((a, x) => a + x, 0) / G;
       hits += ious.filter((x) => x >= 0.5).length; sumIoU += m * G;
       if (ious.some((x) => x >= 0.5)) pass++;

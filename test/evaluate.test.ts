@@ -18,7 +18,7 @@ function scripted(texts: string[], seen: GenerateOptions[]): Policy {
   } as unknown as Policy;
 }
 const ans = (b: string) => `<think> x </think> <answer> ${b} </answer>`;
-const gt = ([x1, y1, x2, y2]: [number, number, number, number]) => ({ id: 'q', gt: { x1, y1, x2, y2 } }) as unknown as GroundingSample;
+const gt = ([x1, y1, x2, y2]: [number, number, number, number]) => ({ id: 'q', gt: { x1, y1, x2, y2 }, image: { width: 64, height: 64 } }) as unknown as GroundingSample;
 
 test('sampling evaluation, hand-computed: Acc@0.5 per rollout, mean IoU, pass@G, best IoU, IoU std in group', () => {
   const seen: GenerateOptions[] = [];
