@@ -1,5 +1,5 @@
 /** Synthetic-world generation speed: grounding samples (scene, query, resolver check, CoT traces) per second at 64² and 256². */
-import { groundingSample, splitSpec } from '../lib/synth';
+import { groundingSample, splitSpec } from '../lib/data/splits';
 import { table } from './harness';
 
 export async function benchData(): Promise<void> {

@@ -9,12 +9,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../lib/backend';
-import { blasAvailable } from '../lib/blas';
-import { Policy } from '../lib/model';
+import { blasAvailable } from '../lib/native/blas';
+import { Policy } from '../lib/model/policy';
 import { grpoLoss, sequenceLogProbs, sequenceTensors, sftLoss } from '../lib/loss';
-import { DEFAULT_GRPO } from '../lib/rft';
-import { targetText } from '../lib/sft';
-import { groundingSplit } from '../lib/synth';
+import { DEFAULT_GRPO } from '../lib/train-grpo';
+import { targetText } from '../lib/train-sft';
+import { groundingSplit } from '../lib/data/splits';
 import { Rng } from '../lib/rng';
 import { SCALES } from '../experiments/framework';
 import { table } from './harness';

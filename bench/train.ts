@@ -9,16 +9,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../lib/backend';
-import { blasAvailable } from '../lib/blas';
-import { Policy } from '../lib/model';
+import { blasAvailable } from '../lib/native/blas';
+import { Policy } from '../lib/model/policy';
 import { grpoLoss, sequenceTensors, sftLoss } from '../lib/loss';
-import { logProbsNoGrad } from '../lib/infer';
-import { AdamW, DEFAULT_OPTIM } from '../lib/optim';
+import { logProbsNoGrad } from '../lib/native/decoder';
+import { AdamW, DEFAULT_OPTIM } from '../lib/model/optimizer';
 import { groundingReward } from '../lib/rewards';
 import { groupAdvantages, spatialConsistencyWeight } from '../lib/grpo';
-import { DEFAULT_GRPO } from '../lib/rft';
-import { targetText } from '../lib/sft';
-import { groundingSplit } from '../lib/synth';
+import { DEFAULT_GRPO } from '../lib/train-grpo';
+import { targetText } from '../lib/train-sft';
+import { groundingSplit } from '../lib/data/splits';
 import { Rng } from '../lib/rng';
 import { SCALES } from '../experiments/framework';
 import { fmtMs, table } from './harness';

@@ -1,7 +1,7 @@
 /** Writing an experiment's report to figures/: tables (CSV, Markdown, LaTeX), figures (SVG, PNG), provenance. */
 import { join } from 'node:path';
-import { FigureExporter } from '../lib/figures';
-import { writeTable } from '../lib/tables';
+import { FigureExporter } from '../lib/report/export';
+import { writeTable } from '../lib/report/tables';
 import { PROJECT_ROOT, writeFileAtomic } from '../lib/files';
 import { stageDir, stageHash, lineage, type StageSpec } from '../lib/pipeline';
 import { relative } from 'node:path';

@@ -1,8 +1,8 @@
 /** fig5-reward-std — reward standard deviation per step with and without L_SC (paper Figure 5). */
 import { curveOverSeeds, specsOf, stageMetrics, variantSpec } from './framework';
 import { V } from './variants';
-import { lineFigure } from '../lib/plots';
-import { judgeLess } from '../lib/verdicts';
+import { lineFigure } from '../lib/report/plots';
+import { judgeLess } from '../lib/report/verdicts';
 import type { Experiment } from './types';
 import { sectionMarkdown } from './markdown';
 

@@ -1,8 +1,8 @@
 /** fig6-extended — accuracy over a longer training run, GRPO vs the full method (paper Figure 6). */
 import { type CommonConfig, collect, curveOverSeeds, perSeed, specsOf, variantSpec, comparisonTable } from './framework';
 import { V } from './variants';
-import { lineFigure } from '../lib/plots';
-import { judgeGreater } from '../lib/verdicts';
+import { lineFigure } from '../lib/report/plots';
+import { judgeGreater } from '../lib/report/verdicts';
 import type { Experiment } from './types';
 import { sectionMarkdown } from './markdown';
 

@@ -11,15 +11,15 @@ import {
   type BaseSpec, type GrpoSpec, type SftSpec, type StageSpec, type DataRef,
   DEFAULT_GRPO, DEFAULT_SFT, evalFile, evaluateStage, isDone, lineage, linkRun, stageDir, stageName, runStage,
 } from '../lib/pipeline';
-import type { GrpoConfig } from '../lib/rft';
-import type { ArchitectureOverrides } from '../lib/model';
-import type { CotStyle } from '../lib/cot';
+import type { GrpoConfig } from '../lib/train-grpo';
+import type { ArchitectureOverrides } from '../lib/model/policy';
+import type { CotStyle } from '../lib/data/cot';
 import { meanCI, formatCI, type Interval } from '../lib/stats';
 import { fmtDuration } from '../lib/progress';
 import { PROJECT_ROOT, runsDir, writeJsonAtomic } from '../lib/files';
 import type { Evaluation } from '../lib/evaluate';
-import { barFigure, type Bar, type Figure } from '../lib/plots';
-import type { Table } from '../lib/tables';
+import { barFigure, type Bar, type Figure } from '../lib/report/plots';
+import type { Table } from '../lib/report/tables';
 
 export const SCALE_NAMES = ['quick', 'default', 'full'] as const;
 export type Scale = (typeof SCALE_NAMES)[number];

@@ -13,12 +13,12 @@
  */
 import { collect, comparisonTable, curveOverSeeds, perSeed, specsOf, stageMetrics, variantSpec, type CommonConfig, type Variant } from './framework';
 import { V } from './variants';
-import { lineFigure } from '../lib/plots';
-import { judgeGreater } from '../lib/verdicts';
+import { lineFigure } from '../lib/report/plots';
+import { judgeGreater } from '../lib/report/verdicts';
 import { meanCI, formatCI } from '../lib/stats';
 import { advantageShareByStdQuartile } from '../lib/grpo';
 import { samplingEvaluateStage, type StageSpec } from '../lib/pipeline';
-import type { Table } from '../lib/tables';
+import type { Table } from '../lib/report/tables';
 import type { Experiment } from './types';
 import { sectionMarkdown, tableMarkdown } from './markdown';
 

@@ -1,6 +1,6 @@
 /** A REPORT.md section: the table (ours beside the paper's) and the verdicts on the claims. */
-import type { Table } from '../lib/tables';
-import type { ClaimResult } from '../lib/verdicts';
+import type { Table } from '../lib/report/tables';
+import type { ClaimResult } from '../lib/report/verdicts';
 
 export function tableMarkdown(t: Table): string {
   return [`| ${t.header.join(' | ')} |`, `| ${t.header.map((_, i) => (i ? '---:' : '---')).join(' | ')} |`, ...t.rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');

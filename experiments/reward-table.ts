@@ -7,8 +7,8 @@ import { groundingReward, AUX_REWARDS, type AuxReward } from '../lib/rewards';
 import { formatBox, type Box } from '../lib/boxes';
 import type { Experiment } from './types';
 import { sectionMarkdown } from './markdown';
-import { slideCurves, posLandscape } from '../lib/explain';
-import { lineFigure, heatmapFigure } from '../lib/plots';
+import { slideCurves, posLandscape } from '../lib/report/reward-curves';
+import { lineFigure, heatmapFigure } from '../lib/report/plots';
 
 export const LANDSCAPE_ALPHAS = [1, 2.5, 5];
 

@@ -10,8 +10,8 @@ import { SUITE, findExperiment } from './registry';
 import { resolveConfig, runExperiment, type RunExperimentOptions } from './runner';
 import { figuresDir } from './export';
 import { writeFileAtomic } from '../lib/files';
-import { gitCommit } from '../lib/figures';
-import type { ClaimResult } from '../lib/verdicts';
+import { gitCommit } from '../lib/report/export';
+import type { ClaimResult } from '../lib/report/verdicts';
 import type { StageSpec } from '../lib/pipeline';
 
 /** Train every stage the suite's experiments need, in one scheduler. */

@@ -1,7 +1,7 @@
 /** sweep-alpha-beta — α (kernel width) × β (weight) of R_pos, on val (where tuning belongs). */
 import { collect, intervals, specsOf, type Row } from './framework';
 import { alphaBetaVariant } from './variants';
-import { heatmapFigure } from '../lib/plots';
+import { heatmapFigure } from '../lib/report/plots';
 import { formatCI } from '../lib/stats';
 import type { Experiment } from './types';
 import { sectionMarkdown } from './markdown';

@@ -1,7 +1,7 @@
 /** sweep-lambda — λm × λv of the spatial-consistency weight, on val. */
 import { collect, intervals, specsOf, type Row } from './framework';
 import { lambdaVariant } from './variants';
-import { heatmapFigure } from '../lib/plots';
+import { heatmapFigure } from '../lib/report/plots';
 import { formatCI } from '../lib/stats';
 import type { Experiment } from './types';
 import { sectionMarkdown } from './markdown';

@@ -1,8 +1,8 @@
 /** table1 — in-domain comparison (paper Table 1): base, SFT, GRPO, and the full method. */
 import { collect, comparisonTable, perSeed, rowsFigure, specsOf } from './framework';
 import { V } from './variants';
-import { PAPER } from '../lib/paper';
-import { judgeGreater } from '../lib/verdicts';
+import { PAPER } from '../lib/report/paper';
+import { judgeGreater } from '../lib/report/verdicts';
 import type { Experiment } from './types';
 import { sectionMarkdown } from './markdown';
 

@@ -1,9 +1,9 @@
 /** table2-ood — out-of-domain generalisation (paper Table 2): the Table 1 models on shifted test sets. */
 import { collect, comparisonTable, perSeed, rowsFigure, specsOf, type Row } from './framework';
 import { V } from './variants';
-import { OOD_SPLITS, splitSpec } from '../lib/synth';
-import { PAPER } from '../lib/paper';
-import { judgeGreater } from '../lib/verdicts';
+import { OOD_SPLITS, splitSpec } from '../lib/data/splits';
+import { PAPER } from '../lib/report/paper';
+import { judgeGreater } from '../lib/report/verdicts';
 import type { Experiment, NamedFigure, NamedTable } from './types';
 import { sectionMarkdown } from './markdown';
 

@@ -1,8 +1,8 @@
 /** table3-components — component analysis (paper Table 3): ±CoT-SFT, ±R_pos, ±L_SC. */
 import { collect, comparisonTable, perSeed, rowsFigure, specsOf } from './framework';
 import { V } from './variants';
-import { PAPER } from '../lib/paper';
-import { judgeGreater } from '../lib/verdicts';
+import { PAPER } from '../lib/report/paper';
+import { judgeGreater } from '../lib/report/verdicts';
 import type { Experiment } from './types';
 import { sectionMarkdown } from './markdown';
 

@@ -1,8 +1,8 @@
 /** table4-rewards — distance-aware reward alternatives (paper Table 4): IoU, +GIoU, +DIoU, +centre, +R_pos. */
 import { collect, comparisonTable, perSeed, rowsFigure, specsOf } from './framework';
 import { V } from './variants';
-import { PAPER } from '../lib/paper';
-import { judgeGreater } from '../lib/verdicts';
+import { PAPER } from '../lib/report/paper';
+import { judgeGreater } from '../lib/report/verdicts';
 import type { Experiment } from './types';
 import { sectionMarkdown } from './markdown';
 

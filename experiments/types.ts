@@ -1,9 +1,9 @@
 /** What an experiment file exports (STYLE 3): what to train, and how to report it from runs. */
 import type { CommonConfig, RunOptions, Scale } from './framework';
 import type { StageSpec } from '../lib/pipeline';
-import type { Figure } from '../lib/plots';
-import type { Table } from '../lib/tables';
-import type { ClaimResult } from '../lib/verdicts';
+import type { Figure } from '../lib/report/plots';
+import type { Table } from '../lib/report/tables';
+import type { ClaimResult } from '../lib/report/verdicts';
 
 export type ReportContext = {
   scale: Scale;

@@ -4,7 +4,7 @@
  * is an error that says how to get it. The chosen backend is recorded with every run.
  */
 import * as tf from '@tensorflow/tfjs';
-import { installGradientFixes } from './kernels';
+import { installGradientFixes } from './model/ops';
 import { projectRequire } from './files';
 
 export const BACKENDS = ['auto', 'tensorflow', 'blas', 'wasm', 'cpu'] as const;
@@ -70,14 +70,14 @@ export async function selectBackend(choice: BackendName | string = process.env.R
       break;
     }
     case 'blas': {
-      const { installBlasKernels } = await import('./blas');
+      const { installBlasKernels } = await import('./native/blas');
       if (!(await tryWasm())) throw new Error('backend "blas" needs the wasm backend, which failed to initialise');
       detail = installBlasKernels(blasThreads());
       break;
     }
     case 'wasm':
       if (!(await tryWasm())) throw new Error('backend "wasm" failed to initialise');
-      (await import('./blas')).uninstallBlasKernels();
+      (await import('./native/blas')).uninstallBlasKernels();
       detail = `tfjs-backend-wasm ${tf.version.tfjs}`;
       break;
     case 'cpu':
@@ -87,7 +87,7 @@ export async function selectBackend(choice: BackendName | string = process.env.R
     case 'auto': {
       const pkg = await tryTensorflow();
       if (pkg) { detail = pkg; break; }
-      const blas = await import('./blas');
+      const blas = await import('./native/blas');
       if (blas.blasAvailable() && (await tryWasm())) { detail = blas.installBlasKernels(blasThreads()); break; }
       if (!quietFallback) console.error(`backend: OpenBLAS kernels unavailable — ${blas.blasUnavailableReason()}; using wasm`);
       if (await tryWasm()) { detail = `tfjs-backend-wasm ${tf.version.tfjs}`; break; }
@@ -99,7 +99,7 @@ export async function selectBackend(choice: BackendName | string = process.env.R
   await tf.ready();
   installGradientFixes();
   quietFallback = true; // say it once per process
-  const blasOn = (await import('./blas')).blasInstalled();
+  const blasOn = (await import('./native/blas')).blasInstalled();
   selected = { name: blasOn && tf.getBackend() === 'wasm' ? 'blas' : tf.getBackend(), detail };
   return selected;
 }

@@ -5,8 +5,8 @@
 import { iou, overlap } from './boxes';
 import { formatReward, parseAnswer } from './answer';
 import { groundingMetrics, type GroundingMetrics } from './metrics';
-import type { Policy } from './model';
-import type { GroundingSample } from './sample';
+import type { Policy } from './model/policy';
+import type { GroundingSample } from './data/samples';
 import { Rng } from './rng';
 import { groundingReward, DEFAULT_GROUNDING_REWARD } from './rewards';
 

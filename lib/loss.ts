@@ -10,8 +10,8 @@
  * SFT averages −log π over target tokens (eq. 1 sums; the mean only rescales the step size).
  */
 import * as tf from '@tensorflow/tfjs';
-import { type CrossKV, type EncoderInput, type Params, type PolicyConfig, crossKV, decode, encode, tokenLogProbs } from './policy';
-import { fusedOpsAvailable } from './blas';
+import { type CrossKV, type EncoderInput, type Params, type PolicyConfig, crossKV, decode, encode, tokenLogProbs } from './model/network';
+import { fusedOpsAvailable } from './native/blas';
 
 /** Identity in value, zero gradient (tfjs has no stop_gradient). */
 export const stopGradient = tf.customGrad(((x: tf.Tensor) => ({

@@ -11,12 +11,12 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, lstatSync, unlinkSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
 import { hashConfig, readJson, runsDir, writeJsonAtomic } from './files';
-import { Policy, type ArchitectureOverrides } from './model';
+import { Policy, type ArchitectureOverrides } from './model/policy';
 import { RunDir } from './runs';
-import { trainSft, type SftConfig, DEFAULT_SFT } from './sft';
-import { trainGrpo, type GrpoConfig, DEFAULT_GRPO } from './rft';
+import { trainSft, type SftConfig, DEFAULT_SFT } from './train-sft';
+import { trainGrpo, type GrpoConfig, DEFAULT_GRPO } from './train-grpo';
 import { evaluatePolicy, samplingEvaluation, type Evaluation, type SamplingEvaluation } from './evaluate';
-import { groundingSplit } from './synth';
+import { groundingSplit } from './data/splits';
 import { selectBackend } from './backend';
 import type { Metrics } from './runs';
 

@@ -6,10 +6,10 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { materializeSplit, writeSplitStats } from '../lib/datasets';
-import { SPLIT_NAMES, GROUNDING_SPLITS, splitSpec, groundingSplit, groundingSample } from '../lib/synth';
-import { datasetStats, statsMarkdown } from '../lib/datastats';
-import { renderSample } from '../lib/render';
+import { materializeSplit, writeSplitStats } from '../lib/data/disk';
+import { SPLIT_NAMES, GROUNDING_SPLITS, splitSpec, groundingSplit, groundingSample } from '../lib/data/splits';
+import { datasetStats, statsMarkdown } from '../lib/data/stats';
+import { renderSample } from '../lib/data/render';
 import { dataDir, writeFileAtomic, PROJECT_ROOT } from '../lib/files';
 import { Progress } from '../lib/progress';
 

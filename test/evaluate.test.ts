@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { samplingEvaluation } from '../lib/evaluate';
-import type { Policy } from '../lib/model';
-import type { GroundingSample } from '../lib/sample';
-import type { GenerateOptions } from '../lib/sampling';
+import type { Policy } from '../lib/model/policy';
+import type { GroundingSample } from '../lib/data/samples';
+import type { GenerateOptions } from '../lib/model/generate';
 import { close } from './helpers';
 
 // A stand-in policy that "samples" fixed texts, so every number below is computed by hand.

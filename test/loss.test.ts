@@ -2,10 +2,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../lib/backend';
-import { Policy } from '../lib/model';
+import { Policy } from '../lib/model/policy';
 import { grpoLoss, sequenceLogProbs, sequenceTensors, sftLoss, type SequenceBatch } from '../lib/loss';
-import { AdamW, DEFAULT_OPTIM } from '../lib/optim';
-import { groundingSplit } from '../lib/synth';
+import { AdamW, DEFAULT_OPTIM } from '../lib/model/optimizer';
+import { groundingSplit } from '../lib/data/splits';
 import { close } from './helpers';
 
 await selectBackend(process.env.RSG_TEST_BACKEND ?? 'wasm');

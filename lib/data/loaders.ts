@@ -1,0 +1,251 @@
+/**
+ * Loaders for the real RSVG datasets, producing the same `GroundingSample` the mini world
+ * produces (boxes in absolute pixels, SPEC §1). Images are referenced by path and decoded
+ * lazily (`imageRgb`). Broken data is an error naming the file and the object — never a
+ * silently shorter dataset.
+ *
+ * - DIOR-RSVG: `Annotations/*.xml` (VOC style, one `<object>` per referring expression with
+ *   `<name>`, `<bndbox>`, `<description>`), `JPEGImages/*.jpg`, and `{train,val,test}.txt`
+ *   holding GLOBAL object indices: every `<object>` counted over the XML files in sorted
+ *   file-name order.
+ * - VRSBench-VG: a JSON list of referring records; boxes normalised to the image (either a
+ *   numeric `obj_coord`/`bbox` in [0, 1], or the release's `ground_truth` string
+ *   `{<x1><y1><x2><y2>}` on a 0–100 scale); `is_unique` kept.
+ * - RRSIS-D: REFER/COCO style — `instances.json` (COCO images/annotations/categories, boxes
+ *   as [x, y, w, h]) and the refs list (`refs(unc).p` is a Python pickle: convert it once to
+ *   JSON, see `loadRrsisD`).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import sharp from 'sharp';
+import { isValidBox, type Box } from '../boxes';
+import type { GroundingSample } from './samples';
+import { child, children, parseXml, type XmlElement } from './xml';
+import { readJson } from '../files';
+
+// ── DIOR-RSVG ──────────────────────────────────────────────────────────────────────────
+
+type DiorObject = { file: string; filename: string; width: number; height: number; index: number; name: string; box: Box; description: string; classCount: number };
+
+function text(el: XmlElement | undefined): string | undefined {
+  return el?.text.trim();
+}
+
+function num(el: XmlElement, name: string, where: string): number {
+  const t = text(child(el, name));
+  const v = t === undefined || t === '' ? NaN : Number(t);
+  if (!Number.isFinite(v)) throw new Error(`${where}: <${name}> is ${t === undefined ? 'missing' : JSON.stringify(t)}, expected a number`);
+  return v;
+}
+
+function readDiorXml(path: string): DiorObject[] {
+  let root: XmlElement;
+  try {
+    root = parseXml(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: malformed XML: ${(e as Error).message}`);
+  }
+  const filename = text(child(root, 'filename'));
+  if (!filename) throw new Error(`${path}: missing <filename>`);
+  const size = child(root, 'size');
+  if (!size) throw new Error(`${path}: missing <size>`);
+  const width = num(size, 'width', `${path} <size>`), height = num(size, 'height', `${path} <size>`);
+  const objs = children(root, 'object');
+  const names = objs.map((o, k) => {
+    const n = text(child(o, 'name'));
+    if (!n) throw new Error(`${path}: object #${k} (line ${o.line}) has no <name>`);
+    return n;
+  });
+  return objs.map((o, k) => {
+    const where = `${path}: object #${k} (line ${o.line})`;
+    const bb = child(o, 'bndbox');
+    if (!bb) throw new Error(`${where}: missing <bndbox>`);
+    const box = { x1: num(bb, 'xmin', where), y1: num(bb, 'ymin', where), x2: num(bb, 'xmax', where), y2: num(bb, 'ymax', where) };
+    if (!isValidBox(box)) throw new Error(`${where}: invalid box ${JSON.stringify(box)} (need xmin < xmax and ymin < ymax)`);
+    const description = text(child(o, 'description'));
+    if (!description) throw new Error(`${where}: missing or empty <description>`);
+    return { file: path, filename, width, height, index: k, name: names[k], box, description, classCount: names.filter((n) => n === names[k]).length };
+  });
+}
+
+/** DIOR-RSVG split `split` under `root`, in the split file's order. */
+export async function loadDiorRsvg(root: string, split: 'train' | 'val' | 'test'): Promise<GroundingSample[]> {
+  const annDir = join(root, 'Annotations');
+  if (!existsSync(annDir)) throw new Error(`DIOR-RSVG: ${annDir} not found`);
+  const xmls = readdirSync(annDir).filter((f) => f.toLowerCase().endsWith('.xml')).sort();
+  if (xmls.length === 0) throw new Error(`DIOR-RSVG: no .xml files in ${annDir}`);
+  const objects: DiorObject[] = [];
+  for (const f of xmls) objects.push(...readDiorXml(join(annDir, f)));
+  const splitFile = join(root, `${split}.txt`);
+  if (!existsSync(splitFile)) throw new Error(`DIOR-RSVG: split file ${splitFile} not found`);
+  const out: GroundingSample[] = [];
+  readFileSync(splitFile, 'utf8').split('\n').forEach((raw, ln) => {
+    const line = raw.trim();
+    if (line === '') return;
+    if (!/^\d+$/.test(line)) throw new Error(`${splitFile}:${ln + 1}: expected a global object index, got ${JSON.stringify(line)}`);
+    const idx = Number(line);
+    if (idx >= objects.length) throw new Error(`${splitFile}:${ln + 1}: object index ${idx} is out of range (the ${xmls.length} annotation files hold ${objects.length} objects, indices 0–${objects.length - 1})`);
+    const o = objects[idx];
+    const path = join(root, 'JPEGImages', o.filename);
+    if (!existsSync(path)) throw new Error(`${o.file}: object #${o.index} refers to image ${path}, which does not exist`);
+    out.push({
+      id: `dior-rsvg-${idx}`,
+      image: { width: o.width, height: o.height, path },
+      query: o.description,
+      gt: o.box,
+      category: o.name,
+      unique: o.classCount === 1,
+      meta: { source: 'DIOR-RSVG', annotation: basename(o.file), objectIndex: o.index, globalIndex: idx },
+    });
+  });
+  return out;
+}
+
+// ── VRSBench-VG ────────────────────────────────────────────────────────────────────────
+
+type VrsRecord = Record<string, unknown>;
+
+function firstOf(r: VrsRecord, keys: string[]): unknown {
+  for (const k of keys) if (r[k] !== undefined && r[k] !== null) return r[k];
+  return undefined;
+}
+
+/** A VRSBench box, normalised to [0, 1]: a numeric list, or the `{<x1><y1><x2><y2>}` 0–100 string. */
+function vrsNormalisedBox(r: VrsRecord, where: string): [number, number, number, number] {
+  const v = firstOf(r, ['obj_coord', 'bbox', 'ground_truth']);
+  if (Array.isArray(v) && v.length === 4 && v.every((x) => typeof x === 'number')) return v as [number, number, number, number];
+  if (typeof v === 'string') {
+    const m = /^\s*\{?\s*<\s*(\d+(?:\.\d+)?)\s*>\s*<\s*(\d+(?:\.\d+)?)\s*>\s*<\s*(\d+(?:\.\d+)?)\s*>\s*<\s*(\d+(?:\.\d+)?)\s*>\s*\}?\s*$/.exec(v);
+    if (m) return [Number(m[1]) / 100, Number(m[2]) / 100, Number(m[3]) / 100, Number(m[4]) / 100];
+  }
+  throw new Error(`${where}: no box (expected obj_coord/bbox as [x1, y1, x2, y2] in [0, 1], or ground_truth "{<x1><y1><x2><y2>}" on 0–100), got ${JSON.stringify(v)}`);
+}
+
+function asBool(v: unknown): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  if (v === 1 || v === '1' || v === 'True' || v === 'true') return true;
+  if (v === 0 || v === '0' || v === 'False' || v === 'false') return false;
+  return undefined;
+}
+
+/** Strip VRSBench's prompt markup ("[refer] <p>the car</p>") from a question. */
+function cleanQuestion(q: string): string {
+  return q.replace(/\[refer\]/gi, '').replace(/<\/?p>/g, '').replace(/\s+/g, ' ').trim();
+}
+
+export type VrsbenchOptions = {
+  /**
+   * What to do with a record whose box has no area (the release has a few, e.g. y1 = y2 after
+   * rounding to 0–100). 'error' (default) stops with the record named; 'skip' drops them and
+   * reports how many through `onSkip` — an explicit, counted choice, never a silent one.
+   */
+  invalidBoxes?: 'error' | 'skip';
+  onSkip?: (skipped: { index: number; id: string; reason: string }[]) => void;
+};
+
+/** VRSBench-VG: boxes normalised to [0, 1] → absolute pixels of each image. */
+export async function loadVrsbenchVg(annotationJson: string, imagesDir: string, opts: VrsbenchOptions = {}): Promise<GroundingSample[]> {
+  const data = readJson<unknown>(annotationJson);
+  const records = (Array.isArray(data) ? data : (data as { data?: unknown }).data) as VrsRecord[] | undefined;
+  if (!Array.isArray(records)) throw new Error(`${annotationJson}: expected a JSON list of referring records (or {"data": [...]})`);
+  const sizes = new Map<string, { width: number; height: number }>();
+  const out: GroundingSample[] = [];
+  const skipped: { index: number; id: string; reason: string }[] = [];
+  for (const [i, r] of records.entries()) {
+    const where = `${annotationJson}: record #${i}`;
+    if (typeof r !== 'object' || r === null) throw new Error(`${where}: not an object`);
+    const image = firstOf(r, ['image_id', 'image', 'file_name', 'filename']);
+    if (typeof image !== 'string' || image === '') throw new Error(`${where}: missing image_id`);
+    const question = firstOf(r, ['question', 'referring_expression', 'ref_exp', 'description']);
+    if (typeof question !== 'string' || cleanQuestion(question) === '') throw new Error(`${where}: missing question`);
+    const id = String(firstOf(r, ['question_id', 'id']) ?? i);
+    const path = join(imagesDir, image);
+    let size = sizes.get(path);
+    if (!size) {
+      if (!existsSync(path)) throw new Error(`${where} (question ${id}): image ${path} does not exist`);
+      const meta = await sharp(path).metadata().catch((e: Error) => { throw new Error(`${where}: cannot read image ${path}: ${e.message}`); });
+      size = { width: meta.width!, height: meta.height! };
+      sizes.set(path, size);
+    }
+    const [a, b, c, d] = vrsNormalisedBox(r, `${where} (question ${id})`);
+    const gt: Box = { x1: a * size.width, y1: b * size.height, x2: c * size.width, y2: d * size.height };
+    if (!isValidBox(gt) || [a, b, c, d].some((v) => v < 0 || v > 1)) {
+      const reason = `invalid box ${JSON.stringify([a, b, c, d])} (normalised; need 0 ≤ x1 < x2 ≤ 1, 0 ≤ y1 < y2 ≤ 1)`;
+      if (opts.invalidBoxes === 'skip') { skipped.push({ index: i, id, reason }); continue; }
+      throw new Error(`${where} (question ${id}): ${reason}; pass { invalidBoxes: 'skip' } to drop such records explicitly`);
+    }
+    const unique = asBool(firstOf(r, ['is_unique', 'unique']));
+    out.push({
+      id: `vrsbench-${id}`,
+      image: { width: size.width, height: size.height, path },
+      query: cleanQuestion(question),
+      gt,
+      category: String(firstOf(r, ['obj_cls', 'obj_class', 'category', 'class']) ?? 'unknown'),
+      unique: unique ?? false,
+      meta: { source: 'VRSBench-VG', record: i, uniqueKnown: unique !== undefined },
+    });
+  }
+  if (skipped.length) opts.onSkip?.(skipped);
+  return out;
+}
+
+// ── RRSIS-D (REFER / COCO style) ───────────────────────────────────────────────────────
+
+type CocoImage = { id: number; file_name: string; width: number; height: number };
+type CocoAnn = { id: number; image_id: number; bbox: number[]; category_id: number };
+type Ref = { ref_id: number; ann_id: number; image_id: number; split: string; sentences: { sent?: string; raw?: string; sent_id?: number }[] };
+
+/**
+ * RRSIS-D split `split` (train / val / test). `root/instances.json` is COCO style; the refs
+ * are read from `refsFile` (default `root/refs(unc).json`). The release ships the refs as a
+ * Python pickle `refs(unc).p`; convert it once with
+ * `python3 -c "import pickle, json; json.dump(pickle.load(open('refs(unc).p', 'rb')), open('refs(unc).json', 'w'))"`.
+ * One sample per sentence.
+ */
+export async function loadRrsisD(
+  root: string, split: string, opts: { refsFile?: string; imagesDir?: string } = {},
+): Promise<GroundingSample[]> {
+  const instPath = join(root, 'instances.json');
+  const refsPath = opts.refsFile ?? join(root, 'refs(unc).json');
+  if (!existsSync(refsPath)) {
+    const pickle = join(root, 'refs(unc).p');
+    throw new Error(`RRSIS-D: ${refsPath} not found${existsSync(pickle) ? ` (found ${pickle}: convert the pickle to JSON first, see loadRrsisD's doc)` : ''}`);
+  }
+  const inst = readJson<{ images: CocoImage[]; annotations: CocoAnn[]; categories: { id: number; name: string }[] }>(instPath);
+  const refs = readJson<Ref[]>(refsPath);
+  if (!Array.isArray(refs)) throw new Error(`${refsPath}: expected a list of refs`);
+  const images = new Map(inst.images.map((im) => [im.id, im]));
+  const anns = new Map(inst.annotations.map((a) => [a.id, a]));
+  const cats = new Map(inst.categories.map((c) => [c.id, c.name]));
+  const imagesDir = opts.imagesDir ?? join(root, 'images');
+  const perImageClass = new Map<string, number>();
+  for (const a of inst.annotations) perImageClass.set(`${a.image_id}/${a.category_id}`, (perImageClass.get(`${a.image_id}/${a.category_id}`) ?? 0) + 1);
+  const out: GroundingSample[] = [];
+  for (const [i, ref] of refs.entries()) {
+    if (ref.split !== split) continue;
+    const where = `${refsPath}: ref #${i} (ref_id ${ref.ref_id})`;
+    const ann = anns.get(ref.ann_id);
+    if (!ann) throw new Error(`${where}: ann_id ${ref.ann_id} not in ${instPath}`);
+    const im = images.get(ann.image_id);
+    if (!im) throw new Error(`${where}: image_id ${ann.image_id} not in ${instPath}`);
+    const [x, y, w, h] = ann.bbox ?? [];
+    const gt: Box = { x1: x, y1: y, x2: x + w, y2: y + h };
+    if (!isValidBox(gt)) throw new Error(`${where}: annotation ${ann.id} has invalid bbox ${JSON.stringify(ann.bbox)} (COCO [x, y, w, h] with w, h > 0)`);
+    const path = join(imagesDir, im.file_name);
+    if (!existsSync(path)) throw new Error(`${where}: image ${path} does not exist`);
+    for (const [k, s] of (ref.sentences ?? []).entries()) {
+      const q = (s.sent ?? s.raw ?? '').trim();
+      if (!q) throw new Error(`${where}: sentence #${k} is empty`);
+      out.push({
+        id: `rrsisd-${ref.ref_id}-${s.sent_id ?? k}`,
+        image: { width: im.width, height: im.height, path },
+        query: q,
+        gt,
+        category: cats.get(ann.category_id) ?? String(ann.category_id),
+        unique: perImageClass.get(`${ann.image_id}/${ann.category_id}`) === 1,
+        meta: { source: 'RRSIS-D', refId: ref.ref_id, annId: ann.id },
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,471 @@
+/**
+ * The policy: a small vision-language transformer in TensorFlow.js that reads an image and a
+ * query and writes `<think> … </think> <answer> [ x1 , y1 , x2 , y2 ] </answer>`.
+ *
+ *   image ─ patches ─ linear ─┐                                   (+ 2-D position codes)
+ *                             ├─ encoder (bidirectional) ─ memory [B, S, d]
+ *   query ─ embed ────────────┘                                     │ cross-attention
+ *   completion ─ embed ─ decoder (causal self-attn, cross-attn, MLP) ─ logits (tied embedding)
+ *
+ * Design notes (chosen by measurement, see bench/ and the closing notes):
+ * - Only ops whose gradients exist on every backend, wasm included: token lookup is one-hot ×
+ *   matrix (wasm has no gather gradient), images are patchified in JS (no conv).
+ * - Coordinates are single tokens (Pix2Seq). Their embeddings start as the same sinusoidal code
+ *   of the pixel value that marks each patch's position, so "where" can be copied straight into
+ *   "which coordinate"; all embeddings are trainable.
+ * - Weights are initialised from the project's seeded RNG in JS, so a seed gives the same
+ *   initial model on every backend.
+ * - The decoder for G rollouts of one query attends to that query's memory without tiling it:
+ *   rollouts are folded into the query axis of cross-attention ([B, h, G·T, S]).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../rng';
+import { matMul } from './ops';
+import { fusedAttention, fusedGelu, fusedLayerNorm, fusedOpsAvailable } from '../native/blas';
+
+export type PolicyConfig = {
+  imageSize: number;
+  /** side of a square image patch, in pixels */
+  patchSize: number;
+  /** hidden width of the per-patch MLP stem (0 = a single linear projection) */
+  stemHidden: number;
+  /** width of the residual stream */
+  dModel: number;
+  nHeads: number;
+  nEncLayers: number;
+  nDecLayers: number;
+  /** MLP hidden width = ffnMult · dModel */
+  ffnMult: number;
+  maxQueryLen: number;
+  maxCompletionLen: number;
+  /**
+   * Cross-attention also reports the attention-weighted position code of what it looks at,
+   * gated per axis (x / y) from the decoder state, straight into the residual stream.
+   */
+  positionReadout: boolean;
+  vocabSize: number;
+  /** id of the token "0"; coordinate k is token coordBase + k (k ≤ maxCoord) */
+  coordBase: number;
+  maxCoord: number;
+};
+
+export const DEFAULT_POLICY: Readonly<Omit<PolicyConfig, 'vocabSize' | 'coordBase' | 'maxCoord'>> = Object.freeze({
+  imageSize: 64,
+  patchSize: 8,
+  stemHidden: 192,
+  dModel: 96,
+  nHeads: 4,
+  nEncLayers: 2,
+  nDecLayers: 2,
+  ffnMult: 3,
+  maxQueryLen: 16,
+  maxCompletionLen: 64,
+  positionReadout: true,
+});
+
+export function validatePolicy(c: PolicyConfig): PolicyConfig {
+  const bad = (k: string, allowed: string) => { throw new Error(`policy config: ${k} = ${JSON.stringify((c as Record<string, unknown>)[k])} is invalid (${allowed})`); };
+  if (!Number.isInteger(c.stemHidden) || c.stemHidden < 0) bad('stemHidden', 'an integer ≥ 0');
+  for (const k of ['imageSize', 'patchSize', 'dModel', 'nHeads', 'nEncLayers', 'nDecLayers', 'ffnMult', 'maxQueryLen', 'maxCompletionLen', 'vocabSize'] as const) {
+    if (!Number.isInteger(c[k]) || c[k] < (k === 'nEncLayers' ? 0 : 1)) bad(k, 'a positive integer');
+  }
+  if (c.imageSize % c.patchSize !== 0) bad('patchSize', `must divide imageSize = ${c.imageSize}`);
+  if (c.dModel % c.nHeads !== 0) bad('nHeads', `must divide dModel = ${c.dModel}`);
+  if (c.dModel % 4 !== 0) bad('dModel', 'a multiple of 4 (2-D sinusoidal codes)');
+  if (c.maxCoord < c.imageSize) bad('maxCoord', `≥ imageSize = ${c.imageSize} (one token per pixel coordinate)`);
+  return c;
+}
+
+export type Params = Map<string, tf.Variable>;
+
+// ── Initialisation ───────────────────────────────────────────────────────────────────────
+
+/**
+ * Sinusoidal code of a scalar position `p` in `dim` dims: dim/2 wavelengths spaced
+ * geometrically from 4·span down to 3 pixels (none finer, or integer pixels would alias).
+ */
+function sinusoid(p: number, dim: number, span: number): Float32Array {
+  const out = new Float32Array(dim);
+  const n = dim / 2, hi = 4 * span, lo = 3;
+  for (let i = 0; i < n; i++) {
+    const wavelength = hi * Math.pow(lo / hi, n === 1 ? 0 : i / (n - 1));
+    const f = (2 * Math.PI) / wavelength;
+    out[2 * i] = Math.sin(p * f);
+    out[2 * i + 1] = Math.cos(p * f);
+  }
+  return out;
+}
+
+/** 2-D code of a pixel position (x in the first half of the dims, y in the second); each half has norm 1/2, the whole 1/√2. */
+export function positionCode(x: number, y: number, d: number, span: number): Float32Array {
+  const h = d / 2, scale = 1 / Math.sqrt(d);
+  const out = new Float32Array(d);
+  out.set(sinusoid(x, h, span).map((v) => v * scale), 0);
+  out.set(sinusoid(y, h, span).map((v) => v * scale), h);
+  return out;
+}
+
+let instanceCounter = 0;
+
+/** A variable that takes over `init` (tf.variable keeps its initial tensor alive otherwise). */
+export function ownedVariable(init: tf.Tensor, trainable: boolean, name?: string): tf.Variable {
+  const v = tf.variable(init, trainable, name);
+  init.dispose();
+  return v;
+}
+/** coordinate codes in the token embedding: entries ~0.02, like the random ones (keeps initial logits small) */
+const CODE_SCALE = 0.02 * Math.sqrt(DEFAULT_POLICY.dModel);
+
+export function initPolicy(cfg: PolicyConfig, seed: number): Params {
+  validatePolicy(cfg);
+  const rng = new Rng(seed);
+  const { dModel: d, vocabSize: V, patchSize: p } = cfg;
+  const params: Params = new Map();
+  const normal = (shape: number[], std: number) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++) a[i] = rng.normal() * std;
+    return a;
+  };
+  const prefix = `policy${instanceCounter++}/`; // engine-wide variable names must be unique
+  const add = (name: string, shape: number[], values: Float32Array) => params.set(name, ownedVariable(tf.tensor(values, shape), true, prefix + name));
+  const dense = (name: string, din: number, dout: number, std = 0.02) => {
+    add(`${name}.w`, [din, dout], normal([din, dout], std));
+    add(`${name}.b`, [dout], new Float32Array(dout));
+  };
+  const ln = (name: string) => {
+    add(`${name}.g`, [d], new Float32Array(d).fill(1));
+    add(`${name}.b`, [d], new Float32Array(d));
+  };
+  const residStd = 0.02 / Math.sqrt(2 * (cfg.nEncLayers + cfg.nDecLayers));
+
+  // Token embeddings: words random; coordinate k starts at the code of pixel k (x half and y half).
+  const emb = normal([V, d], 0.02);
+  for (let k = 0; k <= cfg.maxCoord && cfg.coordBase + k < V; k++) {
+    const code = positionCode(k, k, d, cfg.imageSize);
+    for (let j = 0; j < d; j++) emb[(cfg.coordBase + k) * d + j] += code[j] * CODE_SCALE;
+  }
+  add('tok_emb', [V, d], emb);
+  add('query_pos', [cfg.maxQueryLen, d], normal([cfg.maxQueryLen, d], 0.02));
+  add('dec_pos', [cfg.maxCompletionLen + 1, d], normal([cfg.maxCompletionLen + 1, d], 0.02));
+  add('type_emb', [2, d], normal([2, d], 0.02)); // 0 = image patch, 1 = query token
+  if (cfg.stemHidden > 0) {
+    dense('stem', p * p * 3, cfg.stemHidden, Math.sqrt(2 / (p * p * 3)));
+    dense('patch', cfg.stemHidden, d, 0.02);
+  } else {
+    dense('patch', p * p * 3, d, 0.02);
+  }
+  // Patch positions: the code of the patch centre in pixels (fixed part) + a learned offset.
+  const nP = (cfg.imageSize / p) ** 2;
+  const g = cfg.imageSize / p;
+  const ppos = new Float32Array(nP * d);
+  for (let r = 0; r < g; r++) for (let c = 0; c < g; c++) ppos.set(positionCode((c + 0.5) * p, (r + 0.5) * p, d, cfg.imageSize), (r * g + c) * d);
+  add('patch_pos', [nP, d], ppos);
+
+  const block = (name: string, cross: boolean) => {
+    ln(`${name}.ln1`);
+    dense(`${name}.qkv`, d, 3 * d);
+    dense(`${name}.attn_out`, d, d, residStd);
+    if (cross) {
+      ln(`${name}.lnx`);
+      dense(`${name}.xq`, d, d);
+      dense(`${name}.xkv`, d, 2 * d);
+      dense(`${name}.x_out`, d, d, residStd);
+      if (cfg.positionReadout) dense(`${name}.x_gate`, d, 2);
+    }
+    ln(`${name}.ln2`);
+    dense(`${name}.fc1`, d, cfg.ffnMult * d);
+    dense(`${name}.fc2`, cfg.ffnMult * d, d, residStd);
+  };
+  for (let i = 0; i < cfg.nEncLayers; i++) block(`enc${i}`, false);
+  ln('enc_ln');
+  for (let i = 0; i < cfg.nDecLayers; i++) block(`dec${i}`, true);
+  ln('dec_ln');
+  return params;
+}
+
+export function countParameters(params: Params): number {
+  let n = 0;
+  for (const v of params.values()) n += v.size;
+  return n;
+}
+
+export function disposeParams(params: Params): void {
+  for (const v of params.values()) v.dispose();
+  params.clear();
+}
+
+/** A frozen copy (the reference model for the KL term). */
+export function cloneParams(params: Params, trainable = false): Params {
+  const out: Params = new Map();
+  const prefix = `policy${instanceCounter++}/`;
+  for (const [k, v] of params) out.set(k, ownedVariable(v.clone(), trainable, prefix + k));
+  return out;
+}
+
+// ── Building blocks ──────────────────────────────────────────────────────────────────────
+
+function P(params: Params, name: string): tf.Variable {
+  const v = params.get(name);
+  if (!v) throw new Error(`policy: missing parameter ${name}`);
+  return v;
+}
+
+/** x [..., din] · w + b, applied on the last axis. */
+function linear(params: Params, name: string, x: tf.Tensor): tf.Tensor {
+  const w = P(params, `${name}.w`), b = P(params, `${name}.b`);
+  const shape = x.shape as number[];
+  const x2 = x.reshape([-1, shape[shape.length - 1]]);
+  const y = tf.add(matMul(x2, w), b);
+  return y.reshape([...shape.slice(0, -1), w.shape[1] as number]);
+}
+
+function layerNorm(params: Params, name: string, x: tf.Tensor): tf.Tensor {
+  if (fusedOpsAvailable()) return fusedLayerNorm(x, P(params, `${name}.g`), P(params, `${name}.b`), 1e-5); // same maths, one kernel each way
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), P(params, `${name}.g`)), P(params, `${name}.b`));
+}
+
+/** GELU, sigmoid approximation x·σ(1.702x) (gradients on every backend). */
+function gelu(x: tf.Tensor): tf.Tensor {
+  if (fusedOpsAvailable()) return fusedGelu(x);
+  return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
+}
+
+function mlp(params: Params, name: string, x: tf.Tensor): tf.Tensor {
+  return linear(params, `${name}.fc2`, gelu(linear(params, `${name}.fc1`, layerNorm(params, `${name}.ln2`, x))));
+}
+
+/** [B, T, d] → [B, h, T, dh] */
+function splitHeads(x: tf.Tensor, h: number): tf.Tensor {
+  const [B, T, d] = x.shape;
+  return x.reshape([B, T, h, d / h]).transpose([0, 2, 1, 3]);
+}
+
+/** [B, h, T, dh] → [B, T, d] */
+function mergeHeads(x: tf.Tensor): tf.Tensor {
+  const [B, h, T, dh] = x.shape;
+  return x.transpose([0, 2, 1, 3]).reshape([B, T, h * dh]);
+}
+
+/** softmax(q kᵀ/√dh + mask) v; q [B, h, Tq, dh], k, v [B, h, Tk, dh], mask broadcastable to [B, h, Tq, Tk]. */
+function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor | null): tf.Tensor {
+  return matMul(attentionProbs(q, k, mask), v);
+}
+
+function attentionProbs(q: tf.Tensor, k: tf.Tensor, mask: tf.Tensor | null): tf.Tensor {
+  const dh = q.shape[3]!;
+  let s = tf.mul(matMul(q, k, false, true), 1 / Math.sqrt(dh)); // [B, h, Tq, Tk]
+  if (mask) s = tf.add(s, mask);
+  return tf.softmax(s);
+}
+
+/** One-hot × embedding matrix (wasm has no gather gradient). ids [N] → [N, d]. */
+function embedTokens(params: Params, ids: tf.Tensor1D, vocab: number): tf.Tensor {
+  return matMul(tf.oneHot(ids, vocab), P(params, 'tok_emb'));
+}
+
+// ── Inputs ───────────────────────────────────────────────────────────────────────────────
+
+export type EncoderInput = {
+  /** [B, nPatches, patchDim] normalised pixels */
+  patches: tf.Tensor3D;
+  /** [B, maxQueryLen] token ids (pad = 0) */
+  queryIds: tf.Tensor2D;
+  /** [B, 1, 1, S] additive key mask: 0 for real tokens, −1e9 for query padding */
+  keyMask: tf.Tensor4D;
+};
+
+/** Normalised patches [nPatches, p·p·3] of one HWC RGB image (JS side, no tensors). */
+export function patchify(rgb: Uint8Array, size: number, p: number, out?: Float32Array, offset = 0): Float32Array {
+  const g = size / p, dim = p * p * 3;
+  const a = out ?? new Float32Array(g * g * dim);
+  for (let r = 0; r < g; r++) for (let c = 0; c < g; c++) {
+    let o = offset + (r * g + c) * dim;
+    for (let y = 0; y < p; y++) for (let x = 0; x < p; x++) {
+      const src = ((r * p + y) * size + (c * p + x)) * 3;
+      a[o++] = (rgb[src] / 255 - 0.5) * 4;
+      a[o++] = (rgb[src + 1] / 255 - 0.5) * 4;
+      a[o++] = (rgb[src + 2] / 255 - 0.5) * 4;
+    }
+  }
+  return a;
+}
+
+/** Tensors for B (image, query) pairs. Queries longer than maxQueryLen are cut (and reported by the caller). */
+export function encoderInput(cfg: PolicyConfig, images: Uint8Array[], queryIds: number[][]): EncoderInput {
+  const B = images.length, p = cfg.patchSize, nP = (cfg.imageSize / p) ** 2, dim = p * p * 3, L = cfg.maxQueryLen;
+  const patches = new Float32Array(B * nP * dim);
+  images.forEach((im, b) => {
+    if (im.length !== cfg.imageSize * cfg.imageSize * 3) throw new Error(`encoderInput: image ${b} has ${im.length} bytes, expected ${cfg.imageSize}×${cfg.imageSize}×3`);
+    patchify(im, cfg.imageSize, p, patches, b * nP * dim);
+  });
+  const ids = new Int32Array(B * L);
+  const mask = new Float32Array(B * (nP + L));
+  queryIds.forEach((q, b) => {
+    for (let t = 0; t < L; t++) {
+      ids[b * L + t] = t < q.length ? q[t] : 0;
+      if (t >= q.length) mask[b * (nP + L) + nP + t] = -1e9;
+    }
+  });
+  return {
+    patches: tf.tensor3d(patches, [B, nP, dim]),
+    queryIds: tf.tensor2d(ids, [B, L], 'int32'),
+    keyMask: tf.tensor4d(mask, [B, 1, 1, nP + L]),
+  };
+}
+
+export function disposeEncoderInput(e: EncoderInput): void {
+  e.patches.dispose(); e.queryIds.dispose(); e.keyMask.dispose();
+}
+
+// ── Encoder ──────────────────────────────────────────────────────────────────────────────
+
+/** memory [B, S, d], S = nPatches + maxQueryLen */
+export function encode(params: Params, cfg: PolicyConfig, inp: EncoderInput): tf.Tensor3D {
+  const [B, nP] = inp.patches.shape;
+  const L = cfg.maxQueryLen, d = cfg.dModel;
+  const type = P(params, 'type_emb');
+  const pix = cfg.stemHidden > 0 ? gelu(linear(params, 'stem', inp.patches)) : inp.patches; // per-patch MLP stem
+  const img = tf.add(tf.add(linear(params, 'patch', pix), P(params, 'patch_pos')), type.slice([0, 0], [1, d])); // [B, nP, d]
+  const q = embedTokens(params, inp.queryIds.reshape([-1]) as tf.Tensor1D, cfg.vocabSize).reshape([B, L, d]);
+  const qry = tf.add(tf.add(q, P(params, 'query_pos')), type.slice([1, 0], [1, d])); // [B, L, d]
+  let x = tf.concat([img, qry], 1); // [B, S, d]
+  const fused = fusedOpsAvailable();
+  const mask2d = fused ? inp.keyMask.reshape([B, -1]) : null;
+  for (let i = 0; i < cfg.nEncLayers; i++) {
+    const n = `enc${i}`;
+    const qkv = linear(params, `${n}.qkv`, layerNorm(params, `${n}.ln1`, x)); // [B, S, 3d]
+    const [qq, kk, vv] = tf.split(qkv, 3, -1);
+    const att = fused ? fusedAttention(qq, kk, vv, mask2d, null, cfg.nHeads, false)
+      : mergeHeads(attention(splitHeads(qq, cfg.nHeads), splitHeads(kk, cfg.nHeads), splitHeads(vv, cfg.nHeads), inp.keyMask));
+    x = tf.add(x, linear(params, `${n}.attn_out`, att));
+    x = tf.add(x, mlp(params, n, x));
+  }
+  void nP;
+  return layerNorm(params, 'enc_ln', x) as tf.Tensor3D;
+}
+
+/**
+ * Cross-attention keys and values per decoder layer, computed once per query: [B, h, S, dh]
+ * (split heads), or [B, S, d] when `merged` (the fused attention kernel reads heads in place).
+ */
+export type CrossKV = { k: tf.Tensor; v: tf.Tensor; pos: tf.Tensor | null; merged?: boolean }[];
+
+/** Position codes of the memory tokens [S, d]: patch centres; zeros for query tokens. */
+export function memoryPositionCodes(cfg: PolicyConfig): Float32Array {
+  const p = cfg.patchSize, g = cfg.imageSize / p, d = cfg.dModel;
+  const out = new Float32Array((g * g + cfg.maxQueryLen) * d);
+  for (let r = 0; r < g; r++) for (let c = 0; c < g; c++) out.set(positionCode((c + 0.5) * p, (r + 0.5) * p, d, cfg.imageSize), (r * g + c) * d);
+  return out;
+}
+
+export function crossKV(params: Params, cfg: PolicyConfig, memory: tf.Tensor3D, merged = false): CrossKV {
+  const out: CrossKV = [];
+  const S = memory.shape[1];
+  for (let i = 0; i < cfg.nDecLayers; i++) {
+    const [k, v] = tf.split(linear(params, `dec${i}.xkv`, memory), 2, -1).map((t) => (merged ? t : splitHeads(t, cfg.nHeads)));
+    out.push({ k, v, pos: cfg.positionReadout ? tf.tensor2d(memoryPositionCodes(cfg), [S, cfg.dModel]) : null, merged });
+  }
+  return out;
+}
+
+// ── Decoder ──────────────────────────────────────────────────────────────────────────────
+
+/** Cross-attention for N = B·G rows: fold the G rollouts of each query into the query axis. */
+function crossAttend(params: Params, name: string, x: tf.Tensor, kv: CrossKV[number], keyMask: tf.Tensor, G: number, h: number): tf.Tensor {
+  const [N, T, d] = x.shape;
+  const B = N / G;
+  const xn = layerNorm(params, `${name}.lnx`, x);
+  const q = linear(params, `${name}.xq`, xn).reshape([B, G * T, d]);
+  if (kv.merged) {
+    // One kernel each way (lib/blas.ts): heads' outputs, then the readout where · pos.
+    const S = kv.k.shape[1]!;
+    const both = fusedAttention(q, kv.k, kv.v, keyMask.reshape([B, S]), kv.pos, h, false).reshape([N, T, kv.pos ? 2 * d : d]);
+    if (!kv.pos) return linear(params, `${name}.x_out`, both);
+    const [ctx, where] = tf.split(both, 2, -1);
+    const gate = tf.sigmoid(linear(params, `${name}.x_gate`, xn)); // [N, T, 2]
+    const [gx, gy] = tf.split(gate, 2, -1);
+    const [wx, wy] = tf.split(where, 2, -1);
+    return tf.add(linear(params, `${name}.x_out`, ctx), tf.concat([tf.mul(wx, gx), tf.mul(wy, gy)], -1));
+  }
+  const probs = attentionProbs(splitHeads(q, h), kv.k, keyMask); // [B, h, G·T, S]
+  const out = linear(params, `${name}.x_out`, mergeHeads(matMul(probs, kv.v)).reshape([N, T, d]));
+  if (!kv.pos) return out;
+  // Position readout: where each head looks, as a position code, averaged over heads ([N, T, d]),
+  // with its x half and y half gated from the decoder state. The mean over heads is taken on the
+  // probabilities first (mean_h(P_h)·pos = mean_h(P_h·pos)), h times fewer FLOPs.
+  const S = probs.shape[3]!;
+  const where = matMul(tf.mean(probs, 1).reshape([-1, S]), kv.pos).reshape([N, T, d]);
+  const gate = tf.sigmoid(linear(params, `${name}.x_gate`, xn)); // [N, T, 2]
+  const [gx, gy] = tf.split(gate, 2, -1);
+  const [wx, wy] = tf.split(where, 2, -1);
+  return tf.add(out, tf.concat([tf.mul(wx, gx), tf.mul(wy, gy)], -1));
+}
+
+/**
+ * Teacher-forced decoder over whole sequences: logits [N, T, V] for inputs [N, T]
+ * (N = B·G, rollouts of query b at rows b·G … b·G + G − 1).
+ */
+export function decode(
+  params: Params, cfg: PolicyConfig, inputIds: tf.Tensor2D, kv: CrossKV, keyMask: tf.Tensor4D, G: number,
+): tf.Tensor3D {
+  const [N, T] = inputIds.shape;
+  const d = cfg.dModel, h = cfg.nHeads;
+  const pos = P(params, 'dec_pos').slice([0, 0], [T, d]);
+  let x = tf.add(embedTokens(params, inputIds.reshape([-1]) as tf.Tensor1D, cfg.vocabSize).reshape([N, T, d]), pos); // [N, T, d]
+  const fused = fusedOpsAvailable();
+  const causal = fused ? null : causalMask(T); // [1, 1, T, T]
+  for (let i = 0; i < cfg.nDecLayers; i++) {
+    const n = `dec${i}`;
+    const qkv = linear(params, `${n}.qkv`, layerNorm(params, `${n}.ln1`, x));
+    const [q, k, v] = tf.split(qkv, 3, -1);
+    const att = fused ? fusedAttention(q, k, v, null, null, h, true) : mergeHeads(attention(splitHeads(q, h), splitHeads(k, h), splitHeads(v, h), causal));
+    x = tf.add(x, linear(params, `${n}.attn_out`, att));
+    x = tf.add(x, crossAttend(params, n, x, kv[i], keyMask, G, h));
+    x = tf.add(x, mlp(params, n, x));
+  }
+  const y = layerNorm(params, 'dec_ln', x).reshape([N * T, d]); // tied head
+  return matMul(y, P(params, 'tok_emb'), false, true).reshape([N, T, cfg.vocabSize]) as tf.Tensor3D;
+}
+
+function causalMask(T: number): tf.Tensor {
+  const m = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
+  return tf.tensor4d(m, [1, 1, T, T]);
+}
+
+/** Per-layer self-attention cache for incremental decoding: [N, h, t, dh]. */
+export type KVCache = { k: tf.Tensor | null; v: tf.Tensor | null }[];
+
+/**
+ * One decoding step for every row: token ids [N] at position `t` → logits [N, V], updating the
+ * cache in place (old cache tensors are disposed). Caller wraps in tidy/keep as needed.
+ */
+export function decodeStep(
+  params: Params, cfg: PolicyConfig, ids: tf.Tensor1D, t: number, cache: KVCache, kv: CrossKV, keyMask: tf.Tensor4D, G: number,
+): tf.Tensor2D {
+  const N = ids.shape[0], d = cfg.dModel, h = cfg.nHeads;
+  let x = tf.add(embedTokens(params, ids, cfg.vocabSize), P(params, 'dec_pos').slice([t, 0], [1, d])).reshape([N, 1, d]);
+  for (let i = 0; i < cfg.nDecLayers; i++) {
+    const n = `dec${i}`;
+    const qkv = linear(params, `${n}.qkv`, layerNorm(params, `${n}.ln1`, x));
+    const [q, k, v] = tf.split(qkv, 3, -1).map((z) => splitHeads(z, h)); // [N, h, 1, dh]
+    const c = cache[i];
+    const K = c.k ? tf.concat([c.k, k], 2) : k;
+    const Vv = c.v ? tf.concat([c.v, v], 2) : v;
+    c.k?.dispose(); c.v?.dispose();
+    c.k = tf.keep(K); c.v = tf.keep(Vv);
+    x = tf.add(x, linear(params, `${n}.attn_out`, mergeHeads(attention(q, K, Vv, null))));
+    x = tf.add(x, crossAttend(params, n, x, kv[i], keyMask, G, h));
+    x = tf.add(x, mlp(params, n, x));
+  }
+  const y = layerNorm(params, 'dec_ln', x).reshape([N, d]);
+  return matMul(y, P(params, 'tok_emb'), false, true) as tf.Tensor2D;
+}
+
+/** log π(target) per position: logits [N, T, V], targets [N, T] → [N, T]. */
+export function tokenLogProbs(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Tensor2D {
+  const V = logits.shape[2];
+  return tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(targets, V)), -1) as tf.Tensor2D;
+}

@@ -1,0 +1,562 @@
+/**
+ * The `blas` backend: tfjs's wasm backend with its matrix products served by OpenBLAS through
+ * a small native addon (`native/`, built by `npm run build:native`).
+ *
+ * Why this shape (measured, see bench/): wasm runs elementwise ops fast with SIMD and has low
+ * per-op overhead, but its BatchMatMul is slow on batched small matrices (attention: ~0.8
+ * GFLOP/s) and on transposed operands. So only BatchMatMul and _FusedMatMul change: the new
+ * kernels call `cblas_sgemm` directly on the wasm heap (zero copy) and everything else stays
+ * on wasm. The addon is optional: without it, `auto` picks plain wasm with one log line.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT, projectRequire } from '../files';
+import { setExplicitTranspose } from '../model/ops';
+
+export type Native = {
+  sgemmBatch(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number, ta: boolean, tb: boolean, sa: number, sb: number): void;
+  setThreads(n: number): void;
+  config(): { threads: number; config: string };
+  reduce(x: Float32Array, out: Float32Array, outer: number, r: number, inner: number, scale: number): void;
+  copyBlocks(src: Float32Array, srcOff: number, srcStride: number, dst: Float32Array, dstOff: number, dstStride: number, count: number, len: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, shape: number[], stridesA: number[], stridesB: number[]): void;
+  unary(op: number, x: Float32Array, out: Float32Array, n: number): void;
+  layerNorm(x: Float32Array, g: Float32Array, b: Float32Array, out: Float32Array, rows: number, d: number, eps: number): void;
+  biasAct(y: Float32Array, b: Float32Array, rows: number, n: number, gelu: boolean): void;
+  logSoftmax(x: Float32Array, rows: number, n: number): void;
+  selfAttention(qkv: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, N: number, L: number, t0: number, h: number, dh: number, T: number, scale: number): void;
+  crossAttention(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array, out: Float32Array, meanProbs: Float32Array, B: number, M: number, h: number, dh: number, S: number, scale: number): void;
+  lnForward(x: Float32Array, g: Float32Array, b: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, d: number, eps: number): void;
+  lnBackward(dy: Float32Array, x: Float32Array, g: Float32Array, mean: Float32Array, rstd: Float32Array, dx: Float32Array, dg: Float32Array, db: Float32Array, rows: number, d: number): void;
+  geluForward(x: Float32Array, y: Float32Array, n: number): void;
+  geluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, n: number): void;
+  adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array, n: number,
+    b1: number, b2: number, c1: number, c2: number, eps: number, lr: number, wd: number, scale: number): void;
+  sumSquares(x: Float32Array): number;
+  attnForward(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array, pos: Float32Array, out: Float32Array, probs: Float32Array,
+    B: number, Tq: number, Tk: number, h: number, dh: number, scale: number, causal: boolean): void;
+  attnBackward(dout: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array, pos: Float32Array,
+    dq: Float32Array, dk: Float32Array, dv: Float32Array, B: number, Tq: number, Tk: number, h: number, dh: number, scale: number): void;
+  version: number;
+};
+
+/** The addon's interface version this file expects (native/src/blas.cc exports it). */
+const NATIVE_VERSION = 6;
+
+const ADDON = join(PROJECT_ROOT, 'native', 'build', 'Release', 'rsg_blas.node');
+let native: Native | null | undefined;
+
+/** The addon, or null when it is not built or cannot load. */
+export function loadNative(): Native | null {
+  if (native !== undefined) return native;
+  try {
+    native = existsSync(ADDON) ? (projectRequire(ADDON) as Native) : null;
+    if (native && native.version !== NATIVE_VERSION) native = null; // built from older sources
+  } catch {
+    native = null;
+  }
+  return native;
+}
+
+export function blasAvailable(): boolean {
+  return loadNative() !== null;
+}
+
+/** Why the addon is unavailable, for the one log line. */
+export function blasUnavailableReason(): string {
+  if (!existsSync(ADDON)) return `${ADDON} is not built (run \`npm run build:native\`; needs g++ and libopenblas-dev)`;
+  try {
+    const n = projectRequire(ADDON) as Partial<Native>;
+    if (n.version !== NATIVE_VERSION) return `${ADDON} was built from older sources (interface ${n.version ?? 1}, expected ${NATIVE_VERSION}); run \`npm run build:native\``;
+    return 'unknown';
+  } catch (e) {
+    return `cannot load ${ADDON}: ${(e as Error).message.split('\n')[0]}`;
+  }
+}
+
+type WasmBackend = {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(id: unknown): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: string): tf.TensorInfo;
+  incRef(id: unknown): void;
+  disposeData(id: unknown): void;
+};
+
+function heapView(backend: WasmBackend, t: tf.TensorInfo, size: number): Float32Array {
+  const { memoryOffset } = backend.dataIdMap.get(t.dataId);
+  return new Float32Array(backend.wasm.HEAPU8.buffer, memoryOffset, size);
+}
+
+const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/** C = op(A)·op(B) with broadcast batch dims; returns the output TensorInfo on the wasm heap. */
+function blasMatMul(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): tf.TensorInfo {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') throw new Error('blas BatchMatMul: only float32 is supported');
+  const ar = a.shape.length, br = b.shape.length;
+  const M = transposeA ? a.shape[ar - 1] : a.shape[ar - 2];
+  const Ka = transposeA ? a.shape[ar - 2] : a.shape[ar - 1];
+  const Kb = transposeB ? b.shape[br - 1] : b.shape[br - 2];
+  const N = transposeB ? b.shape[br - 2] : b.shape[br - 1];
+  if (Ka !== Kb) throw new Error(`Error in matMul: inner shapes (${Ka}) and (${Kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+  const batchA = size(a.shape.slice(0, -2)), batchB = size(b.shape.slice(0, -2));
+  const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const batch = size(outer);
+  const out = backend.makeOutput([...outer, M, N], 'float32');
+  // Views are made after makeOutput: allocating may grow (and move) the wasm heap.
+  const A = heapView(backend, a, size(a.shape)), B = heapView(backend, b, size(b.shape)), C = heapView(backend, out, batch * M * N);
+  if ((batchA === batch || batchA === 1) && (batchB === batch || batchB === 1)) {
+    // One call: equal batches, or one side broadcast whole (stride 0).
+    native!.sgemmBatch(A, B, C, batch, M, N, Ka, transposeA, transposeB, batchA === 1 ? 0 : M * Ka, batchB === 1 ? 0 : Ka * N);
+    return out;
+  }
+  // Partial broadcasting ([2, 2] with [1, 2]): map each output batch index to its operands.
+  const oa = broadcastIndex(outer, a.shape.slice(0, -2)), ob = broadcastIndex(outer, b.shape.slice(0, -2));
+  for (let i = 0; i < batch; i++) {
+    native!.sgemmBatch(
+      A.subarray(oa(i) * M * Ka, (oa(i) + 1) * M * Ka), B.subarray(ob(i) * Ka * N, (ob(i) + 1) * Ka * N),
+      C.subarray(i * M * N, (i + 1) * M * N), 1, M, N, Ka, transposeA, transposeB, 0, 0);
+  }
+  return out;
+}
+
+/** Flat index into `shape` (right-aligned, size-1 dims broadcast) of flat output index i over `outer`. */
+function broadcastIndex(outer: number[], shape: number[]): (i: number) => number {
+  const off = outer.length - shape.length;
+  return (i: number) => {
+    let idx = 0, stride = 1;
+    for (let d = outer.length - 1; d >= 0; d--) {
+      const coord = i % outer[d];
+      i = Math.floor(i / outer[d]);
+      const sd = d - off;
+      if (sd >= 0) {
+        idx += (shape[sd] === 1 ? 0 : coord) * stride;
+        stride *= shape[sd];
+      }
+    }
+    return idx;
+  };
+}
+
+let installed = false;
+let originals: tf.KernelConfig[] = [];
+
+/**
+ * Install the OpenBLAS kernels on the wasm backend (the wasm backend must be initialised).
+ * `threads` sets OpenBLAS's thread count (1 per process when sweeps run one job per core).
+ * Returns a description for run records.
+ */
+export function installBlasKernels(threads = 1): string {
+  const n = loadNative();
+  if (!n) throw new Error(`backend "blas" is not available: ${blasUnavailableReason()}`);
+  n.setThreads(threads);
+  if (!installed) {
+    installed = true;
+    originals = ['BatchMatMul', '_FusedMatMul', ...Object.keys(FAST_KERNELS)].map((k) => tf.getKernel(k, 'wasm')!).filter(Boolean);
+    setExplicitTranspose(false); // OpenBLAS handles transposed operands natively
+    tf.unregisterKernel('BatchMatMul', 'wasm');
+    tf.registerKernel({
+      kernelName: 'BatchMatMul',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+        const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+        return blasMatMul(backend as unknown as WasmBackend, a, b, transposeA, transposeB);
+      },
+    });
+    // _FusedMatMul: matMul + bias (+ relu / linear activation); other activations keep wasm's kernel.
+    const wasmFused = tf.getKernel('_FusedMatMul', 'wasm');
+    tf.unregisterKernel('_FusedMatMul', 'wasm');
+    tf.registerKernel({
+      kernelName: '_FusedMatMul',
+      backendName: 'wasm',
+      kernelFunc: (args) => {
+        const { inputs, backend, attrs } = args;
+        const { a, b, bias, preluActivationWeights } = inputs as Record<string, tf.TensorInfo | undefined>;
+        const { transposeA, transposeB, activation } = attrs as unknown as { transposeA: boolean; transposeB: boolean; activation: string };
+        if (preluActivationWeights || !['linear', 'relu'].includes(activation ?? 'linear') || (bias && bias.shape.length > 1)) {
+          return wasmFused!.kernelFunc(args);
+        }
+        const wb = backend as unknown as WasmBackend;
+        const out = blasMatMul(wb, a!, b!, transposeA, transposeB);
+        const C = heapView(wb, out, size(out.shape));
+        const N = out.shape[out.shape.length - 1];
+        const bv = bias ? heapView(wb, bias, size(bias.shape)) : null;
+        const relu = activation === 'relu';
+        if (bv || relu) {
+          for (let i = 0; i < C.length; i++) {
+            let v = C[i] + (bv ? bv[bv.length === 1 ? 0 : i % N] : 0);
+            if (relu && v < 0) v = 0;
+            C[i] = v;
+          }
+        }
+        return out;
+      },
+    });
+    for (const k of fusedKernels(n)) tf.registerKernel(k);
+    for (const [name, make] of Object.entries(FAST_KERNELS)) {
+      const original = tf.getKernel(name, 'wasm');
+      if (!original) continue;
+      tf.unregisterKernel(name, 'wasm');
+      tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: make(original.kernelFunc as KernelFn, n) });
+    }
+  }
+  return blasDescription(n);
+}
+
+// ── Element-wise and layout kernels ──────────────────────────────────────────────────────
+//
+// Once matmuls are fast, a training step's time moves to kernels wasm runs on scalar paths
+// (bench/profile.ts): Sum over leading axes (every bias gradient), broadcasting Add/Mul/Sub/Div,
+// SplitV/Concat on the last axis, Exp, and Identity, which wasm implements as a copy and tfjs's
+// tape calls for every tensor it saves for the backward pass. Each kernel below serves the
+// float32 cases natively and hands anything else to wasm's own kernel.
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+type KernelFn = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
+
+const allF32 = (ts: tf.TensorInfo[]) => ts.every((t) => t.dtype === 'float32');
+
+/** Row-major strides of `shape`, with 0 on size-1 axes that `outShape` broadcasts (right-aligned). */
+function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
+  const strides = new Array<number>(outShape.length).fill(0);
+  let s = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    const od = d + outShape.length - shape.length;
+    strides[od] = shape[d] === 1 && outShape[od] !== 1 ? 0 : s;
+    s *= shape[d];
+  }
+  return strides;
+}
+
+/** Merge adjacent axes whose strides are contiguous in the output and both operands (fewer, longer inner loops). */
+function collapse(shape: number[], sa: number[], sb: number[]): [number[], number[], number[]] {
+  const S = [shape[shape.length - 1]], A = [sa[sa.length - 1]], B = [sb[sb.length - 1]];
+  for (let d = shape.length - 2; d >= 0; d--) {
+    const n = S[0];
+    if (sa[d] === A[0] * n && sb[d] === B[0] * n) S[0] *= shape[d];
+    else { S.unshift(shape[d]); A.unshift(sa[d]); B.unshift(sb[d]); }
+  }
+  return [S, A, B];
+}
+
+const BINARY_OPS: Record<string, number> = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 };
+
+function binaryKernel(name: string): (orig: KernelFn, n: Native) => KernelFn {
+  const op = BINARY_OPS[name];
+  return (orig, n) => (args) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    if (!allF32([a, b])) return orig(args);
+    const wb = args.backend as WasmBackend;
+    const outShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const out = wb.makeOutput(outShape, 'float32');
+    const total = size(outShape);
+    if (total === 0) return out;
+    const shape = outShape.length ? outShape : [1];
+    const [S, A, B] = collapse(shape, broadcastStrides(a.shape.length ? a.shape : [1], shape), broadcastStrides(b.shape.length ? b.shape : [1], shape));
+    n.binary(op, heapView(wb, a, size(a.shape)), heapView(wb, b, size(b.shape)), heapView(wb, out, total), S, A, B);
+    return out;
+  };
+}
+
+/** op 0 = exp (sigmoid, op 1, measured slower than wasm's vectorised one and is left to wasm). */
+function unaryKernel(op: number): (orig: KernelFn, n: Native) => KernelFn {
+  return (orig, n) => (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype !== 'float32') return orig(args);
+    const wb = args.backend as WasmBackend;
+    const out = wb.makeOutput(x.shape, 'float32');
+    const total = size(x.shape);
+    if (total) n.unary(op, heapView(wb, x, total), heapView(wb, out, total), total);
+    return out;
+  };
+}
+
+/** Sum / Mean over a contiguous run of axes, viewed as [outer, R, inner] → [outer, inner]. */
+function reduceKernel(mean: boolean): (orig: KernelFn, n: Native) => KernelFn {
+  return (orig, n) => (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    if (x.dtype !== 'float32') return orig(args);
+    const axes = [...new Set(tf.util.parseAxisParam(axis, x.shape))].sort((p, q) => p - q);
+    if (!axes.length || axes.some((v, i) => i > 0 && v !== axes[i - 1] + 1)) return orig(args);
+    const first = axes[0], last = axes[axes.length - 1];
+    const outer = size(x.shape.slice(0, first)), R = size(x.shape.slice(first, last + 1)), inner = size(x.shape.slice(last + 1));
+    const outShape = keepDims ? x.shape.map((s, d) => (d >= first && d <= last ? 1 : s)) : x.shape.filter((_, d) => d < first || d > last);
+    const wb = args.backend as WasmBackend;
+    const out = wb.makeOutput(outShape, 'float32');
+    if (!outer || !inner) return out;
+    if (!R) return orig(args); // mean of nothing: wasm's convention
+    n.reduce(heapView(wb, x, size(x.shape)), heapView(wb, out, outer * inner), outer, R, inner, mean ? 1 / R : 1);
+    return out;
+  };
+}
+
+const FAST_KERNELS: Record<string, (orig: KernelFn, n: Native) => KernelFn> = {
+  Add: binaryKernel('Add'),
+  Sub: binaryKernel('Sub'),
+  Multiply: binaryKernel('Multiply'),
+  RealDiv: binaryKernel('RealDiv'),
+  Exp: unaryKernel(0),
+  Sum: reduceKernel(false),
+  Mean: reduceKernel(true),
+  // Tensors are immutable: a clone can share its input's buffer (as Reshape does).
+  Identity: (orig) => (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype === 'string') return orig(args);
+    (args.backend as WasmBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  },
+  SplitV: (orig, n) => (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+    if (x.dtype !== 'float32') return orig(args);
+    const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
+    const wb = args.backend as WasmBackend;
+    const outs = sizes.map((s) => wb.makeOutput(x.shape.map((v, d) => (d === ax ? s : v)), 'float32'));
+    const outer = size(x.shape.slice(0, ax)), inner = size(x.shape.slice(ax + 1)), row = x.shape[ax] * inner;
+    const src = heapView(wb, x, size(x.shape));
+    let off = 0;
+    outs.forEach((o, i) => {
+      const len = sizes[i] * inner;
+      if (len && outer) n.copyBlocks(src, off, row, heapView(wb, o, outer * len), 0, len, outer, len);
+      off += len;
+    });
+    return outs;
+  },
+  Concat: (orig, n) => (args) => {
+    const ins = Object.values(args.inputs) as tf.TensorInfo[];
+    if (!ins.length || !allF32(ins)) return orig(args);
+    const ax = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, ins[0].shape)[0];
+    tf.backend_util.assertParamsConsistent(ins.map((t) => t.shape), ax);
+    const outShape = tf.backend_util.computeOutShape(ins.map((t) => t.shape), ax);
+    const wb = args.backend as WasmBackend;
+    const out = wb.makeOutput(outShape, 'float32');
+    const outer = size(outShape.slice(0, ax)), inner = size(outShape.slice(ax + 1)), row = outShape[ax] * inner;
+    if (!outer || !row) return out;
+    const dst = heapView(wb, out, outer * row);
+    let off = 0;
+    for (const t of ins) {
+      const len = t.shape[ax] * inner;
+      if (len) n.copyBlocks(heapView(wb, t, outer * len), 0, len, dst, off, row, outer, len);
+      off += len;
+    }
+    return out;
+  },
+};
+
+// ── Fused training ops ───────────────────────────────────────────────────────────────────
+//
+// A layer norm written with tfjs ops is ~12 kernels forward and ~35 backward, each a pass over
+// the activations plus a dispatch; GELU is 3 + ~8. On blas they are one kernel each way
+// (bench/profile.ts measured layer norms at about a third of the GRPO fwd+bwd before).
+// lib/policy.ts uses these when `fusedOpsAvailable()`; the maths is the same as its composite
+// version (test/blas.test.ts compares values and gradients).
+
+const FUSED_NAMES = ['RsgLayerNorm', 'RsgLayerNormGrad', 'RsgGelu', 'RsgGeluGrad', 'RsgAdamW', 'RsgAttention', 'RsgAttentionGrad'];
+
+function fusedKernels(n: Native): tf.KernelConfig[] {
+  const f32In = (ts: tf.TensorInfo[], op: string) => {
+    if (!allF32(ts)) throw new Error(`${op}: only float32 is supported`);
+  };
+  const EMPTY = new Float32Array(0);
+  return [
+    {
+      kernelName: 'RsgAttention', backendName: 'wasm',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { q, k, v, mask, pos } = inputs as Record<string, tf.TensorInfo | undefined>;
+        f32In([q!, k!, v!, ...(mask ? [mask] : []), ...(pos ? [pos] : [])], 'RsgAttention');
+        const { heads, causal } = attrs as unknown as { heads: number; causal: boolean };
+        const [B, Tq, d] = q!.shape, Tk = k!.shape[1], dh = d / heads;
+        const wb = backend as unknown as WasmBackend;
+        const out = wb.makeOutput([B, Tq, pos ? 2 * d : d], 'float32'), probs = wb.makeOutput([B, heads, Tq, Tk], 'float32');
+        n.attnForward(heapView(wb, q!, B * Tq * d), heapView(wb, k!, B * Tk * d), heapView(wb, v!, B * Tk * d),
+          mask ? heapView(wb, mask, B * Tk) : EMPTY, pos ? heapView(wb, pos, Tk * d) : EMPTY,
+          heapView(wb, out, size(out.shape)), heapView(wb, probs, size(probs.shape)), B, Tq, Tk, heads, dh, 1 / Math.sqrt(dh), causal);
+        return [out, probs];
+      },
+    },
+    {
+      kernelName: 'RsgAttentionGrad', backendName: 'wasm',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { dy, q, k, v, probs, pos } = inputs as Record<string, tf.TensorInfo | undefined>;
+        f32In([dy!, q!, k!, v!, probs!, ...(pos ? [pos] : [])], 'RsgAttentionGrad');
+        const { heads } = attrs as unknown as { heads: number };
+        const [B, Tq, d] = q!.shape, Tk = k!.shape[1], dh = d / heads;
+        const wb = backend as unknown as WasmBackend;
+        const dq = wb.makeOutput(q!.shape, 'float32'), dk = wb.makeOutput(k!.shape, 'float32'), dv = wb.makeOutput(v!.shape, 'float32');
+        n.attnBackward(heapView(wb, dy!, size(dy!.shape)), heapView(wb, q!, B * Tq * d), heapView(wb, k!, B * Tk * d), heapView(wb, v!, B * Tk * d),
+          heapView(wb, probs!, size(probs!.shape)), pos ? heapView(wb, pos, Tk * d) : EMPTY,
+          heapView(wb, dq, B * Tq * d), heapView(wb, dk, B * Tk * d), heapView(wb, dv, B * Tk * d), B, Tq, Tk, heads, dh, 1 / Math.sqrt(dh));
+        return [dq, dk, dv];
+      },
+    },
+    {
+      kernelName: 'RsgAdamW', backendName: 'wasm',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { p, g, m, v } = inputs as Record<string, tf.TensorInfo>;
+        f32In([p, g, m, v], 'RsgAdamW');
+        const a = attrs as Record<string, number>;
+        const wb = backend as unknown as WasmBackend;
+        const len = size(p.shape);
+        const outs = [p, m, v].map((t) => wb.makeOutput(t.shape, 'float32'));
+        const [po, mo, vo] = outs.map((t) => heapView(wb, t, len));
+        n.adamw(heapView(wb, p, len), heapView(wb, g, len), heapView(wb, m, len), heapView(wb, v, len), po, mo, vo, len,
+          a.b1, a.b2, a.c1, a.c2, a.eps, a.lr, a.wd, a.scale);
+        return outs;
+      },
+    },
+    {
+      kernelName: 'RsgLayerNorm', backendName: 'wasm',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { x, g, b } = inputs as Record<string, tf.TensorInfo>;
+        f32In([x, g, b], 'RsgLayerNorm');
+        const wb = backend as unknown as WasmBackend;
+        const d = x.shape[x.shape.length - 1], rows = size(x.shape) / d;
+        const y = wb.makeOutput(x.shape, 'float32'), mean = wb.makeOutput([rows], 'float32'), rstd = wb.makeOutput([rows], 'float32');
+        n.lnForward(heapView(wb, x, rows * d), heapView(wb, g, d), heapView(wb, b, d), heapView(wb, y, rows * d), heapView(wb, mean, rows), heapView(wb, rstd, rows), rows, d, (attrs as { eps: number }).eps);
+        return [y, mean, rstd];
+      },
+    },
+    {
+      kernelName: 'RsgLayerNormGrad', backendName: 'wasm',
+      kernelFunc: ({ inputs, backend }) => {
+        const { dy, x, g, mean, rstd } = inputs as Record<string, tf.TensorInfo>;
+        f32In([dy, x, g, mean, rstd], 'RsgLayerNormGrad');
+        const wb = backend as unknown as WasmBackend;
+        const d = x.shape[x.shape.length - 1], rows = size(x.shape) / d;
+        const dx = wb.makeOutput(x.shape, 'float32'), dg = wb.makeOutput([d], 'float32'), db = wb.makeOutput([d], 'float32');
+        n.lnBackward(heapView(wb, dy, rows * d), heapView(wb, x, rows * d), heapView(wb, g, d), heapView(wb, mean, rows), heapView(wb, rstd, rows), heapView(wb, dx, rows * d), heapView(wb, dg, d), heapView(wb, db, d), rows, d);
+        return [dx, dg, db];
+      },
+    },
+    {
+      kernelName: 'RsgGelu', backendName: 'wasm',
+      kernelFunc: ({ inputs, backend }) => {
+        const { x } = inputs as Record<string, tf.TensorInfo>;
+        f32In([x], 'RsgGelu');
+        const wb = backend as unknown as WasmBackend;
+        const y = wb.makeOutput(x.shape, 'float32'), len = size(x.shape);
+        n.geluForward(heapView(wb, x, len), heapView(wb, y, len), len);
+        return y;
+      },
+    },
+    {
+      kernelName: 'RsgGeluGrad', backendName: 'wasm',
+      kernelFunc: ({ inputs, backend }) => {
+        const { dy, x } = inputs as Record<string, tf.TensorInfo>;
+        f32In([dy, x], 'RsgGeluGrad');
+        const wb = backend as unknown as WasmBackend;
+        const dx = wb.makeOutput(x.shape, 'float32'), len = size(x.shape);
+        n.geluBackward(heapView(wb, dy, len), heapView(wb, x, len), heapView(wb, dx, len), len);
+        return dx;
+      },
+    },
+  ];
+}
+
+let fusedOn = true;
+
+/** Whether the fused ops run (the blas kernels are installed, wasm is the backend, not switched off). */
+export function fusedOpsAvailable(): boolean {
+  return fusedOn && installed && tf.getBackend() === 'wasm';
+}
+
+/** Switch the fused ops off (and on): tests and benchmarks compare both paths. */
+export function setFusedOps(on: boolean): void {
+  fusedOn = on;
+}
+
+const runKernel = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
+  tf.engine().runKernel(name, inputs as never, attrs as never) as tf.Tensor | tf.Tensor[];
+
+const layerNormOps = new Map<number, (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor>();
+
+/** Layer norm over the last axis, one kernel each way: (x − μ)/√(σ² + eps)·g + b. */
+export function fusedLayerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  let op = layerNormOps.get(eps); // one customGrad per eps, not one per call
+  if (!op) {
+    op = tf.customGrad(((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+      const [y, mean, rstd] = runKernel('RsgLayerNorm', { x: xx, g: gg, b: bb }, { eps }) as tf.Tensor[];
+      save([xx, gg, mean, rstd]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [sx, sg, sm, sr] = saved;
+          return runKernel('RsgLayerNormGrad', { dy, x: sx, g: sg, mean: sm, rstd: sr }) as tf.Tensor[];
+        },
+      };
+    }) as never) as unknown as (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+    layerNormOps.set(eps, op);
+  }
+  return op(x, g, b);
+}
+
+/** GELU, sigmoid approximation x·σ(1.702x), one kernel each way. */
+export const fusedGelu: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+  save([x]);
+  return {
+    value: runKernel('RsgGelu', { x }) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => runKernel('RsgGeluGrad', { dy, x: saved[0] }) as tf.Tensor,
+  };
+}) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * Multi-head attention as one kernel each way, on merged-head layouts (no head transposes):
+ * q [B, Tq, d], k, v [B, Tk, d], additive key mask [B, Tk] or null, causal or not. With position
+ * codes pos [Tk, d] the result is [B, Tq, 2d]: the heads' outputs, then the head-averaged
+ * attention · pos (the policy's position readout). The mask and pos get no gradient.
+ */
+export function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor | null, pos: tf.Tensor | null, heads: number, causal: boolean): tf.Tensor {
+  const extra = [...(mask ? [mask] : []), ...(pos ? [pos] : [])];
+  const f = tf.customGrad(((...args: unknown[]) => {
+    const save = args.pop() as (ts: tf.Tensor[]) => void;
+    const [qq, kk, vv, ...rest] = args as tf.Tensor[];
+    const mm = mask ? rest.shift()! : undefined, pp = pos ? rest.shift()! : undefined;
+    const [out, probs] = runKernel('RsgAttention', { q: qq, k: kk, v: vv, ...(mm ? { mask: mm } : {}), ...(pp ? { pos: pp } : {}) }, { heads, causal }) as tf.Tensor[];
+    save([qq, kk, vv, probs, ...(pp ? [pp] : [])]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sq, sk, sv, sp, spos] = saved;
+        const grads = runKernel('RsgAttentionGrad', { dy, q: sq, k: sk, v: sv, probs: sp, ...(spos ? { pos: spos } : {}) }, { heads }) as tf.Tensor[];
+        return [...grads, ...extra.map((t) => tf.zerosLike(t))];
+      },
+    };
+  }) as never) as unknown as (...ts: tf.Tensor[]) => tf.Tensor;
+  return f(q, k, v, ...extra);
+}
+
+/** One AdamW step of a parameter as one kernel: [p′, m′, v′] (lib/optim.ts has the composite form). */
+export function fusedAdamW(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, attrs: { b1: number; b2: number; c1: number; c2: number; eps: number; lr: number; wd: number; scale: number }): tf.Tensor[] {
+  return runKernel('RsgAdamW', { p, g, m, v }, attrs) as tf.Tensor[];
+}
+
+/** Σ g² over every tensor, read straight from the wasm heap (the global gradient norm²). */
+export function fusedSumSquares(ts: tf.Tensor[]): number {
+  const wb = tf.backend() as unknown as WasmBackend;
+  let s = 0;
+  for (const t of ts) s += native!.sumSquares(heapView(wb, t, t.size));
+  return s;
+}
+
+function blasDescription(n: Native): string {
+  return `wasm + OpenBLAS sgemm (${n.config().config.trim()}, ${n.config().threads} thread${n.config().threads === 1 ? '' : 's'})`;
+}
+
+/** Put wasm's own kernels back (benchmarks compare both in one process). */
+export function uninstallBlasKernels(): void {
+  if (!installed) return;
+  for (const k of FUSED_NAMES) tf.unregisterKernel(k, 'wasm');
+  for (const k of originals) {
+    tf.unregisterKernel(k.kernelName, 'wasm');
+    tf.registerKernel(k);
+  }
+  installed = false;
+  setExplicitTranspose(true);
+}
+
+export function blasInstalled(): boolean {
+  return installed;
+}

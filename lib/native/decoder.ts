@@ -1,0 +1,184 @@
+/**
+ * Inference without per-op dispatch: the policy's decoder (lib/policy.ts) written over
+ * Float32Arrays, with every matrix product on OpenBLAS (the `blas` backend's addon).
+ *
+ * Why: sampling decodes one token at a time, and each decoded token is ~270 tiny tfjs kernels
+ * whose dispatch cost (engine bookkeeping, not arithmetic) was most of a GRPO step's sampling
+ * time (bench/profile.ts). Here a decoded token is ~20 sgemm calls plus short JS loops. It
+ * serves the two passes that need no gradient: sampling (`generate`, one token per row per
+ * step, with a KV cache) and the frozen reference model's log-probs (all positions at once).
+ * The encoder runs once per batch on tfjs. Training's forward+backward stays on tfjs.
+ *
+ * Same maths as lib/policy.ts, in the same order of operations where it matters; results agree
+ * with the tfjs path to float rounding (test/infer.test.ts). Used only when the BLAS kernels are
+ * installed; every other backend keeps the tfjs path.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { type Native, blasInstalled, loadNative } from './blas';
+import { type EncoderInput, type Params, type PolicyConfig, crossKV, encode, memoryPositionCodes } from '../model/network';
+import { type SequenceBatch, sequenceLogProbs } from '../loss';
+
+/** The fast path is on when the blas backend is active. */
+export function fastInferenceAvailable(): boolean {
+  return blasInstalled() && tf.getBackend() === 'wasm' && loadNative() !== null;
+}
+
+const LN_EPS = 1e-5;
+
+/**
+ * A policy's decoder over N = B·G rows for one batch of encoded queries. Feed tokens with
+ * `step` (ids of L new positions per row, starting at position t0); it returns logits and
+ * extends the self-attention cache.
+ */
+export class FastDecoder {
+  private readonly w = new Map<string, Float32Array>();
+  private readonly nat: Native;
+  readonly N: number;
+  private readonly B: number;
+  private readonly S: number;
+  private readonly dh: number;
+  /** cross-attention keys/values per layer [B, h, S, dh] */
+  private readonly xk: Float32Array[] = [];
+  private readonly xv: Float32Array[] = [];
+  /** position codes of the memory tokens [S, d] */
+  private readonly pos: Float32Array;
+  /** additive key mask [B, S] */
+  private readonly keyMask: Float32Array;
+  /** self-attention cache per layer [N, h, Tmax, dh] */
+  private readonly ck: Float32Array[] = [];
+  private readonly cv: Float32Array[] = [];
+
+  constructor(params: Params, private readonly cfg: PolicyConfig, enc: EncoderInput, private readonly G: number, private readonly Tmax: number) {
+    const native = loadNative();
+    if (!native) throw new Error('FastDecoder needs the OpenBLAS addon (npm run build:native)');
+    this.nat = native;
+    for (const [name, v] of params) this.w.set(name, v.dataSync() as Float32Array);
+    const { dModel: d, nHeads: h } = cfg;
+    this.B = enc.patches.shape[0];
+    this.N = this.B * G;
+    this.dh = d / h;
+    tf.tidy(() => {
+      for (const x of crossKV(params, cfg, encode(params, cfg, enc))) {
+        this.xk.push(x.k.dataSync() as Float32Array);
+        this.xv.push(x.v.dataSync() as Float32Array);
+      }
+    });
+    this.S = enc.keyMask.shape[3];
+    this.pos = memoryPositionCodes(cfg);
+    this.keyMask = enc.keyMask.dataSync() as Float32Array;
+    for (let i = 0; i < cfg.nDecLayers; i++) {
+      this.ck.push(new Float32Array(this.N * h * Tmax * this.dh));
+      this.cv.push(new Float32Array(this.N * h * Tmax * this.dh));
+    }
+  }
+
+  private P(name: string): Float32Array {
+    const v = this.w.get(name);
+    if (!v) throw new Error(`FastDecoder: missing parameter ${name}`);
+    return v;
+  }
+
+  /** y [rows, dout] = x [rows, din] · W + b (then GELU when asked) */
+  private linear(name: string, x: Float32Array, rows: number, gelu = false): Float32Array {
+    const W = this.P(`${name}.w`), b = this.P(`${name}.b`);
+    const dout = b.length, din = W.length / dout;
+    const y = new Float32Array(rows * dout);
+    this.nat.sgemmBatch(x, W, y, 1, rows, dout, din, false, false, 0, 0);
+    this.nat.biasAct(y, b, rows, dout, gelu);
+    return y;
+  }
+
+  /** as lib/policy.ts's layerNorm: tf.moments over the last axis, then (x − μ)/√(σ² + ε)·g + b */
+  private layerNorm(name: string, x: Float32Array, rows: number): Float32Array {
+    const g = this.P(`${name}.g`);
+    const y = new Float32Array(x.length);
+    this.nat.layerNorm(x, g, this.P(`${name}.b`), y, rows, g.length, LN_EPS);
+    return y;
+  }
+
+  /** x += y */
+  private add(x: Float32Array, y: Float32Array): void {
+    this.nat.binary(0, x, y, x, [x.length], [1], [1]);
+  }
+
+  /**
+   * Logits [N·L, V] for L new tokens per row (ids row-major [N, L]) at positions t0 … t0+L−1,
+   * attending causally to the cached positions before them.
+   */
+  step(ids: Int32Array, t0: number, L: number): Float32Array {
+    const { cfg, N, G, B, S, dh, nat } = this;
+    const { dModel: d, nHeads: h, vocabSize: V } = cfg;
+    const rows = N * L;
+    if (ids.length !== rows) throw new Error(`FastDecoder.step: ${ids.length} ids, expected ${N}×${L}`);
+    if (t0 + L > this.Tmax) throw new Error(`FastDecoder.step: positions up to ${t0 + L} exceed ${this.Tmax}`);
+    const emb = this.P('tok_emb'), dpos = this.P('dec_pos');
+    const x = new Float32Array(rows * d);
+    for (let r = 0; r < rows; r++) {
+      const e = ids[r] * d, p = (t0 + (r % L)) * d, o = r * d;
+      for (let j = 0; j < d; j++) x[o + j] = emb[e + j] + dpos[p + j];
+    }
+    const scale = 1 / Math.sqrt(dh);
+    for (let li = 0; li < cfg.nDecLayers; li++) {
+      const n = `dec${li}`;
+      // causal self-attention over the cache
+      const qkv = this.linear(`${n}.qkv`, this.layerNorm(`${n}.ln1`, x, rows), rows); // [rows, 3d]
+      const att = new Float32Array(rows * d);
+      nat.selfAttention(qkv, this.ck[li], this.cv[li], att, N, L, t0, h, dh, this.Tmax, scale);
+      this.add(x, this.linear(`${n}.attn_out`, att, rows));
+      // cross-attention to the query's memory: the G·L rows of query b attend to its S keys
+      const xn = this.layerNorm(`${n}.lnx`, x, rows);
+      const ctx = new Float32Array(rows * d), meanProbs = new Float32Array(rows * S);
+      nat.crossAttention(this.linear(`${n}.xq`, xn, rows), this.xk[li], this.xv[li], this.keyMask, ctx, meanProbs, B, G * L, h, dh, S, scale);
+      const xo = this.linear(`${n}.x_out`, ctx, rows);
+      if (cfg.positionReadout) {
+        // where = (probabilities averaged over heads) · position codes, gated per axis from xn
+        const where = new Float32Array(rows * d);
+        nat.sgemmBatch(meanProbs, this.pos, where, 1, rows, d, S, false, false, 0, 0);
+        const gate = this.linear(`${n}.x_gate`, xn, rows); // [rows, 2]
+        const half = d / 2;
+        for (let r = 0; r < rows; r++) {
+          const o = r * d, gx = 1 / (1 + Math.exp(-gate[2 * r])), gy = 1 / (1 + Math.exp(-gate[2 * r + 1]));
+          for (let j = 0; j < half; j++) xo[o + j] += where[o + j] * gx;
+          for (let j = half; j < d; j++) xo[o + j] += where[o + j] * gy;
+        }
+      }
+      this.add(x, xo);
+      // MLP
+      const f1 = this.linear(`${n}.fc1`, this.layerNorm(`${n}.ln2`, x, rows), rows, true);
+      this.add(x, this.linear(`${n}.fc2`, f1, rows));
+    }
+    const y = this.layerNorm('dec_ln', x, rows);
+    const logits = new Float32Array(rows * V);
+    nat.sgemmBatch(y, emb, logits, 1, rows, V, d, false, true, 0, 0); // tied head
+    return logits;
+  }
+
+  /** log-softmax of each row of `logits` [rows, V], in place. */
+  logSoftmax(logits: Float32Array): Float32Array {
+    this.nat.logSoftmax(logits, logits.length / this.cfg.vocabSize, this.cfg.vocabSize);
+    return logits;
+  }
+}
+
+/**
+ * log π(target) per position [N, T] for teacher-forced decoder inputs [N, T] (the frozen
+ * reference model's pass in GRPO), all positions at once.
+ */
+export function fastSequenceLogProbs(
+  params: Params, cfg: PolicyConfig, enc: EncoderInput, inputIds: Int32Array, targets: Int32Array, G: number, T: number,
+): Float32Array {
+  const dec = new FastDecoder(params, cfg, enc, G, T);
+  const V = cfg.vocabSize;
+  const lp = dec.logSoftmax(dec.step(inputIds, 0, T));
+  const out = new Float32Array(inputIds.length);
+  for (let r = 0; r < out.length; r++) out[r] = lp[r * V + targets[r]];
+  return out;
+}
+
+/** log π per completion token [N, T] without gradient: the fast path when on, else tfjs. */
+export function logProbsNoGrad(params: Params, cfg: PolicyConfig, b: SequenceBatch): tf.Tensor2D {
+  if (!fastInferenceAvailable()) return tf.tidy(() => sequenceLogProbs(params, cfg, b));
+  const [N, T] = b.inputIds.shape;
+  const lp = fastSequenceLogProbs(params, cfg, b.enc, b.inputIds.dataSync() as Int32Array, b.targets.dataSync() as Int32Array, b.group, T);
+  return tf.tensor2d(lp, [N, T]);
+}

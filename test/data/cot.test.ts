@@ -1,0 +1,43 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { formatReward, parseAnswer, parseCount, thinkBlock } from '../../lib/answer';
+import { groundingSplit, countingSplit, regionSplit } from '../../lib/data/splits';
+import { multiTargetReward } from '../../lib/rewards';
+import { COT_STYLES } from '../../lib/data/cot';
+
+test('every grounding trace, in every style, is well formatted and answers the ground truth', () => {
+  for (const s of groundingSplit('val', { count: 300 })) {
+    const cot = s.meta!.cot as Record<string, string>;
+    for (const style of COT_STYLES) {
+      const text = cot[style];
+      assert.is(formatReward(text), 1, `${s.id} ${style}: ${text}`);
+      assert.equal(parseAnswer(text), s.gt);
+    }
+  }
+});
+
+test('traces mention what they should: counts and regions (rsground), candidate boxes (geocot)', () => {
+  const s = groundingSplit('val', { count: 50 }).find((x) => x.meta!.cueFamily === 'ordinal')!;
+  const cot = s.meta!.cot as Record<string, string>;
+  assert.match(thinkBlock(cot.rsground)!, /there are \w+ \w+/);
+  assert.match(thinkBlock(cot.rsground)!, /so the target is (at|on|in) the/);
+  const nBoxes = (thinkBlock(cot.geocot)!.match(/\[\d+, \d+, \d+, \d+\]/g) ?? []).length;
+  // one box per candidate (≤ 6) plus the synthesis box
+  assert.ok(nBoxes >= 3, cot.geocot);
+  assert.match(thinkBlock(cot.short)!, /^find the /);
+});
+
+test('counting traces answer the count; region traces earn the full multi-target reward', () => {
+  for (const s of countingSplit('count-test', { count: 100 })) {
+    assert.is(parseCount((s.meta!.cot as Record<string, string>).geocot), s.count);
+  }
+  let empty = 0;
+  for (const s of regionSplit('region-test', { count: 100 })) {
+    const r = multiTargetReward((s.meta!.cot as Record<string, string>).geocot, s.boxes);
+    assert.equal(r, { format: 1, iou: 1, count: 1, total: 3 }, s.query);
+    if (s.boxes.length === 0) empty++;
+  }
+  assert.ok(empty >= 1, 'some region queries have no target');
+});
+
+test.run();

@@ -1,0 +1,254 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../../lib/backend';
+import { blasAvailable, blasUnavailableReason, installBlasKernels, uninstallBlasKernels } from '../../lib/native/blas';
+import { Rng } from '../../lib/rng';
+
+await selectBackend('wasm');
+const available = blasAvailable();
+if (!available) console.log(`blas tests skipped: ${blasUnavailableReason()}`);
+const t = available ? test : test.skip;
+
+/** Run f on wasm's own kernels and on the BLAS kernels; return both results as arrays. */
+function both(f: () => tf.Tensor | tf.Tensor[]): [Float32Array[], Float32Array[]] {
+  const run = () => tf.tidy(() => [f()].flat().map((x) => x.dataSync() as Float32Array));
+  uninstallBlasKernels();
+  const a = run();
+  installBlasKernels();
+  const b = run();
+  uninstallBlasKernels();
+  return [a, b];
+}
+
+function maxRel(a: Float32Array[], b: Float32Array[]): number {
+  let w = 0;
+  a.forEach((x, i) => x.forEach((v, j) => (w = Math.max(w, Math.abs(v - b[i][j]) / (1 + Math.abs(v))))));
+  return w;
+}
+
+t('matMul agrees with wasm on random shapes, transposes and broadcast batch dims (incl. partial)', () => {
+  const rng = new Rng(7);
+  for (let k = 0; k < 150; k++) {
+    const M = rng.int(1, 33), N = rng.int(1, 33), K = rng.int(1, 33), ta = rng.bool(), tb = rng.bool();
+    const ba = rng.bool(0.3) ? [] : [rng.int(1, 3), rng.int(1, 3)];
+    const bb = ba.length === 0 ? (rng.bool() ? [] : [rng.int(1, 3)]) : rng.choice([ba, [1, ba[1]], [ba[1]], []]);
+    const a = tf.randomNormal([...ba, ta ? K : M, ta ? M : K], 0, 1, 'float32', k);
+    const b = tf.randomNormal([...bb, tb ? N : K, tb ? K : N], 0, 1, 'float32', k + 999);
+    const [r, g] = both(() => tf.matMul(a, b, ta, tb));
+    assert.ok(maxRel(r, g) < 1e-5, `case ${k}: ${a.shape} × ${b.shape} (${ta}, ${tb})`);
+    tf.dispose([a, b]);
+  }
+});
+
+t('gradients through matMul agree with wasm', () => {
+  const a = tf.randomNormal([3, 5, 7], 0, 1, 'float32', 1), b = tf.randomNormal([3, 7, 4], 0, 1, 'float32', 2);
+  for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+    const A = ta ? tf.transpose(a, [0, 2, 1]) : a, B = tb ? tf.transpose(b, [0, 2, 1]) : b;
+    const [r, g] = both(() => {
+      const gr = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, y, ta, tb))))([A, B]);
+      return gr;
+    });
+    assert.ok(maxRel(r, g) < 1e-4, `transposes ${ta}, ${tb}`);
+  }
+  tf.dispose([a, b]);
+});
+
+t('fused matMul with bias and relu agrees with wasm', () => {
+  const a = tf.randomNormal([9, 6], 0, 1, 'float32', 3), b = tf.randomNormal([6, 5], 0, 1, 'float32', 4), bias = tf.randomNormal([5], 0, 1, 'float32', 5);
+  for (const activation of ['linear', 'relu'] as const) {
+    const [r, g] = both(() => tf.fused.matMul({ a, b, bias, activation }));
+    assert.ok(maxRel(r, g) < 1e-5, activation);
+  }
+  tf.dispose([a, b, bias]);
+});
+
+
+/** A random shape of rank 1–4 with sides 1–6, and a shape broadcastable to it. */
+function shapes(rng: Rng): [number[], number[]] {
+  const a = Array.from({ length: rng.int(1, 4) }, () => rng.int(1, 6));
+  const b = a.slice(rng.int(0, a.length - 1)).map((s) => (rng.bool(0.4) ? 1 : s));
+  return rng.bool() ? [a, b] : [b, a];
+}
+
+t('broadcasting Add/Sub/Mul/Div agree with wasm on random shapes (and scalars)', () => {
+  const rng = new Rng(11);
+  for (let k = 0; k < 200; k++) {
+    const [sa, sb] = k < 4 ? [[], [3, 2]] : shapes(rng);
+    const a = tf.randomNormal(sa, 0, 1, 'float32', k), b = tf.add(tf.abs(tf.randomNormal(sb, 0, 1, 'float32', k + 500)), 0.5);
+    const [r, g] = both(() => [tf.add(a, b), tf.sub(a, b), tf.mul(a, b), tf.div(a, b), tf.sub(b, a), tf.div(b, a)]);
+    assert.ok(maxRel(r, g) < 1e-6, `case ${k}: ${sa} ∘ ${sb}`);
+    assert.equal(r.map((x) => x.length), g.map((x) => x.length));
+    tf.dispose([a, b]);
+  }
+});
+
+t('Sum/Mean over every contiguous (and non-contiguous) axis set agree with wasm', () => {
+  const rng = new Rng(12);
+  for (let k = 0; k < 120; k++) {
+    const shape = Array.from({ length: rng.int(1, 4) }, () => rng.int(1, 8));
+    const x = tf.randomNormal(shape, 0, 1, 'float32', k);
+    const r = shape.length;
+    const lo = rng.int(0, r - 1), hi = rng.int(lo, r - 1);
+    const axes = rng.bool(0.2) && r > 2 ? [0, r - 1] : Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+    const keep = rng.bool();
+    const [a, b] = both(() => [tf.sum(x, axes, keep), tf.mean(x, axes, keep), tf.sum(x)]);
+    assert.ok(maxRel(a, b) < 1e-5, `case ${k}: ${shape} over ${axes}`);
+    tf.dispose(x);
+  }
+});
+
+t('SplitV, Concat, Exp, Sigmoid and Identity agree with wasm', () => {
+  const rng = new Rng(13);
+  for (let k = 0; k < 60; k++) {
+    const shape = Array.from({ length: rng.int(1, 3) }, () => rng.int(1, 6));
+    const ax = rng.int(0, shape.length - 1);
+    const x = tf.randomNormal(shape, 0, 1, 'float32', k);
+    const cut = rng.int(0, shape[ax]);
+    const y = tf.randomNormal(shape.map((s, d) => (d === ax ? rng.int(1, 4) : s)), 0, 1, 'float32', k + 1);
+    const [a, b] = both(() => [
+      ...tf.split(x, [cut, shape[ax] - cut], ax), tf.concat([x, y, x], ax), tf.exp(x), tf.sigmoid(x), tf.clone(x),
+    ]);
+    assert.ok(maxRel(a, b) < 1e-6, `case ${k}: ${shape} axis ${ax}`);
+    tf.dispose([x, y]);
+  }
+});
+
+t('exp is accurate to a few ulp over the float range (and keeps NaN, clamps −∞ to ~0)', () => {
+  installBlasKernels();
+  try {
+    const xs = Float32Array.from({ length: 20001 }, (_, i) => -86 + (172 * i) / 20000);
+    const got = tf.tidy(() => tf.exp(tf.tensor1d(xs)).dataSync());
+    let worst = 0;
+    xs.forEach((x, i) => (worst = Math.max(worst, Math.abs(got[i] - Math.exp(x)) / Math.exp(x))));
+    assert.ok(worst < 5e-7, `max relative error ${worst}`);
+    const edge = tf.tidy(() => tf.exp(tf.tensor1d([NaN, -Infinity, -1e9, 0])).dataSync());
+    assert.ok(Number.isNaN(edge[0]));
+    assert.ok(edge[1] >= 0 && edge[1] < 1e-37 && edge[2] < 1e-37);
+    assert.is(edge[3], 1);
+  } finally {
+    uninstallBlasKernels();
+  }
+});
+
+t('fused layer norm and GELU equal their composite versions, values and gradients', async () => {
+  const { setFusedOps, fusedOpsAvailable } = await import('../../lib/native/blas');
+  const x = tf.randomNormal([5, 7, 12], 0, 2, 'float32', 1), g = tf.randomNormal([12], 1, 0.3, 'float32', 2), b = tf.randomNormal([12], 0, 1, 'float32', 3);
+  const dy = tf.randomNormal([5, 7, 12], 0, 1, 'float32', 4);
+  const ln = (z: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => {
+    if (fusedOpsAvailable()) return fused.fusedLayerNorm(z, gg, bb, 1e-5);
+    const { mean, variance } = tf.moments(z, -1, true);
+    return tf.add(tf.mul(tf.div(tf.sub(z, mean), tf.sqrt(tf.add(variance, 1e-5))), gg), bb);
+  };
+  const gelu = (z: tf.Tensor) => (fusedOpsAvailable() ? fused.fusedGelu(z) : tf.mul(z, tf.sigmoid(tf.mul(z, 1.702))));
+  const fused = await import('../../lib/native/blas');
+  const run = () => tf.tidy(() => {
+    const f = (z: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(gelu(ln(z, gg, bb)), dy));
+    return [gelu(ln(x, g, b)), ...tf.grads(f)([x, g, b])].map((t) => t.dataSync() as Float32Array);
+  });
+  installBlasKernels();
+  try {
+    setFusedOps(false);
+    const composite = run();
+    setFusedOps(true);
+    assert.ok(fusedOpsAvailable());
+    const viaKernels = run();
+    assert.ok(maxRel(composite, viaKernels) < 2e-5, `max rel ${maxRel(composite, viaKernels)}`);
+  } finally {
+    setFusedOps(true);
+    uninstallBlasKernels();
+  }
+  tf.dispose([x, g, b, dy]);
+});
+
+t('fused AdamW (with clipping and decoupled decay) follows the composite update step for step', async () => {
+  const { setFusedOps } = await import('../../lib/native/blas');
+  const { AdamW } = await import('../../lib/model/optimizer');
+  const run = (fused: boolean) => {
+    setFusedOps(fused);
+    const params = new Map([
+      ['w.w', tf.variable(tf.randomNormal([6, 5], 0, 1, 'float32', 1))],
+      ['b.b', tf.variable(tf.randomNormal([5], 0, 1, 'float32', 2))],
+      ['tok_emb', tf.variable(tf.randomNormal([4, 5], 0, 1, 'float32', 3))],
+    ]);
+    const opt = new AdamW(params, { lr: 0.05, beta1: 0.9, beta2: 0.98, eps: 1e-8, weightDecay: 0.1, clipNorm: 1 });
+    const norms: number[] = [];
+    for (let s = 0; s < 4; s++) {
+      const grads = Object.fromEntries([...params.values()].map((v, i) => [v.name, tf.randomNormal(v.shape, 0, s + 1, 'float32', 1 + 10 * s + i)]));
+      norms.push(opt.apply(grads));
+      tf.dispose(Object.values(grads));
+    }
+    const out = [...params.values(), ...opt.m.values(), ...opt.v.values()].map((t) => t.dataSync() as Float32Array);
+    tf.dispose([...params.values()]); opt.dispose();
+    return { out, norms };
+  };
+  installBlasKernels();
+  try {
+    const a = run(false), b = run(true);
+    assert.ok(maxRel(a.out, b.out) < 1e-5, `max rel ${maxRel(a.out, b.out)}`);
+    a.norms.forEach((n, i) => assert.ok(Math.abs(n - b.norms[i]) < 1e-4 * n, `norm ${i}: ${n} vs ${b.norms[i]}`));
+    assert.ok(a.norms.some((n) => n > 1), 'clipping exercised');
+  } finally {
+    setFusedOps(true);
+    uninstallBlasKernels();
+  }
+});
+
+for (const readout of [true, false]) {
+  t(`a policy's loss and every parameter's gradient are the same with and without the fused ops (readout ${readout})`, async () => {
+    const { setFusedOps } = await import('../../lib/native/blas');
+    const { Policy } = await import('../../lib/model/policy');
+    const { sftLoss, sequenceTensors } = await import('../../lib/loss');
+    const { groundingSplit } = await import('../../lib/data/splits');
+    installBlasKernels();
+    try {
+      const p = Policy.create({ imageSize: 64, patchSize: 16, dModel: 16, nHeads: 2, nEncLayers: 2, nDecLayers: 2, ffnMult: 2, maxQueryLen: 12, maxCompletionLen: 20, positionReadout: readout }, 4);
+      let k = 0;
+      for (const v of p.params.values()) v.assign(tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', 100 + k++))));
+      const samples = groundingSplit('val', { count: 3 });
+      const enc = p.encoderInput(samples);
+      const G = 2;
+      const rng = new Rng(9);
+      const seqs = Array.from({ length: 3 * G }, (_, n) => Array.from({ length: 3 + (n % 4) }, () => rng.int(0, p.tok.size - 1)));
+      const s = sequenceTensors(seqs, p.tok.bosId, p.tok.padId);
+      const vars = [...p.params.values()];
+      const run = () => tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => sftLoss(p.params, p.cfg, { enc, group: G, ...s }), vars);
+        return [value.dataSync() as Float32Array, ...vars.map((v) => grads[v.name].dataSync() as Float32Array)];
+      });
+      setFusedOps(false);
+      const composite = run();
+      setFusedOps(true);
+      const fused = run();
+      const worst = maxRel(composite, fused);
+      assert.ok(worst < 1e-4, `max rel ${worst}`);
+      assert.ok(composite.slice(1).every((g) => g.some((x) => x !== 0)), 'every parameter gets a gradient');
+      tf.dispose([enc.patches, enc.queryIds, enc.keyMask, s.inputIds, s.targets, s.mask]);
+      p.dispose();
+    } finally {
+      setFusedOps(true);
+      uninstallBlasKernels();
+    }
+  });
+}
+
+t('a shared Identity buffer is not disturbed when either tensor is disposed or a variable is reassigned', () => {
+  installBlasKernels();
+  try {
+    const x = tf.tensor1d([1, 2, 3]);
+    const c = x.clone();
+    x.dispose();
+    assert.equal([...c.dataSync()], [1, 2, 3]);
+    const v = tf.variable(c.clone());
+    const before = tf.memory().numTensors;
+    v.assign(tf.tensor1d([7, 8, 9]));
+    assert.equal([...c.dataSync()], [1, 2, 3]);
+    assert.equal([...v.dataSync()], [7, 8, 9]);
+    assert.ok(tf.memory().numTensors <= before + 1);
+    tf.dispose([c, v]);
+  } finally {
+    uninstallBlasKernels();
+  }
+});
+
+test.run();
