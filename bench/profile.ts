@@ -9,9 +9,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../lib/backend';
-import { blasAvailable } from '../lib/native/blas';
+import { blasAvailable } from '../lib/native/addon';
 import { Policy } from '../lib/model/policy';
-import { grpoLoss, sequenceLogProbs, sequenceTensors, sftLoss } from '../lib/loss';
+import { grpoLoss, referenceLogProbs, sequenceTensors, sftLoss } from '../lib/loss';
 import { DEFAULT_GRPO } from '../lib/train-grpo';
 import { targetText } from '../lib/train-sft';
 import { groundingSplit } from '../lib/data/splits';
@@ -51,22 +51,22 @@ export async function benchProfile(backends = [...(blasAvailable() ? ['blas'] : 
   const families = ['matmul', 'fused (blas)', 'softmax / reductions', 'layout / gather', 'elementwise'];
   const rows: (string | number)[][] = [['backend', 'part', 'wall', 'kernels', ...families, 'outside kernels']];
   for (const name of backends) {
-    await selectBackend(name);
-    const policy = Policy.create(arch, 1);
+    const { ops } = await selectBackend(name);
+    const policy = Policy.create(arch, 1, ops);
     // Rollouts to train on (sampling itself is timed by `npm run bench -- train`; here its
     // per-token decoding pass is profiled once at full batch).
     const gen = policy.generate(queries, new Rng(1), { group: G, temperature: 1, maxLen: DEFAULT_GRPO.maxLen, greedy: false });
     const enc = policy.encoderInput(queries);
     const seqs = sequenceTensors(gen.ids, policy.tok.bosId, policy.tok.padId);
     const batch = { enc, group: G, ...seqs };
-    const refLp = tf.tidy(() => sequenceLogProbs(policy.params, policy.cfg, batch));
+    const refLp = referenceLogProbs(policy, batch);
     const adv = new Float32Array(gen.ids.length).map((_, i) => (i % 2 ? 1 : -1));
     const w = new Float32Array(gen.ids.length).fill(1);
     const vars = [...policy.params.values()];
-    const grpo = () => { const g = tf.variableGrads(() => grpoLoss(policy.params, policy.cfg, batch, { advantages: adv, weights: w, refLogProbs: refLp, epsilon: 0.2, betaKL: 0.04 }).loss, vars); return [g.value, ...Object.values(g.grads)]; };
+    const grpo = () => { const g = tf.variableGrads(() => grpoLoss(policy, batch, { advantages: adv, weights: w, refLogProbs: refLp, epsilon: 0.2, betaKL: 0.04 }).loss, vars); return [g.value, ...Object.values(g.grads)]; };
     const sEnc = policy.encoderInput(sftBatch);
     const sSeqs = sequenceTensors(sftBatch.map((s) => policy.completionIds(targetText(s, 'rsground'))), policy.tok.bosId, policy.tok.padId);
-    const sft = () => { const g = tf.variableGrads(() => sftLoss(policy.params, policy.cfg, { enc: sEnc, group: 1, ...sSeqs }), vars); return [g.value, ...Object.values(g.grads)]; };
+    const sft = () => { const g = tf.variableGrads(() => sftLoss(policy, { enc: sEnc, group: 1, ...sSeqs }), vars); return [g.value, ...Object.values(g.grads)]; };
     const sample = () => { policy.generate(queries, new Rng(2), { group: G, temperature: 1, maxLen: 8, greedy: false }); return []; };
     for (const [part, f] of [['sampling (8 tokens)', sample], ['GRPO fwd+bwd', grpo], ['SFT fwd+bwd', sft]] as const) {
       tf.dispose(f() as tf.Tensor[]); // warm-up
@@ -80,5 +80,5 @@ export async function benchProfile(backends = [...(blasAvailable() ? ['blas'] : 
   console.log(`\n## Profile: share of wall time per kernel family (default policy; GRPO B=${DEFAULT_GRPO.queriesPerStep}×G=${G}; SFT batch ${sftBatch.length}, rsground CoT targets)\n`);
   console.log(table(rows));
   console.log('\n(kernel times from tf.profile; "outside kernels" is wall time not inside any kernel: op dispatch, autodiff tape, allocation, JS between ops.');
-  console.log(' On blas, sampling runs in lib/infer.ts after the encoder — native calls, no tfjs kernels — so its decoding shows as "outside kernels".)');
+  console.log(' On blas, sampling runs in lib/native/decoder.ts after the encoder — native calls, no tfjs kernels — so its decoding shows as "outside kernels".)');
 }

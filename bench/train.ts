@@ -9,10 +9,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../lib/backend';
-import { blasAvailable } from '../lib/native/blas';
+import { blasAvailable } from '../lib/native/addon';
 import { Policy } from '../lib/model/policy';
-import { grpoLoss, sequenceTensors, sftLoss } from '../lib/loss';
-import { logProbsNoGrad } from '../lib/native/decoder';
+import { grpoLoss, referenceLogProbs, sequenceTensors, sftLoss } from '../lib/loss';
 import { AdamW, DEFAULT_OPTIM } from '../lib/model/optimizer';
 import { groundingReward } from '../lib/rewards';
 import { groupAdvantages, spatialConsistencyWeight } from '../lib/grpo';
@@ -77,11 +76,11 @@ async function grpoStep(policy: Policy, ref: Policy, opt: AdamW, queries: Return
   const enc = policy.encoderInput(queries);
   const seqs = sequenceTensors(gen.ids, policy.tok.bosId, policy.tok.padId);
   const batch = { enc, group: G, ...seqs };
-  const refLp = logProbsNoGrad(ref.params, ref.cfg, batch); // as lib/rft.ts: the fast path on blas
+  const refLp = referenceLogProbs(ref, batch); // as lib/train-grpo.ts: the backend's inference decoder
   refLp.dataSync();
   const t3 = performance.now();
   let mmFlops = 0;
-  const update = () => tf.variableGrads(() => grpoLoss(policy.params, policy.cfg, batch, { advantages: adv, weights: w, refLogProbs: refLp, epsilon: 0.2, betaKL: 0.04 }).loss, [...policy.params.values()]);
+  const update = () => tf.variableGrads(() => grpoLoss(policy, batch, { advantages: adv, weights: w, refLogProbs: refLp, epsilon: 0.2, betaKL: 0.04 }).loss, [...policy.params.values()]);
   let g!: ReturnType<typeof update>;
   if (profile) {
     const info = await tf.profile(() => { g = update(); g.value.dataSync(); });
@@ -102,7 +101,7 @@ function sftStep(policy: Policy, opt: AdamW, batch: ReturnType<typeof groundingS
   const t0 = performance.now();
   const enc = policy.encoderInput(batch);
   const seqs = sequenceTensors(batch.map((s) => policy.completionIds(targetText(s, 'rsground'))), policy.tok.bosId, policy.tok.padId);
-  const { value, grads } = tf.variableGrads(() => sftLoss(policy.params, policy.cfg, { enc, group: 1, ...seqs }), [...policy.params.values()]);
+  const { value, grads } = tf.variableGrads(() => sftLoss(policy, { enc, group: 1, ...seqs }), [...policy.params.values()]);
   value.dataSync();
   opt.apply(grads);
   tf.dispose([value, ...Object.values(grads), enc.patches, enc.queryIds, enc.keyMask, seqs.inputIds, seqs.targets, seqs.mask]);
@@ -120,9 +119,9 @@ export async function benchTrain(opts: { backends?: string[]; reps?: number } = 
   type State = { policy: Policy; ref: Policy; opt: AdamW; rng: Rng; steps: StepTiming[]; sft: number[]; peak: number[] };
   const states = new Map<string, State>();
   for (const name of backends) {
-    await selectBackend(name);
-    const policy = Policy.create(arch, 1);
-    const st: State = { policy, ref: policy.frozenCopy(), opt: new AdamW(policy.params, DEFAULT_OPTIM), rng: new Rng(1), steps: [], sft: [], peak: [] };
+    const { ops } = await selectBackend(name);
+    const policy = Policy.create(arch, 1, ops);
+    const st: State = { policy, ref: policy.frozenCopy(), opt: new AdamW(policy.params, DEFAULT_OPTIM, ops), rng: new Rng(1), steps: [], sft: [], peak: [] };
     await grpoStep(st.policy, st.ref, st.opt, queries, st.rng, false); // warm-up
     sftStep(st.policy, st.opt, sftBatch);
     states.set(name, st);

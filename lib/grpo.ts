@@ -7,6 +7,9 @@
  * - Var(IoU) in eq. 7 is the *population* variance over the group itself.
  */
 
+import { num, validate, z } from './config';
+import { meanStd } from './stats';
+
 export const ADVANTAGE_EPS = 1e-4;
 
 /** 'std': SPEC §4's A = (R − mean) / (std + 1e-4); 'none': A = R − mean (Dr. GRPO). */
@@ -44,14 +47,12 @@ export const DEFAULT_CONSISTENCY: Readonly<ConsistencyConfig> = Object.freeze({
   wMax: 3.0,
 });
 
-export function validateConsistency(c: ConsistencyConfig): ConsistencyConfig {
-  for (const k of ['lambdaM', 'lambdaV', 'wMin', 'wMax'] as const) {
-    if (!Number.isFinite(c[k])) throw new Error(`consistency.${k} must be a finite number, got ${c[k]}`);
-  }
-  if (!(c.wMin > 0 && c.wMin <= c.wMax)) {
-    throw new Error(`consistency: need 0 < wMin ≤ wMax, got wMin=${c.wMin}, wMax=${c.wMax}`);
-  }
-  return c;
+export const CONSISTENCY_SCHEMA = z
+  .strictObject({ lambdaM: num.finite(), lambdaV: num.finite(), wMin: num.positive(), wMax: num.positive() })
+  .refine((c) => c.wMin <= c.wMax, { message: 'need wMin ≤ wMax', path: ['wMax'] }) satisfies z.ZodType<ConsistencyConfig>;
+
+export function validateConsistency(c: ConsistencyConfig, where = 'consistency'): ConsistencyConfig {
+  return validate(CONSISTENCY_SCHEMA, c, where);
 }
 
 /** eq. 6: m(IoU), the group's mean IoU reward. */
@@ -77,14 +78,6 @@ export function spatialConsistencyWeight(
   const c = validateConsistency({ ...DEFAULT_CONSISTENCY, ...opts });
   const w = Math.exp(c.lambdaM * (1 - meanIoU(ious)) + c.lambdaV * varIoU(ious));
   return Math.min(Math.max(w, c.wMin), c.wMax);
-}
-
-/** Mean and population std of a list (for logging reward terms). */
-export function meanStd(xs: readonly number[]): { mean: number; std: number } {
-  if (xs.length === 0) return { mean: NaN, std: NaN };
-  const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
-  const std = Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / xs.length);
-  return { mean, std };
 }
 
 /** One rollout's reward terms, as the group diagnostics need them. */

@@ -10,8 +10,7 @@
  * SFT averages −log π over target tokens (eq. 1 sums; the mean only rescales the step size).
  */
 import * as tf from '@tensorflow/tfjs';
-import { type CrossKV, type EncoderInput, type Params, type PolicyConfig, crossKV, decode, encode, tokenLogProbs } from './model/network';
-import { fusedOpsAvailable } from './native/blas';
+import { type EncoderInput, type Net, crossKV, decode, encode, tokenLogProbs } from './model/network';
 
 /** Identity in value, zero gradient (tfjs has no stop_gradient). */
 export const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
@@ -51,15 +50,33 @@ export function sequenceTensors(completions: number[][], bosId: number, padId: n
   };
 }
 
-/** log π(c_t | …) for every completion token: [N, T] (0-masked rows are meaningless). */
-export function sequenceLogProbs(params: Params, cfg: PolicyConfig, b: SequenceBatch, kv?: CrossKV): tf.Tensor2D {
-  const cross = kv ?? crossKV(params, cfg, encode(params, cfg, b.enc), fusedOpsAvailable());
-  return tokenLogProbs(decode(params, cfg, b.inputIds, cross, b.enc.keyMask, b.group), b.targets);
+/** log π(c_t | …) for every completion token: [N, T] (0-masked rows are meaningless), with gradient. */
+export function sequenceLogProbs(net: Net, b: SequenceBatch): tf.Tensor2D {
+  return tokenLogProbs(decode(net, b.inputIds, crossKV(net, encode(net, b.enc)), b.enc.keyMask, b.group), b.targets);
+}
+
+/**
+ * log π per completion token [N, T] without gradient (the frozen reference model, π_old), with
+ * the backend's inference decoder: all positions in one pass.
+ */
+export function referenceLogProbs(net: Net, b: SequenceBatch): tf.Tensor2D {
+  const [N, T] = b.inputIds.shape;
+  const dec = net.ops.decoder(net, b.enc, b.group, T);
+  try {
+    const lp = dec.logProbs(b.inputIds.dataSync() as Int32Array, 0, T); // [N·T, V]
+    const targets = b.targets.dataSync();
+    const V = net.cfg.vocabSize;
+    const out = new Float32Array(N * T);
+    for (let r = 0; r < out.length; r++) out[r] = lp[r * V + targets[r]];
+    return tf.tensor2d(out, [N, T]);
+  } finally {
+    dec.dispose();
+  }
 }
 
 /** SFT, eq. 1: mean over target tokens of −log π. Returns a scalar. */
-export function sftLoss(params: Params, cfg: PolicyConfig, b: SequenceBatch): tf.Scalar {
-  const lp = sequenceLogProbs(params, cfg, b);
+export function sftLoss(net: Net, b: SequenceBatch): tf.Scalar {
+  const lp = sequenceLogProbs(net, b);
   return tf.neg(tf.div(tf.sum(tf.mul(lp, b.mask)), tf.sum(b.mask))) as tf.Scalar;
 }
 
@@ -89,9 +106,9 @@ export type GrpoLossParts = { loss: tf.Scalar; kl: tf.Scalar; clipFrac: tf.Scala
  *   k3 = exp(logπref − logπθ) − (logπref − logπθ) − 1,
  *   L = mean_i [ w_{g(i)} · mean_t ℓ_{i,t} ].
  */
-export function grpoLoss(params: Params, cfg: PolicyConfig, b: SequenceBatch, x: GrpoLossInputs): GrpoLossParts {
+export function grpoLoss(net: Net, b: SequenceBatch, x: GrpoLossInputs): GrpoLossParts {
   const N = b.inputIds.shape[0];
-  const logp = sequenceLogProbs(params, cfg, b); // [N, T]
+  const logp = sequenceLogProbs(net, b); // [N, T]
   // ρ: exactly 1 in value on the first update of a batch (π_old = π_θ), ∇logπ in gradient.
   const ratio = tf.exp(tf.sub(logp, x.oldLogProbs ?? stopGradient(logp)));
   const A = tf.tensor2d(x.advantages, [N, 1]);

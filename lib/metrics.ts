@@ -4,6 +4,7 @@
  * percentages with two decimals.
  */
 import { type Box, overlap, iou } from './boxes';
+import { mean } from './stats';
 
 /** Acc@τ: fraction of IoUs ≥ τ (VRSBench's convention, SPEC §6). */
 export function accuracyAt(ious: readonly number[], tau: number): number {
@@ -11,9 +12,6 @@ export function accuracyAt(ious: readonly number[], tau: number): number {
   return ious.filter((x) => x >= tau).length / ious.length;
 }
 
-export function meanOf(xs: readonly number[]): number {
-  return xs.length === 0 ? NaN : xs.reduce((s, x) => s + x, 0) / xs.length;
-}
 
 /** cIoU = Σ intersection / Σ union. */
 export function cumulativeIoU(inters: readonly number[], unions: readonly number[]): number {
@@ -30,7 +28,7 @@ export function groundingMetrics(
   return {
     acc50: accuracyAt(ious, 0.5),
     acc70: accuracyAt(ious, 0.7),
-    miou: meanOf(ious),
+    miou: mean(ious),
     ciou: cumulativeIoU(inters, unions),
     n: ious.length,
   };

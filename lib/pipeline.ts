@@ -18,6 +18,7 @@ import { trainGrpo, type GrpoConfig, DEFAULT_GRPO } from './train-grpo';
 import { evaluatePolicy, samplingEvaluation, type Evaluation, type SamplingEvaluation } from './evaluate';
 import { groundingSplit } from './data/splits';
 import { selectBackend } from './backend';
+import type { Ops } from './model/ops';
 import type { Metrics } from './runs';
 
 export type DataRef = { split: string; count: number };
@@ -93,9 +94,9 @@ async function lockStage(dir: string): Promise<() => void> {
 // ── Running a stage ──────────────────────────────────────────────────────────────────────
 
 /** The policy at the end of a finished stage. */
-export async function loadStagePolicy(spec: StageSpec): Promise<Policy> {
+export async function loadStagePolicy(spec: StageSpec, ops: Ops): Promise<Policy> {
   if (!isDone(spec)) throw new Error(`stage ${stageName(spec)} is not finished`);
-  return Policy.load(join(stageDir(spec), 'checkpoint'));
+  return Policy.load(join(stageDir(spec), 'checkpoint'), ops);
 }
 
 const splitCache = new Map<string, ReturnType<typeof groundingSplit>>();
@@ -124,14 +125,14 @@ export async function runStage(spec: StageSpec, opts: { quiet?: boolean; backend
     const label = stageName(spec);
     let summary: StageSummary;
     if (spec.kind === 'base' || spec.kind === 'sft') {
-      const policy = spec.kind === 'base' ? Policy.create(spec.arch, spec.initSeed) : await loadStagePolicy(spec.from);
+      const policy = spec.kind === 'base' ? Policy.create(spec.arch, spec.initSeed, backend.ops) : await loadStagePolicy(spec.from, backend.ops);
       const seed = spec.kind === 'base' ? spec.initSeed : spec.seed;
       const train = spec.kind === 'base' ? spec.curriculum.map((p) => ({ until: p.until, samples: samples(p.data) })) : samples(spec.data);
       const r = await trainSft({ policy, run, train, evalSet: samples(spec.eval), config: spec.sft, seed, label, quiet: opts.quiet });
       summary = { kind: spec.kind, hash: stageHash(spec), backend: backend.name, backendDetail: backend.detail, seconds: (Date.now() - t0) / 1000, steps: r.steps, eval: strip(r.eval) };
       policy.dispose();
     } else {
-      const policy = await loadStagePolicy(spec.from);
+      const policy = await loadStagePolicy(spec.from, backend.ops);
       const r = await trainGrpo({ policy, run, train: samples(spec.data), evalSet: samples(spec.eval), config: spec.grpo, seed: spec.seed, label, quiet: opts.quiet });
       summary = { kind: 'grpo', hash: stageHash(spec), backend: backend.name, backendDetail: backend.detail, seconds: (Date.now() - t0) / 1000, steps: r.steps, eval: strip(r.eval), last: r.last };
       policy.dispose();
@@ -168,8 +169,8 @@ export function evalFile(spec: StageSpec, ref: DataRef): string {
 export async function evaluateStage(spec: StageSpec, ref: DataRef): Promise<Evaluation> {
   const file = evalFile(spec, ref);
   if (existsSync(file)) return readJson<Evaluation>(file);
-  await selectBackend(process.env.RSG_BACKEND ?? 'auto');
-  const policy = await loadStagePolicy(spec);
+  const { ops } = await selectBackend(process.env.RSG_BACKEND ?? 'auto');
+  const policy = await loadStagePolicy(spec, ops);
   try {
     const ev = evaluatePolicy(policy, samples(ref));
     writeJsonAtomic(file, ev);
@@ -190,8 +191,8 @@ export async function samplingEvaluateStage(spec: StageSpec, ref: DataRef, o: { 
     const cached = readJson<SamplingEvaluation>(file);
     if (Array.isArray(cached.rewards)) return cached; // else written before rewards were kept: redo
   }
-  await selectBackend(process.env.RSG_BACKEND ?? 'auto');
-  const policy = await loadStagePolicy(spec);
+  const { ops } = await selectBackend(process.env.RSG_BACKEND ?? 'auto');
+  const policy = await loadStagePolicy(spec, ops);
   try {
     const ev = samplingEvaluation(policy, samples(ref), { ...o, seed: 0 });
     writeJsonAtomic(file, ev);

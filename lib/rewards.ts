@@ -9,6 +9,7 @@ import {
 } from './boxes';
 import { formatReward, parseAnswer, parseAnswerBoxes, parseCount, thinkAnswerParts } from './answer';
 import { maxWeightAssignment } from './hungarian';
+import { num, oneOf, z } from './config';
 
 export type ImageSize = { imageWidth: number; imageHeight: number };
 export type PositionalOptions = ImageSize & {
@@ -104,6 +105,12 @@ export type GroundingRewardConfig = {
   /** α in eq. 2 (used by `pos` only). */
   alpha: number;
 };
+
+export const GROUNDING_REWARD_SCHEMA = z.strictObject({
+  aux: oneOf(AUX_REWARDS),
+  beta: num.nonNegative(),
+  alpha: num.positive(),
+}) satisfies z.ZodType<GroundingRewardConfig>;
 
 export const DEFAULT_GROUNDING_REWARD: Readonly<GroundingRewardConfig> = Object.freeze({
   aux: 'pos',

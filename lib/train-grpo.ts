@@ -14,27 +14,34 @@
  *   `iterations` = μ > 1, loss, KL, clip fraction and gradient norm are means over the μ updates.
  * - Optimiser: AdamW with warm-up and cosine decay (VLM-R1 uses AdamW with a constant or
  *   linear schedule); the learning rate is a config value.
+ * - Two knobs the paper does not have, off by default: μ > 1 (above) and Dr. GRPO advantages
+ *   (`advantageScale: 'none'`, centred but not divided by the group's std).
  */
 import * as tf from '@tensorflow/tfjs';
-import { grpoLoss, sequenceTensors } from './loss';
-import { logProbsNoGrad } from './native/decoder';
+import { grpoLoss, referenceLogProbs, sequenceTensors } from './loss';
 import { AdamW, DEFAULT_OPTIM, lrAt } from './model/optimizer';
-import { groundingReward, type GroundingRewardConfig, DEFAULT_GROUNDING_REWARD, AUX_REWARDS } from './rewards';
-import { DEFAULT_CONSISTENCY, type ConsistencyConfig, type AdvantageScale, ADVANTAGE_SCALES, groupAdvantages, groupDiagnostics, meanStd, spatialConsistencyWeight, validateConsistency } from './grpo';
-import { evaluatePolicy, type Evaluation } from './evaluate';
+import { GROUNDING_REWARD_SCHEMA, DEFAULT_GROUNDING_REWARD, type GroundingRewardConfig, groundingReward } from './rewards';
+import {
+  ADVANTAGE_SCALES, CONSISTENCY_SCHEMA, DEFAULT_CONSISTENCY, type AdvantageScale, type ConsistencyConfig,
+  groupAdvantages, groupDiagnostics, spatialConsistencyWeight,
+} from './grpo';
+import { meanStd } from './stats';
+import type { Evaluation } from './evaluate';
+import { disposeEncoderInput } from './model/network';
 import type { Policy } from './model/policy';
 import type { RunDir, Metrics } from './runs';
 import type { GroundingSample } from './data/samples';
 import { Rng, deriveSeed } from './rng';
 import { Progress } from './progress';
-import { hasCheckpoint } from './model/checkpoint';
+import { num, oneOf, validate, z } from './config';
+import { evaluateAndLog, isCheckpointStep, isEvalStep, resumeOrStart } from './training';
 
 export type GrpoConfig = {
   /** optimizer steps (one batch of B·G rollouts each) */
   steps: number;
   /** queries per step (B) */
   queriesPerStep: number;
-  /** rollouts per query (G) */
+  /** G: rollouts per query */
   group: number;
   /** sampling temperature */
   temperature: number;
@@ -45,18 +52,17 @@ export type GrpoConfig = {
   /** ε: PPO clip range */
   epsilon: number;
   /**
-   * μ: policy updates per batch of rollouts (TRL's num_iterations, the GRPO paper's μ). Absent
-   * or 1 = SPEC §5's default: π_old = π_θ and the clip never binds. > 1 reuses the rollouts with
-   * the ratio taken against the sampling policy, so the clip binds. (Optional so that the stage
-   * hashes of runs made before it existed stay valid.)
+   * μ: policy updates per batch of rollouts (TRL's num_iterations). 1 = SPEC §5's default:
+   * π_old = π_θ and the clip never binds. > 1 reuses the rollouts with the ratio taken against
+   * the sampling policy, so the clip binds.
    */
-  iterations?: number;
+  iterations: number;
   /**
-   * How group advantages are scaled (SPEC §4): 'std' (default) divides by the group's sample
-   * std; 'none' only centres them (Dr. GRPO), so a group whose rewards barely differ gets a
-   * barely non-zero advantage instead of a unit one. Optional for the same reason as above.
+   * How group advantages are scaled (SPEC §4): 'std' divides by the group's sample std (the
+   * paper); 'none' only centres them (Dr. GRPO), so a group whose rewards barely differ gets a
+   * barely non-zero advantage instead of a unit one.
    */
-  advantageScale?: AdvantageScale;
+  advantageScale: AdvantageScale;
   /** β_KL: weight of the k3 KL to the reference model (0 removes the reference) */
   betaKL: number;
   /** R = R_format + R_IoU + β·R_aux (eq. 5) */
@@ -74,29 +80,35 @@ export type GrpoConfig = {
 
 export const DEFAULT_GRPO: Readonly<GrpoConfig> = Object.freeze({
   steps: 200, queriesPerStep: 8, group: 8, temperature: 1.0, maxLen: 64,
-  lr: 1e-4, warmup: 10, epsilon: 0.2, betaKL: 0.04,
+  lr: 1e-4, warmup: 10, epsilon: 0.2, iterations: 1, advantageScale: 'std', betaKL: 0.04,
   reward: DEFAULT_GROUNDING_REWARD,
   spatialConsistency: true,
   consistency: DEFAULT_CONSISTENCY,
   trainFraction: 0.4, evalEvery: 50, checkpointEvery: 25,
 });
 
-export function validateGrpo(c: GrpoConfig): GrpoConfig {
-  for (const k of ['steps', 'queriesPerStep', 'group', 'maxLen', 'checkpointEvery'] as const) {
-    if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`grpo.${k} must be a positive integer, got ${c[k]}`);
-  }
-  if (c.group < 2) throw new Error(`grpo.group must be ≥ 2 (advantages are relative within a group), got ${c.group}`);
-  if (!(c.temperature > 0)) throw new Error(`grpo.temperature must be > 0, got ${c.temperature}`);
-  if (!(c.trainFraction > 0 && c.trainFraction <= 1)) throw new Error(`grpo.trainFraction must be in (0, 1], got ${c.trainFraction}`);
-  if (!(c.epsilon > 0 && c.epsilon < 1)) throw new Error(`grpo.epsilon must be in (0, 1), got ${c.epsilon}`);
-  if (!(c.betaKL >= 0)) throw new Error(`grpo.betaKL must be ≥ 0, got ${c.betaKL}`);
-  if (!AUX_REWARDS.includes(c.reward.aux)) throw new Error(`grpo.reward.aux = ${JSON.stringify(c.reward.aux)} is invalid (allowed: ${AUX_REWARDS.join(', ')})`);
-  if (!(c.reward.beta >= 0)) throw new Error(`grpo.reward.beta must be ≥ 0, got ${c.reward.beta}`);
-  if (!(c.reward.alpha > 0)) throw new Error(`grpo.reward.alpha must be > 0, got ${c.reward.alpha}`);
-  if (c.iterations !== undefined && !(Number.isInteger(c.iterations) && c.iterations >= 1)) throw new Error(`grpo.iterations must be a positive integer, got ${c.iterations}`);
-  if (c.advantageScale !== undefined && !ADVANTAGE_SCALES.includes(c.advantageScale)) throw new Error(`grpo.advantageScale = ${JSON.stringify(c.advantageScale)} is invalid (allowed: ${ADVANTAGE_SCALES.join(', ')})`);
-  validateConsistency(c.consistency);
-  return c;
+export const GRPO_SCHEMA = z.strictObject({
+  steps: num.int(1),
+  queriesPerStep: num.int(1),
+  group: num.int(2), // advantages are relative within a group
+  temperature: num.positive(),
+  maxLen: num.int(1),
+  lr: num.positive(),
+  warmup: num.int(0),
+  epsilon: z.number().gt(0, 'must be in (0, 1)').lt(1, 'must be in (0, 1)'),
+  iterations: num.int(1),
+  advantageScale: oneOf(ADVANTAGE_SCALES),
+  betaKL: num.nonNegative(),
+  reward: GROUNDING_REWARD_SCHEMA,
+  spatialConsistency: z.boolean({ error: 'must be true or false' }),
+  consistency: CONSISTENCY_SCHEMA,
+  trainFraction: z.number().gt(0, 'must be in (0, 1]').lte(1, 'must be in (0, 1]'),
+  evalEvery: num.int(0),
+  checkpointEvery: num.int(1),
+}) satisfies z.ZodType<GrpoConfig>;
+
+export function validateGrpo(c: GrpoConfig, where = 'grpo'): GrpoConfig {
+  return validate(GRPO_SCHEMA, c, where);
 }
 
 export type GrpoResult = { steps: number; eval?: Evaluation; last: Metrics };
@@ -115,25 +127,19 @@ export async function trainGrpo(x: {
 }): Promise<GrpoResult> {
   const { policy, run } = x;
   const cfg = validateGrpo(x.config);
-  const iterations = cfg.iterations ?? 1;
   const pool = x.train.slice(0, Math.max(cfg.queriesPerStep, Math.round(x.train.length * cfg.trainFraction)));
-  const opt = new AdamW(policy.params, { ...DEFAULT_OPTIM, lr: cfg.lr });
+  const opt = new AdamW(policy.params, { ...DEFAULT_OPTIM, lr: cfg.lr }, policy.ops);
   const sampler = new Rng(deriveSeed(x.seed, 'grpo', 'rollouts'));
   const order = new Rng(deriveSeed(x.seed, 'grpo', 'data'));
   // The reference model: the starting checkpoint, frozen (only needed when β_KL > 0).
   const ref = cfg.betaKL > 0 ? policy.frozenCopy() : null;
   // Data order: shuffled epochs over the pool, drawn from `order`; both saved in checkpoints.
+  const { start, extra } = resumeOrStart(run, policy, opt);
   let queue: number[] = [];
-  let start = 0;
-  if (hasCheckpoint(run.checkpointDir)) {
-    const st = policy.restore(run.checkpointDir, opt);
-    start = st.step;
-    sampler.setState(st.extra.sampler as ReturnType<Rng['getState']>);
-    order.setState(st.extra.order as ReturnType<Rng['getState']>);
-    queue = [...(st.extra.queue as number[])];
-    run.truncateAfter(start);
-  } else {
-    run.resetLogs();
+  if (start > 0) {
+    sampler.setState(extra.sampler as ReturnType<Rng['getState']>);
+    order.setState(extra.order as ReturnType<Rng['getState']>);
+    queue = [...(extra.queue as number[])];
   }
   const nextQueries = (): GroundingSample[] => {
     const out: GroundingSample[] = [];
@@ -144,13 +150,7 @@ export async function trainGrpo(x: {
     return out;
   };
   const bar = new Progress(x.label ?? 'grpo', cfg.steps, { silent: x.quiet });
-  const evaluate = (step: number) => {
-    if (!x.evalSet?.length) return undefined;
-    const ev = evaluatePolicy(policy, x.evalSet, { maxLen: cfg.maxLen });
-    run.log({ step, 'eval/acc50': ev.acc50, 'eval/acc70': ev.acc70, 'eval/miou': ev.miou, 'eval/ciou': ev.ciou, 'eval/format': ev.formatRate });
-    return ev;
-  };
-  if (start === 0 && cfg.evalEvery > 0) evaluate(0);
+  if (start === 0 && cfg.evalEvery > 0) evaluateAndLog(run, policy, x.evalSet, 0, cfg.maxLen);
   let last: Metrics = {};
   for (let step = start; step < cfg.steps; step++) {
     const t0 = Date.now();
@@ -185,19 +185,21 @@ export async function trainGrpo(x: {
     const enc = policy.encoderInput(queries);
     const seqs = sequenceTensors(gen.ids, policy.tok.bosId, policy.tok.padId);
     const batch = { enc, group: G, ...seqs };
-    const refLogProbs = ref ? logProbsNoGrad(ref.params, ref.cfg, batch) : null;
+    const refLogProbs = ref ? referenceLogProbs(ref, batch) : null;
     // π_old, the policy that sampled: only needed when the rollouts are reused.
-    const oldLogProbs = iterations > 1 ? logProbsNoGrad(policy.params, policy.cfg, batch) : null;
+    const oldLogProbs = cfg.iterations > 1 ? referenceLogProbs(policy, batch) : null;
     const disposeBatch = () => {
       refLogProbs?.dispose(); oldLogProbs?.dispose();
-      enc.patches.dispose(); enc.queryIds.dispose(); enc.keyMask.dispose();
+      disposeEncoderInput(enc);
       seqs.inputIds.dispose(); seqs.targets.dispose(); seqs.mask.dispose();
     };
     let loss = 0, kl = 0, clipFrac = 0, gradNorm = 0;
-    for (let it = 0; it < iterations; it++) {
+    for (let it = 0; it < cfg.iterations; it++) {
       let itKl = NaN, itClip = NaN;
       const { value, grads } = tf.variableGrads(() => {
-        const parts = grpoLoss(policy.params, policy.cfg, batch, { advantages, weights, refLogProbs, oldLogProbs: it === 0 ? null : oldLogProbs, epsilon: cfg.epsilon, betaKL: cfg.betaKL });
+        const parts = grpoLoss(policy, batch, {
+          advantages, weights, refLogProbs, oldLogProbs: it === 0 ? null : oldLogProbs, epsilon: cfg.epsilon, betaKL: cfg.betaKL,
+        });
         itKl = parts.kl.dataSync()[0];
         itClip = parts.clipFrac.dataSync()[0];
         return parts.loss;
@@ -205,12 +207,12 @@ export async function trainGrpo(x: {
       const itLoss = value.dataSync()[0];
       const disposeGrads = () => { value.dispose(); Object.values(grads).forEach((g) => g.dispose()); };
       if (!Number.isFinite(itLoss)) {
-        disposeGrads(); disposeBatch(); ref?.dispose();
+        disposeGrads(); disposeBatch(); ref?.dispose(); opt.dispose();
         throw new Error(`GRPO loss is ${itLoss} at step ${step}; stopped. The last good checkpoint is ${run.checkpointDir}`);
       }
-      gradNorm += opt.apply(grads, lr) / iterations;
+      gradNorm += opt.apply(grads, lr) / cfg.iterations;
       disposeGrads();
-      loss += itLoss / iterations; kl += itKl / iterations; clipFrac += itClip / iterations;
+      loss += itLoss / cfg.iterations; kl += itKl / cfg.iterations; clipFrac += itClip / cfg.iterations;
     }
     disposeBatch();
     const tUpdate = Date.now();
@@ -239,13 +241,14 @@ export async function trainGrpo(x: {
     x.onStep?.(last);
 
     // ── 6. evaluate, checkpoint ─────────────────────────────────────────────────────────
-    if (cfg.evalEvery > 0 && (step + 1) % cfg.evalEvery === 0 && step + 1 < cfg.steps) evaluate(step + 1);
-    if ((step + 1) % cfg.checkpointEvery === 0 || step + 1 === cfg.steps) {
-      policy.save(run.checkpointDir, { step: step + 1, extra: { sampler: sampler.getState(), order: order.getState(), queue } }, opt, { grpo: cfg, seed: x.seed });
+    if (isEvalStep(step + 1, cfg.evalEvery, cfg.steps)) evaluateAndLog(run, policy, x.evalSet, step + 1, cfg.maxLen);
+    if (isCheckpointStep(step + 1, cfg.checkpointEvery, cfg.steps)) {
+      const state = { step: step + 1, extra: { sampler: sampler.getState(), order: order.getState(), queue } };
+      policy.save(run.checkpointDir, state, opt, { grpo: cfg, seed: x.seed });
     }
     bar.update(step + 1, `reward ${tot.mean.toFixed(3)} iou ${iouS.mean.toFixed(3)}`);
   }
-  const ev = evaluate(cfg.steps);
+  const ev = evaluateAndLog(run, policy, x.evalSet, cfg.steps, cfg.maxLen);
   ref?.dispose();
   opt.dispose();
   return { steps: cfg.steps, eval: ev, last };

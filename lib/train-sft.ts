@@ -9,13 +9,15 @@ import * as tf from '@tensorflow/tfjs';
 import { sftLoss, sequenceTensors } from './loss';
 import { AdamW, DEFAULT_OPTIM, lrAt } from './model/optimizer';
 import { type CotStyle, COT_STYLES } from './data/cot';
-import { evaluatePolicy, type Evaluation } from './evaluate';
+import type { Evaluation } from './evaluate';
+import { disposeEncoderInput } from './model/network';
 import type { Policy } from './model/policy';
 import type { RunDir } from './runs';
 import type { GroundingSample } from './data/samples';
 import { Rng, deriveSeed } from './rng';
 import { Progress } from './progress';
-import { hasCheckpoint } from './model/checkpoint';
+import { num, oneOf, validate, z } from './config';
+import { evaluateAndLog, isCheckpointStep, isEvalStep, resumeOrStart } from './training';
 
 export type SftConfig = {
   /** optimizer steps */
@@ -39,13 +41,20 @@ export const DEFAULT_SFT: Readonly<SftConfig> = Object.freeze({
   target: 'short', evalEvery: 0, checkpointEvery: 200,
 });
 
-export function validateSft(c: SftConfig): SftConfig {
-  for (const k of ['steps', 'batchSize', 'checkpointEvery'] as const) {
-    if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`sft.${k} must be a positive integer, got ${c[k]}`);
-  }
-  if (!(c.lr > 0)) throw new Error(`sft.lr must be > 0, got ${c.lr}`);
-  if (!COT_STYLES.includes(c.target)) throw new Error(`sft.target = ${JSON.stringify(c.target)} is invalid (allowed: ${COT_STYLES.join(', ')})`);
-  return c;
+export const SFT_SCHEMA = z.strictObject({
+  steps: num.int(1),
+  batchSize: num.int(1),
+  lr: num.positive(),
+  warmup: num.int(0),
+  weightDecay: num.nonNegative(),
+  clipNorm: num.nonNegative(),
+  target: oneOf(COT_STYLES),
+  evalEvery: num.int(0),
+  checkpointEvery: num.int(1),
+}) satisfies z.ZodType<SftConfig>;
+
+export function validateSft(c: SftConfig, where = 'sft'): SftConfig {
+  return validate(SFT_SCHEMA, c, where);
 }
 
 export type SftResult = { finalLoss: number; steps: number; eval?: Evaluation };
@@ -81,58 +90,47 @@ export async function trainSft(x: {
   const phases: readonly CurriculumPhase[] = isCurriculum(x.train) ? x.train : [{ until: 1, samples: x.train }];
   if (phases.some((p) => p.samples.length === 0)) throw new Error('trainSft: a training set (or curriculum phase) is empty');
   if (phases[phases.length - 1].until < 1) throw new Error(`trainSft: the last curriculum phase must run until 1, not ${phases[phases.length - 1].until}`);
-  const opt = new AdamW(policy.params, { ...DEFAULT_OPTIM, lr: cfg.lr, weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm });
+  const opt = new AdamW(policy.params, { ...DEFAULT_OPTIM, lr: cfg.lr, weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm }, policy.ops);
   const rng = new Rng(deriveSeed(x.seed, 'sft', 'batches'));
-  let start = 0;
-  if (hasCheckpoint(run.checkpointDir)) {
-    const st = policy.restore(run.checkpointDir, opt);
-    start = st.step;
-    rng.setState(st.extra.rng as ReturnType<Rng['getState']>);
-    run.truncateAfter(start);
-  } else {
-    run.resetLogs();
-  }
+  const { start, extra } = resumeOrStart(run, policy, opt);
+  if (start > 0) rng.setState(extra.rng as ReturnType<Rng['getState']>);
   const targets = phases.map((p) => p.samples.map((s) => policy.completionIds(targetText(s, cfg.target))));
   const phaseAt = (step: number) => phases.findIndex((p) => step < p.until * cfg.steps);
   const bar = new Progress(x.label ?? 'sft', cfg.steps, { silent: x.quiet });
   let loss = NaN;
-  const evaluate = (step: number) => {
-    if (!x.evalSet?.length) return undefined;
-    const ev = evaluatePolicy(policy, x.evalSet);
-    run.log({ step, 'eval/acc50': ev.acc50, 'eval/acc70': ev.acc70, 'eval/miou': ev.miou, 'eval/ciou': ev.ciou, 'eval/format': ev.formatRate });
-    return ev;
-  };
   for (let step = start; step < cfg.steps; step++) {
     const t0 = Date.now();
     // ── batch ─────────────────────────────────────────────
     const ph = phaseAt(step);
     const pool = phases[ph].samples;
     const idx = Array.from({ length: cfg.batchSize }, () => rng.int(0, pool.length - 1));
-    const batch = idx.map((i) => pool[i]);
-    const enc = policy.encoderInput(batch);
+    const enc = policy.encoderInput(idx.map((i) => pool[i]));
     const seqs = sequenceTensors(idx.map((i) => targets[ph][i]), policy.tok.bosId, policy.tok.padId);
     // ── update ────────────────────────────────────────────
     const lr = lrAt(step, cfg.steps, cfg.lr, cfg.warmup);
-    const { value, grads } = tf.variableGrads(() => sftLoss(policy.params, policy.cfg, { enc, group: 1, ...seqs }), [...policy.params.values()]);
+    const { value, grads } = tf.variableGrads(() => sftLoss(policy, { enc, group: 1, ...seqs }), [...policy.params.values()]);
     loss = value.dataSync()[0];
-    if (!Number.isFinite(loss)) {
+    const dispose = () => {
       value.dispose(); Object.values(grads).forEach((g) => g.dispose());
+      disposeEncoderInput(enc);
+      seqs.inputIds.dispose(); seqs.targets.dispose(); seqs.mask.dispose();
+    };
+    if (!Number.isFinite(loss)) {
+      dispose(); opt.dispose();
       throw new Error(`SFT loss is ${loss} at step ${step}; the last good checkpoint is ${run.checkpointDir}`);
     }
     const gradNorm = opt.apply(grads, lr);
-    value.dispose(); Object.values(grads).forEach((g) => g.dispose());
-    enc.patches.dispose(); enc.queryIds.dispose(); enc.keyMask.dispose();
-    seqs.inputIds.dispose(); seqs.targets.dispose(); seqs.mask.dispose();
+    dispose();
     // ── log, evaluate, checkpoint ─────────────────────────
     run.log({ step: step + 1, 'sft/loss': loss, 'sft/lr': lr, 'sft/grad_norm': gradNorm });
     run.logTiming({ step: step + 1, ms: Date.now() - t0 });
-    if (cfg.evalEvery > 0 && (step + 1) % cfg.evalEvery === 0 && step + 1 < cfg.steps) evaluate(step + 1);
-    if ((step + 1) % cfg.checkpointEvery === 0 || step + 1 === cfg.steps) {
+    if (isEvalStep(step + 1, cfg.evalEvery, cfg.steps)) evaluateAndLog(run, policy, x.evalSet, step + 1);
+    if (isCheckpointStep(step + 1, cfg.checkpointEvery, cfg.steps)) {
       policy.save(run.checkpointDir, { step: step + 1, extra: { rng: rng.getState() } }, opt, { sft: cfg, seed: x.seed });
     }
     bar.update(step + 1, `loss ${loss.toFixed(3)}`);
   }
-  const ev = evaluate(cfg.steps);
+  const ev = evaluateAndLog(run, policy, x.evalSet, cfg.steps);
   opt.dispose();
   return { finalLoss: loss, steps: cfg.steps, eval: ev };
 }

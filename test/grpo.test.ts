@@ -82,7 +82,7 @@ test('w is always within [wMin, wMax] (random groups and λ)', () => {
 });
 
 test('w rejects bad options with the offending value', () => {
-  assert.throws(() => spatialConsistencyWeight([0.5], { wMin: 2, wMax: 1 }), /wMin=2, wMax=1/);
+  assert.throws(() => spatialConsistencyWeight([0.5], { wMin: 2, wMax: 1 }), /consistency.wMax = 1: need wMin ≤ wMax/);
   assert.throws(() => spatialConsistencyWeight([0.5], { lambdaM: NaN }), /lambdaM/);
   assert.throws(() => spatialConsistencyWeight([]), /empty group/);
 });

@@ -1,7 +1,7 @@
 // test/loss.test.ts again on the blas backend (OpenBLAS matmuls, native element-wise kernels and,
 // for sampling and the reference pass, lib/infer.ts): the same assertions must hold there.
 import { test } from 'uvu';
-import { blasAvailable, blasUnavailableReason } from '../lib/native/blas';
+import { blasAvailable, blasUnavailableReason } from '../lib/native/addon';
 
 if (blasAvailable()) {
   process.env.RSG_TEST_BACKEND = 'blas';

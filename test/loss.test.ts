@@ -6,10 +6,9 @@ import { Policy } from '../lib/model/policy';
 import { grpoLoss, sequenceLogProbs, sequenceTensors, sftLoss, type SequenceBatch } from '../lib/loss';
 import { AdamW, DEFAULT_OPTIM } from '../lib/model/optimizer';
 import { groundingSplit } from '../lib/data/splits';
-import { close } from './helpers';
+import { close, TINY } from './helpers';
 
-await selectBackend(process.env.RSG_TEST_BACKEND ?? 'wasm');
-const TINY = { imageSize: 64, patchSize: 16, dModel: 16, nHeads: 2, nEncLayers: 1, nDecLayers: 1, ffnMult: 2, maxQueryLen: 12, maxCompletionLen: 40 };
+const { ops } = await selectBackend(process.env.RSG_TEST_BACKEND ?? 'wasm');
 const queries = groundingSplit('val', { count: 2 });
 const G = 2;
 // Two groups of two hand-made completions each (token ids of "… [ a , b , c , d ] </answer>").
@@ -21,10 +20,10 @@ const rowsFor = (p: Policy) => ['[ 1 , 2 , 3 , 4 ]', '[ 9 , 9 , 20 , 20 ]', '[ 5
 const base = { epsilon: 0.2, betaKL: 0 };
 
 test('w scales the loss of its group exactly (against w = 1)', () => {
-  const p = Policy.create(TINY, 1);
+  const p = Policy.create(TINY, 1, ops);
   const b = batchFor(p, rowsFor(p));
   const adv = new Float32Array([1, -1, 0.5, -0.5]);
-  const L = (w: number[]) => tf.tidy(() => grpoLoss(p.params, p.cfg, b, { ...base, advantages: adv, weights: new Float32Array(w), refLogProbs: null }).loss.dataSync()[0]);
+  const L = (w: number[]) => tf.tidy(() => grpoLoss(p, b, { ...base, advantages: adv, weights: new Float32Array(w), refLogProbs: null }).loss.dataSync()[0]);
   const ones = L([1, 1, 1, 1]);
   close(L([2.5, 2.5, 2.5, 2.5]), 2.5 * ones, 1e-6);
   // Per group: L(w1, w2) = (w1·ℓ_group1 + w2·ℓ_group2)/…, linear in each w.
@@ -35,14 +34,14 @@ test('w scales the loss of its group exactly (against w = 1)', () => {
 });
 
 test('β_KL = 0 removes the reference model; β_KL > 0 adds k3 ≥ 0, which is 0 against itself', () => {
-  const p = Policy.create(TINY, 2);
+  const p = Policy.create(TINY, 2, ops);
   const b = batchFor(p, rowsFor(p));
   const adv = new Float32Array([1, -1, 0.5, -0.5]), w = new Float32Array([1, 1, 1, 1]);
-  const other = Policy.create(TINY, 99);
-  const refOther = tf.tidy(() => sequenceLogProbs(other.params, other.cfg, b));
-  const refSelf = tf.tidy(() => sequenceLogProbs(p.params, p.cfg, b));
+  const other = Policy.create(TINY, 99, ops);
+  const refOther = tf.tidy(() => sequenceLogProbs(other, b));
+  const refSelf = tf.tidy(() => sequenceLogProbs(p, b));
   const run = (ref: tf.Tensor2D | null, betaKL: number) => tf.tidy(() => {
-    const r = grpoLoss(p.params, p.cfg, b, { epsilon: 0.2, betaKL, advantages: adv, weights: w, refLogProbs: ref });
+    const r = grpoLoss(p, b, { epsilon: 0.2, betaKL, advantages: adv, weights: w, refLogProbs: ref });
     return [r.loss.dataSync()[0], r.kl.dataSync()[0]];
   });
   const [l0] = run(null, 0);
@@ -54,13 +53,13 @@ test('β_KL = 0 removes the reference model; β_KL > 0 adds k3 ≥ 0, which is 0
 });
 
 test('the gradient is the policy gradient −∇ mean_i A_i·mean_t log π (ratio = 1, clip inactive)', () => {
-  const p = Policy.create(TINY, 3);
+  const p = Policy.create(TINY, 3, ops);
   const b = batchFor(p, rowsFor(p));
   const adv = new Float32Array([1.3, -0.4, 0.2, -1.1]), w = new Float32Array([1, 1, 2, 2]);
   const vars = [...p.params.values()];
-  const g1 = tf.variableGrads(() => grpoLoss(p.params, p.cfg, b, { ...base, advantages: adv, weights: w, refLogProbs: null }).loss, vars);
+  const g1 = tf.variableGrads(() => grpoLoss(p, b, { ...base, advantages: adv, weights: w, refLogProbs: null }).loss, vars);
   const g2 = tf.variableGrads(() => {
-    const lp = sequenceLogProbs(p.params, p.cfg, b);
+    const lp = sequenceLogProbs(p, b);
     const perRow = tf.div(tf.sum(tf.mul(lp, b.mask), 1), tf.sum(b.mask, 1));
     return tf.neg(tf.mean(tf.mul(perRow, tf.tensor1d(Array.from(adv, (a, i) => a * w[i]))))) as tf.Scalar;
   }, vars);
@@ -75,15 +74,15 @@ test('the gradient is the policy gradient −∇ mean_i A_i·mean_t log π (rati
 });
 
 test('with π_old given (μ > 1), the loss is the clipped surrogate computed per token by hand', () => {
-  const p = Policy.create(TINY, 5);
+  const p = Policy.create(TINY, 5, ops);
   const b = batchFor(p, rowsFor(p));
-  const lp = tf.tidy(() => sequenceLogProbs(p.params, p.cfg, b));
+  const lp = tf.tidy(() => sequenceLogProbs(p, b));
   const [N, T] = lp.shape;
   // π_old: the current log-probs shifted per row, so ρ = exp(δ_row) ∈ {e^0.5, e^−0.5, e^0.1, e^−0.05}.
   const delta = [-0.5, 0.5, -0.1, 0.05];
   const old = tf.tidy(() => tf.add(lp, tf.tensor2d(delta.map((d) => Array(T).fill(d)))) as tf.Tensor2D);
   const adv = new Float32Array([1.3, -0.4, 0.2, -1.1]), w = new Float32Array([1, 1, 2, 2]), eps = 0.2;
-  const parts = grpoLoss(p.params, p.cfg, b, { ...base, epsilon: eps, advantages: adv, weights: w, refLogProbs: null, oldLogProbs: old });
+  const parts = grpoLoss(p, b, { ...base, epsilon: eps, advantages: adv, weights: w, refLogProbs: null, oldLogProbs: old });
   // Oracle: ℓ = −min(ρA, clip(ρ, 0.8, 1.2)A) per token; the row means of a constant are that constant.
   const mask = b.mask.arraySync();
   let want = 0, clipped = 0, tokens = 0;
@@ -103,17 +102,17 @@ test('with π_old given (μ > 1), the loss is the clipped surrogate computed per
 });
 
 test('one update moves probability toward the higher-advantage completion', () => {
-  const p = Policy.create(TINY, 4);
+  const p = Policy.create(TINY, 4, ops);
   const b = batchFor(p, rowsFor(p));
   const logp = () => tf.tidy(() => {
-    const lp = sequenceLogProbs(p.params, p.cfg, b);
+    const lp = sequenceLogProbs(p, b);
     return Array.from(tf.sum(tf.mul(lp, b.mask), 1).dataSync());
   });
   const before = logp();
   // Group 1: completion 0 is good (A > 0), completion 1 bad; group 2 the other way round.
   const adv = new Float32Array([1, -1, -1, 1]);
-  const opt = new AdamW(p.params, { ...DEFAULT_OPTIM, lr: 1e-2 });
-  const { value, grads } = tf.variableGrads(() => grpoLoss(p.params, p.cfg, b, { ...base, advantages: adv, weights: new Float32Array([1, 1, 1, 1]), refLogProbs: null }).loss, [...p.params.values()]);
+  const opt = new AdamW(p.params, { ...DEFAULT_OPTIM, lr: 1e-2 }, ops);
+  const { value, grads } = tf.variableGrads(() => grpoLoss(p, b, { ...base, advantages: adv, weights: new Float32Array([1, 1, 1, 1]), refLogProbs: null }).loss, [...p.params.values()]);
   opt.apply(grads);
   tf.dispose([value, ...Object.values(grads)]);
   const after = logp();
@@ -126,13 +125,13 @@ test('one update moves probability toward the higher-advantage completion', () =
 });
 
 test('SFT lowers the loss on a tiny set', () => {
-  const p = Policy.create(TINY, 5);
+  const p = Policy.create(TINY, 5, ops);
   const data = groundingSplit('train', { count: 8 });
   const b: SequenceBatch = { enc: p.encoderInput(data), group: 1, ...sequenceTensors(data.map((s) => p.completionIds((s.meta!.cot as Record<string, string>).short)), p.tok.bosId, p.tok.padId) };
-  const opt = new AdamW(p.params, { ...DEFAULT_OPTIM, lr: 3e-3 });
+  const opt = new AdamW(p.params, { ...DEFAULT_OPTIM, lr: 3e-3 }, ops);
   const losses: number[] = [];
   for (let i = 0; i < 50; i++) {
-    const { value, grads } = tf.variableGrads(() => sftLoss(p.params, p.cfg, b), [...p.params.values()]);
+    const { value, grads } = tf.variableGrads(() => sftLoss(p, b), [...p.params.values()]);
     losses.push(value.dataSync()[0]);
     opt.apply(grads);
     tf.dispose([value, ...Object.values(grads)]);

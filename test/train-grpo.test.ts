@@ -12,7 +12,7 @@ import { RunDir } from '../lib/runs';
 import { groundingSplit } from '../lib/data/splits';
 import { rejects } from './helpers';
 
-await selectBackend(process.env.RSG_TEST_BACKEND ?? 'wasm');
+const { ops } = await selectBackend(process.env.RSG_TEST_BACKEND ?? 'wasm');
 const TINY = { imageSize: 64, patchSize: 16, dModel: 16, nHeads: 2, nEncLayers: 1, nDecLayers: 1, ffnMult: 2, maxQueryLen: 12, maxCompletionLen: 24 };
 const train = groundingSplit('train', { count: 20 });
 const val = groundingSplit('val', { count: 4 });
@@ -21,7 +21,7 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'rsg-rft-'));
 
 test('a GRPO step changes the parameters and leaks no tensors; garbage rollouts earn 0 and do not crash', async () => {
   const dir = tmp();
-  const p = Policy.create(TINY, 1);
+  const p = Policy.create(TINY, 1, ops);
   const before = new Map([...p.params].map(([k, v]) => [k, v.dataSync().slice()]));
   const counts: number[] = [];
   const n0 = tf.memory().numTensors;
@@ -40,7 +40,7 @@ test('a GRPO step changes the parameters and leaks no tensors; garbage rollouts 
 
 test('μ = 3 updates per batch: the clip binds on the reused rollouts, no tensor leaks, and μ = 1 is the default', async () => {
   const dirs = [tmp(), tmp()];
-  const p1 = Policy.create(TINY, 1), p3 = Policy.create(TINY, 1);
+  const p1 = Policy.create(TINY, 1, ops), p3 = Policy.create(TINY, 1, ops);
   const n0 = tf.memory().numTensors;
   const counts: number[] = [];
   const r3 = await trainGrpo({ policy: p3, run: new RunDir(dirs[0]), train, config: { ...CFG, steps: 3, evalEvery: 0, iterations: 3, lr: 3e-2 }, seed: 1, quiet: true, onStep: () => counts.push(tf.memory().numTensors) });
@@ -60,7 +60,7 @@ test('μ = 3 updates per batch: the clip binds on the reused rollouts, no tensor
 test('same seed → byte-identical metrics.jsonl; different seed → different', async () => {
   const dirs = [tmp(), tmp(), tmp()];
   for (const [i, d] of dirs.entries()) {
-    const p = Policy.create(TINY, 2);
+    const p = Policy.create(TINY, 2, ops);
     await trainGrpo({ policy: p, run: new RunDir(d), train, evalSet: val, config: CFG, seed: i === 2 ? 8 : 7, quiet: true });
     p.dispose();
   }
@@ -73,13 +73,13 @@ test('same seed → byte-identical metrics.jsonl; different seed → different',
 
 test('kill-and-resume gives the same metrics as an uninterrupted run', async () => {
   const full = tmp(), killed = tmp();
-  const p1 = Policy.create(TINY, 3);
+  const p1 = Policy.create(TINY, 3, ops);
   await trainGrpo({ policy: p1, run: new RunDir(full), train, evalSet: val, config: CFG, seed: 5, quiet: true });
   // Kill after step 3 (a checkpoint exists at step 2), then rerun the same command.
-  const p2 = Policy.create(TINY, 3);
+  const p2 = Policy.create(TINY, 3, ops);
   await rejects(() => trainGrpo({ policy: p2, run: new RunDir(killed), train, evalSet: val, config: CFG, seed: 5, quiet: true, onStep: (m) => { if (m.step === 3) throw new Error('killed'); } }), /killed/);
   p2.dispose();
-  const p3 = Policy.create(TINY, 3); // the starting checkpoint again, as a rerun would load it
+  const p3 = Policy.create(TINY, 3, ops); // the starting checkpoint again, as a rerun would load it
   await trainGrpo({ policy: p3, run: new RunDir(killed), train, evalSet: val, config: CFG, seed: 5, quiet: true });
   assert.is(readFileSync(join(killed, 'metrics.jsonl'), 'utf8'), readFileSync(join(full, 'metrics.jsonl'), 'utf8'));
   for (const [k, v] of p1.params) assert.equal(v.dataSync(), p3.params.get(k)!.dataSync(), k);
@@ -91,14 +91,14 @@ test('SFT: resumes exactly too, and leaks nothing', async () => {
   const a = tmp(), b = tmp();
   const cfg = { ...DEFAULT_SFT, steps: 4, batchSize: 4, checkpointEvery: 2 };
   const n0 = tf.memory().numTensors;
-  const p1 = Policy.create(TINY, 4);
+  const p1 = Policy.create(TINY, 4, ops);
   await trainSft({ policy: p1, run: new RunDir(a), train, config: cfg, seed: 1, quiet: true });
   p1.dispose();
   assert.is(tf.memory().numTensors, n0);
-  const p2 = Policy.create(TINY, 4);
+  const p2 = Policy.create(TINY, 4, ops);
   await trainSft({ policy: p2, run: new RunDir(b), train, config: { ...cfg, steps: 2 }, seed: 1, quiet: true });
   p2.dispose();
-  const p3 = Policy.create(TINY, 4);
+  const p3 = Policy.create(TINY, 4, ops);
   await trainSft({ policy: p3, run: new RunDir(b), train, config: cfg, seed: 1, quiet: true });
   p3.dispose();
   assert.is(readFileSync(join(b, 'metrics.jsonl'), 'utf8'), readFileSync(join(a, 'metrics.jsonl'), 'utf8'));
@@ -106,11 +106,13 @@ test('SFT: resumes exactly too, and leaks nothing', async () => {
 });
 
 test('bad configs are rejected with the field and value', async () => {
-  const p = Policy.create(TINY, 6);
-  await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, group: 1 }, seed: 1, quiet: true }), /grpo.group must be ≥ 2/);
-  await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, reward: { ...CFG.reward, aux: 'iou2' as never } }, seed: 1, quiet: true }), /grpo.reward.aux = "iou2" is invalid \(allowed: none, pos, giou, diou, center\)/);
-  await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, iterations: 0 }, seed: 1, quiet: true }), /grpo.iterations must be a positive integer, got 0/);
-  await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, advantageScale: 'mad' as never }, seed: 1, quiet: true }), /grpo.advantageScale = "mad" is invalid \(allowed: std, none\)/);
+  const p = Policy.create(TINY, 6, ops);
+  await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, group: 1 }, seed: 1, quiet: true }), /grpo.group = 1: must be an integer ≥ 2/);
+  await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, reward: { ...CFG.reward, aux: 'iou2' as never } }, seed: 1, quiet: true }), /grpo.reward.aux = "iou2": must be one of: none, pos, giou, diou, center/);
+  await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, iterations: 0 }, seed: 1, quiet: true }), /grpo.iterations = 0: must be an integer ≥ 1/);
+  await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, advantageScale: 'mad' as never }, seed: 1, quiet: true }), /grpo.advantageScale = "mad": must be one of: std, none/);
+  await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, lr: -0.01 }, seed: 1, quiet: true }), /grpo.lr = -0.01: must be > 0/);
+  await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, lrr: 1 } as never, seed: 1, quiet: true }), /grpo.lrr: unknown key \(allowed: steps, queriesPerStep/);
   p.dispose();
 });
 

@@ -5,12 +5,8 @@
  * Token draws happen in JS with the project's seeded RNG, so rollouts are reproducible on any
  * backend and resume exactly from a checkpoint.
  */
-import * as tf from '@tensorflow/tfjs';
-import {
-  type CrossKV, type EncoderInput, type KVCache, type Params, type PolicyConfig, crossKV, decodeStep, encode,
-} from './network';
+import type { EncoderInput, Net } from './network';
 import type { Rng } from '../rng';
-import { FastDecoder, fastInferenceAvailable } from '../native/decoder';
 import type { Tokenizer } from './tokenizer';
 
 export type GenerateOptions = {
@@ -33,40 +29,21 @@ export type Generation = {
   texts: string[];
 };
 
-export function generate(
-  params: Params, cfg: PolicyConfig, tok: Tokenizer, enc: EncoderInput, rng: Rng, opts: GenerateOptions,
-): Generation {
-  const B = enc.patches.shape[0], G = opts.group, N = B * G, V = cfg.vocabSize;
-  const maxLen = Math.min(opts.maxLen, cfg.maxCompletionLen);
-  if (fastInferenceAvailable()) {
-    // blas backend: the decoder without per-op dispatch (lib/infer.ts).
-    const dec = new FastDecoder(params, cfg, enc, G, maxLen);
-    return drawTokens(tok, N, V, maxLen, rng, opts, (cur, t) => dec.logSoftmax(dec.step(cur, t, 1)));
-  }
-  // Encoder and cross-attention keys/values once per query; kept across decoding steps.
-  let kv: CrossKV = [];
-  tf.tidy(() => {
-    kv = crossKV(params, cfg, encode(params, cfg, enc));
-    for (const x of kv) { tf.keep(x.k); tf.keep(x.v); if (x.pos) tf.keep(x.pos); }
-  });
-  const keyMask = enc.keyMask;
-  const cache: KVCache = Array.from({ length: cfg.nDecLayers }, () => ({ k: null, v: null }));
+/** G completions for each of the B queries of `enc`, with the backend's inference decoder. */
+export function generate(net: Net, tok: Tokenizer, enc: EncoderInput, rng: Rng, opts: GenerateOptions): Generation {
+  const B = enc.patches.shape[0], G = opts.group, N = B * G, V = net.cfg.vocabSize;
+  const maxLen = Math.min(opts.maxLen, net.cfg.maxCompletionLen);
+  const dec = net.ops.decoder(net, enc, G, maxLen);
   try {
-    return drawTokens(tok, N, V, maxLen, rng, opts, (cur, t) => {
-      const lp = tf.tidy(() => tf.logSoftmax(decodeStep(params, cfg, tf.tensor1d(cur, 'int32'), t, cache, kv, keyMask, G))); // [N, V]
-      const data = lp.dataSync() as Float32Array;
-      lp.dispose();
-      return data;
-    });
+    return drawTokens(tok, N, V, maxLen, rng, opts, (cur, t) => dec.logProbs(cur, t, 1));
   } finally {
-    for (const c of cache) { c.k?.dispose(); c.v?.dispose(); }
-    for (const x of kv) { x.k.dispose(); x.v.dispose(); x.pos?.dispose(); }
+    dec.dispose();
   }
 }
 
 /**
- * The decoding loop shared by both paths: `logProbsAt(cur, t)` gives log π [N, V] for the
- * tokens `cur` at position t; tokens are drawn in JS with the seeded RNG.
+ * The decoding loop: `logProbsAt(cur, t)` gives log π [N, V] for the tokens `cur` at position t;
+ * tokens are drawn in JS with the seeded RNG.
  */
 function drawTokens(
   tok: Tokenizer, N: number, V: number, maxLen: number, rng: Rng, opts: GenerateOptions,

@@ -16,12 +16,16 @@
  * - Weights are initialised from the project's seeded RNG in JS, so a seed gives the same
  *   initial model on every backend.
  * - The decoder for G rollouts of one query attends to that query's memory without tiling it:
- *   rollouts are folded into the query axis of cross-attention ([B, h, G·T, S]).
+ *   rollouts are folded into the query axis of cross-attention ([B, G·T, d]).
+ * - Every operation whose fast form depends on the backend (layer norm, GELU, attention,
+ *   matMul) comes from the `ops` the backend chose (lib/model/ops.ts); this file never asks
+ *   which backend runs. The decoder is written once: `decode` serves training (whole sequences)
+ *   and tfjs inference (`TfjsDecoder`, a few tokens at a time with a KV cache); the blas backend
+ *   has a dispatch-free twin for inference (lib/native/decoder.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng';
-import { matMul } from './ops';
-import { fusedAttention, fusedGelu, fusedLayerNorm, fusedOpsAvailable } from '../native/blas';
+import type { Decoder, Ops } from './ops';
 
 export type PolicyConfig = {
   imageSize: number;
@@ -205,6 +209,9 @@ export function cloneParams(params: Params, trainable = false): Params {
 
 // ── Building blocks ──────────────────────────────────────────────────────────────────────
 
+/** A network to run: its weights, its shape, and the operations of the backend it runs on. */
+export type Net = { params: Params; cfg: PolicyConfig; ops: Ops };
+
 function P(params: Params, name: string): tf.Variable {
   const v = params.get(name);
   if (!v) throw new Error(`policy: missing parameter ${name}`);
@@ -212,57 +219,25 @@ function P(params: Params, name: string): tf.Variable {
 }
 
 /** x [..., din] · w + b, applied on the last axis. */
-function linear(params: Params, name: string, x: tf.Tensor): tf.Tensor {
-  const w = P(params, `${name}.w`), b = P(params, `${name}.b`);
+function linear(net: Net, name: string, x: tf.Tensor): tf.Tensor {
+  const w = P(net.params, `${name}.w`), b = P(net.params, `${name}.b`);
   const shape = x.shape as number[];
   const x2 = x.reshape([-1, shape[shape.length - 1]]);
-  const y = tf.add(matMul(x2, w), b);
+  const y = tf.add(net.ops.matMul(x2, w), b);
   return y.reshape([...shape.slice(0, -1), w.shape[1] as number]);
 }
 
-function layerNorm(params: Params, name: string, x: tf.Tensor): tf.Tensor {
-  if (fusedOpsAvailable()) return fusedLayerNorm(x, P(params, `${name}.g`), P(params, `${name}.b`), 1e-5); // same maths, one kernel each way
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), P(params, `${name}.g`)), P(params, `${name}.b`));
+function layerNorm(net: Net, name: string, x: tf.Tensor): tf.Tensor {
+  return net.ops.layerNorm(x, P(net.params, `${name}.g`), P(net.params, `${name}.b`), 1e-5);
 }
 
-/** GELU, sigmoid approximation x·σ(1.702x) (gradients on every backend). */
-function gelu(x: tf.Tensor): tf.Tensor {
-  if (fusedOpsAvailable()) return fusedGelu(x);
-  return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
-}
-
-function mlp(params: Params, name: string, x: tf.Tensor): tf.Tensor {
-  return linear(params, `${name}.fc2`, gelu(linear(params, `${name}.fc1`, layerNorm(params, `${name}.ln2`, x))));
-}
-
-/** [B, T, d] → [B, h, T, dh] */
-function splitHeads(x: tf.Tensor, h: number): tf.Tensor {
-  const [B, T, d] = x.shape;
-  return x.reshape([B, T, h, d / h]).transpose([0, 2, 1, 3]);
-}
-
-/** [B, h, T, dh] → [B, T, d] */
-function mergeHeads(x: tf.Tensor): tf.Tensor {
-  const [B, h, T, dh] = x.shape;
-  return x.transpose([0, 2, 1, 3]).reshape([B, T, h * dh]);
-}
-
-/** softmax(q kᵀ/√dh + mask) v; q [B, h, Tq, dh], k, v [B, h, Tk, dh], mask broadcastable to [B, h, Tq, Tk]. */
-function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor | null): tf.Tensor {
-  return matMul(attentionProbs(q, k, mask), v);
-}
-
-function attentionProbs(q: tf.Tensor, k: tf.Tensor, mask: tf.Tensor | null): tf.Tensor {
-  const dh = q.shape[3]!;
-  let s = tf.mul(matMul(q, k, false, true), 1 / Math.sqrt(dh)); // [B, h, Tq, Tk]
-  if (mask) s = tf.add(s, mask);
-  return tf.softmax(s);
+function mlp(net: Net, name: string, x: tf.Tensor): tf.Tensor {
+  return linear(net, `${name}.fc2`, net.ops.gelu(linear(net, `${name}.fc1`, layerNorm(net, `${name}.ln2`, x))));
 }
 
 /** One-hot × embedding matrix (wasm has no gather gradient). ids [N] → [N, d]. */
-function embedTokens(params: Params, ids: tf.Tensor1D, vocab: number): tf.Tensor {
-  return matMul(tf.oneHot(ids, vocab), P(params, 'tok_emb'));
+function embedTokens(net: Net, ids: tf.Tensor1D): tf.Tensor {
+  return net.ops.matMul(tf.oneHot(ids, net.cfg.vocabSize), P(net.params, 'tok_emb'));
 }
 
 // ── Inputs ───────────────────────────────────────────────────────────────────────────────
@@ -272,8 +247,8 @@ export type EncoderInput = {
   patches: tf.Tensor3D;
   /** [B, maxQueryLen] token ids (pad = 0) */
   queryIds: tf.Tensor2D;
-  /** [B, 1, 1, S] additive key mask: 0 for real tokens, −1e9 for query padding */
-  keyMask: tf.Tensor4D;
+  /** [B, S] additive key mask: 0 for real tokens, −1e9 for query padding */
+  keyMask: tf.Tensor2D;
 };
 
 /** Normalised patches [nPatches, p·p·3] of one HWC RGB image (JS side, no tensors). */
@@ -311,7 +286,7 @@ export function encoderInput(cfg: PolicyConfig, images: Uint8Array[], queryIds: 
   return {
     patches: tf.tensor3d(patches, [B, nP, dim]),
     queryIds: tf.tensor2d(ids, [B, L], 'int32'),
-    keyMask: tf.tensor4d(mask, [B, 1, 1, nP + L]),
+    keyMask: tf.tensor2d(mask, [B, nP + L]),
   };
 }
 
@@ -322,35 +297,31 @@ export function disposeEncoderInput(e: EncoderInput): void {
 // ── Encoder ──────────────────────────────────────────────────────────────────────────────
 
 /** memory [B, S, d], S = nPatches + maxQueryLen */
-export function encode(params: Params, cfg: PolicyConfig, inp: EncoderInput): tf.Tensor3D {
-  const [B, nP] = inp.patches.shape;
+export function encode(net: Net, inp: EncoderInput): tf.Tensor3D {
+  const { cfg, params } = net;
+  const B = inp.patches.shape[0];
   const L = cfg.maxQueryLen, d = cfg.dModel;
   const type = P(params, 'type_emb');
-  const pix = cfg.stemHidden > 0 ? gelu(linear(params, 'stem', inp.patches)) : inp.patches; // per-patch MLP stem
-  const img = tf.add(tf.add(linear(params, 'patch', pix), P(params, 'patch_pos')), type.slice([0, 0], [1, d])); // [B, nP, d]
-  const q = embedTokens(params, inp.queryIds.reshape([-1]) as tf.Tensor1D, cfg.vocabSize).reshape([B, L, d]);
+  const pix = cfg.stemHidden > 0 ? net.ops.gelu(linear(net, 'stem', inp.patches)) : inp.patches; // per-patch MLP stem
+  const img = tf.add(tf.add(linear(net, 'patch', pix), P(params, 'patch_pos')), type.slice([0, 0], [1, d])); // [B, nP, d]
+  const q = embedTokens(net, inp.queryIds.reshape([-1]) as tf.Tensor1D).reshape([B, L, d]);
   const qry = tf.add(tf.add(q, P(params, 'query_pos')), type.slice([1, 0], [1, d])); // [B, L, d]
   let x = tf.concat([img, qry], 1); // [B, S, d]
-  const fused = fusedOpsAvailable();
-  const mask2d = fused ? inp.keyMask.reshape([B, -1]) : null;
   for (let i = 0; i < cfg.nEncLayers; i++) {
     const n = `enc${i}`;
-    const qkv = linear(params, `${n}.qkv`, layerNorm(params, `${n}.ln1`, x)); // [B, S, 3d]
+    const qkv = linear(net, `${n}.qkv`, layerNorm(net, `${n}.ln1`, x)); // [B, S, 3d]
     const [qq, kk, vv] = tf.split(qkv, 3, -1);
-    const att = fused ? fusedAttention(qq, kk, vv, mask2d, null, cfg.nHeads, false)
-      : mergeHeads(attention(splitHeads(qq, cfg.nHeads), splitHeads(kk, cfg.nHeads), splitHeads(vv, cfg.nHeads), inp.keyMask));
-    x = tf.add(x, linear(params, `${n}.attn_out`, att));
-    x = tf.add(x, mlp(params, n, x));
+    x = tf.add(x, linear(net, `${n}.attn_out`, net.ops.attention(qq, kk, vv, inp.keyMask, null, cfg.nHeads, false)));
+    x = tf.add(x, mlp(net, n, x));
   }
-  void nP;
-  return layerNorm(params, 'enc_ln', x) as tf.Tensor3D;
+  return layerNorm(net, 'enc_ln', x) as tf.Tensor3D;
 }
 
 /**
- * Cross-attention keys and values per decoder layer, computed once per query: [B, h, S, dh]
- * (split heads), or [B, S, d] when `merged` (the fused attention kernel reads heads in place).
+ * Cross-attention keys and values per decoder layer, computed once per query: k, v [B, S, d];
+ * pos [S, d], the memory's position codes (shared by every layer), when the readout is on.
  */
-export type CrossKV = { k: tf.Tensor; v: tf.Tensor; pos: tf.Tensor | null; merged?: boolean }[];
+export type CrossKV = { k: tf.Tensor; v: tf.Tensor; pos: tf.Tensor | null }[];
 
 /** Position codes of the memory tokens [S, d]: patch centres; zeros for query tokens. */
 export function memoryPositionCodes(cfg: PolicyConfig): Float32Array {
@@ -360,112 +331,114 @@ export function memoryPositionCodes(cfg: PolicyConfig): Float32Array {
   return out;
 }
 
-export function crossKV(params: Params, cfg: PolicyConfig, memory: tf.Tensor3D, merged = false): CrossKV {
-  const out: CrossKV = [];
+export function crossKV(net: Net, memory: tf.Tensor3D): CrossKV {
+  const { cfg } = net;
   const S = memory.shape[1];
-  for (let i = 0; i < cfg.nDecLayers; i++) {
-    const [k, v] = tf.split(linear(params, `dec${i}.xkv`, memory), 2, -1).map((t) => (merged ? t : splitHeads(t, cfg.nHeads)));
-    out.push({ k, v, pos: cfg.positionReadout ? tf.tensor2d(memoryPositionCodes(cfg), [S, cfg.dModel]) : null, merged });
-  }
-  return out;
+  const pos = cfg.positionReadout ? tf.tensor2d(memoryPositionCodes(cfg), [S, cfg.dModel]) : null;
+  return Array.from({ length: cfg.nDecLayers }, (_, i) => {
+    const [k, v] = tf.split(linear(net, `dec${i}.xkv`, memory), 2, -1);
+    return { k, v, pos };
+  });
+}
+
+/** Dispose a CrossKV built outside a tidy (its position codes are shared by the layers). */
+export function disposeCrossKV(kv: CrossKV): void {
+  for (const x of kv) { x.k.dispose(); x.v.dispose(); }
+  kv[0]?.pos?.dispose();
 }
 
 // ── Decoder ──────────────────────────────────────────────────────────────────────────────
 
 /** Cross-attention for N = B·G rows: fold the G rollouts of each query into the query axis. */
-function crossAttend(params: Params, name: string, x: tf.Tensor, kv: CrossKV[number], keyMask: tf.Tensor, G: number, h: number): tf.Tensor {
+function crossAttend(net: Net, name: string, x: tf.Tensor, kv: CrossKV[number], keyMask: tf.Tensor, G: number): tf.Tensor {
   const [N, T, d] = x.shape;
   const B = N / G;
-  const xn = layerNorm(params, `${name}.lnx`, x);
-  const q = linear(params, `${name}.xq`, xn).reshape([B, G * T, d]);
-  if (kv.merged) {
-    // One kernel each way (lib/blas.ts): heads' outputs, then the readout where · pos.
-    const S = kv.k.shape[1]!;
-    const both = fusedAttention(q, kv.k, kv.v, keyMask.reshape([B, S]), kv.pos, h, false).reshape([N, T, kv.pos ? 2 * d : d]);
-    if (!kv.pos) return linear(params, `${name}.x_out`, both);
-    const [ctx, where] = tf.split(both, 2, -1);
-    const gate = tf.sigmoid(linear(params, `${name}.x_gate`, xn)); // [N, T, 2]
-    const [gx, gy] = tf.split(gate, 2, -1);
-    const [wx, wy] = tf.split(where, 2, -1);
-    return tf.add(linear(params, `${name}.x_out`, ctx), tf.concat([tf.mul(wx, gx), tf.mul(wy, gy)], -1));
-  }
-  const probs = attentionProbs(splitHeads(q, h), kv.k, keyMask); // [B, h, G·T, S]
-  const out = linear(params, `${name}.x_out`, mergeHeads(matMul(probs, kv.v)).reshape([N, T, d]));
-  if (!kv.pos) return out;
-  // Position readout: where each head looks, as a position code, averaged over heads ([N, T, d]),
-  // with its x half and y half gated from the decoder state. The mean over heads is taken on the
-  // probabilities first (mean_h(P_h)·pos = mean_h(P_h·pos)), h times fewer FLOPs.
-  const S = probs.shape[3]!;
-  const where = matMul(tf.mean(probs, 1).reshape([-1, S]), kv.pos).reshape([N, T, d]);
-  const gate = tf.sigmoid(linear(params, `${name}.x_gate`, xn)); // [N, T, 2]
+  const xn = layerNorm(net, `${name}.lnx`, x);
+  const q = linear(net, `${name}.xq`, xn).reshape([B, G * T, d]);
+  const both = net.ops.attention(q, kv.k, kv.v, keyMask, kv.pos, net.cfg.nHeads, false).reshape([N, T, kv.pos ? 2 * d : d]);
+  if (!kv.pos) return linear(net, `${name}.x_out`, both);
+  // Position readout: where the heads look (a position code, averaged over heads), its x half
+  // and y half gated from the decoder state, straight into the residual stream.
+  const [ctx, where] = tf.split(both, 2, -1);
+  const gate = tf.sigmoid(linear(net, `${name}.x_gate`, xn)); // [N, T, 2]
   const [gx, gy] = tf.split(gate, 2, -1);
   const [wx, wy] = tf.split(where, 2, -1);
-  return tf.add(out, tf.concat([tf.mul(wx, gx), tf.mul(wy, gy)], -1));
+  return tf.add(linear(net, `${name}.x_out`, ctx), tf.concat([tf.mul(wx, gx), tf.mul(wy, gy)], -1));
 }
 
-/**
- * Teacher-forced decoder over whole sequences: logits [N, T, V] for inputs [N, T]
- * (N = B·G, rollouts of query b at rows b·G … b·G + G − 1).
- */
-export function decode(
-  params: Params, cfg: PolicyConfig, inputIds: tf.Tensor2D, kv: CrossKV, keyMask: tf.Tensor4D, G: number,
-): tf.Tensor3D {
-  const [N, T] = inputIds.shape;
-  const d = cfg.dModel, h = cfg.nHeads;
-  const pos = P(params, 'dec_pos').slice([0, 0], [T, d]);
-  let x = tf.add(embedTokens(params, inputIds.reshape([-1]) as tf.Tensor1D, cfg.vocabSize).reshape([N, T, d]), pos); // [N, T, d]
-  const fused = fusedOpsAvailable();
-  const causal = fused ? null : causalMask(T); // [1, 1, T, T]
-  for (let i = 0; i < cfg.nDecLayers; i++) {
-    const n = `dec${i}`;
-    const qkv = linear(params, `${n}.qkv`, layerNorm(params, `${n}.ln1`, x));
-    const [q, k, v] = tf.split(qkv, 3, -1);
-    const att = fused ? fusedAttention(q, k, v, null, null, h, true) : mergeHeads(attention(splitHeads(q, h), splitHeads(k, h), splitHeads(v, h), causal));
-    x = tf.add(x, linear(params, `${n}.attn_out`, att));
-    x = tf.add(x, crossAttend(params, n, x, kv[i], keyMask, G, h));
-    x = tf.add(x, mlp(params, n, x));
-  }
-  const y = layerNorm(params, 'dec_ln', x).reshape([N * T, d]); // tied head
-  return matMul(y, P(params, 'tok_emb'), false, true).reshape([N, T, cfg.vocabSize]) as tf.Tensor3D;
-}
-
-function causalMask(T: number): tf.Tensor {
-  const m = new Float32Array(T * T);
-  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
-  return tf.tensor4d(m, [1, 1, T, T]);
-}
-
-/** Per-layer self-attention cache for incremental decoding: [N, h, t, dh]. */
+/** Per-layer self-attention cache for incremental decoding: k, v [N, t, d]. */
 export type KVCache = { k: tf.Tensor | null; v: tf.Tensor | null }[];
 
 /**
- * One decoding step for every row: token ids [N] at position `t` → logits [N, V], updating the
- * cache in place (old cache tensors are disposed). Caller wraps in tidy/keep as needed.
+ * The decoder: logits [N, L, V] for input tokens [N, L] at positions t0 … t0 + L − 1
+ * (N = B·G, rollouts of query b at rows b·G … b·G + G − 1), attending causally to themselves
+ * and, with a cache, to the positions fed before (the cache is extended in place; its old
+ * tensors are disposed, the new ones kept). Training calls it on whole sequences (t0 = 0, no
+ * cache); `TfjsDecoder` calls it a token at a time.
  */
-export function decodeStep(
-  params: Params, cfg: PolicyConfig, ids: tf.Tensor1D, t: number, cache: KVCache, kv: CrossKV, keyMask: tf.Tensor4D, G: number,
-): tf.Tensor2D {
-  const N = ids.shape[0], d = cfg.dModel, h = cfg.nHeads;
-  let x = tf.add(embedTokens(params, ids, cfg.vocabSize), P(params, 'dec_pos').slice([t, 0], [1, d])).reshape([N, 1, d]);
+export function decode(
+  net: Net, inputIds: tf.Tensor2D, kv: CrossKV, keyMask: tf.Tensor2D, G: number, t0 = 0, cache?: KVCache,
+): tf.Tensor3D {
+  const { cfg, params, ops } = net;
+  const [N, L] = inputIds.shape;
+  const d = cfg.dModel, h = cfg.nHeads;
+  const pos = P(params, 'dec_pos').slice([t0, 0], [L, d]);
+  let x = tf.add(embedTokens(net, inputIds.reshape([-1]) as tf.Tensor1D).reshape([N, L, d]), pos); // [N, L, d]
   for (let i = 0; i < cfg.nDecLayers; i++) {
     const n = `dec${i}`;
-    const qkv = linear(params, `${n}.qkv`, layerNorm(params, `${n}.ln1`, x));
-    const [q, k, v] = tf.split(qkv, 3, -1).map((z) => splitHeads(z, h)); // [N, h, 1, dh]
-    const c = cache[i];
-    const K = c.k ? tf.concat([c.k, k], 2) : k;
-    const Vv = c.v ? tf.concat([c.v, v], 2) : v;
-    c.k?.dispose(); c.v?.dispose();
-    c.k = tf.keep(K); c.v = tf.keep(Vv);
-    x = tf.add(x, linear(params, `${n}.attn_out`, mergeHeads(attention(q, K, Vv, null))));
-    x = tf.add(x, crossAttend(params, n, x, kv[i], keyMask, G, h));
-    x = tf.add(x, mlp(params, n, x));
+    const qkv = linear(net, `${n}.qkv`, layerNorm(net, `${n}.ln1`, x));
+    let [q, k, v] = tf.split(qkv, 3, -1); // [N, L, d]
+    const c = cache?.[i];
+    if (c) {
+      if (c.k && c.v) { k = tf.concat([c.k, k], 1); v = tf.concat([c.v, v], 1); }
+      c.k?.dispose(); c.v?.dispose();
+      c.k = tf.keep(k); c.v = tf.keep(v);
+    }
+    x = tf.add(x, linear(net, `${n}.attn_out`, ops.attention(q, k, v, null, null, h, true)));
+    x = tf.add(x, crossAttend(net, n, x, kv[i], keyMask, G));
+    x = tf.add(x, mlp(net, n, x));
   }
-  const y = layerNorm(params, 'dec_ln', x).reshape([N, d]);
-  return matMul(y, P(params, 'tok_emb'), false, true) as tf.Tensor2D;
+  const y = layerNorm(net, 'dec_ln', x).reshape([N * L, d]); // tied head
+  return ops.matMul(y, P(params, 'tok_emb'), false, true).reshape([N, L, cfg.vocabSize]) as tf.Tensor3D;
 }
 
 /** log π(target) per position: logits [N, T, V], targets [N, T] → [N, T]. */
 export function tokenLogProbs(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Tensor2D {
   const V = logits.shape[2];
   return tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(targets, V)), -1) as tf.Tensor2D;
+}
+
+/**
+ * Inference with tfjs ops (every backend but blas): the encoder and the cross-attention keys
+ * and values once per batch, then `decode` a few tokens at a time with a KV cache.
+ */
+export class TfjsDecoder implements Decoder {
+  private readonly kv: CrossKV;
+  private readonly cache: KVCache;
+
+  constructor(private readonly net: Net, private readonly enc: EncoderInput, private readonly G: number, _Tmax: number) {
+    let kv: CrossKV = [];
+    tf.tidy(() => {
+      kv = crossKV(net, encode(net, enc));
+      for (const x of kv) { tf.keep(x.k); tf.keep(x.v); if (x.pos) tf.keep(x.pos); }
+    });
+    this.kv = kv;
+    this.cache = Array.from({ length: net.cfg.nDecLayers }, () => ({ k: null, v: null }));
+  }
+
+  logProbs(ids: Int32Array, t0: number, L: number): Float32Array {
+    const N = ids.length / L;
+    const lp = tf.tidy(() => {
+      const logits = decode(this.net, tf.tensor2d(ids, [N, L], 'int32'), this.kv, this.enc.keyMask, this.G, t0, this.cache);
+      return tf.logSoftmax(logits.reshape([N * L, -1]));
+    });
+    const data = lp.dataSync() as Float32Array;
+    lp.dispose();
+    return data;
+  }
+
+  dispose(): void {
+    for (const c of this.cache) { c.k?.dispose(); c.v?.dispose(); }
+    disposeCrossKV(this.kv);
+  }
 }

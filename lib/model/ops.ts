@@ -1,22 +1,56 @@
 /**
- * Kernel-level fixes for the backends we run on.
+ * The operations the policy, the losses and the optimizer are written in, chosen once by
+ * `selectBackend` and passed down as a value (STYLE 13): the model never asks which backend
+ * runs. Two implementations:
+ * - `compositeOps` (this file): tfjs ops only, for every backend (wasm, cpu, tensorflow);
+ * - `blasOps` (lib/native/ops.ts): one native kernel each way for layer norm, GELU, attention and
+ *   AdamW, and the dispatch-free decoder for inference.
+ * Both compute the same maths (test/native/ops.test.ts compares values and gradients).
  *
- * tfjs-backend-wasm 4.22 runs matMul with a transpose flag ~15× slower than an explicit
- * transpose followed by a plain matMul (measured: [2560, 96]ᵀ·[2560, 288] 130 ms vs 8.5 ms), and
- * every backward pass of a matMul uses transpose flags. `matMul` below transposes explicitly
- * where the backend needs it, and `installGradientFixes` replaces tfjs's BatchMatMul gradient
- * by the same formulas written with explicit transposes (identical maths, bench/ has the numbers).
+ * Layouts: attention takes merged heads, q [B, Tq, d], k, v [B, Tk, d], and returns [B, Tq, d]
+ * (or [B, Tq, 2d] with the position readout, below); the cross-attention keys and values are
+ * kept in that layout by every implementation.
  */
 import * as tf from '@tensorflow/tfjs';
+import { type EncoderInput, type Net, TfjsDecoder } from './network';
 
-/** Backends whose transposed matMul is slow. */
-const EXPLICIT_TRANSPOSE = new Set(['wasm']);
-let explicitOnWasm = true;
+/** One AdamW step's constants (lib/model/optimizer.ts): c1, c2 are the bias corrections, scale the clip factor. */
+export type AdamWStep = { b1: number; b2: number; c1: number; c2: number; eps: number; lr: number; wd: number; scale: number };
 
-/** The BLAS kernels transpose natively; they switch the workaround off (and back on). */
-export function setExplicitTranspose(on: boolean): void {
-  explicitOnWasm = on;
-}
+/**
+ * A decoder for inference (no gradient): log π over the vocabulary for L new tokens per row at
+ * positions t0 … t0 + L − 1, attending to every position fed before (a KV cache).
+ */
+export type Decoder = {
+  /** ids row-major [N, L] → log-softmax [N·L, V] */
+  logProbs(ids: Int32Array, t0: number, L: number): Float32Array;
+  dispose(): void;
+};
+
+export type Ops = {
+  /** which implementation (recorded with runs) */
+  readonly name: string;
+  matMul(a: tf.Tensor, b: tf.Tensor, transposeA?: boolean, transposeB?: boolean): tf.Tensor;
+  /** (x − μ)/√(σ² + eps)·g + b over the last axis */
+  layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor;
+  /** x·σ(1.702x), the sigmoid approximation of GELU */
+  gelu(x: tf.Tensor): tf.Tensor;
+  /**
+   * softmax(q kᵀ/√dh + mask) v per head. mask: additive [B, Tk] or null; causal: query i (of the
+   * last Tq positions of Tk) sees keys up to its own position. With position codes pos [Tk, d]
+   * the result is [B, Tq, 2d]: the heads' outputs, then the head-averaged attention · pos (the
+   * policy's position readout). mask and pos get no gradient.
+   */
+  attention(
+    q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor | null, pos: tf.Tensor | null, heads: number, causal: boolean,
+  ): tf.Tensor;
+  /** one AdamW update of one parameter: [p′, m′, v′] */
+  adamw(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: AdamWStep): tf.Tensor[];
+  /** √(Σ g²) over every tensor, as a number */
+  globalNorm(ts: tf.Tensor[]): number;
+  /** an inference decoder over N = B·G rows for one batch of queries */
+  decoder(net: Net, enc: EncoderInput, G: number, Tmax: number): Decoder;
+};
 
 /** Swap the last two axes. */
 function t2(x: tf.Tensor): tf.Tensor {
@@ -26,20 +60,25 @@ function t2(x: tf.Tensor): tf.Tensor {
   return tf.transpose(x, perm);
 }
 
-/** matMul(a, b, transposeA, transposeB), with explicit transposes on backends that need them. */
-export function matMul(a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor {
-  if ((transposeA || transposeB) && explicitOnWasm && EXPLICIT_TRANSPOSE.has(tf.getBackend())) {
-    return tf.matMul(transposeA ? t2(a) : a, transposeB ? t2(b) : b);
-  }
-  return tf.matMul(a, b, transposeA, transposeB);
+/**
+ * matMul with transposed operands. tfjs-backend-wasm 4.22 runs a matMul with a transpose flag
+ * ~15× slower than an explicit transpose followed by a plain matMul (measured: [2560, 96]ᵀ·
+ * [2560, 288] 130 ms vs 8.5 ms), so on wasm the transposes are made explicit.
+ */
+function matMulWith(explicitTranspose: boolean) {
+  return (a: tf.Tensor, b: tf.Tensor, transposeA = false, transposeB = false): tf.Tensor =>
+    explicitTranspose && (transposeA || transposeB)
+      ? tf.matMul(transposeA ? t2(a) : a, transposeB ? t2(b) : b)
+      : tf.matMul(a, b, transposeA, transposeB);
 }
 
-let installed = false;
-
-/** Replace the BatchMatMul gradient (same formulas as tfjs-core's, via `matMul` above). Idempotent. */
-export function installGradientFixes(): void {
-  if (installed) return;
-  installed = true;
+/**
+ * Register tfjs's BatchMatMul gradient written with `matMulWith(explicitTranspose)` (the same
+ * formulas as tfjs-core's): every backward pass of a matMul uses transposed operands. The
+ * gradient registry is global, so `selectBackend` calls this whenever it switches.
+ */
+export function installMatMulGradient(explicitTranspose: boolean): void {
+  const mm = matMulWith(explicitTranspose);
   const warn = console.warn;
   console.warn = () => {}; // registerGradient warns that it overrides; that is the point
   try {
@@ -50,13 +89,72 @@ export function installGradientFixes(): void {
         const g = dy as tf.Tensor;
         const [a, b] = saved;
         const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
-        if (!transposeA && !transposeB) return { a: () => matMul(g, b, false, true), b: () => matMul(a, g, true, false) };
-        if (!transposeA && transposeB) return { a: () => matMul(g, b, false, false), b: () => matMul(g, a, true, false) };
-        if (transposeA && !transposeB) return { a: () => matMul(b, g, false, true), b: () => matMul(a, g, false, false) };
-        return { a: () => matMul(b, g, true, true), b: () => matMul(g, a, true, true) };
+        if (!transposeA && !transposeB) return { a: () => mm(g, b, false, true), b: () => mm(a, g, true, false) };
+        if (!transposeA && transposeB) return { a: () => mm(g, b, false, false), b: () => mm(g, a, true, false) };
+        if (transposeA && !transposeB) return { a: () => mm(b, g, false, true), b: () => mm(a, g, false, false) };
+        return { a: () => mm(b, g, true, true), b: () => mm(g, a, true, true) };
       },
     });
   } finally {
     console.warn = warn;
   }
+}
+
+/** [B, T, d] → [B, h, T, dh] */
+export function splitHeads(x: tf.Tensor, h: number): tf.Tensor {
+  const [B, T, d] = x.shape;
+  return x.reshape([B, T, h, d / h]).transpose([0, 2, 1, 3]);
+}
+
+/** [B, h, T, dh] → [B, T, d] */
+export function mergeHeads(x: tf.Tensor): tf.Tensor {
+  const [B, h, T, dh] = x.shape;
+  return x.transpose([0, 2, 1, 3]).reshape([B, T, h * dh]);
+}
+
+/** Additive causal mask [1, 1, Tq, Tk]: query i (position Tk − Tq + i) sees keys 0 … Tk − Tq + i. */
+function causalMask(Tq: number, Tk: number): tf.Tensor {
+  const m = new Float32Array(Tq * Tk);
+  const off = Tk - Tq;
+  for (let i = 0; i < Tq; i++) for (let j = off + i + 1; j < Tk; j++) m[i * Tk + j] = -1e9;
+  return tf.tensor4d(m, [1, 1, Tq, Tk]);
+}
+
+/** The tfjs implementation, for every backend; `explicitTranspose` on wasm (see matMulWith). */
+export function compositeOps(name: string, opts: { explicitTranspose: boolean }): Ops {
+  const matMul = matMulWith(opts.explicitTranspose);
+  return {
+    name,
+    matMul,
+    layerNorm(x, g, b, eps) {
+      const { mean, variance } = tf.moments(x, -1, true);
+      return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), g), b);
+    },
+    gelu: (x) => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))),
+    attention(q, k, v, mask, pos, heads, causal) {
+      const [B, Tq, d] = q.shape;
+      const Tk = k.shape[1]!;
+      const qh = splitHeads(q, heads); // [B, h, Tq, dh]
+      let s = tf.mul(matMul(qh, splitHeads(k, heads), false, true), 1 / Math.sqrt(d! / heads)); // [B, h, Tq, Tk]
+      if (mask) s = tf.add(s, mask.reshape([B, 1, 1, Tk]));
+      if (causal && Tq! > 1) s = tf.add(s, causalMask(Tq!, Tk));
+      const probs = tf.softmax(s);
+      const out = mergeHeads(matMul(probs, splitHeads(v, heads))); // [B, Tq, d]
+      if (!pos) return out;
+      // Where the heads look, as a position code averaged over heads; the mean is taken on the
+      // probabilities first (mean_h(P_h)·pos = mean_h(P_h·pos)), h times fewer FLOPs.
+      const where = matMul(tf.mean(probs, 1).reshape([-1, Tk]), pos).reshape([B, Tq!, d!]);
+      return tf.concat([out, where], -1);
+    },
+    adamw(p, g, m, v, s) {
+      const g1 = s.scale === 1 ? g : tf.mul(g, s.scale);
+      const m1 = tf.add(tf.mul(m, s.b1), tf.mul(g1, 1 - s.b1));
+      const v1 = tf.add(tf.mul(v, s.b2), tf.mul(tf.square(g1), 1 - s.b2));
+      const update = tf.div(tf.div(m1, s.c1), tf.add(tf.sqrt(tf.div(v1, s.c2)), s.eps));
+      const p1 = tf.sub(p, tf.mul(s.wd ? tf.add(update, tf.mul(p, s.wd)) : update, s.lr)); // decoupled decay
+      return [p1, m1, v1];
+    },
+    globalNorm: (ts) => tf.tidy(() => tf.sqrt(tf.addN(ts.map((g) => tf.sum(tf.square(g))))).dataSync()[0]),
+    decoder: (net, enc, G, Tmax) => new TfjsDecoder(net, enc, G, Tmax),
+  };
 }

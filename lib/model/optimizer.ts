@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type Params, ownedVariable } from './network';
-import { fusedAdamW, fusedOpsAvailable, fusedSumSquares } from '../native/blas';
+import type { Ops } from './ops';
 
 export type OptimConfig = {
   lr: number;
@@ -23,7 +23,7 @@ export class AdamW {
   readonly m = new Map<string, tf.Variable>();
   readonly v = new Map<string, tf.Variable>();
 
-  constructor(readonly params: Params, public cfg: OptimConfig) {
+  constructor(readonly params: Params, public cfg: OptimConfig, private readonly ops: Ops) {
     for (const [k, p] of params) {
       this.m.set(k, ownedVariable(tf.zerosLike(p), false));
       this.v.set(k, ownedVariable(tf.zerosLike(p), false));
@@ -41,35 +41,16 @@ export class AdamW {
     }
     this.step++;
     const { beta1: b1, beta2: b2, eps, weightDecay: wd, clipNorm } = this.cfg;
-    const fused = fusedOpsAvailable();
-    const norm = fused
-      ? Math.fround(Math.sqrt(fusedSumSquares(Object.values(grads))))
-      : tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))).dataSync()[0]);
+    const norm = this.ops.globalNorm(Object.values(grads));
     const scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
     const c1 = 1 - b1 ** this.step, c2 = 1 - b2 ** this.step;
+    // Decoupled weight decay on matrices only: not on biases, norms, embeddings or position codes.
     const decays = (k: string, p: tf.Variable) => p.rank >= 2 && !k.endsWith('_emb') && !k.endsWith('_pos');
-    if (fused) {
-      // blas: the same update as below, one kernel per parameter (lib/blas.ts).
-      tf.tidy(() => {
-        for (const [k, p] of this.params) {
-          const m = this.m.get(k)!, v = this.v.get(k)!;
-          const [p1, m1, v1] = fusedAdamW(p, grads[p.name], m, v, { b1, b2, c1, c2, eps, lr, wd: decays(k, p) ? wd : 0, scale });
-          m.assign(m1); v.assign(v1); p.assign(p1);
-        }
-      });
-      return norm;
-    }
     tf.tidy(() => {
       for (const [k, p] of this.params) {
-        const g0 = grads[p.name];
-        const g = scale === 1 ? g0 : tf.mul(g0, scale);
         const m = this.m.get(k)!, v = this.v.get(k)!;
-        m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
-        v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
-        const update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), eps));
-        // Decoupled weight decay on matrices only (not biases, norms or embeddings' rows? all ≥2-D).
-        const decay = decays(k, p) ? tf.mul(p, wd) : null;
-        p.assign(tf.sub(p, tf.mul(decay ? tf.add(update, decay) : update, lr)));
+        const [p1, m1, v1] = this.ops.adamw(p, grads[p.name], m, v, { b1, b2, c1, c2, eps, lr, wd: decays(k, p) ? wd : 0, scale });
+        m.assign(m1); v.assign(v1); p.assign(p1);
       }
     });
     return norm;

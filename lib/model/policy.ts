@@ -1,14 +1,15 @@
 /**
  * `Policy`: the model with everything it needs to read and write text — architecture config,
- * tokenizer and weights — plus the operations the trainers and notebooks use: encode a batch of
- * samples, generate rollouts, score log-probabilities, save and load.
+ * tokenizer, weights and the backend's ops — plus what the trainers and notebooks do with it:
+ * encode a batch of samples, generate rollouts, save and load.
  */
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import {
-  DEFAULT_POLICY, type EncoderInput, type Params, type PolicyConfig, cloneParams, countParameters, disposeParams,
-  encoderInput, initPolicy, validatePolicy,
+  DEFAULT_POLICY, type EncoderInput, type Net, type Params, type PolicyConfig, cloneParams, countParameters,
+  disposeEncoderInput, disposeParams, encoderInput, initPolicy, validatePolicy,
 } from './network';
+import type { Ops } from './ops';
 import { generate, type Generation, type GenerateOptions } from './generate';
 import { type Tokenizer, loadTokenizer, worldTokenizer } from './tokenizer';
 import { type AdamW } from './optimizer';
@@ -21,26 +22,29 @@ export type PolicyInput = { image: { width: number; height: number; rgb?: Uint8A
 
 export type ArchitectureOverrides = Partial<Omit<PolicyConfig, 'vocabSize' | 'coordBase' | 'maxCoord'>>;
 
-export class Policy {
-  private constructor(readonly cfg: PolicyConfig, readonly tok: Tokenizer, readonly params: Params) {}
+export class Policy implements Net {
+  private constructor(readonly cfg: PolicyConfig, readonly tok: Tokenizer, readonly params: Params, readonly ops: Ops) {}
 
-  /** A freshly initialised policy for the mini world (tokenizer with one token per pixel). */
-  static create(arch: ArchitectureOverrides, seed: number, tok?: Tokenizer): Policy {
+  /**
+   * A freshly initialised policy for the mini world (tokenizer with one token per pixel), run
+   * with `ops` (from `selectBackend`).
+   */
+  static create(arch: ArchitectureOverrides, seed: number, ops: Ops, tok?: Tokenizer): Policy {
     const base = { ...DEFAULT_POLICY, ...arch };
     const t = tok ?? worldTokenizer(base.imageSize);
     const cfg = validatePolicy({ ...base, vocabSize: t.size, coordBase: t.coordBase, maxCoord: t.maxCoord });
-    return new Policy(cfg, t, initPolicy(cfg, seed));
+    return new Policy(cfg, t, initPolicy(cfg, seed), ops);
   }
 
   /** Load a checkpoint directory written by `save` (weights, tokenizer via transformers.js, config). */
-  static async load(dir: string): Promise<Policy> {
+  static async load(dir: string, ops: Ops): Promise<Policy> {
     if (!hasCheckpoint(dir)) throw new Error(`${dir}: no checkpoint here (expected model.safetensors and state.json)`);
     const saved = readJson<{ policy: PolicyConfig }>(join(dir, 'config.json'));
     if (!saved.policy) throw new Error(`${join(dir, 'config.json')}: missing "policy" section`);
     const tok = await loadTokenizer(dir);
     const cfg = validatePolicy(saved.policy);
     if (cfg.vocabSize !== tok.size) throw new Error(`${dir}: config says vocabSize ${cfg.vocabSize}, tokenizer has ${tok.size} tokens`);
-    const p = new Policy(cfg, tok, initPolicy(cfg, 0));
+    const p = new Policy(cfg, tok, initPolicy(cfg, 0), ops);
     loadWeightsInto(dir, p.params);
     return p;
   }
@@ -51,7 +55,7 @@ export class Policy {
 
   /** A frozen copy (reference model); the caller disposes it. */
   frozenCopy(): Policy {
-    return new Policy(this.cfg, this.tok, cloneParams(this.params, false));
+    return new Policy(this.cfg, this.tok, cloneParams(this.params, false), this.ops);
   }
 
   /** Copy another policy's weights into this one (same architecture). */
@@ -78,9 +82,9 @@ export class Policy {
   generate(samples: readonly PolicyInput[], rng: Rng, opts: GenerateOptions): Generation {
     const enc = this.encoderInput(samples);
     try {
-      return generate(this.params, this.cfg, this.tok, enc, rng, opts);
+      return generate(this, this.tok, enc, rng, opts);
     } finally {
-      enc.patches.dispose(); enc.queryIds.dispose(); enc.keyMask.dispose();
+      disposeEncoderInput(enc);
     }
   }
 

@@ -9,19 +9,14 @@
  * step, with a KV cache) and the frozen reference model's log-probs (all positions at once).
  * The encoder runs once per batch on tfjs. Training's forward+backward stays on tfjs.
  *
- * Same maths as lib/policy.ts, in the same order of operations where it matters; results agree
- * with the tfjs path to float rounding (test/infer.test.ts). Used only when the BLAS kernels are
- * installed; every other backend keeps the tfjs path.
+ * Same maths as lib/model/network.ts, in the same order of operations where it matters; results
+ * agree with the tfjs path to float rounding (test/native/decoder.test.ts). The blas ops
+ * (lib/native/ops.ts) hand it out as their `decoder`; every other backend uses `TfjsDecoder`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type Native, blasInstalled, loadNative } from './blas';
-import { type EncoderInput, type Params, type PolicyConfig, crossKV, encode, memoryPositionCodes } from '../model/network';
-import { type SequenceBatch, sequenceLogProbs } from '../loss';
-
-/** The fast path is on when the blas backend is active. */
-export function fastInferenceAvailable(): boolean {
-  return blasInstalled() && tf.getBackend() === 'wasm' && loadNative() !== null;
-}
+import { type Native, loadNative } from './addon';
+import { type EncoderInput, type Net, type PolicyConfig, crossKV, encode, memoryPositionCodes } from '../model/network';
+import type { Decoder } from '../model/ops';
 
 const LN_EPS = 1e-5;
 
@@ -30,7 +25,7 @@ const LN_EPS = 1e-5;
  * `step` (ids of L new positions per row, starting at position t0); it returns logits and
  * extends the self-attention cache.
  */
-export class FastDecoder {
+export class FastDecoder implements Decoder {
   private readonly w = new Map<string, Float32Array>();
   private readonly nat: Native;
   readonly N: number;
@@ -48,28 +43,42 @@ export class FastDecoder {
   private readonly ck: Float32Array[] = [];
   private readonly cv: Float32Array[] = [];
 
-  constructor(params: Params, private readonly cfg: PolicyConfig, enc: EncoderInput, private readonly G: number, private readonly Tmax: number) {
+  private readonly cfg: PolicyConfig;
+
+  constructor(net: Net, enc: EncoderInput, private readonly G: number, private readonly Tmax: number) {
     const native = loadNative();
     if (!native) throw new Error('FastDecoder needs the OpenBLAS addon (npm run build:native)');
     this.nat = native;
-    for (const [name, v] of params) this.w.set(name, v.dataSync() as Float32Array);
+    const cfg = (this.cfg = net.cfg);
+    for (const [name, v] of net.params) this.w.set(name, v.dataSync() as Float32Array);
     const { dModel: d, nHeads: h } = cfg;
     this.B = enc.patches.shape[0];
     this.N = this.B * G;
     this.dh = d / h;
+    this.S = enc.keyMask.shape[1];
     tf.tidy(() => {
-      for (const x of crossKV(params, cfg, encode(params, cfg, enc))) {
-        this.xk.push(x.k.dataSync() as Float32Array);
-        this.xv.push(x.v.dataSync() as Float32Array);
+      // [B, S, d] (the cross-attention layout of every implementation) → [B, h, S, dh] for the kernel.
+      for (const x of crossKV(net, encode(net, enc))) {
+        this.xk.push(this.splitHeads(x.k.dataSync() as Float32Array));
+        this.xv.push(this.splitHeads(x.v.dataSync() as Float32Array));
       }
     });
-    this.S = enc.keyMask.shape[3];
     this.pos = memoryPositionCodes(cfg);
     this.keyMask = enc.keyMask.dataSync() as Float32Array;
     for (let i = 0; i < cfg.nDecLayers; i++) {
       this.ck.push(new Float32Array(this.N * h * Tmax * this.dh));
       this.cv.push(new Float32Array(this.N * h * Tmax * this.dh));
     }
+  }
+
+  /** [B, S, h·dh] → [B, h, S, dh] */
+  private splitHeads(x: Float32Array): Float32Array {
+    const { B, S, dh } = this, h = this.cfg.nHeads, d = h * dh;
+    const out = new Float32Array(x.length);
+    for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) for (let hh = 0; hh < h; hh++) {
+      out.set(x.subarray((b * S + s) * d + hh * dh, (b * S + s) * d + (hh + 1) * dh), ((b * h + hh) * S + s) * dh);
+    }
+    return out;
   }
 
   private P(name: string): Float32Array {
@@ -153,32 +162,14 @@ export class FastDecoder {
     return logits;
   }
 
-  /** log-softmax of each row of `logits` [rows, V], in place. */
-  logSoftmax(logits: Float32Array): Float32Array {
+  /** log-softmax [N·L, V] for L new tokens per row (see `step`). */
+  logProbs(ids: Int32Array, t0: number, L: number): Float32Array {
+    const logits = this.step(ids, t0, L);
     this.nat.logSoftmax(logits, logits.length / this.cfg.vocabSize, this.cfg.vocabSize);
     return logits;
   }
-}
 
-/**
- * log π(target) per position [N, T] for teacher-forced decoder inputs [N, T] (the frozen
- * reference model's pass in GRPO), all positions at once.
- */
-export function fastSequenceLogProbs(
-  params: Params, cfg: PolicyConfig, enc: EncoderInput, inputIds: Int32Array, targets: Int32Array, G: number, T: number,
-): Float32Array {
-  const dec = new FastDecoder(params, cfg, enc, G, T);
-  const V = cfg.vocabSize;
-  const lp = dec.logSoftmax(dec.step(inputIds, 0, T));
-  const out = new Float32Array(inputIds.length);
-  for (let r = 0; r < out.length; r++) out[r] = lp[r * V + targets[r]];
-  return out;
-}
-
-/** log π per completion token [N, T] without gradient: the fast path when on, else tfjs. */
-export function logProbsNoGrad(params: Params, cfg: PolicyConfig, b: SequenceBatch): tf.Tensor2D {
-  if (!fastInferenceAvailable()) return tf.tidy(() => sequenceLogProbs(params, cfg, b));
-  const [N, T] = b.inputIds.shape;
-  const lp = fastSequenceLogProbs(params, cfg, b.enc, b.inputIds.dataSync() as Int32Array, b.targets.dataSync() as Int32Array, b.group, T);
-  return tf.tensor2d(lp, [N, T]);
+  dispose(): void {
+    /* plain arrays: nothing to free */
+  }
 }

@@ -3,38 +3,37 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/backend';
 import { Policy } from '../../lib/model/policy';
-import { encode, crossKV, decode, decodeStep, tokenLogProbs, patchify, positionCode, validatePolicy, type KVCache } from '../../lib/model/network';
+import { encode, crossKV, decode, tokenLogProbs, patchify, positionCode, validatePolicy, type KVCache } from '../../lib/model/network';
 import { sequenceTensors } from '../../lib/loss';
 import { groundingSplit } from '../../lib/data/splits';
-import { close } from '../helpers';
+import { close, TINY } from '../helpers';
 
-await selectBackend(process.env.RSG_TEST_BACKEND ?? 'wasm');
-const TINY = { imageSize: 64, patchSize: 16, dModel: 16, nHeads: 2, nEncLayers: 1, nDecLayers: 1, ffnMult: 2, maxQueryLen: 12, maxCompletionLen: 40 };
+const { ops } = await selectBackend(process.env.RSG_TEST_BACKEND ?? 'wasm');
 const samples = groundingSplit('val', { count: 3 });
 
 test('shapes: memory [B, S, d], logits [N, T, V]; rollouts of one query fold into its memory', () => {
-  const p = Policy.create(TINY, 1);
+  const p = Policy.create(TINY, 1, ops);
   tf.tidy(() => {
     const enc = p.encoderInput(samples);
-    const mem = encode(p.params, p.cfg, enc);
+    const mem = encode(p, enc);
     assert.equal(mem.shape, [3, 16 + 12, 16]);
     const G = 2;
     const ids = tf.zeros([3 * G, 5], 'int32') as tf.Tensor2D;
-    const logits = decode(p.params, p.cfg, ids, crossKV(p.params, p.cfg, mem), enc.keyMask, G);
+    const logits = decode(p, ids, crossKV(p, mem), enc.keyMask, G);
     assert.equal(logits.shape, [6, 5, p.tok.size]);
   });
   p.dispose();
 });
 
 test('masking: query padding and future tokens do not change the logits', () => {
-  const p = Policy.create(TINY, 2);
+  const p = Policy.create(TINY, 2, ops);
   tf.tidy(() => {
     const enc = p.encoderInput(samples.slice(0, 1));
-    const kv = crossKV(p.params, p.cfg, encode(p.params, p.cfg, enc));
+    const kv = crossKV(p, encode(p, enc));
     const seqA = tf.tensor2d([[1, 30, 31, 32]], [1, 4], 'int32');
     const seqB = tf.tensor2d([[1, 30, 50, 60]], [1, 4], 'int32');
-    const la = decode(p.params, p.cfg, seqA, kv, enc.keyMask, 1).arraySync()[0];
-    const lb = decode(p.params, p.cfg, seqB, kv, enc.keyMask, 1).arraySync()[0];
+    const la = decode(p, seqA, kv, enc.keyMask, 1).arraySync()[0];
+    const lb = decode(p, seqB, kv, enc.keyMask, 1).arraySync()[0];
     // Positions 0 and 1 see the same prefix, so their logits must be equal (causal mask).
     for (const t of [0, 1]) la[t].forEach((v, j) => close(v, lb[t][j], 1e-5));
     assert.ok(la[3].some((v, j) => Math.abs(v - lb[3][j]) > 1e-4));
@@ -42,19 +41,19 @@ test('masking: query padding and future tokens do not change the logits', () => 
     const q = p.queryIds(samples[0].query);
     const enc2 = p.encoderInput([{ ...samples[0] }]);
     void q;
-    const m1 = encode(p.params, p.cfg, enc).arraySync()[0][0];
-    const m2 = encode(p.params, p.cfg, enc2).arraySync()[0][0];
+    const m1 = encode(p, enc).arraySync()[0][0];
+    const m2 = encode(p, enc2).arraySync()[0][0];
     m1.forEach((v, j) => close(v, m2[j], 1e-6));
   });
   p.dispose();
 });
 
 test('log-probs agree with a direct softmax computation', () => {
-  const p = Policy.create(TINY, 3);
+  const p = Policy.create(TINY, 3, ops);
   tf.tidy(() => {
     const enc = p.encoderInput(samples.slice(0, 2));
     const seq = sequenceTensors([[30, 31, 5], [40, 7]], p.tok.bosId, p.tok.padId);
-    const logits = decode(p.params, p.cfg, seq.inputIds, crossKV(p.params, p.cfg, encode(p.params, p.cfg, enc)), enc.keyMask, 1);
+    const logits = decode(p, seq.inputIds, crossKV(p, encode(p, enc)), enc.keyMask, 1);
     const lp = tokenLogProbs(logits, seq.targets).arraySync();
     const L = logits.arraySync(), tg = seq.targets.arraySync();
     for (let n = 0; n < 2; n++) for (let t = 0; t < 3; t++) {
@@ -68,17 +67,19 @@ test('log-probs agree with a direct softmax computation', () => {
 });
 
 test('incremental decoding with the KV cache equals the full forward pass', () => {
-  const p = Policy.create(TINY, 4);
+  const p = Policy.create(TINY, 4, ops);
   tf.tidy(() => {
     const G = 2;
     const enc = p.encoderInput(samples.slice(0, 2));
-    const kv = crossKV(p.params, p.cfg, encode(p.params, p.cfg, enc));
+    const kv = crossKV(p, encode(p, enc));
     const rows = [[1, 30, 31, 32], [1, 40, 41, 5], [1, 9, 30, 12], [1, 33, 34, 35]];
-    const full = decode(p.params, p.cfg, tf.tensor2d(rows, [4, 4], 'int32'), kv, enc.keyMask, G).arraySync();
+    const full = decode(p, tf.tensor2d(rows, [4, 4], 'int32'), kv, enc.keyMask, G).arraySync();
     const cache: KVCache = [{ k: null, v: null }];
-    for (let t = 0; t < 4; t++) {
-      const step = decodeStep(p.params, p.cfg, tf.tensor1d(rows.map((r) => r[t]), 'int32'), t, cache, kv, enc.keyMask, G).arraySync();
-      for (let n = 0; n < 4; n++) step[n].forEach((v, j) => close(v, full[n][t][j], 2e-4));
+    // One token at a time, then two at once: both extend the cache and match the full pass.
+    for (const [t0, L] of [[0, 1], [1, 1], [2, 2]]) {
+      const ids = tf.tensor2d(rows.map((r) => r.slice(t0, t0 + L)), [4, L], 'int32');
+      const step = decode(p, ids, kv, enc.keyMask, G, t0, cache).arraySync();
+      for (let n = 0; n < 4; n++) for (let l = 0; l < L; l++) step[n][l].forEach((v, j) => close(v, full[n][t0 + l][j], 2e-4));
     }
     cache.forEach((c) => { c.k?.dispose(); c.v?.dispose(); });
   });
@@ -96,6 +97,6 @@ test('patchify lays pixels out patch by patch; position codes have norm 1/√2',
   assert.throws(() => validatePolicy({ ...p0().cfg, patchSize: 7 }), /patchSize = 7 is invalid \(must divide imageSize = 64\)/);
 });
 
-function p0() { return Policy.create(TINY, 9); }
+function p0() { return Policy.create(TINY, 9, ops); }
 
 test.run();

@@ -2,24 +2,26 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/backend';
-import { blasAvailable, blasUnavailableReason } from '../../lib/native/blas';
-import { FastDecoder, fastInferenceAvailable, fastSequenceLogProbs } from '../../lib/native/decoder';
+import { blasAvailable, blasUnavailableReason } from '../../lib/native/addon';
+import { FastDecoder } from '../../lib/native/decoder';
 import { Policy } from '../../lib/model/policy';
-import { crossKV, decode, encode, tokenLogProbs } from '../../lib/model/network';
-import { sequenceTensors } from '../../lib/loss';
+import { TfjsDecoder, crossKV, decode, disposeEncoderInput, encode, tokenLogProbs } from '../../lib/model/network';
+import { compositeOps, type Ops } from '../../lib/model/ops';
+import { referenceLogProbs, sequenceTensors } from '../../lib/loss';
 import { groundingSplit } from '../../lib/data/splits';
 import { Rng } from '../../lib/rng';
+import { TINY as TINY_BASE } from '../helpers';
 
 const available = blasAvailable();
 if (!available) console.log(`fast-inference tests skipped: ${blasUnavailableReason()}`);
 const t = available ? test : test.skip;
-if (available) await selectBackend('blas');
-const TINY = { imageSize: 64, patchSize: 16, dModel: 16, nHeads: 2, nEncLayers: 1, nDecLayers: 2, ffnMult: 2, maxQueryLen: 12, maxCompletionLen: 20 };
+const ops: Ops = available ? (await selectBackend('blas')).ops : compositeOps('wasm', { explicitTranspose: true });
+const TINY = { ...TINY_BASE, nDecLayers: 2, maxCompletionLen: 20 };
 const samples = groundingSplit('val', { count: 3 });
 
 /** A tiny policy with weights far from their (near-uniform-logits) initial values. */
 function shaken(seed: number, positionReadout = true): Policy {
-  const p = Policy.create({ ...TINY, positionReadout }, seed);
+  const p = Policy.create({ ...TINY, positionReadout }, seed, ops);
   let k = 0;
   for (const v of p.params.values()) v.assign(tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', seed * 1000 + k++))));
   return p;
@@ -29,8 +31,23 @@ function randomSequences(rng: Rng, N: number, V: number, lens: number[]): number
   return Array.from({ length: N }, (_, n) => Array.from({ length: lens[n % lens.length] }, () => rng.int(0, V - 1)));
 }
 
-t('the fast path is what the blas backend uses', () => {
-  assert.ok(fastInferenceAvailable());
+t('the blas ops decode with the dispatch-free decoder; the composite ops with the tfjs one', () => {
+  const p = shaken(7);
+  const enc = p.encoderInput(samples.slice(0, 1));
+  const fast = p.ops.decoder(p, enc, 1, 4);
+  const slow = compositeOps('blas', { explicitTranspose: false }).decoder(p, enc, 1, 4);
+  assert.ok(fast instanceof FastDecoder);
+  assert.ok(slow instanceof TfjsDecoder);
+  // Both decode the same tokens to the same log-probs, a token at a time through their caches.
+  const ids = [new Int32Array([1]), new Int32Array([30]), new Int32Array([31])];
+  ids.forEach((x, i) => {
+    const a = fast.logProbs(x, i, 1), b = slow.logProbs(x, i, 1);
+    let worst = 0;
+    a.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - b[j]))));
+    assert.ok(worst < 1e-4, `step ${i}: max |Δ log π| = ${worst}`);
+  });
+  fast.dispose(); slow.dispose(); disposeEncoderInput(enc);
+  p.dispose();
 });
 
 for (const readout of [true, false]) {
@@ -39,8 +56,10 @@ for (const readout of [true, false]) {
     const seqs = randomSequences(new Rng(3), 3 * G, p.tok.size, [7, 3, 5, 1]);
     const enc = p.encoderInput(samples);
     const s = sequenceTensors(seqs, p.tok.bosId, p.tok.padId);
-    const want = tf.tidy(() => tokenLogProbs(decode(p.params, p.cfg, s.inputIds, crossKV(p.params, p.cfg, encode(p.params, p.cfg, enc)), enc.keyMask, G), s.targets).dataSync());
-    const got = fastSequenceLogProbs(p.params, p.cfg, enc, s.inputIds.dataSync() as Int32Array, s.targets.dataSync() as Int32Array, G, s.inputIds.shape[1]);
+    const want = tf.tidy(() => tokenLogProbs(decode(p, s.inputIds, crossKV(p, encode(p, enc)), enc.keyMask, G), s.targets).dataSync());
+    const gotT = referenceLogProbs(p, { enc, group: G, ...s });
+    const got = gotT.dataSync();
+    gotT.dispose();
     assert.equal(got.length, want.length);
     let worst = 0;
     got.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - want[i]))));
@@ -58,8 +77,8 @@ t('one token at a time with the cache equals all positions at once', () => {
   const enc = p.encoderInput(samples.slice(0, 2));
   const ids = new Int32Array(2 * G * T);
   seqs.forEach((r, n) => r.forEach((k, i) => (ids[n * T + i] = k)));
-  const all = new FastDecoder(p.params, p.cfg, enc, G, T).step(ids, 0, T);
-  const inc = new FastDecoder(p.params, p.cfg, enc, G, T);
+  const all = new FastDecoder(p, enc, G, T).step(ids, 0, T);
+  const inc = new FastDecoder(p, enc, G, T);
   for (let i = 0; i < T; i++) {
     const cur = Int32Array.from({ length: 2 * G }, (_, n) => ids[n * T + i]);
     const lg = inc.step(cur, i, 1);
@@ -78,7 +97,7 @@ t('greedy generation on the fast path writes the tfjs decoder\'s argmax at every
   // Re-score the generated text teacher-forced on tfjs: each token must be that position's argmax.
   const enc = p.encoderInput(samples);
   const s = sequenceTensors(gen.ids, p.tok.bosId, p.tok.padId);
-  const lp = tf.tidy(() => tf.logSoftmax(decode(p.params, p.cfg, s.inputIds, crossKV(p.params, p.cfg, encode(p.params, p.cfg, enc)), enc.keyMask, G)).arraySync());
+  const lp = tf.tidy(() => tf.logSoftmax(decode(p, s.inputIds, crossKV(p, encode(p, enc)), enc.keyMask, G)).arraySync());
   gen.ids.forEach((row, n) => row.forEach((k, i) => {
     const r = lp[n][i], best = Math.max(...r);
     assert.ok(r[k] >= best - 1e-4, `row ${n} step ${i}: chose ${k} (${r[k]}), best ${best}`);
@@ -89,22 +108,19 @@ t('greedy generation on the fast path writes the tfjs decoder\'s argmax at every
   p.dispose();
 });
 
-t('FastDecoder.logSoftmax normalises each row', () => {
+t('FastDecoder.logProbs normalises each row and is the logits shifted by one constant per row', () => {
   const p = shaken(6);
   const enc = p.encoderInput(samples.slice(0, 1));
-  const dec = new FastDecoder(p.params, p.cfg, enc, 1, 2);
   const V = p.cfg.vocabSize;
-  const x = new Float32Array(2 * V).map((_, i) => (i % 7) - 3 + (i === 5 ? 1e3 : 0));
-  const raw = x.slice();
-  dec.logSoftmax(x);
+  const raw = new FastDecoder(p, enc, 1, 2).step(new Int32Array([1, 30]), 0, 2);
+  const x = new FastDecoder(p, enc, 1, 2).logProbs(new Int32Array([1, 30]), 0, 2);
   for (const o of [0, V]) {
     let z = 0;
     for (let j = 0; j < V; j++) z += Math.exp(x[o + j]);
     assert.ok(Math.abs(z - 1) < 1e-5, `row sum ${z}`);
-    // log-softmax differs from the input by one constant per row
     for (let j = 1; j < V; j++) assert.ok(Math.abs((x[o + j] - x[o]) - (raw[o + j] - raw[o])) < 1e-3);
   }
-  tf.dispose([enc.patches, enc.queryIds, enc.keyMask]);
+  disposeEncoderInput(enc);
   p.dispose();
 });
 

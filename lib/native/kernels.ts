@@ -1,79 +1,16 @@
 /**
- * The `blas` backend: tfjs's wasm backend with its matrix products served by OpenBLAS through
- * a small native addon (`native/`, built by `npm run build:native`).
+ * The `blas` backend's kernels: tfjs's wasm backend with its matrix products served by OpenBLAS
+ * through the native addon (lib/native/addon.ts), registered through tfjs's kernel registry.
  *
  * Why this shape (measured, see bench/): wasm runs elementwise ops fast with SIMD and has low
  * per-op overhead, but its BatchMatMul is slow on batched small matrices (attention: ~0.8
- * GFLOP/s) and on transposed operands. So only BatchMatMul and _FusedMatMul change: the new
- * kernels call `cblas_sgemm` directly on the wasm heap (zero copy) and everything else stays
- * on wasm. The addon is optional: without it, `auto` picks plain wasm with one log line.
+ * GFLOP/s) and on transposed operands. BatchMatMul and _FusedMatMul call `cblas_sgemm` directly
+ * on the wasm heap (zero copy); the element-wise, reduction and layout kernels wasm runs on
+ * scalar paths get native loops; and the fused layer norm, GELU, attention and AdamW kernels
+ * that lib/native/ops.ts calls are registered here. Everything else stays on wasm.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { PROJECT_ROOT, projectRequire } from '../files';
-import { setExplicitTranspose } from '../model/ops';
-
-export type Native = {
-  sgemmBatch(a: Float32Array, b: Float32Array, c: Float32Array, batch: number, m: number, n: number, k: number, ta: boolean, tb: boolean, sa: number, sb: number): void;
-  setThreads(n: number): void;
-  config(): { threads: number; config: string };
-  reduce(x: Float32Array, out: Float32Array, outer: number, r: number, inner: number, scale: number): void;
-  copyBlocks(src: Float32Array, srcOff: number, srcStride: number, dst: Float32Array, dstOff: number, dstStride: number, count: number, len: number): void;
-  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, shape: number[], stridesA: number[], stridesB: number[]): void;
-  unary(op: number, x: Float32Array, out: Float32Array, n: number): void;
-  layerNorm(x: Float32Array, g: Float32Array, b: Float32Array, out: Float32Array, rows: number, d: number, eps: number): void;
-  biasAct(y: Float32Array, b: Float32Array, rows: number, n: number, gelu: boolean): void;
-  logSoftmax(x: Float32Array, rows: number, n: number): void;
-  selfAttention(qkv: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, N: number, L: number, t0: number, h: number, dh: number, T: number, scale: number): void;
-  crossAttention(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array, out: Float32Array, meanProbs: Float32Array, B: number, M: number, h: number, dh: number, S: number, scale: number): void;
-  lnForward(x: Float32Array, g: Float32Array, b: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, d: number, eps: number): void;
-  lnBackward(dy: Float32Array, x: Float32Array, g: Float32Array, mean: Float32Array, rstd: Float32Array, dx: Float32Array, dg: Float32Array, db: Float32Array, rows: number, d: number): void;
-  geluForward(x: Float32Array, y: Float32Array, n: number): void;
-  geluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, n: number): void;
-  adamw(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array, mOut: Float32Array, vOut: Float32Array, n: number,
-    b1: number, b2: number, c1: number, c2: number, eps: number, lr: number, wd: number, scale: number): void;
-  sumSquares(x: Float32Array): number;
-  attnForward(q: Float32Array, k: Float32Array, v: Float32Array, mask: Float32Array, pos: Float32Array, out: Float32Array, probs: Float32Array,
-    B: number, Tq: number, Tk: number, h: number, dh: number, scale: number, causal: boolean): void;
-  attnBackward(dout: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array, pos: Float32Array,
-    dq: Float32Array, dk: Float32Array, dv: Float32Array, B: number, Tq: number, Tk: number, h: number, dh: number, scale: number): void;
-  version: number;
-};
-
-/** The addon's interface version this file expects (native/src/blas.cc exports it). */
-const NATIVE_VERSION = 6;
-
-const ADDON = join(PROJECT_ROOT, 'native', 'build', 'Release', 'rsg_blas.node');
-let native: Native | null | undefined;
-
-/** The addon, or null when it is not built or cannot load. */
-export function loadNative(): Native | null {
-  if (native !== undefined) return native;
-  try {
-    native = existsSync(ADDON) ? (projectRequire(ADDON) as Native) : null;
-    if (native && native.version !== NATIVE_VERSION) native = null; // built from older sources
-  } catch {
-    native = null;
-  }
-  return native;
-}
-
-export function blasAvailable(): boolean {
-  return loadNative() !== null;
-}
-
-/** Why the addon is unavailable, for the one log line. */
-export function blasUnavailableReason(): string {
-  if (!existsSync(ADDON)) return `${ADDON} is not built (run \`npm run build:native\`; needs g++ and libopenblas-dev)`;
-  try {
-    const n = projectRequire(ADDON) as Partial<Native>;
-    if (n.version !== NATIVE_VERSION) return `${ADDON} was built from older sources (interface ${n.version ?? 1}, expected ${NATIVE_VERSION}); run \`npm run build:native\``;
-    return 'unknown';
-  } catch (e) {
-    return `cannot load ${ADDON}: ${(e as Error).message.split('\n')[0]}`;
-  }
-}
+import { type Native, blasDescription, blasUnavailableReason, loadNative } from './addon';
 
 type WasmBackend = {
   wasm: { HEAPU8: Uint8Array };
@@ -107,13 +44,13 @@ function blasMatMul(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, tr
   const A = heapView(backend, a, size(a.shape)), B = heapView(backend, b, size(b.shape)), C = heapView(backend, out, batch * M * N);
   if ((batchA === batch || batchA === 1) && (batchB === batch || batchB === 1)) {
     // One call: equal batches, or one side broadcast whole (stride 0).
-    native!.sgemmBatch(A, B, C, batch, M, N, Ka, transposeA, transposeB, batchA === 1 ? 0 : M * Ka, batchB === 1 ? 0 : Ka * N);
+    loadNative()!.sgemmBatch(A, B, C, batch, M, N, Ka, transposeA, transposeB, batchA === 1 ? 0 : M * Ka, batchB === 1 ? 0 : Ka * N);
     return out;
   }
   // Partial broadcasting ([2, 2] with [1, 2]): map each output batch index to its operands.
   const oa = broadcastIndex(outer, a.shape.slice(0, -2)), ob = broadcastIndex(outer, b.shape.slice(0, -2));
   for (let i = 0; i < batch; i++) {
-    native!.sgemmBatch(
+    loadNative()!.sgemmBatch(
       A.subarray(oa(i) * M * Ka, (oa(i) + 1) * M * Ka), B.subarray(ob(i) * Ka * N, (ob(i) + 1) * Ka * N),
       C.subarray(i * M * N, (i + 1) * M * N), 1, M, N, Ka, transposeA, transposeB, 0, 0);
   }
@@ -153,7 +90,6 @@ export function installBlasKernels(threads = 1): string {
   if (!installed) {
     installed = true;
     originals = ['BatchMatMul', '_FusedMatMul', ...Object.keys(FAST_KERNELS)].map((k) => tf.getKernel(k, 'wasm')!).filter(Boolean);
-    setExplicitTranspose(false); // OpenBLAS handles transposed operands natively
     tf.unregisterKernel('BatchMatMul', 'wasm');
     tf.registerKernel({
       kernelName: 'BatchMatMul',
@@ -456,95 +392,6 @@ function fusedKernels(n: Native): tf.KernelConfig[] {
   ];
 }
 
-let fusedOn = true;
-
-/** Whether the fused ops run (the blas kernels are installed, wasm is the backend, not switched off). */
-export function fusedOpsAvailable(): boolean {
-  return fusedOn && installed && tf.getBackend() === 'wasm';
-}
-
-/** Switch the fused ops off (and on): tests and benchmarks compare both paths. */
-export function setFusedOps(on: boolean): void {
-  fusedOn = on;
-}
-
-const runKernel = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
-  tf.engine().runKernel(name, inputs as never, attrs as never) as tf.Tensor | tf.Tensor[];
-
-const layerNormOps = new Map<number, (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor>();
-
-/** Layer norm over the last axis, one kernel each way: (x − μ)/√(σ² + eps)·g + b. */
-export function fusedLayerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
-  let op = layerNormOps.get(eps); // one customGrad per eps, not one per call
-  if (!op) {
-    op = tf.customGrad(((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
-      const [y, mean, rstd] = runKernel('RsgLayerNorm', { x: xx, g: gg, b: bb }, { eps }) as tf.Tensor[];
-      save([xx, gg, mean, rstd]);
-      return {
-        value: y,
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [sx, sg, sm, sr] = saved;
-          return runKernel('RsgLayerNormGrad', { dy, x: sx, g: sg, mean: sm, rstd: sr }) as tf.Tensor[];
-        },
-      };
-    }) as never) as unknown as (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor;
-    layerNormOps.set(eps, op);
-  }
-  return op(x, g, b);
-}
-
-/** GELU, sigmoid approximation x·σ(1.702x), one kernel each way. */
-export const fusedGelu: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
-  save([x]);
-  return {
-    value: runKernel('RsgGelu', { x }) as tf.Tensor,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => runKernel('RsgGeluGrad', { dy, x: saved[0] }) as tf.Tensor,
-  };
-}) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
-
-/**
- * Multi-head attention as one kernel each way, on merged-head layouts (no head transposes):
- * q [B, Tq, d], k, v [B, Tk, d], additive key mask [B, Tk] or null, causal or not. With position
- * codes pos [Tk, d] the result is [B, Tq, 2d]: the heads' outputs, then the head-averaged
- * attention · pos (the policy's position readout). The mask and pos get no gradient.
- */
-export function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor | null, pos: tf.Tensor | null, heads: number, causal: boolean): tf.Tensor {
-  const extra = [...(mask ? [mask] : []), ...(pos ? [pos] : [])];
-  const f = tf.customGrad(((...args: unknown[]) => {
-    const save = args.pop() as (ts: tf.Tensor[]) => void;
-    const [qq, kk, vv, ...rest] = args as tf.Tensor[];
-    const mm = mask ? rest.shift()! : undefined, pp = pos ? rest.shift()! : undefined;
-    const [out, probs] = runKernel('RsgAttention', { q: qq, k: kk, v: vv, ...(mm ? { mask: mm } : {}), ...(pp ? { pos: pp } : {}) }, { heads, causal }) as tf.Tensor[];
-    save([qq, kk, vv, probs, ...(pp ? [pp] : [])]);
-    return {
-      value: out,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sq, sk, sv, sp, spos] = saved;
-        const grads = runKernel('RsgAttentionGrad', { dy, q: sq, k: sk, v: sv, probs: sp, ...(spos ? { pos: spos } : {}) }, { heads }) as tf.Tensor[];
-        return [...grads, ...extra.map((t) => tf.zerosLike(t))];
-      },
-    };
-  }) as never) as unknown as (...ts: tf.Tensor[]) => tf.Tensor;
-  return f(q, k, v, ...extra);
-}
-
-/** One AdamW step of a parameter as one kernel: [p′, m′, v′] (lib/optim.ts has the composite form). */
-export function fusedAdamW(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, attrs: { b1: number; b2: number; c1: number; c2: number; eps: number; lr: number; wd: number; scale: number }): tf.Tensor[] {
-  return runKernel('RsgAdamW', { p, g, m, v }, attrs) as tf.Tensor[];
-}
-
-/** Σ g² over every tensor, read straight from the wasm heap (the global gradient norm²). */
-export function fusedSumSquares(ts: tf.Tensor[]): number {
-  const wb = tf.backend() as unknown as WasmBackend;
-  let s = 0;
-  for (const t of ts) s += native!.sumSquares(heapView(wb, t, t.size));
-  return s;
-}
-
-function blasDescription(n: Native): string {
-  return `wasm + OpenBLAS sgemm (${n.config().config.trim()}, ${n.config().threads} thread${n.config().threads === 1 ? '' : 's'})`;
-}
-
 /** Put wasm's own kernels back (benchmarks compare both in one process). */
 export function uninstallBlasKernels(): void {
   if (!installed) return;
@@ -554,9 +401,17 @@ export function uninstallBlasKernels(): void {
     tf.registerKernel(k);
   }
   installed = false;
-  setExplicitTranspose(true);
 }
 
 export function blasInstalled(): boolean {
   return installed;
+}
+
+/** Σ x² over every tensor, read straight from the wasm heap (the global gradient norm²). */
+export function sumSquaresOnHeap(ts: tf.Tensor[]): number {
+  const n = loadNative()!;
+  const wb = tf.backend() as unknown as WasmBackend;
+  let s = 0;
+  for (const t of ts) s += n.sumSquares(heapView(wb, t, t.size));
+  return s;
 }

@@ -2,10 +2,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/backend';
-import { blasAvailable, blasUnavailableReason, installBlasKernels, uninstallBlasKernels } from '../../lib/native/blas';
+import { blasAvailable, blasUnavailableReason } from '../../lib/native/addon';
+import { installBlasKernels, uninstallBlasKernels } from '../../lib/native/kernels';
 import { Rng } from '../../lib/rng';
 
-await selectBackend('wasm');
+const { ops } = await selectBackend('wasm');
 const available = blasAvailable();
 if (!available) console.log(`blas tests skipped: ${blasUnavailableReason()}`);
 const t = available ? test : test.skip;
@@ -62,7 +63,6 @@ t('fused matMul with bias and relu agrees with wasm', () => {
   }
   tf.dispose([a, b, bias]);
 });
-
 
 /** A random shape of rank 1–4 with sides 1–6, and a shape broadcastable to it. */
 function shapes(rng: Rng): [number[], number[]] {
@@ -130,107 +130,6 @@ t('exp is accurate to a few ulp over the float range (and keeps NaN, clamps −�
     uninstallBlasKernels();
   }
 });
-
-t('fused layer norm and GELU equal their composite versions, values and gradients', async () => {
-  const { setFusedOps, fusedOpsAvailable } = await import('../../lib/native/blas');
-  const x = tf.randomNormal([5, 7, 12], 0, 2, 'float32', 1), g = tf.randomNormal([12], 1, 0.3, 'float32', 2), b = tf.randomNormal([12], 0, 1, 'float32', 3);
-  const dy = tf.randomNormal([5, 7, 12], 0, 1, 'float32', 4);
-  const ln = (z: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => {
-    if (fusedOpsAvailable()) return fused.fusedLayerNorm(z, gg, bb, 1e-5);
-    const { mean, variance } = tf.moments(z, -1, true);
-    return tf.add(tf.mul(tf.div(tf.sub(z, mean), tf.sqrt(tf.add(variance, 1e-5))), gg), bb);
-  };
-  const gelu = (z: tf.Tensor) => (fusedOpsAvailable() ? fused.fusedGelu(z) : tf.mul(z, tf.sigmoid(tf.mul(z, 1.702))));
-  const fused = await import('../../lib/native/blas');
-  const run = () => tf.tidy(() => {
-    const f = (z: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(gelu(ln(z, gg, bb)), dy));
-    return [gelu(ln(x, g, b)), ...tf.grads(f)([x, g, b])].map((t) => t.dataSync() as Float32Array);
-  });
-  installBlasKernels();
-  try {
-    setFusedOps(false);
-    const composite = run();
-    setFusedOps(true);
-    assert.ok(fusedOpsAvailable());
-    const viaKernels = run();
-    assert.ok(maxRel(composite, viaKernels) < 2e-5, `max rel ${maxRel(composite, viaKernels)}`);
-  } finally {
-    setFusedOps(true);
-    uninstallBlasKernels();
-  }
-  tf.dispose([x, g, b, dy]);
-});
-
-t('fused AdamW (with clipping and decoupled decay) follows the composite update step for step', async () => {
-  const { setFusedOps } = await import('../../lib/native/blas');
-  const { AdamW } = await import('../../lib/model/optimizer');
-  const run = (fused: boolean) => {
-    setFusedOps(fused);
-    const params = new Map([
-      ['w.w', tf.variable(tf.randomNormal([6, 5], 0, 1, 'float32', 1))],
-      ['b.b', tf.variable(tf.randomNormal([5], 0, 1, 'float32', 2))],
-      ['tok_emb', tf.variable(tf.randomNormal([4, 5], 0, 1, 'float32', 3))],
-    ]);
-    const opt = new AdamW(params, { lr: 0.05, beta1: 0.9, beta2: 0.98, eps: 1e-8, weightDecay: 0.1, clipNorm: 1 });
-    const norms: number[] = [];
-    for (let s = 0; s < 4; s++) {
-      const grads = Object.fromEntries([...params.values()].map((v, i) => [v.name, tf.randomNormal(v.shape, 0, s + 1, 'float32', 1 + 10 * s + i)]));
-      norms.push(opt.apply(grads));
-      tf.dispose(Object.values(grads));
-    }
-    const out = [...params.values(), ...opt.m.values(), ...opt.v.values()].map((t) => t.dataSync() as Float32Array);
-    tf.dispose([...params.values()]); opt.dispose();
-    return { out, norms };
-  };
-  installBlasKernels();
-  try {
-    const a = run(false), b = run(true);
-    assert.ok(maxRel(a.out, b.out) < 1e-5, `max rel ${maxRel(a.out, b.out)}`);
-    a.norms.forEach((n, i) => assert.ok(Math.abs(n - b.norms[i]) < 1e-4 * n, `norm ${i}: ${n} vs ${b.norms[i]}`));
-    assert.ok(a.norms.some((n) => n > 1), 'clipping exercised');
-  } finally {
-    setFusedOps(true);
-    uninstallBlasKernels();
-  }
-});
-
-for (const readout of [true, false]) {
-  t(`a policy's loss and every parameter's gradient are the same with and without the fused ops (readout ${readout})`, async () => {
-    const { setFusedOps } = await import('../../lib/native/blas');
-    const { Policy } = await import('../../lib/model/policy');
-    const { sftLoss, sequenceTensors } = await import('../../lib/loss');
-    const { groundingSplit } = await import('../../lib/data/splits');
-    installBlasKernels();
-    try {
-      const p = Policy.create({ imageSize: 64, patchSize: 16, dModel: 16, nHeads: 2, nEncLayers: 2, nDecLayers: 2, ffnMult: 2, maxQueryLen: 12, maxCompletionLen: 20, positionReadout: readout }, 4);
-      let k = 0;
-      for (const v of p.params.values()) v.assign(tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', 100 + k++))));
-      const samples = groundingSplit('val', { count: 3 });
-      const enc = p.encoderInput(samples);
-      const G = 2;
-      const rng = new Rng(9);
-      const seqs = Array.from({ length: 3 * G }, (_, n) => Array.from({ length: 3 + (n % 4) }, () => rng.int(0, p.tok.size - 1)));
-      const s = sequenceTensors(seqs, p.tok.bosId, p.tok.padId);
-      const vars = [...p.params.values()];
-      const run = () => tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => sftLoss(p.params, p.cfg, { enc, group: G, ...s }), vars);
-        return [value.dataSync() as Float32Array, ...vars.map((v) => grads[v.name].dataSync() as Float32Array)];
-      });
-      setFusedOps(false);
-      const composite = run();
-      setFusedOps(true);
-      const fused = run();
-      const worst = maxRel(composite, fused);
-      assert.ok(worst < 1e-4, `max rel ${worst}`);
-      assert.ok(composite.slice(1).every((g) => g.some((x) => x !== 0)), 'every parameter gets a gradient');
-      tf.dispose([enc.patches, enc.queryIds, enc.keyMask, s.inputIds, s.targets, s.mask]);
-      p.dispose();
-    } finally {
-      setFusedOps(true);
-      uninstallBlasKernels();
-    }
-  });
-}
 
 t('a shared Identity buffer is not disturbed when either tensor is disposed or a variable is reassigned', () => {
   installBlasKernels();

@@ -1,0 +1,93 @@
+/**
+ * The blas backend's `Ops` (lib/model/ops.ts): layer norm, GELU, multi-head attention and AdamW
+ * as one native kernel each way (lib/native/kernels.ts registers them), the global gradient
+ * norm read from the wasm heap, and the dispatch-free decoder (lib/native/decoder.ts) for
+ * inference. matMul is tfjs's, served by OpenBLAS through the kernel registry.
+ *
+ * Why: a layer norm written with tfjs ops is ~12 kernels forward and ~35 backward, each a pass
+ * over the activations plus a dispatch; GELU is 3 + ~8 (bench/profile.ts measured layer norms at
+ * about a third of the GRPO fwd+bwd before). The maths is the composite's; test/native/ops.test.ts
+ * compares values and gradients.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { type Ops, compositeOps } from '../model/ops';
+import { FastDecoder } from './decoder';
+import { sumSquaresOnHeap } from './kernels';
+
+const runKernel = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
+  tf.engine().runKernel(name, inputs as never, attrs as never) as tf.Tensor | tf.Tensor[];
+
+const layerNormOps = new Map<number, (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor>();
+
+/** Layer norm over the last axis, one kernel each way: (x − μ)/√(σ² + eps)·g + b. */
+function fusedLayerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  let op = layerNormOps.get(eps); // one customGrad per eps, not one per call
+  if (!op) {
+    op = tf.customGrad(((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+      const [y, mean, rstd] = runKernel('RsgLayerNorm', { x: xx, g: gg, b: bb }, { eps }) as tf.Tensor[];
+      save([xx, gg, mean, rstd]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [sx, sg, sm, sr] = saved;
+          return runKernel('RsgLayerNormGrad', { dy, x: sx, g: sg, mean: sm, rstd: sr }) as tf.Tensor[];
+        },
+      };
+    }) as never) as unknown as (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+    layerNormOps.set(eps, op);
+  }
+  return op(x, g, b);
+}
+
+/** GELU, sigmoid approximation x·σ(1.702x), one kernel each way. */
+const fusedGelu: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+  save([x]);
+  return {
+    value: runKernel('RsgGelu', { x }) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => runKernel('RsgGeluGrad', { dy, x: saved[0] }) as tf.Tensor,
+  };
+}) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
+
+/** Multi-head attention as one kernel each way, on merged-head layouts (see Ops.attention). */
+function fusedAttention(
+  q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor | null, pos: tf.Tensor | null, heads: number, causal: boolean,
+): tf.Tensor {
+  const extra = [...(mask ? [mask] : []), ...(pos ? [pos] : [])];
+  const f = tf.customGrad(((...args: unknown[]) => {
+    const save = args.pop() as (ts: tf.Tensor[]) => void;
+    const [qq, kk, vv, ...rest] = args as tf.Tensor[];
+    const mm = mask ? rest.shift()! : undefined, pp = pos ? rest.shift()! : undefined;
+    const inputs = { q: qq, k: kk, v: vv, ...(mm ? { mask: mm } : {}), ...(pp ? { pos: pp } : {}) };
+    const [out, probs] = runKernel('RsgAttention', inputs, { heads, causal }) as tf.Tensor[];
+    save([qq, kk, vv, probs, ...(pp ? [pp] : [])]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sq, sk, sv, sp, spos] = saved;
+        const gradInputs = { dy, q: sq, k: sk, v: sv, probs: sp, ...(spos ? { pos: spos } : {}) };
+        const grads = runKernel('RsgAttentionGrad', gradInputs, { heads }) as tf.Tensor[];
+        return [...grads, ...extra.map((t) => tf.zerosLike(t))];
+      },
+    };
+  }) as never) as unknown as (...ts: tf.Tensor[]) => tf.Tensor;
+  return f(q, k, v, ...extra);
+}
+
+/** The blas implementation; the BLAS kernels must be installed (selectBackend('blas') does). */
+export function blasOps(): Ops {
+  const composite = compositeOps('blas', { explicitTranspose: false }); // OpenBLAS transposes natively
+  return {
+    ...composite,
+    layerNorm: fusedLayerNorm,
+    gelu: fusedGelu,
+    // The kernel's causal mask assumes queries and keys are the same positions; a cached decode
+    // step (fewer queries than keys) takes the composite path, which only TfjsDecoder would use.
+    attention: (q, k, v, mask, pos, heads, causal) =>
+      causal && q.shape[1] !== k.shape[1]
+        ? composite.attention(q, k, v, mask, pos, heads, causal)
+        : fusedAttention(q, k, v, mask, pos, heads, causal),
+    adamw: (p, g, m, v, s) => runKernel('RsgAdamW', { p, g, m, v }, s) as tf.Tensor[],
+    globalNorm: (ts) => Math.fround(Math.sqrt(sumSquaresOnHeap(ts))),
+    decoder: (net, enc, G, Tmax) => new FastDecoder(net, enc, G, Tmax),
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * What the SFT and GRPO loops share: resuming from a run's checkpoint, evaluating on the held-out
+ * split while training, and when to checkpoint. Each loop stays one readable function
+ * (lib/train-sft.ts, lib/train-grpo.ts); these are its common phases.
+ */
+import { evaluatePolicy, type Evaluation } from './evaluate';
+import { hasCheckpoint } from './model/checkpoint';
+import type { AdamW } from './model/optimizer';
+import type { Policy } from './model/policy';
+import type { GroundingSample } from './data/samples';
+import type { RunDir } from './runs';
+
+/**
+ * Resume `policy` and `opt` from the run's checkpoint (dropping metrics logged after it), or
+ * start fresh (clearing metrics of an earlier, checkpoint-less attempt). Returns the step to
+ * start from and the trainer state saved with the checkpoint (`{}` when starting fresh).
+ */
+export function resumeOrStart(run: RunDir, policy: Policy, opt: AdamW): { start: number; extra: Record<string, unknown> } {
+  if (!hasCheckpoint(run.checkpointDir)) {
+    run.resetLogs();
+    return { start: 0, extra: {} };
+  }
+  const st = policy.restore(run.checkpointDir, opt);
+  run.truncateAfter(st.step);
+  return { start: st.step, extra: st.extra };
+}
+
+/** Greedy evaluation on `evalSet` at `step`, logged as `eval/*`; undefined without an eval set. */
+export function evaluateAndLog(
+  run: RunDir, policy: Policy, evalSet: readonly GroundingSample[] | undefined, step: number, maxLen?: number,
+): Evaluation | undefined {
+  if (!evalSet?.length) return undefined;
+  const ev = evaluatePolicy(policy, evalSet, { maxLen });
+  run.log({ step, 'eval/acc50': ev.acc50, 'eval/acc70': ev.acc70, 'eval/miou': ev.miou, 'eval/ciou': ev.ciou, 'eval/format': ev.formatRate });
+  return ev;
+}
+
+/** Evaluate after `done` steps (not at the end: the loop's final evaluation covers that). */
+export function isEvalStep(done: number, every: number, total: number): boolean {
+  return every > 0 && done % every === 0 && done < total;
+}
+
+/** Checkpoint after `done` steps: every `every` steps and at the end. */
+export function isCheckpointStep(done: number, every: number, total: number): boolean {
+  return done % every === 0 || done === total;
+}
