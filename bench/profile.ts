@@ -16,7 +16,7 @@ import { DEFAULT_GRPO } from '../lib/train-grpo';
 import { targetText } from '../lib/train-sft';
 import { groundingSplit } from '../lib/data/splits';
 import { Rng } from '../lib/rng';
-import { SCALES } from '../experiments/framework';
+import { SCALES } from '../experiments/scales';
 import { table } from './harness';
 
 const FAMILY: [RegExp, string][] = [

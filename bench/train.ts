@@ -19,7 +19,7 @@ import { DEFAULT_GRPO } from '../lib/train-grpo';
 import { targetText } from '../lib/train-sft';
 import { groundingSplit } from '../lib/data/splits';
 import { Rng } from '../lib/rng';
-import { SCALES } from '../experiments/framework';
+import { SCALES } from '../experiments/scales';
 import { fmtMs, table } from './harness';
 
 type StepTiming = { sample: number; score: number; ref: number; fwdbwd: number; optim: number; total: number; tokens: number; mmFlops: number };

@@ -1,37 +1,14 @@
 /** `npm run experiment <name> -- [options]`: run an experiment at a scale, print and export its results. */
-import { parseArgs } from 'node:util';
-import { EXPERIMENTS, findExperiment } from './registry';
-import { SCALE_NAMES, type Scale, defaultJobs } from './framework';
-import { runExperiment, resolveConfig } from './runner';
+import { Command, InvalidArgumentError } from 'commander';
+import { EXPERIMENTS, SUITE, findExperiment } from './registry';
+import { SCALE_NAMES, type Scale } from './scales';
+import { defaultJobs } from './scheduler';
+import { parseSeeds } from './config';
+import { runExperiment, resolveConfig, type RunExperimentOptions } from './runner';
+import { trainSuite, writeSuiteReport } from './suite';
 import { BACKENDS } from '../lib/backend';
 import { runsDir } from '../lib/files';
-import { trainSuite, writeSuiteReport } from './suite';
-import { SUITE } from './registry';
-
-const HELP = `usage: npm run experiment <name> [-- options]
-       npm run experiment -- --list
-
-options:
-  --quick               run at quick scale (minutes; for CI and a first look)
-  --scale <s>           ${SCALE_NAMES.join(' | ')} (default: default)
-  --seed <n>            one seed
-  --seeds <a,b,c>       several seeds (tables report mean ± 95% CI)
-  --set key=value       override a config value by dotted path, e.g. --set grpo.steps=300
-                        --set grpo.reward.beta=0.2 --set arch.dModel=128 (repeatable)
-  --jobs <n>            parallel worker processes (default: ${defaultJobs()}, one per core; $RSG_JOBS)
-  --backend <b>         ${BACKENDS.join(' | ')} (default: auto; $RSG_BACKEND)
-  --no-train            only rebuild the report from finished runs
-  --show-config         print the resolved config and exit
-  --list                list experiments
-  -h, --help            this text
-
-Runs go to ${runsDir()} ($RSG_RUNS_DIR): finished runs are reused, interrupted ones resume.
-Figures and tables go to figures/ (default scale) or figures/<scale>/.
-
-experiments:
-  ${'suite'.padEnd(20)} the nine paper experiments, learning and learning-knobs in one worker pool, then figures/REPORT.md
-${EXPERIMENTS.map((e) => `  ${e.name.padEnd(20)} ${e.description}  [${e.paper}]`).join('\n')}
-`;
+import { listStale } from '../lib/pipeline';
 
 function printTable(header: string[], rows: string[][]): void {
   const w = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
@@ -41,32 +18,74 @@ function printTable(header: string[], rows: string[][]): void {
   for (const r of rows) console.log(line(r));
 }
 
+const positiveInt = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--${name} must be an integer ≥ 1, got "${v}"`);
+  return n;
+};
+const seedOption = (v: string) => {
+  try {
+    return parseSeeds(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+};
+const oneOfOption = (name: string, allowed: readonly string[]) => (v: string) => {
+  if (!allowed.includes(v)) throw new InvalidArgumentError(`--${name} ${v} is invalid (allowed: ${allowed.join(', ')})`);
+  return v;
+};
+
+type Options = {
+  quick?: boolean; scale: Scale; seed?: number[]; seeds?: number[]; set: string[]; jobs?: number; backend?: string;
+  train: boolean; showConfig?: boolean; list?: boolean; listStale?: boolean;
+};
+
+const program = new Command('npm run experiment')
+  .usage('<name> [-- options]')
+  .description(`Run an experiment, print its tables and verdicts, and export them to figures/.
+
+Runs go to ${runsDir()} ($RSG_RUNS_DIR): finished runs are reused, interrupted ones resume.
+Figures and tables go to figures/ (default scale) or figures/<scale>/.`)
+  .argument('[name]', 'the experiment (see --list), or "suite" for all of them and figures/REPORT.md')
+  .option('--quick', 'quick scale: a plumbing check in minutes (CI), not a result')
+  .option('--scale <scale>', `${SCALE_NAMES.join(' | ')}`, oneOfOption('scale', SCALE_NAMES), 'default')
+  .option('--seed <n>', 'one seed', (v) => seedOption(v).slice(0, 1))
+  .option('--seeds <list>', 'several seeds, e.g. 1,2,3 (tables report mean ± 95% CI)', seedOption)
+  .option('--set <key=value>', 'override a config value by dotted path, e.g. --set grpo.steps=300 --set grpo.reward.beta=0.2 --set arch.dModel=128 (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option('--jobs <n>', `parallel worker processes (default: ${defaultJobs()}, one per core; $RSG_JOBS)`, positiveInt('jobs'))
+  .option('--backend <b>', `${BACKENDS.join(' | ')} (default: auto; $RSG_BACKEND)`, oneOfOption('backend', BACKENDS))
+  .option('--no-train', 'only rebuild the report from finished runs')
+  .option('--show-config', 'print the resolved config and exit')
+  .option('--list', 'list the experiments')
+  .option('--list-stale', 'list stored runs that the current code would not reuse (older training code, data or config), and exit')
+  .addHelpText('after', `\nexperiments:\n  ${'suite'.padEnd(20)} every experiment of the suite in one worker pool, then figures/REPORT.md\n${EXPERIMENTS.map((e) => `  ${e.name.padEnd(20)} ${e.description}  [${e.paper}]`).join('\n')}`)
+  .showHelpAfterError('(npm run experiment -- --help for the options)');
+
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      quick: { type: 'boolean' }, scale: { type: 'string' }, seed: { type: 'string' }, seeds: { type: 'string' },
-      set: { type: 'string', multiple: true }, jobs: { type: 'string' }, backend: { type: 'string' },
-      list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, 'show-config': { type: 'boolean' }, 'no-train': { type: 'boolean' },
-    },
-  });
+  program.parse();
+  const values = program.opts<Options>();
+  const name = program.args[0];
   if (values.list) { for (const e of EXPERIMENTS) console.log(e.name); return; }
-  if (values.help || positionals.length === 0) { console.log(HELP); return; }
-  const name = positionals[0];
+  if (values.listStale) {
+    const stale = listStale();
+    if (!stale.length) { console.log(`no stale runs in ${runsDir()}`); return; }
+    for (const s of stale) console.log(`${s.dir}\n  ${s.reason}${s.linkedFrom.length ? `\n  linked from: ${s.linkedFrom.join(', ')}` : ''}`);
+    console.log(`\n${stale.length} stale stage(s); the current code trains new ones beside them (delete these to free space)`);
+    return;
+  }
+  if (!name) { program.help(); return; }
   const exp = name === 'suite' ? null : findExperiment(name);
-  const int = (name: string, v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${v}"`);
-    return n;
-  };
-  const scale = (values.quick ? 'quick' : values.scale ?? 'default') as Scale;
-  const seeds = values.seed !== undefined ? [int('seed', values.seed)] : values.seeds !== undefined ? values.seeds.split(',').map((s) => int('seeds', s.trim())) : undefined;
-  if (values.backend && !(BACKENDS as readonly string[]).includes(values.backend)) throw new Error(`--backend ${values.backend} is invalid (allowed: ${BACKENDS.join(', ')})`);
-  const jobs = values.jobs !== undefined ? Math.max(1, int('jobs', values.jobs)) : undefined;
-  const opts = { scale, seeds, set: values.set, jobs, backend: values.backend, noTrain: values['no-train'] };
+  const scale: Scale = values.quick ? 'quick' : values.scale;
+  const opts: RunExperimentOptions = { scale, seeds: values.seed ?? values.seeds, set: values.set, jobs: values.jobs, backend: values.backend, noTrain: !values.train };
   const t0 = Date.now();
+  if (values.showConfig) {
+    if (exp) console.log(JSON.stringify(resolveConfig(exp.name, opts).config, null, 2));
+    else for (const e of SUITE) console.log(e.name, JSON.stringify(resolveConfig(e.name, opts).config));
+    return;
+  }
+  if (scale === 'quick') console.log('quick scale: a plumbing check (every path runs, in minutes); its numbers are not results');
   if (!exp) {
-    if (values['show-config']) { for (const e of SUITE) console.log(e.name, JSON.stringify(resolveConfig(e.name, opts).config)); return; }
+    for (const e of SUITE) resolveConfig(e.name, opts); // every config valid before anything trains
     console.log(`the suite (${SUITE.map((e) => e.name).join(', ')}) at ${scale} scale`);
     if (!opts.noTrain) await trainSuite(opts);
     const { path, claims, notRun } = await writeSuiteReport([...SUITE.map((e) => e.name), 'reward-table'], { ...opts, scale });
@@ -75,7 +94,6 @@ async function main(): Promise<void> {
     console.log(`\n${path}: the report\nsuite finished in ${((Date.now() - t0) / 60000).toFixed(1)} min`);
     return;
   }
-  if (values['show-config']) { console.log(JSON.stringify(resolveConfig(exp.name, opts).config, null, 2)); return; }
   console.log(`${exp.name} [${exp.paper}] at ${scale} scale`);
   const { report, written } = await runExperiment(exp.name, opts);
   for (const t of report.tables) {
@@ -88,4 +106,7 @@ async function main(): Promise<void> {
   console.log(`\n${exp.name} finished in ${((Date.now() - t0) / 60000).toFixed(1)} min`);
 }
 
-main().catch((e) => { console.error(`error: ${(e as Error).message}`); process.exit(2); });
+main().catch((e) => {
+  console.error(`error: ${(e as Error).message}`);
+  process.exit(2);
+});

@@ -6,7 +6,7 @@ import { PROJECT_ROOT, writeFileAtomic } from '../lib/files';
 import { stageDir, stageHash, lineage, type StageSpec } from '../lib/pipeline';
 import { relative } from 'node:path';
 import type { Report } from './types';
-import type { Scale } from './framework';
+import type { Scale } from './scales';
 
 /** figures/ for the default scale; figures/<scale>/ otherwise (never overwrite the committed default outputs). */
 export function figuresDir(scale: Scale): string {
@@ -14,7 +14,7 @@ export function figuresDir(scale: Scale): string {
 }
 
 function provenanceOf(specs: StageSpec[], backend: string) {
-  const seeds = [...new Set(specs.map((s) => (s.kind === 'base' ? s.initSeed : s.seed)))].sort((a, b) => a - b);
+  const seeds = [...new Set(specs.map((s) => s.seed))].sort((a, b) => a - b);
   return {
     runs: specs.map((s) => relative(PROJECT_ROOT, stageDir(s))),
     configHashes: specs.map(stageHash),

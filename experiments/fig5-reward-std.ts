@@ -1,8 +1,9 @@
 /** fig5-reward-std — reward standard deviation per step with and without L_SC (paper Figure 5). */
-import { curveOverSeeds, specsOf, stageMetrics, variantSpec } from './framework';
+import { curveOverSeeds, stageMetrics } from './results';
+import { specsOf, variantSpec } from './specs';
 import { V } from './variants';
 import { lineFigure } from '../lib/report/plots';
-import { judgeLess } from '../lib/report/verdicts';
+import { judgePaired } from '../lib/report/verdicts';
 import type { Experiment } from './types';
 import { sectionMarkdown } from './markdown';
 
@@ -32,7 +33,7 @@ export const experiment: Experiment = {
       });
     }
     const per = (v: (typeof VARIANTS)[number]) => c.seeds.map((s) => lateMean(variantSpec(c, v, s), 'reward/std_in_group'));
-    const claims = [judgeLess({ id: 'f5-std', text: 'L_SC lowers the reward standard deviation across training steps', source: '§4.4, Figure 5' }, per(V.grpoSc), per(V.grpo), 'within-group reward std, second half of training')];
+    const claims = [judgePaired({ id: 'f5-std', text: 'L_SC lowers the reward standard deviation across training steps', source: '§4.4, Figure 5' }, per(V.grpoSc), per(V.grpo), { kind: 'less', scale: 1, what: 'within-group reward std, second half of training, GRPO − GRPO + L_SC' })];
     return { tables: [], figures, claims, markdown: sectionMarkdown('Figure 5 — reward std with and without L_SC', null, claims, '![Figure 5](fig5-reward-std.svg)') };
   },
 };

@@ -1,8 +1,9 @@
 /** fig6-extended — accuracy over a longer training run, GRPO vs the full method (paper Figure 6). */
-import { type CommonConfig, collect, curveOverSeeds, perSeed, specsOf, variantSpec, comparisonTable } from './framework';
+import { beats, collect, curveOverSeeds, comparisonTable } from './results';
+import { specsOf, variantSpec } from './specs';
+import type { CommonConfig } from './scales';
 import { V } from './variants';
 import { lineFigure } from '../lib/report/plots';
-import { judgeGreater } from '../lib/report/verdicts';
 import type { Experiment } from './types';
 import { sectionMarkdown } from './markdown';
 
@@ -10,7 +11,7 @@ import { sectionMarkdown } from './markdown';
 export const EXTEND = 3;
 const VARIANTS = [V.grpo, V.full];
 
-const longer = (c: CommonConfig): CommonConfig => ({ ...c, grpo: { ...c.grpo, steps: (c.grpo.steps ?? 150) * EXTEND } });
+const longer = (c: CommonConfig): CommonConfig => ({ ...c, grpo: { ...c.grpo, steps: c.grpo.steps * EXTEND } });
 
 export const experiment: Experiment = {
   name: 'fig6-extended',
@@ -30,8 +31,8 @@ export const experiment: Experiment = {
       description: `${key} on val every evalEvery steps, mean and 95% CI over seeds`, specs: specsOf(c, VARIANTS),
     }));
     const rows = await collect('fig6-extended', c, VARIANTS, { split: 'test', count: c.data.test }, ctx.pool);
-    const table = comparisonTable(`Figure 6: test after ${c.grpo.steps} steps (${EXTEND}× the default)`, rows);
-    const claims = [judgeGreater({ id: 'f6-persist', text: 'the gains persist (and grow) with longer training', source: '§4.6, Figure 6' }, perSeed(rows[1], 'acc50'), perSeed(rows[0], 'acc50'), `test Acc@0.5 after ${c.grpo.steps} steps, full − GRPO`)];
+    const table = comparisonTable(`Figure 6: test after ${c.grpo.steps} steps (${EXTEND}× the default)`, rows.list);
+    const claims = [beats(rows, 'full', 'grpo', { id: 'f6-persist', text: 'the gains persist (and grow) with longer training', source: '§4.6, Figure 6' }, `test Acc@0.5 after ${c.grpo.steps} steps, full − GRPO`)];
     return {
       tables: [{ name: 'fig6-extended', table, description: 'test metrics at the end of extended training', specs: specsOf(c, VARIANTS) }],
       figures, claims,

@@ -11,10 +11,12 @@
  *   diagnostic run of 4× the steps (which revisits its pool about twice at the default scale).
  * Tuning happens on val only; nothing here reads the test split.
  */
-import { collect, comparisonTable, curveOverSeeds, perSeed, specsOf, stageMetrics, variantSpec, type CommonConfig, type Variant } from './framework';
+import { collect, comparisonTable, curveOverSeeds, perSeed, stageMetrics } from './results';
+import { type Variant, specsOf, variantSpec } from './specs';
+import type { CommonConfig } from './scales';
 import { V } from './variants';
 import { lineFigure } from '../lib/report/plots';
-import { judgeGreater } from '../lib/report/verdicts';
+import { judgePaired } from '../lib/report/verdicts';
 import { meanCI, formatCI } from '../lib/stats';
 import { advantageShareByStdQuartile } from '../lib/grpo';
 import { samplingEvaluateStage, type StageSpec } from '../lib/pipeline';
@@ -24,8 +26,8 @@ import { sectionMarkdown, tableMarkdown } from './markdown';
 
 /** A GRPO variant trained for 4× the scale's steps (memorisation, and whether gains keep coming). */
 export function long(c: CommonConfig, v: Variant): Variant {
-  const steps = 4 * (c.grpo.steps ?? 150);
-  return { id: `${v.id}-4x`, label: `${v.label}, 4× steps (${steps})`, init: v.init, grpo: { ...v.grpo, steps, evalEvery: 4 * (c.grpo.evalEvery ?? 50) } };
+  const steps = 4 * c.grpo.steps;
+  return { id: `${v.id}-4x`, label: `${v.label}, 4× steps (${steps})`, init: v.init, grpo: { ...v.grpo, steps, evalEvery: 4 * c.grpo.evalEvery } };
 }
 
 const grpoRows = (c: CommonConfig): Variant[] => [V.grpo, V.grpoPosSc, long(c, V.grpo), V.grpoDr, V.grpoPosScDr, long(c, V.grpoDr)];
@@ -47,7 +49,7 @@ const pct = (xs: number[]) => formatCI(meanCI(xs));
 const num = (xs: number[], d = 3) => { const ci = meanCI(xs); return Number.isFinite(ci.halfWidth) ? `${ci.mean.toFixed(d)} ± ${ci.halfWidth.toFixed(d)}` : ci.mean.toFixed(d); };
 
 /** Per GRPO variant: val Acc@0.5 first → last evaluation (paired per seed), rollout IoU first → last tenth, KL, ties. */
-function dynamicsTable(title: string, c: CommonConfig, variants: Variant[]): Table {
+export function dynamicsTable(title: string, c: CommonConfig, variants: Variant[]): Table {
   return {
     title,
     header: ['method', 'val Acc@0.5 start', 'val Acc@0.5 end', 'Δ val Acc@0.5', 'rollout IoU first 10%', 'rollout IoU last 10%', 'Δ rollout IoU', 'KL at end', 'zero-std groups'],
@@ -63,55 +65,6 @@ function dynamicsTable(title: string, c: CommonConfig, variants: Variant[]): Tab
   };
 }
 
-/**
- * The GRPO knobs one would turn to make it learn, each changed alone from the GRPO baseline
- * (from the base model, IoU reward): learning rate, rollouts per step, μ updates per batch,
- * advantage scaling (Dr. GRPO), rollout temperature, no KL. Validation only.
- */
-export function knobVariants(c: CommonConfig): Variant[] {
-  const B = c.grpo.queriesPerStep ?? 8;
-  const knob = (id: string, label: string, o: Variant['grpo']): Variant => ({ id: `grpo-${id}`, label: `GRPO, ${label}`, init: 'base', grpo: { ...V.grpo.grpo, ...o } });
-  return [
-    V.grpo,
-    knob('lr3e-4', 'lr 3e-4 (3×)', { lr: 3e-4 }),
-    knob('lr1e-3', 'lr 1e-3 (10×)', { lr: 1e-3 }),
-    knob(`b${4 * B}`, `${4 * B} queries per step (4×)`, { queriesPerStep: 4 * B }),
-    knob('mu4', 'μ = 4 updates per batch', { iterations: 4 }),
-    { ...V.grpoDr, label: 'GRPO, advantages not divided by std (Dr. GRPO)' },
-    knob('t0.7', 'rollout temperature 0.7', { temperature: 0.7 }),
-    knob('nokl', 'β_KL = 0', { betaKL: 0 }),
-  ];
-}
-
-export const knobsExperiment: Experiment = {
-  name: 'learning-knobs',
-  paper: 'none (diagnosis of the GRPO baseline)',
-  description: 'GRPO from the base model with one knob changed at a time (lr, batch, μ, Dr. GRPO, temperature, β_KL), val only, 3 seeds',
-  configure: (c) => ({ ...c, seeds: [1, 2, 3] }),
-  specs: (c) => specsOf(c, knobVariants(c)),
-  async report(ctx) {
-    const c = ctx.config;
-    const variants = knobVariants(c);
-    const rows = await collect('learning-knobs', c, [V.base, ...variants], { split: 'val', count: c.data.val }, ctx.pool);
-    const main = comparisonTable('GRPO knobs, one at a time: validation split', rows, [], 'Greedy decoding on val. Mean ± 95% CI (Student t) over seeds, in %. First row: the base model every run starts from.');
-    const dyn = dynamicsTable('GRPO knobs: dynamics', c, variants);
-    const specs = specsOf(c, variants);
-    const grpoSpecs = (v: Variant) => c.seeds.map((s) => variantSpec(c, v, s));
-    return {
-      tables: [
-        { name: 'learning-knobs', table: main, description: 'val accuracy of GRPO with one knob changed at a time', specs },
-        { name: 'learning-knobs-dynamics', table: dyn, description: 'val accuracy and rollout reward, start vs end, per knob', specs },
-      ],
-      figures: [{
-        name: 'learning-knobs-val', description: 'val Acc@0.5 during GRPO per knob, mean over seeds', specs,
-        figure: lineFigure('GRPO knobs: val Acc@0.5 during training', 'GRPO step', 'val Acc@0.5', variants.map((v) => ({ name: v.label, ...curveOverSeeds(grpoSpecs(v), 'eval/acc50') }))),
-      }],
-      claims: [],
-      markdown: sectionMarkdown('GRPO knobs, one at a time (validation split)', main, [], [tableMarkdown(dyn), '', `_${dyn.note}_`].join('\n')),
-    };
-  },
-};
-
 export const experiment: Experiment = {
   name: 'learning',
   paper: 'Tables 1/3 rows on val, with the dynamics behind them',
@@ -126,30 +79,30 @@ export const experiment: Experiment = {
     const variants = variantsOf(c);
     const rows = await collect('learning', c, variants, val, ctx.pool);
     const poolRows = await collect('learning', c, variants, pool, ctx.pool);
-    const main = comparisonTable('Does GRPO learn? Validation split', rows, [], 'Greedy decoding on val. Mean ± 95% CI (Student t) over seeds, in %. The base model is one model (seed-independent). Dr. GRPO advantages were chosen on this split (learning-knobs).');
+    const main = comparisonTable('Does GRPO learn? Validation split', rows.list, [], 'Greedy decoding on val. Mean ± 95% CI (Student t) over seeds, in %. The base model is one model (seed-independent). Dr. GRPO advantages were chosen on this split (learning-knobs).');
     // Chosen on val; the test split only confirms (nothing is tuned on it).
     const testRowsData = await collect('learning', c, testRows(), { split: 'test', count: c.data.test }, ctx.pool);
-    const test = comparisonTable('Confirmation on the test split (settings chosen on val)', testRowsData, [], 'Greedy decoding on test. Mean ± 95% CI (Student t) over seeds, in %.');
+    const test = comparisonTable('Confirmation on the test split (settings chosen on val)', testRowsData.list, [], 'Greedy decoding on test. Mean ± 95% CI (Student t) over seeds, in %.');
 
-    const G = c.grpo.group ?? 8, T = c.grpo.temperature ?? 1;
+    const G = c.grpo.group, T = c.grpo.temperature;
     const dyn = dynamicsTable('GRPO dynamics (per seed, then mean ± 95% CI)', c, grpoRows(c));
 
     // What sampling sees (init and each GRPO row), and memorisation (pool vs val, greedy).
-    const sampled = async (spec: StageSpec) => samplingEvaluateStage(spec, val, { group: G, temperature: T, maxLen: c.grpo.maxLen ?? 64 });
+    const sampled = async (spec: StageSpec) => samplingEvaluateStage(spec, val, { group: G, temperature: T, maxLen: c.grpo.maxLen });
     const diagRows: string[][] = [];
-    for (const [i, v] of variants.entries()) {
+    for (const v of variants) {
       if (v.id === 'sft') continue;
       const specs = c.seeds.map((s) => variantSpec(c, v, s));
       const se = [];
       for (const s of specs) se.push(await sampled(s));
-      const greedyVal = perSeed(rows[i], 'acc50'), greedyPool = perSeed(poolRows[i], 'acc50');
+      const greedyVal = perSeed(rows.get(v.id), 'acc50'), greedyPool = perSeed(poolRows.get(v.id), 'acc50');
       diagRows.push([v.label, pct(greedyVal), pct(se.map((e) => e.acc50)), pct(se.map((e) => e.passAtG)), pct(greedyPool), pct(greedyPool.map((p, k) => p - greedyVal[k]))]);
     }
     const diag: Table = {
       title: `What sampling sees, and memorisation (val ${c.data.val}; RFT-pool queries ${pool.count})`,
       header: ['method', 'greedy val Acc@0.5', `one rollout (T=${T}) val Acc@0.5`, `pass@${G} val`, 'greedy pool Acc@0.5', 'pool − val'],
       rows: diagRows,
-      note: `Sampled columns: ${G} rollouts per val query at the rollout temperature, fixed sampling seed. Pool: the first ${pool.count} train queries, all inside the RFT pool (the first ${Math.round((c.grpo.trainFraction ?? 0.4) * 100)}% of train); GRPO with ${c.grpo.steps} steps × ${c.grpo.queriesPerStep} queries draws about ${Math.round(100 * Math.min(1, ((c.grpo.steps ?? 150) * (c.grpo.queriesPerStep ?? 8)) / ((c.grpo.trainFraction ?? 0.4) * c.data.train)))}% of its pool once; 4× steps revisits it. Mean ± 95% CI over seeds, in %.`,
+      note: `Sampled columns: ${G} rollouts per val query at the rollout temperature, fixed sampling seed. Pool: the first ${pool.count} train queries, all inside the RFT pool (the first ${Math.round(c.grpo.trainFraction * 100)}% of train); GRPO with ${c.grpo.steps} steps × ${c.grpo.queriesPerStep} queries draws about ${Math.round(100 * Math.min(1, (c.grpo.steps * c.grpo.queriesPerStep) / (c.grpo.trainFraction * c.data.train)))}% of its pool once; 4× steps revisits it. Mean ± 95% CI over seeds, in %.`,
     };
 
     // Where an update's weight goes: advantage mass by quartile of the groups' reward spread, for
@@ -174,15 +127,14 @@ export const experiment: Experiment = {
         figure: lineFigure('GRPO: rollout IoU reward per step (10-step moving average)', 'GRPO step', 'mean R_IoU of the rollouts', grpoRows(c).map((v) => ({ name: v.label, ...curveOverSeeds(grpoSpecs(v), 'reward/iou', 10) }))),
       },
     ];
-    const at = (v: Variant) => rows[variants.findIndex((x) => x.id === v.id)];
-    const [base, grpo, grpoPosSc, grpoDr, grpoPosScDr] = [V.base, V.grpo, V.grpoPosSc, V.grpoDr, V.grpoPosScDr].map(at);
-    const atTest = (v: Variant) => testRowsData[testRows().findIndex((x) => x.id === v.id)];
+    const vs = (a: Variant, b: Variant, id: string, text: string, source: string, what: string, r = rows) =>
+      judgePaired({ id, text, source }, perSeed(r.get(a.id), 'acc50'), perSeed(r.get(b.id), 'acc50'), { what });
     const claims = [
-      judgeGreater({ id: 'learn-grpo-base', text: 'GRPO improves on the base model it starts from (val Acc@0.5)', source: 'Table 1, GRPO row vs base row' }, perSeed(grpo, 'acc50'), perSeed(base, 'acc50'), 'val Acc@0.5, GRPO − base'),
-      judgeGreater({ id: 'learn-full-base', text: 'GRPO + R_pos + L_SC improves on the base model it starts from (val Acc@0.5)', source: 'Table 3, components from the base model' }, perSeed(grpoPosSc, 'acc50'), perSeed(base, 'acc50'), 'val Acc@0.5, GRPO + R_pos + L_SC − base'),
-      judgeGreater({ id: 'learn-dr-base', text: 'GRPO with Dr. GRPO advantages improves on the base model (val Acc@0.5)', source: 'Table 1, GRPO row vs base row' }, perSeed(grpoDr, 'acc50'), perSeed(base, 'acc50'), 'val Acc@0.5, GRPO (Dr.) − base'),
-      judgeGreater({ id: 'learn-dr-full-base', text: 'GRPO + R_pos + L_SC with Dr. GRPO advantages improves on the base model (val Acc@0.5)', source: 'Table 3, components from the base model' }, perSeed(grpoPosScDr, 'acc50'), perSeed(base, 'acc50'), 'val Acc@0.5, GRPO + R_pos + L_SC (Dr.) − base'),
-      judgeGreater({ id: 'learn-dr-base-test', text: 'GRPO with Dr. GRPO advantages improves on the base model (test Acc@0.5, chosen on val)', source: 'Table 1, GRPO row vs base row' }, perSeed(atTest(V.grpoDr), 'acc50'), perSeed(atTest(V.base), 'acc50'), 'test Acc@0.5, GRPO (Dr.) − base'),
+      vs(V.grpo, V.base, 'learn-grpo-base', 'GRPO improves on the base model it starts from (val Acc@0.5)', 'Table 1, GRPO row vs base row', 'val Acc@0.5, GRPO − base'),
+      vs(V.grpoPosSc, V.base, 'learn-full-base', 'GRPO + R_pos + L_SC improves on the base model it starts from (val Acc@0.5)', 'Table 3, components from the base model', 'val Acc@0.5, GRPO + R_pos + L_SC − base'),
+      vs(V.grpoDr, V.base, 'learn-dr-base', 'GRPO with Dr. GRPO advantages improves on the base model (val Acc@0.5)', 'Table 1, GRPO row vs base row', 'val Acc@0.5, GRPO (Dr.) − base'),
+      vs(V.grpoPosScDr, V.base, 'learn-dr-full-base', 'GRPO + R_pos + L_SC with Dr. GRPO advantages improves on the base model (val Acc@0.5)', 'Table 3, components from the base model', 'val Acc@0.5, GRPO + R_pos + L_SC (Dr.) − base'),
+      vs(V.grpoDr, V.base, 'learn-dr-base-test', 'GRPO with Dr. GRPO advantages improves on the base model (test Acc@0.5, chosen on val)', 'Table 1, GRPO row vs base row', 'test Acc@0.5, GRPO (Dr.) − base', testRowsData),
     ];
     const specs = specsOf(c, variants);
     return {

@@ -1,9 +1,9 @@
 /** A REPORT.md section: the table (ours beside the paper's) and the verdicts on the claims. */
-import type { Table } from '../lib/report/tables';
+import { type Table, markdownTable } from '../lib/report/tables';
 import type { ClaimResult } from '../lib/report/verdicts';
 
 export function tableMarkdown(t: Table): string {
-  return [`| ${t.header.join(' | ')} |`, `| ${t.header.map((_, i) => (i ? '---:' : '---')).join(' | ')} |`, ...t.rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return markdownTable(t.header, t.rows);
 }
 
 export function claimsMarkdown(claims: ClaimResult[]): string {

@@ -2,7 +2,9 @@
  * quickstart — the main job: base model → GRPO baseline vs GRPO + R_pos + L_SC, one seed, test
  * metrics in a small table. A first look at the method in minutes (≤ 10 on a 2-core CPU).
  */
-import { type CommonConfig, type Variant, collect, comparisonTable, specsOf } from './framework';
+import { collect, comparisonTable } from './results';
+import { type Variant, specsOf } from './specs';
+import type { CommonConfig } from './scales';
 import type { Experiment } from './types';
 import { V } from './variants';
 
@@ -19,7 +21,7 @@ export const experiment: Experiment = {
   async report(ctx) {
     const c = ctx.config;
     const rows = await collect('quickstart', c, VARIANTS, { split: 'test', count: c.data.test }, ctx.pool);
-    const table = comparisonTable(`quickstart: test split (${c.data.test} samples), seed ${c.seeds.join(',')}`, rows);
+    const table = comparisonTable(`quickstart: test split (${c.data.test} samples), seed ${c.seeds.join(',')}`, rows.list);
     return { tables: [{ name: 'quickstart', table, description: 'quickstart results on the test split', specs: specsOf(c, VARIANTS) }], figures: [], claims: [], markdown: '' };
   },
 };

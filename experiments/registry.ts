@@ -11,7 +11,8 @@ import { experiment as fig5 } from './fig5-reward-std';
 import { experiment as fig6 } from './fig6-extended';
 import { experiment as sweepAB } from './sweep-alpha-beta';
 import { experiment as sweepL } from './sweep-lambda';
-import { experiment as learning, knobsExperiment as learningKnobs } from './learning';
+import { experiment as learning } from './learning';
+import { experiment as learningKnobs } from './learning-knobs';
 
 /** The nine experiments that reproduce the paper's analysis, in the paper's order. */
 export const PAPER_SUITE: Experiment[] = [table1, table2, table3, table4, table5, fig5, fig6, sweepAB, sweepL];

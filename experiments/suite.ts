@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { SCALES, type Scale, defaultJobs, runStages } from './framework';
+import { SCALES, type Scale } from './scales';
+import { defaultJobs, runStages } from './scheduler';
 import { SUITE, findExperiment } from './registry';
 import { resolveConfig, runExperiment, type RunExperimentOptions } from './runner';
 import { figuresDir } from './export';

@@ -1,5 +1,6 @@
 /** sweep-alpha-beta — α (kernel width) × β (weight) of R_pos, on val (where tuning belongs). */
-import { collect, intervals, specsOf, type Row } from './framework';
+import { collect, intervals, type Row } from './results';
+import { specsOf } from './specs';
 import { alphaBetaVariant } from './variants';
 import { heatmapFigure } from '../lib/report/plots';
 import { formatCI } from '../lib/stats';
@@ -19,7 +20,7 @@ export const experiment: Experiment = {
   async report(ctx) {
     const c = ctx.config;
     const rows = await collect('sweep-alpha-beta', c, variants(), { split: 'val', count: c.data.val }, ctx.pool);
-    const cell = (a: number, b: number): Row => rows.find((r) => r.variant.id === alphaBetaVariant(a, b).id)!;
+    const cell = (a: number, b: number): Row => rows.get(alphaBetaVariant(a, b).id);
     const figs = (['acc50', 'miou'] as const).map((m) => {
       const z = ALPHAS.map((a) => BETAS.map((b) => 100 * intervals(cell(a, b))[m].mean));
       const text = ALPHAS.map((a) => BETAS.map((b) => formatCI(intervals(cell(a, b))[m])));

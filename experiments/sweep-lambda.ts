@@ -1,5 +1,6 @@
 /** sweep-lambda — λm × λv of the spatial-consistency weight, on val. */
-import { collect, intervals, specsOf, type Row } from './framework';
+import { collect, intervals, type Row } from './results';
+import { specsOf } from './specs';
 import { lambdaVariant } from './variants';
 import { heatmapFigure } from '../lib/report/plots';
 import { formatCI } from '../lib/stats';
@@ -18,7 +19,7 @@ export const experiment: Experiment = {
   async report(ctx) {
     const c = ctx.config;
     const rows = await collect('sweep-lambda', c, variants(), { split: 'val', count: c.data.val }, ctx.pool);
-    const cell = (m: number, v: number): Row => rows.find((r) => r.variant.id === lambdaVariant(m, v).id)!;
+    const cell = (m: number, v: number): Row => rows.get(lambdaVariant(m, v).id);
     const figs = (['acc50', 'miou'] as const).map((k) => ({
       name: `sweep-lambda-${k}`,
       figure: heatmapFigure(`λ sweep: validation ${k === 'acc50' ? 'Acc@0.5' : 'mIoU'} (λm = λv = 0: no L_SC)`, 'λv', 'λm', LAMBDA_V, LAMBDA_M,

@@ -1,5 +1,6 @@
 /** What an experiment file exports (STYLE 3): what to train, and how to report it from runs. */
-import type { CommonConfig, RunOptions, Scale } from './framework';
+import type { CommonConfig, Scale } from './scales';
+import type { RunOptions } from './scheduler';
 import type { StageSpec } from '../lib/pipeline';
 import type { Figure } from '../lib/report/plots';
 import type { Table } from '../lib/report/tables';

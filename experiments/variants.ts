@@ -2,7 +2,7 @@
  * The rows of the paper's tables as variants, defined once: identical rows in different
  * experiments resolve to identical stage specs, so they share runs.
  */
-import type { Variant } from './framework';
+import type { Variant } from './specs';
 
 const IOU_ONLY = { aux: 'none' as const };
 export const V = {

@@ -61,15 +61,25 @@ export function readJson<T = unknown>(path: string): T {
   }
 }
 
-/** Parse a JSONL file; a bad line is an error naming the file and the line number. */
-export function readJsonl<T = unknown>(path: string): T[] {
-  const lines = readFileSync(path, 'utf8').split('\n');
+/**
+ * Parse a JSONL file. A bad line is an error naming the file and the line number — except a
+ * torn last line (no newline after it, not valid JSON: a write cut short by a crash or a full
+ * disk), which is dropped with a warning naming the file, unless `strict`.
+ */
+export function readJsonl<T = unknown>(path: string, opts: { strict?: boolean; warn?: (msg: string) => void } = {}): T[] {
+  const text = readFileSync(path, 'utf8');
+  const lines = text.split('\n');
   const out: T[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     try {
       out.push(JSON.parse(line) as T);
     } catch (e) {
+      const torn = i === lines.length - 1 && !text.endsWith('\n');
+      if (torn && !opts.strict) {
+        (opts.warn ?? ((m: string) => console.error(m)))(`${path}:${i + 1}: dropping a torn last line (${line.length} bytes, no newline: an interrupted write)`);
+        return;
+      }
       throw new Error(`${path}:${i + 1}: invalid JSON line (${(e as Error).message})`);
     }
   });

@@ -1,36 +1,86 @@
 /**
  * The training pipeline as data: each stage — base pretraining, SFT (answer-only or CoT), GRPO —
- * is a fully resolved JSON spec, and its hash names its directory in a content-addressed store
- * (`<runsDir>/_store/<kind>-<hash>/`). Upstream specs are part of a spec, so changing anything
- * upstream changes every hash downstream. Consequences:
- * - the base model is built once per config hash and reused by every experiment;
+ * is a fully resolved JSON spec (every field present, defaults applied once, validated), and its
+ * hash names its directory in a content-addressed store (`<runsDir>/_store/<kind>-<hash>/`).
+ * Upstream specs are part of a spec, so changing anything upstream changes every hash
+ * downstream. Consequences:
+ * - a base model is built once per config hash and reused by every experiment;
  * - a run shared by several experiments (the GRPO baseline of Tables 1, 3, 4, 5) trains once;
- * - a stage with `summary.json` is done; one with a checkpoint resumes; a lock file keeps two
- *   processes from training the same stage at once.
+ * - a stage with `summary.json` is done; one with a checkpoint resumes; a lock keeps two
+ *   processes from training the same stage at once (lib/lock.ts).
+ *
+ * The hash also covers TRAINING_CODE_VERSION and the data generator's version: a change to the
+ * training arithmetic (or to the data) bumps one of them, and every run made before becomes
+ * stale instead of being silently reused (`npm run experiment -- --list-stale` lists them;
+ * test/pipeline.test.ts fails when the arithmetic changes and the version does not).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, lstatSync, unlinkSync, writeFileSync, openSync, closeSync } from 'node:fs';
-import { join, relative, dirname } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { hashConfig, readJson, runsDir, writeJsonAtomic } from './files';
-import { Policy, type ArchitectureOverrides } from './model/policy';
+import { Policy } from './model/policy';
+import { type PolicyArch, resolveArch } from './model/network';
 import { RunDir } from './runs';
-import { trainSft, type SftConfig, DEFAULT_SFT } from './train-sft';
-import { trainGrpo, type GrpoConfig, DEFAULT_GRPO } from './train-grpo';
+import { trainSft, type SftConfig, DEFAULT_SFT, validateSft } from './train-sft';
+import { trainGrpo, type GrpoConfig, DEFAULT_GRPO, validateGrpo } from './train-grpo';
 import { evaluatePolicy, samplingEvaluation, type Evaluation, type SamplingEvaluation } from './evaluate';
-import { groundingSplit } from './data/splits';
+import { GENERATOR_VERSION, groundingSplit, splitSpec } from './data/splits';
 import { selectBackend } from './backend';
 import type { Ops } from './model/ops';
 import type { Metrics } from './runs';
+import { acquireLock, describeOwner } from './lock';
+
+/**
+ * The version of the code that turns a stage spec into its runs. Bump it with any change that
+ * alters what a stage writes (its arithmetic, its sampling, its logged metrics): runs made by an
+ * older version then no longer match any hash. test/pipeline.test.ts holds a golden
+ * metrics.jsonl digest of a tiny run per version and fails when the two disagree.
+ */
+export const TRAINING_CODE_VERSION = 2;
 
 export type DataRef = { split: string; count: number };
 
-/** Base pretraining: SFT through curriculum phases (each used until `until` × steps). */
-export type BaseSpec = { kind: 'base'; arch: ArchitectureOverrides; initSeed: number; sft: SftConfig; curriculum: { until: number; data: DataRef }[]; eval: DataRef };
+/** Base pretraining: SFT from a fresh initialisation through curriculum phases (each used until `until` × steps). */
+export type BaseSpec = { kind: 'base'; arch: PolicyArch; seed: number; sft: SftConfig; curriculum: { until: number; data: DataRef }[]; eval: DataRef };
 export type SftSpec = { kind: 'sft'; from: BaseSpec; sft: SftConfig; data: DataRef; eval: DataRef; seed: number };
 export type GrpoSpec = { kind: 'grpo'; from: BaseSpec | SftSpec; grpo: GrpoConfig; data: DataRef; eval: DataRef; seed: number };
 export type StageSpec = BaseSpec | SftSpec | GrpoSpec;
 
+function checkData(ref: DataRef, where: string): DataRef {
+  splitSpec(ref.split); // throws on an unknown split, listing the known ones
+  if (!Number.isInteger(ref.count) || ref.count < 1) throw new Error(`${where}.count = ${ref.count}: must be an integer ≥ 1`);
+  return ref;
+}
+
+function checkSeed(seed: number, where: string): void {
+  if (!Number.isInteger(seed) || seed < 0) throw new Error(`${where}.seed = ${seed}: must be an integer ≥ 0`);
+}
+
+/**
+ * Validate every section of a spec (and of its upstream specs); errors name the stage kind and
+ * the field. Returns the spec itself: specs are built resolved (see experiments/specs.ts), this
+ * only refuses ones that are not.
+ */
+export function resolveSpec<S extends StageSpec>(spec: S): S {
+  const where = spec.kind;
+  checkSeed(spec.seed, where);
+  checkData(spec.eval, `${where}.eval`);
+  if (spec.kind === 'base') {
+    resolveArch(spec.arch, 'base.arch');
+    validateSft(spec.sft, 'base.sft');
+    if (!spec.curriculum.length) throw new Error('base.curriculum: needs at least one phase');
+    spec.curriculum.forEach((p, i) => checkData(p.data, `base.curriculum[${i}].data`));
+    if (spec.curriculum[spec.curriculum.length - 1].until !== 1) throw new Error('base.curriculum: the last phase must run until 1');
+    return spec;
+  }
+  checkData(spec.data, `${where}.data`);
+  resolveSpec(spec.from);
+  if (spec.kind === 'sft') validateSft(spec.sft, 'sft');
+  else validateGrpo(spec.grpo, 'grpo');
+  return spec;
+}
+
 export function stageHash(spec: StageSpec): string {
-  return hashConfig(spec, 12);
+  return hashConfig({ spec: resolveSpec(spec), code: TRAINING_CODE_VERSION, data: GENERATOR_VERSION }, 12);
 }
 
 export function stageName(spec: StageSpec): string {
@@ -67,29 +117,8 @@ export type StageSummary = {
   last?: Metrics;
 };
 
-// ── Locks ────────────────────────────────────────────────────────────────────────────────
-
-function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}
-
-/** Take the stage's lock (waiting while another live process holds it). Returns a release function. */
-async function lockStage(dir: string): Promise<() => void> {
-  mkdirSync(dir, { recursive: true });
-  const lock = join(dir, 'lock');
-  for (;;) {
-    try {
-      const fd = openSync(lock, 'wx');
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(lock, { force: true });
-    } catch {
-      const pid = Number(readFileSync(lock, 'utf8') || 0);
-      if (!pid || !pidAlive(pid)) { rmSync(lock, { force: true }); continue; } // stale lock
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-  }
-}
+/** The record each stage directory keeps of what it is (config.json). */
+export type StageRecord = { spec: StageSpec; hash: string; code: number; data: number };
 
 // ── Running a stage ──────────────────────────────────────────────────────────────────────
 
@@ -103,7 +132,10 @@ const splitCache = new Map<string, ReturnType<typeof groundingSplit>>();
 function samples(ref: DataRef) {
   const key = `${ref.split}:${ref.count}`;
   let s = splitCache.get(key);
-  if (!s) { s = groundingSplit(ref.split, { count: ref.count }); splitCache.set(key, s); }
+  if (!s) {
+    s = groundingSplit(ref.split, { count: ref.count });
+    splitCache.set(key, s);
+  }
   return s;
 }
 
@@ -111,30 +143,35 @@ function samples(ref: DataRef) {
  * Train one stage in this process (its upstream stages must be done), unless it is done already.
  * `quiet` silences the progress bar (workers report through metrics.jsonl instead).
  */
-export async function runStage(spec: StageSpec, opts: { quiet?: boolean; backend?: string } = {}): Promise<StageSummary> {
+export async function runStage(spec: StageSpec, opts: { quiet?: boolean; backend?: string; log?: (m: string) => void } = {}): Promise<StageSummary> {
   const dir = stageDir(spec);
   if (isDone(spec)) return readJson<StageSummary>(join(dir, 'summary.json'));
   if (spec.kind !== 'base' && !isDone(spec.from)) throw new Error(`stage ${stageName(spec)} needs ${stageName(spec.from)} first`);
-  const release = await lockStage(dir);
+  const log = opts.log ?? ((m: string) => console.error(m));
+  const release = await acquireLock(join(dir, 'lock'), { onWait: (o) => log(`${stageName(spec)}: waiting for the lock held by ${describeOwner(o)}`) });
   try {
     if (isDone(spec)) return readJson<StageSummary>(join(dir, 'summary.json')); // another process finished it meanwhile
     const backend = await selectBackend(opts.backend ?? process.env.RSG_BACKEND ?? 'auto');
     const run = new RunDir(dir);
-    run.writeConfig({ ...spec, hash: stageHash(spec) });
+    const record: StageRecord = { spec, hash: stageHash(spec), code: TRAINING_CODE_VERSION, data: GENERATOR_VERSION };
+    run.writeConfig(record);
     const t0 = Date.now();
     const label = stageName(spec);
     let summary: StageSummary;
+    const done = (steps: number, ev: Evaluation | undefined, last?: Metrics): StageSummary => ({
+      kind: spec.kind, hash: record.hash, backend: backend.name, backendDetail: backend.detail,
+      seconds: (Date.now() - t0) / 1000, steps, eval: strip(ev), ...(last ? { last } : {}),
+    });
     if (spec.kind === 'base' || spec.kind === 'sft') {
-      const policy = spec.kind === 'base' ? Policy.create(spec.arch, spec.initSeed, backend.ops) : await loadStagePolicy(spec.from, backend.ops);
-      const seed = spec.kind === 'base' ? spec.initSeed : spec.seed;
+      const policy = spec.kind === 'base' ? Policy.create(spec.arch, spec.seed, backend.ops) : await loadStagePolicy(spec.from, backend.ops);
       const train = spec.kind === 'base' ? spec.curriculum.map((p) => ({ until: p.until, samples: samples(p.data) })) : samples(spec.data);
-      const r = await trainSft({ policy, run, train, evalSet: samples(spec.eval), config: spec.sft, seed, label, quiet: opts.quiet });
-      summary = { kind: spec.kind, hash: stageHash(spec), backend: backend.name, backendDetail: backend.detail, seconds: (Date.now() - t0) / 1000, steps: r.steps, eval: strip(r.eval) };
+      const r = await trainSft({ policy, run, train, evalSet: samples(spec.eval), config: spec.sft, seed: spec.seed, label, quiet: opts.quiet });
+      summary = done(r.steps, r.eval);
       policy.dispose();
     } else {
       const policy = await loadStagePolicy(spec.from, backend.ops);
       const r = await trainGrpo({ policy, run, train: samples(spec.data), evalSet: samples(spec.eval), config: spec.grpo, seed: spec.seed, label, quiet: opts.quiet });
-      summary = { kind: 'grpo', hash: stageHash(spec), backend: backend.name, backendDetail: backend.detail, seconds: (Date.now() - t0) / 1000, steps: r.steps, eval: strip(r.eval), last: r.last };
+      summary = done(r.steps, r.eval, r.last);
       policy.dispose();
     }
     run.finish(summary);
@@ -152,23 +189,42 @@ function strip(e: Evaluation | undefined): Omit<Evaluation, 'results'> | null {
 }
 
 /** Run a stage and everything upstream of it, in order, in this process. */
-export async function runLineage(spec: StageSpec, opts: { quiet?: boolean; backend?: string } = {}): Promise<StageSummary> {
+export async function runLineage(spec: StageSpec, opts: { quiet?: boolean; backend?: string; log?: (m: string) => void } = {}): Promise<StageSummary> {
   let last: StageSummary | null = null;
   for (const s of lineage(spec)) last = await runStage(s, opts);
   return last!;
 }
 
-/**
- * Greedy evaluation of a finished stage on a split, cached in the stage directory
- * (`eval/<split>-<count>.json`, with per-sample results).
- */
+// ── Evaluations of finished stages ───────────────────────────────────────────────────────
+
+/** Greedy evaluation cache of a stage on a split: `eval/<split>-<count>.json`, with per-sample results. */
 export function evalFile(spec: StageSpec, ref: DataRef): string {
   return join(stageDir(spec), 'eval', `${ref.split}-${ref.count}.json`);
 }
 
+/** A cached evaluation that is whole: the metrics are finite numbers and there is one result per sample. */
+function usableEvaluation(e: Partial<Evaluation> | null, n: number): e is Evaluation {
+  if (!e || typeof e !== 'object') return false;
+  const finite = (['acc50', 'acc70', 'miou', 'ciou', 'formatRate'] as const).every((k) => typeof e[k] === 'number' && Number.isFinite(e[k]));
+  return finite && Array.isArray(e.results) && e.results.length === n;
+}
+
+function readCached<T>(file: string): T | null {
+  try {
+    return readJson<T>(file);
+  } catch {
+    return null;
+  }
+}
+
+/** Greedy evaluation of a finished stage on a split, cached in the stage directory (recomputed when the cache is damaged). */
 export async function evaluateStage(spec: StageSpec, ref: DataRef): Promise<Evaluation> {
   const file = evalFile(spec, ref);
-  if (existsSync(file)) return readJson<Evaluation>(file);
+  if (existsSync(file)) {
+    const cached = readCached<Evaluation>(file);
+    if (usableEvaluation(cached, ref.count)) return cached;
+    console.error(`${file}: damaged evaluation cache (not whole JSON, or metrics not finite); recomputing`);
+  }
   const { ops } = await selectBackend(process.env.RSG_BACKEND ?? 'auto');
   const policy = await loadStagePolicy(spec, ops);
   try {
@@ -187,10 +243,8 @@ export async function evaluateStage(spec: StageSpec, ref: DataRef): Promise<Eval
  */
 export async function samplingEvaluateStage(spec: StageSpec, ref: DataRef, o: { group: number; temperature: number; maxLen?: number }): Promise<SamplingEvaluation> {
   const file = join(stageDir(spec), 'eval', `${ref.split}-${ref.count}-sampled-g${o.group}-t${o.temperature}.json`);
-  if (existsSync(file)) {
-    const cached = readJson<SamplingEvaluation>(file);
-    if (Array.isArray(cached.rewards)) return cached; // else written before rewards were kept: redo
-  }
+  const cached = existsSync(file) ? readCached<SamplingEvaluation>(file) : null;
+  if (cached && Array.isArray(cached.rewards) && cached.rewards.length === ref.count && Number.isFinite(cached.passAtG)) return cached;
   const { ops } = await selectBackend(process.env.RSG_BACKEND ?? 'auto');
   const policy = await loadStagePolicy(spec, ops);
   try {
@@ -202,6 +256,8 @@ export async function samplingEvaluateStage(spec: StageSpec, ref: DataRef, o: { 
   }
 }
 
+// ── Links and staleness ──────────────────────────────────────────────────────────────────
+
 /** Link `runs/<experiment>/<runId>` to a stage's store directory (relative symlink). */
 export function linkRun(experiment: string, runId: string, spec: StageSpec): string {
   const link = join(runsDir(), experiment, runId);
@@ -209,9 +265,56 @@ export function linkRun(experiment: string, runId: string, spec: StageSpec): str
   const target = relative(dirname(link), stageDir(spec));
   try {
     if (lstatSync(link)) unlinkSync(link);
-  } catch { /* no link yet */ }
+  } catch {
+    /* no link yet */
+  }
   symlinkSync(target, link);
   return link;
+}
+
+export type StaleStage = { dir: string; kind: string; reason: string; linkedFrom: string[] };
+
+/**
+ * Stages in the store that the current code would not reuse: made by another training-code or
+ * data version, or whose recorded spec no longer resolves to their own hash (a config field was
+ * added, removed or given a new default). With the experiment links that point at each.
+ */
+export function listStale(): StaleStage[] {
+  const store = storeDir();
+  if (!existsSync(store)) return [];
+  const links = new Map<string, string[]>();
+  for (const exp of readdirSync(runsDir())) {
+    if (exp === '_store') continue;
+    const d = join(runsDir(), exp);
+    let entries: string[] = [];
+    try { entries = readdirSync(d); } catch { continue; }
+    for (const e of entries) {
+      try {
+        const target = resolve(d, readlinkSync(join(d, e)));
+        links.set(target, [...(links.get(target) ?? []), `${exp}/${e}`]);
+      } catch { /* not a link */ }
+    }
+  }
+  const out: StaleStage[] = [];
+  for (const name of readdirSync(store).sort()) {
+    const dir = join(store, name);
+    const rec = readCached<Partial<StageRecord> & { kind?: string; hash?: string }>(join(dir, 'config.json'));
+    let reason = '';
+    if (!rec) reason = 'no readable config.json';
+    else if (!rec.spec) reason = 'made before stage records named their code version';
+    else if (rec.code !== TRAINING_CODE_VERSION) reason = `training code version ${rec.code ?? '?'} (now ${TRAINING_CODE_VERSION})`;
+    else if (rec.data !== GENERATOR_VERSION) reason = `data generator version ${rec.data ?? '?'} (now ${GENERATOR_VERSION})`;
+    else {
+      try {
+        const h = stageHash(rec.spec);
+        if (`${rec.spec.kind}-${h}` !== name) reason = `its config now hashes to ${h}`;
+      } catch (e) {
+        reason = `its config no longer validates: ${(e as Error).message.split('\n').slice(0, 2).join(' ')}`;
+      }
+    }
+    if (reason) out.push({ dir, kind: name.split('-')[0], reason, linkedFrom: links.get(resolve(dir)) ?? [] });
+  }
+  return out;
 }
 
 export { DEFAULT_SFT, DEFAULT_GRPO };

@@ -1,48 +1,46 @@
 /**
- * A terminal progress bar with rate and ETA. On a TTY it redraws one line; otherwise (CI,
- * logs, notebooks) it prints a plain line every `every` percent, so logs stay readable.
+ * Progress bars with rate and ETA (cli-progress). On a terminal the bar redraws in place; in a
+ * log (CI, a worker's log file, a notebook) a plain line is written every `every` percent
+ * instead, so logs stay readable.
  */
-export class Progress {
-  private readonly t0 = Date.now();
-  private lastDraw = 0;
-  private lastPct = -1;
-  private readonly tty: boolean;
+import { SingleBar } from 'cli-progress';
 
-  constructor(
-    private readonly label: string,
-    private readonly total: number,
-    private readonly opts: { every?: number; stream?: NodeJS.WriteStream; silent?: boolean } = {},
-  ) {
-    this.tty = !!(opts.stream ?? process.stderr).isTTY;
+export type ProgressOptions = { every?: number; stream?: NodeJS.WriteStream; silent?: boolean };
+
+export class Progress {
+  private readonly bar: SingleBar | null;
+  private readonly t0 = Date.now();
+  private lastPct = -1;
+
+  constructor(private readonly label: string, private readonly total: number, private readonly opts: ProgressOptions = {}) {
+    const stream = opts.stream ?? process.stderr;
+    this.bar = !opts.silent && stream.isTTY
+      ? new SingleBar({
+          stream, format: `${label} [{bar}] {value}/{total} {elapsed} elapsed, ETA {remaining} {extra}`, barsize: 20,
+          hideCursor: false, clearOnComplete: false, fps: 10, formatValue: (v, _o, type) => (type === 'eta' || type === 'duration' ? fmtDuration(Number(v)) : String(v)),
+        })
+      : null;
+    this.bar?.start(total, 0, { extra: '', elapsed: fmtDuration(0), remaining: '--' });
   }
 
   /** Report `done` of `total`; `extra` is shown after the ETA (e.g. "reward 1.23"). */
   update(done: number, extra = ''): void {
     if (this.opts.silent) return;
-    const stream = this.opts.stream ?? process.stderr;
-    const now = Date.now();
-    const elapsed = (now - this.t0) / 1000;
-    const frac = this.total > 0 ? Math.min(1, done / this.total) : 1;
+    const elapsed = (Date.now() - this.t0) / 1000;
     const eta = done > 0 ? (elapsed / done) * (this.total - done) : NaN;
-    const line = `${this.label} ${bar(frac)} ${done}/${this.total} ${fmtDuration(elapsed)} elapsed, ETA ${fmtDuration(eta)}${extra ? '  ' + extra : ''}`;
-    if (this.tty) {
-      if (now - this.lastDraw < 100 && done < this.total) return;
-      this.lastDraw = now;
-      stream.write(`\r${line.slice(0, (stream.columns ?? 120) - 1)}\x1b[K${done >= this.total ? '\n' : ''}`);
-    } else {
-      const pct = Math.floor(frac * 100);
-      const every = this.opts.every ?? 10;
-      if (pct >= this.lastPct + every || (done >= this.total && this.lastPct < 100)) {
-        this.lastPct = done >= this.total ? 100 : pct - (pct % every);
-        stream.write(line + '\n');
-      }
+    if (this.bar) {
+      this.bar.update(done, { extra, elapsed: fmtDuration(elapsed), remaining: fmtDuration(eta) });
+      if (done >= this.total) this.bar.stop();
+      return;
+    }
+    const frac = this.total > 0 ? Math.min(1, done / this.total) : 1;
+    const pct = Math.floor(frac * 100), every = this.opts.every ?? 10;
+    if (pct >= this.lastPct + every || (done >= this.total && this.lastPct < 100)) {
+      this.lastPct = done >= this.total ? 100 : pct - (pct % every);
+      const line = `${this.label} ${pct}% ${done}/${this.total} ${fmtDuration(elapsed)} elapsed, ETA ${fmtDuration(eta)}${extra ? '  ' + extra : ''}`;
+      (this.opts.stream ?? process.stderr).write(line + '\n');
     }
   }
-}
-
-function bar(frac: number, width = 20): string {
-  const n = Math.round(frac * width);
-  return `[${'#'.repeat(n)}${'.'.repeat(width - n)}]`;
 }
 
 export function fmtDuration(s: number): string {

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { SUITE } from '../experiments/registry';
 import { writeSuiteReport } from '../experiments/suite';
-import { SCALE_NAMES, type Scale } from '../experiments/framework';
+import { SCALE_NAMES, type Scale } from '../experiments/scales';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { scale: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
 if (values.help) {

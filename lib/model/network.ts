@@ -25,6 +25,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng';
+import { num, validate, z } from '../config';
 import type { Decoder, Ops } from './ops';
 
 export type PolicyConfig = {
@@ -67,16 +68,38 @@ export const DEFAULT_POLICY: Readonly<Omit<PolicyConfig, 'vocabSize' | 'coordBas
   positionReadout: true,
 });
 
+/** The architecture: everything of PolicyConfig but what the tokenizer decides. */
+export type PolicyArch = Omit<PolicyConfig, 'vocabSize' | 'coordBase' | 'maxCoord'>;
+
+export const ARCH_SCHEMA = z
+  .strictObject({
+    imageSize: num.int(8),
+    patchSize: num.int(1),
+    stemHidden: num.int(0),
+    dModel: num.int(4),
+    nHeads: num.int(1),
+    nEncLayers: num.int(0),
+    nDecLayers: num.int(1),
+    ffnMult: num.int(1),
+    maxQueryLen: num.int(1),
+    maxCompletionLen: num.int(1),
+    positionReadout: z.boolean({ error: 'must be true or false' }),
+  })
+  .refine((c) => c.imageSize % c.patchSize === 0, { path: ['patchSize'], message: 'must divide imageSize' })
+  .refine((c) => c.dModel % c.nHeads === 0, { path: ['nHeads'], message: 'must divide dModel' })
+  .refine((c) => c.dModel % 4 === 0, { path: ['dModel'], message: 'must be a multiple of 4 (2-D sinusoidal codes)' }) satisfies z.ZodType<PolicyArch>;
+
+/** The architecture with every field present (defaults applied), validated. */
+export function resolveArch(arch: Partial<PolicyArch>, where = 'arch'): PolicyArch {
+  return validate(ARCH_SCHEMA, { ...DEFAULT_POLICY, ...arch }, where);
+}
+
 export function validatePolicy(c: PolicyConfig): PolicyConfig {
-  const bad = (k: string, allowed: string) => { throw new Error(`policy config: ${k} = ${JSON.stringify((c as Record<string, unknown>)[k])} is invalid (${allowed})`); };
-  if (!Number.isInteger(c.stemHidden) || c.stemHidden < 0) bad('stemHidden', 'an integer ≥ 0');
-  for (const k of ['imageSize', 'patchSize', 'dModel', 'nHeads', 'nEncLayers', 'nDecLayers', 'ffnMult', 'maxQueryLen', 'maxCompletionLen', 'vocabSize'] as const) {
-    if (!Number.isInteger(c[k]) || c[k] < (k === 'nEncLayers' ? 0 : 1)) bad(k, 'a positive integer');
-  }
-  if (c.imageSize % c.patchSize !== 0) bad('patchSize', `must divide imageSize = ${c.imageSize}`);
-  if (c.dModel % c.nHeads !== 0) bad('nHeads', `must divide dModel = ${c.dModel}`);
-  if (c.dModel % 4 !== 0) bad('dModel', 'a multiple of 4 (2-D sinusoidal codes)');
-  if (c.maxCoord < c.imageSize) bad('maxCoord', `≥ imageSize = ${c.imageSize} (one token per pixel coordinate)`);
+  const { vocabSize, coordBase, maxCoord, ...arch } = c;
+  validate(ARCH_SCHEMA, arch, 'policy config');
+  if (!Number.isInteger(vocabSize) || vocabSize < 1) throw new Error(`policy config: vocabSize = ${vocabSize}: must be an integer ≥ 1`);
+  if (!(maxCoord >= c.imageSize)) throw new Error(`policy config: maxCoord = ${maxCoord}: must be ≥ imageSize = ${c.imageSize} (one token per pixel coordinate)`);
+  void coordBase;
   return c;
 }
 

@@ -1,10 +1,12 @@
 /**
  * Showing results inside a tslab notebook: tables as Markdown, figures as <img> with inline SVG
- * (Debian's nbconvert keeps an <img src="data:…"> where it strips inline <svg>).
+ * (Debian's nbconvert keeps an <img src="data:…"> where it strips inline <svg>). Running an
+ * experiment from a notebook: experiments/notebook.ts.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../files';
+import { type Table, toMarkdown } from './tables';
 
 type Display = { markdown(s: string): void; html(s: string): void; png(b: Uint8Array): void };
 
@@ -31,11 +33,8 @@ export function showPng(png: Uint8Array): void {
 }
 
 /** Show what an experiment wrote: its tables (Markdown) and figures (SVG). */
-export function showWritten(written: string[], tables: { title: string; header: string[]; rows: string[][]; note?: string }[]): void {
-  for (const t of tables) {
-    const md = [`**${t.title}**`, '', `| ${t.header.join(' | ')} |`, `| ${t.header.map(() => '---').join(' | ')} |`, ...t.rows.map((r) => `| ${r.join(' | ')} |`), '', t.note ? `_${t.note}_` : ''].join('\n');
-    showMarkdown(md);
-  }
+export function showWritten(written: string[], tables: Table[]): void {
+  for (const t of tables) showMarkdown(toMarkdown(t));
   for (const w of written) {
     const m = /^(.*)\.\{svg,png\}$/.exec(w);
     if (m) showSvgFile(`${m[1]}.svg`);

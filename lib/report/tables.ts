@@ -30,20 +30,19 @@ export async function toCsv(t: Table): Promise<string> {
   return d.toCSV(await toDataFrame(t), { header: true }) as string;
 }
 
-function mdEscape(s: string): string {
-  return s.replace(/\|/g, '\\|');
+/** The one Markdown table writer: a header, rows, the first column left-aligned and the rest right; pipes escaped. */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const esc = (c: string) => String(c).replace(/\|/g, '\\|');
+  return [
+    `| ${header.map(esc).join(' | ')} |`,
+    `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+  ].join('\n');
 }
 
-export async function toMarkdown(t: Table): Promise<string> {
-  const df = await toDataFrame(t);
-  const cols = df.columns as string[];
-  const rows = df.values as string[][];
-  const lines = [
-    `| ${cols.map(mdEscape).join(' | ')} |`,
-    `| ${cols.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
-    ...rows.map((r) => `| ${r.map((c) => mdEscape(String(c))).join(' | ')} |`),
-  ];
-  return `**${t.title}**\n\n${lines.join('\n')}\n${t.note ? `\n${t.note}\n` : ''}`;
+/** A table as Markdown: its title in bold, the table, its note. */
+export function toMarkdown(t: Table): string {
+  return `**${t.title}**\n\n${markdownTable(t.header, t.rows)}\n${t.note ? `\n${t.note}\n` : ''}`;
 }
 
 /** LaTeX-escape one cell in a single pass (so the braces an escape inserts are not escaped again). */
@@ -72,7 +71,7 @@ export async function toLatex(t: Table): Promise<string> {
 /** Write `<dir>/<name>.csv`, `.md`, `.tex` and `.provenance.json`. */
 export async function writeTable(dir: string, name: string, t: Table, provenance: Omit<Provenance, 'figure' | 'commit'>): Promise<void> {
   writeFileAtomic(join(dir, `${name}.csv`), await toCsv(t));
-  writeFileAtomic(join(dir, `${name}.md`), await toMarkdown(t));
+  writeFileAtomic(join(dir, `${name}.md`), toMarkdown(t));
   writeFileAtomic(join(dir, `${name}.tex`), await toLatex(t));
   writeJsonAtomic(join(dir, `${name}.provenance.json`), { figure: name, commit: gitCommit(), ...provenance });
 }

@@ -94,7 +94,7 @@ test('patchify lays pixels out patch by patch; position codes have norm 1/√2',
   close(a[1 * 12], (6 / 255 - 0.5) * 4, 1e-6);
   const c = positionCode(10, 20, 32, 64);
   close(Math.hypot(...c), Math.SQRT1_2, 1e-6);
-  assert.throws(() => validatePolicy({ ...p0().cfg, patchSize: 7 }), /patchSize = 7 is invalid \(must divide imageSize = 64\)/);
+  assert.throws(() => validatePolicy({ ...p0().cfg, patchSize: 7 }), /policy config.patchSize = 7: must divide imageSize/);
 });
 
 function p0() { return Policy.create(TINY, 9, ops); }

@@ -1,31 +1,72 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { judgeGreater, judgeLess } from '../../lib/report/verdicts';
+import { adjustFamily, judgePaired, markUninterpretable } from '../../lib/report/verdicts';
+import { close } from '../helpers';
+import { welchDiffCI } from '../../lib/stats';
 
 const claim = { id: 'x', text: 'A beats B', source: 'Table 0' };
 
-test('judgeGreater: a CI above zero reproduces, below contradicts (hand-computed Welch interval)', () => {
-  // a = .30,.32,.34; b = .20,.22,.24: diff 0.10; s² = 4e-4 each, se = √(2·4e-4/3) = 0.016330;
-  // Welch df = 4, t(.975, 4) = 2.776445 → half-width 0.045340, interval [0.05466, 0.14534].
-  const r = judgeGreater(claim, [0.3, 0.32, 0.34], [0.2, 0.22, 0.24], 'Acc@0.5');
+test('judgePaired: per-seed differences, Student t over seeds (hand-computed)', () => {
+  // a − b per seed = .10, .13, .07: mean .10, s = .03, se = .03/√3; t(.975, 2) = 4.302653
+  // → half-width .074523, interval [.025477, .174523]; t = 5.7735, p = 2(1 − F₂(t)) = .028714
+  // with F₂(t) = ½ + t/(2√(2 + t²)); MDE = (t.975 + t.80)·se = (4.302653 + 1.060660)·.017321 = .092896.
+  const r = judgePaired(claim, [0.3, 0.35, 0.31], [0.2, 0.22, 0.24], { what: 'Acc@0.5' });
   assert.is(r.verdict, 'reproduced');
-  assert.ok(Math.abs(r.diff!.lo - 0.05466) < 1e-4 && Math.abs(r.diff!.hi - 0.14534) < 1e-4, `${r.diff!.lo} ${r.diff!.hi}`);
-  assert.match(r.evidence, '95% CI [5.47, 14.53] (n = 3 vs 3 seeds)');
-  assert.is(judgeGreater(claim, [0.2, 0.22, 0.24], [0.3, 0.32, 0.34], 'Acc@0.5').verdict, 'contradicted');
+  close(r.diff!.lo, 0.025477, 2e-6); close(r.diff!.hi, 0.174523, 2e-6);
+  close(r.p, 0.028714, 2e-6);
+  close(r.mde, 0.092896, 2e-6);
+  assert.match(r.evidence, 'difference 10.00 points, 95% CI [2.55, 17.45] over seeds');
+  assert.match(r.evidence, 'MDE 9.29 points (paired, n = 3 seeds)');
+  assert.is(judgePaired(claim, [0.2, 0.22, 0.24], [0.3, 0.35, 0.31], { what: 'm' }).verdict, 'contradicted');
 });
 
-test('judgeGreater: an interval across zero, one seed, or no runs is not a verdict', () => {
-  assert.is(judgeGreater(claim, [0.3, 0.1], [0.2, 0.25], 'm').verdict, 'inconclusive at this scale');
-  const one = judgeGreater(claim, [0.5], [0.1], 'm');
+test('pairing matters: a shared seed effect cancels (Welch would call this inconclusive)', () => {
+  // Seeds differ a lot, but A is exactly 2 points above B in each: the paired interval is tight.
+  const a = [0.3, 0.5, 0.7, 0.42], b = a.map((x, i) => x - 0.02 - 0.001 * i);
+  const r = judgePaired(claim, a, b, { what: 'm' });
+  assert.is(r.verdict, 'reproduced');
+  assert.ok(r.diff!.halfWidth < 0.003, `${r.diff!.halfWidth}`);
+  const w = welchDiffCI(a, b);
+  assert.ok(w.lo < 0 && w.hi > 0, 'Welch interval crosses 0');
+});
+
+test('an interval across zero, one seed, or no runs is not a verdict; NaN never reaches the text', () => {
+  assert.is(judgePaired(claim, [0.3, 0.1], [0.2, 0.25], { what: 'm' }).verdict, 'inconclusive at this scale');
+  const one = judgePaired(claim, [0.5], [0.1], { what: 'm' });
   assert.is(one.verdict, 'inconclusive at this scale');
-  assert.match(one.evidence, 'no CI (needs ≥ 2 seeds per side)');
+  assert.match(one.evidence, 'no CI (needs ≥ 2 seeds)');
   assert.not.match(one.evidence, 'NaN');
-  assert.is(judgeGreater(claim, null, [0.1], 'm').verdict, 'not run');
+  assert.is(judgePaired(claim, null, [0.1], { what: 'm' }).verdict, 'not run');
+  assert.throws(() => judgePaired(claim, [0.1, 0.2], [0.1], { what: 'm' }), /same seeds on both sides/);
 });
 
-test('judgeLess mirrors judgeGreater', () => {
-  assert.is(judgeLess(claim, [0.2, 0.22, 0.24], [0.3, 0.32, 0.34], 'std').verdict, 'reproduced');
-  assert.is(judgeLess(claim, [0.3, 0.32, 0.34], [0.2, 0.22, 0.24], 'std').verdict, 'contradicted');
+test("'less' judges B − A; 'not-greater' reproduces when the upper bound is below the margin", () => {
+  assert.is(judgePaired(claim, [0.2, 0.22, 0.24], [0.3, 0.32, 0.35], { what: 'std', kind: 'less' }).verdict, 'reproduced');
+  assert.is(judgePaired(claim, [0.3, 0.32, 0.35], [0.2, 0.22, 0.24], { what: 'std', kind: 'less' }).verdict, 'contradicted');
+  const same = [0.3, 0.31, 0.29, 0.3], eps = [0.001, -0.001, 0.002, 0];
+  assert.is(judgePaired(claim, same.map((x, i) => x + eps[i]), same, { what: 'm', kind: 'not-greater', margin: 0.015 }).verdict, 'reproduced');
+  assert.is(judgePaired(claim, same.map((x) => x + 0.05), same, { what: 'm', kind: 'not-greater', margin: 0.015 }).verdict, 'contradicted');
+});
+
+test('the per-sample bootstrap interval sits beside the seed interval', () => {
+  // Two seeds × 400 samples: A right on 60%, B on 50% of the same samples (A ⊃ B).
+  const mk = (p: number) => [0, 1].map(() => Array.from({ length: 400 }, (_, i) => (i % 10 < p * 10 ? 1 : 0)));
+  const r = judgePaired(claim, [0.6, 0.6], [0.5, 0.5], { what: 'Acc@0.5', samplesA: mk(0.6), samplesB: mk(0.5) });
+  // The difference per sample is 1 on 10% of samples: SE ≈ √(.1·.9/400) = .015; the 95% bootstrap interval ≈ ±.029.
+  close(r.sampleCI!.mean, 0.1, 1e-12);
+  assert.ok(r.sampleCI!.lo > 0.06 && r.sampleCI!.lo < 0.08 && r.sampleCI!.hi > 0.12 && r.sampleCI!.hi < 0.14, `${r.sampleCI!.lo} ${r.sampleCI!.hi}`);
+});
+
+test('Holm over the family: adjusted p and verdicts; uninterpretable marks every run verdict', () => {
+  const mk = (d: number[], id: string) => judgePaired({ ...claim, id }, d.map((x) => 0.5 + x), d.map(() => 0.5), { what: id });
+  const rs = adjustFamily([mk([0.1, 0.13, 0.07], 'a'), mk([0.01, -0.02, 0.015], 'b'), { ...mk([0.1, 0.13, 0.07], 'c'), verdict: 'not run' }]);
+  // raw p: a = .028714, b large; Holm with m = 2: a → min(1, .028714·2) = .057428 (no longer < .05).
+  close(rs[0].pHolm!, 2 * 0.028714, 5e-6);
+  assert.is(rs[0].verdict, 'reproduced');
+  assert.is(rs[0].verdictHolm, 'inconclusive at this scale');
+  assert.is(rs[2].pHolm, undefined);
+  const u = markUninterpretable(rs);
+  assert.equal(u.map((r) => r.verdict), ['uninterpretable', 'uninterpretable', 'not run']);
 });
 
 test.run();

@@ -1,0 +1,198 @@
+/**
+ * The stage graph and who runs it. A task is a stage to train or a finished stage to evaluate on
+ * a split; each depends on the stages upstream of it. An `Executor` runs (or submits) every task
+ * that is not done, parents first. The local executor here runs them in worker processes, `jobs`
+ * at a time, with a status line; a cluster executor plugs in through the same interface.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { type DataRef, type StageSpec, evalFile, isDone, lineage, stageDir, stageName } from '../lib/pipeline';
+import { PROJECT_ROOT, writeJsonAtomic } from '../lib/files';
+import { fmtDuration } from '../lib/progress';
+
+export type Task = { kind: 'train'; spec: StageSpec } | { kind: 'eval'; spec: StageSpec; ref: DataRef };
+
+export function taskId(t: Task): string {
+  return t.kind === 'train' ? stageName(t.spec) : `eval-${stageName(t.spec)}-${t.ref.split}-${t.ref.count}`;
+}
+
+export function taskDone(t: Task): boolean {
+  return t.kind === 'train' ? isDone(t.spec) : existsSync(evalFile(t.spec, t.ref));
+}
+
+/** The task each one waits for: a stage's parent stage; an evaluation's stage. */
+export function taskParent(t: Task): Task | null {
+  if (t.kind === 'eval') return { kind: 'train', spec: t.spec };
+  return t.spec.kind === 'base' ? null : { kind: 'train', spec: t.spec.from };
+}
+
+/** Optimizer steps of a task (for progress); evaluations count as none. */
+export function taskSteps(t: Task): number {
+  if (t.kind === 'eval') return 0;
+  return t.spec.kind === 'grpo' ? t.spec.grpo.steps : t.spec.sft.steps;
+}
+
+/** Where a task's worker writes its output. */
+export function taskLog(t: Task): string {
+  return join(stageDir(t.spec), t.kind === 'train' ? 'worker.log' : `eval-${t.ref.split}-${t.ref.count}.log`);
+}
+
+/** Every task needed for `tasks` (their upstream stages included), each once, parents first. */
+export function closeGraph(tasks: Task[]): Task[] {
+  const out = new Map<string, Task>();
+  const add = (t: Task) => {
+    const p = taskParent(t);
+    if (p) add(p);
+    if (!out.has(taskId(t))) out.set(taskId(t), t);
+  };
+  tasks.forEach(add);
+  return [...out.values()];
+}
+
+export function trainTasks(specs: StageSpec[]): Task[] {
+  return closeGraph(specs.flatMap(lineage).map((spec) => ({ kind: 'train' as const, spec })));
+}
+
+export type RunOptions = { jobs: number; backend?: string; log: (s: string) => void; executor?: Executor };
+
+export interface Executor {
+  readonly name: string;
+  /** Run every task of the (closed) graph that is not done, parents first; throws if any fails. */
+  run(tasks: Task[], opts: RunOptions): Promise<void>;
+}
+
+export function defaultJobs(): number {
+  return Math.max(1, Number(process.env.RSG_JOBS) || cpus().length);
+}
+
+/**
+ * OpenBLAS threads of a task's worker: $RSG_BLAS_THREADS, else 1 — one worker per core. A fixed
+ * rule, not one that looks at what else is running: sgemm results depend on the thread count in
+ * the last bits, and a stage must train the same way whatever the schedule (same seed → same
+ * metrics.jsonl).
+ */
+export function blasThreads(): number {
+  return Number(process.env.RSG_BLAS_THREADS) || 1;
+}
+
+/** The last step (and reward or loss) a training stage logged, for the status line. */
+function progressOf(s: StageSpec): { step: number; value?: number } {
+  const f = join(stageDir(s), 'metrics.jsonl');
+  if (!existsSync(f)) return { step: 0 };
+  const lines = readFileSync(f, 'utf8').split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    let m: Record<string, number>;
+    try { m = JSON.parse(lines[i]) as Record<string, number>; } catch { continue; } // blank or torn line
+    if (typeof m.step === 'number' && ('reward/total' in m || 'sft/loss' in m)) return { step: m.step, value: m['reward/total'] ?? m['sft/loss'] };
+  }
+  return { step: 0 };
+}
+
+/**
+ * Start a worker process for a task: `experiments/worker.ts <task.json>`, its output appended to
+ * the task's log file as it comes (nothing is lost if this process dies), connected by an IPC
+ * channel so that it stops when this process goes away. Resolves with its exit code.
+ */
+export function spawnWorker(t: Task, opts: { backend?: string } = {}): Promise<number> {
+  const dir = stageDir(t.spec);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${t.kind === 'train' ? 'task' : `task-eval-${t.ref.split}-${t.ref.count}`}.json`);
+  writeJsonAtomic(file, t);
+  const fd = openSync(taskLog(t), 'a');
+  return new Promise((resolve) => {
+    const env = { ...process.env, RSG_BLAS_THREADS: String(blasThreads()), ...(opts.backend ? { RSG_BACKEND: opts.backend } : {}) };
+    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'experiments', 'worker.ts'), file], { cwd: PROJECT_ROOT, env, stdio: ['ignore', fd, fd, 'ipc'] });
+    child.on('error', () => resolve(1));
+    child.on('close', (code) => {
+      closeSync(fd);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+/** Runs tasks on this machine, `jobs` worker processes at a time. `start` is injectable for tests. */
+export class LocalExecutor implements Executor {
+  readonly name = 'local';
+  constructor(private readonly start: (t: Task, opts: RunOptions) => Promise<number> = (t, o) => spawnWorker(t, o), private readonly statusEveryMs = 10_000) {}
+
+  async run(all: Task[], opts: RunOptions): Promise<void> {
+    const tasks = closeGraph(all);
+    const pending = tasks.filter((t) => !taskDone(t));
+    if (pending.length === 0) return;
+    const stepsTotal = pending.reduce((a, t) => a + taskSteps(t), 0);
+    const nTrain = pending.filter((t) => t.kind === 'train').length, nEval = pending.length - nTrain;
+    opts.log(`running ${nTrain} training stage(s) (${stepsTotal} optimizer steps) and ${nEval} evaluation(s) with ${opts.jobs} job(s); finished ones are reused`);
+    const running = new Map<string, { task: Task; done: Promise<number> }>();
+    const failed = new Set<string>();
+    const t0 = Date.now();
+    const parentFailed = (t: Task): boolean => {
+      const p = taskParent(t);
+      return !!p && (failed.has(taskId(p)) || parentFailed(p));
+    };
+    const ready = (t: Task) => { const p = taskParent(t); return !p || taskDone(p); };
+    let lastLine = 0;
+    while (pending.length || running.size) {
+      for (let i = 0; i < pending.length && running.size < opts.jobs; i++) {
+        const t = pending[i];
+        if (parentFailed(t)) { failed.add(taskId(t)); pending.splice(i--, 1); continue; }
+        if (!ready(t)) continue;
+        pending.splice(i--, 1);
+        running.set(taskId(t), { task: t, done: this.start(t, opts) });
+      }
+      if (running.size === 0 && pending.length) {
+        // Nothing can start: every pending task waits for a parent outside this graph.
+        throw new Error(`cannot schedule ${pending.map(taskId).join(', ')}: a parent stage is neither done nor part of the graph`);
+      }
+      const settled = await Promise.race([
+        ...[...running.values()].map((r) => r.done.then((code) => ({ id: taskId(r.task), code }))),
+        new Promise<null>((r) => setTimeout(() => r(null), Math.min(2000, this.statusEveryMs))),
+      ]);
+      if (settled) {
+        const r = running.get(settled.id)!;
+        running.delete(settled.id);
+        if (settled.code !== 0 || !taskDone(r.task)) {
+          failed.add(settled.id);
+          opts.log(`✗ ${settled.id} failed (exit ${settled.code}); see ${taskLog(r.task)}`);
+        } else opts.log(`✓ ${settled.id} (${describeTask(r.task)})`);
+      }
+      if (Date.now() - lastLine > this.statusEveryMs || (settled && running.size)) {
+        lastLine = Date.now();
+        const inFlight = [...running.values()].filter((r) => r.task.kind === 'train');
+        const doneSteps = stepsTotal - pending.reduce((a, t) => a + taskSteps(t), 0) - inFlight.reduce((a, r) => a + taskSteps(r.task) - progressOf(r.task.spec).step, 0);
+        const el = (Date.now() - t0) / 1000;
+        const eta = doneSteps > 0 ? (el / doneSteps) * (stepsTotal - doneSteps) : NaN;
+        const live = [...running.values()].map((r) => {
+          if (r.task.kind === 'eval') return `eval ${stageName(r.task.spec).slice(0, 12)} on ${r.task.ref.split}`;
+          const p = progressOf(r.task.spec);
+          return `${stageName(r.task.spec).slice(0, 12)} ${p.step}/${taskSteps(r.task)}${p.value !== undefined ? ` ${r.task.spec.kind === 'grpo' ? 'R' : 'loss'}=${p.value.toFixed(3)}` : ''}`;
+        });
+        const pct = stepsTotal ? Math.round((100 * doneSteps) / stepsTotal) : 100;
+        opts.log(`  [${pct}%] ${fmtDuration(el)} elapsed, ETA ${fmtDuration(eta)} | ${live.join(' | ')}`);
+      }
+    }
+    if (failed.size) throw new Error(`${failed.size} task(s) failed: ${[...failed].join(', ')}`);
+  }
+}
+
+export function describeTask(t: Task): string {
+  if (t.kind === 'eval') return `evaluation on ${t.ref.split} (${t.ref.count})`;
+  const s = t.spec;
+  if (s.kind === 'base') return `base pretraining, seed ${s.seed}`;
+  if (s.kind === 'sft') return `${s.sft.target === 'short' ? 'answer-only SFT' : `CoT-SFT (${s.sft.target})`}, seed ${s.seed}`;
+  const g = s.grpo;
+  const extra = [g.advantageScale !== 'std' ? ` adv=${g.advantageScale}` : '', g.iterations > 1 ? ` μ=${g.iterations}` : ''].join('');
+  const sc = g.spatialConsistency ? `λm=${g.consistency.lambdaM},λv=${g.consistency.lambdaV}` : 'off';
+  return `GRPO aux=${g.reward.aux} β=${g.reward.beta} L_SC=${sc}${extra} from ${s.from.kind}${s.from.kind === 'sft' ? `(${s.from.sft.target})` : ''}, seed ${s.seed}`;
+}
+
+/** Train every stage the given specs need (upstream first). Finished stages are skipped; interrupted ones resume. */
+export async function runStages(specs: StageSpec[], opts: RunOptions): Promise<void> {
+  await (opts.executor ?? new LocalExecutor()).run(trainTasks(specs), opts);
+}
+
+/** Evaluate finished stages on splits (results cached per stage), in workers. */
+export async function runEvaluations(items: { spec: StageSpec; ref: DataRef }[], opts: RunOptions): Promise<void> {
+  await (opts.executor ?? new LocalExecutor()).run(items.map(({ spec, ref }) => ({ kind: 'eval', spec, ref })), opts);
+}
