@@ -20,51 +20,68 @@ import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { isValidBox, type Box } from '../boxes';
 import type { GroundingSample } from './samples';
-import { child, children, parseXml, type XmlElement } from './xml';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { readJson } from '../files';
 
 // ── DIOR-RSVG ──────────────────────────────────────────────────────────────────────────
 
-type DiorObject = { file: string; filename: string; width: number; height: number; index: number; name: string; box: Box; description: string; classCount: number };
+type DiorObject = { file: string; filename: string; width: number; height: number; index: number; line: number; name: string; box: Box; description: string; classCount: number };
 
-function text(el: XmlElement | undefined): string | undefined {
-  return el?.text.trim();
+const xml = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: true, processEntities: true, htmlEntities: true, isArray: (name) => name === 'object' });
+
+/** A coordinate or size: a plain decimal number (no hex, no exponent tricks), finite. */
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+function num(value: unknown, name: string, where: string): number {
+  const t = typeof value === 'string' ? value.trim() : value === undefined ? undefined : String(value);
+  if (t === undefined || t === '') throw new Error(`${where}: <${name}> is missing, expected a number`);
+  if (!DECIMAL.test(t)) throw new Error(`${where}: <${name}> is ${JSON.stringify(t)}, expected a decimal number`);
+  return Number(t);
 }
 
-function num(el: XmlElement, name: string, where: string): number {
-  const t = text(child(el, name));
-  const v = t === undefined || t === '' ? NaN : Number(t);
-  if (!Number.isFinite(v)) throw new Error(`${where}: <${name}> is ${t === undefined ? 'missing' : JSON.stringify(t)}, expected a number`);
-  return v;
+/** The line of each `<object>` start tag, in document order (the parser does not keep positions). */
+function objectLines(src: string): number[] {
+  const lines: number[] = [];
+  let line = 1, from = 0;
+  for (const m of src.matchAll(/<object[\s>]/g)) {
+    for (let i = from; i < m.index!; i++) if (src.charCodeAt(i) === 10) line++;
+    from = m.index!;
+    lines.push(line);
+  }
+  return lines;
 }
 
 function readDiorXml(path: string): DiorObject[] {
-  let root: XmlElement;
-  try {
-    root = parseXml(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${path}: malformed XML: ${(e as Error).message}`);
-  }
-  const filename = text(child(root, 'filename'));
+  const src = readFileSync(path, 'utf8');
+  const valid = XMLValidator.validate(src);
+  if (valid !== true) throw new Error(`${path}:${valid.err.line}: malformed XML: ${valid.err.msg}`);
+  const root = (xml.parse(src) as { annotation?: Record<string, unknown> }).annotation;
+  if (!root) throw new Error(`${path}: no <annotation> root element`);
+  const filename = typeof root.filename === 'string' ? root.filename.trim() : '';
   if (!filename) throw new Error(`${path}: missing <filename>`);
-  const size = child(root, 'size');
-  if (!size) throw new Error(`${path}: missing <size>`);
-  const width = num(size, 'width', `${path} <size>`), height = num(size, 'height', `${path} <size>`);
-  const objs = children(root, 'object');
+  const size = root.size as Record<string, unknown> | undefined;
+  if (!size || typeof size !== 'object') throw new Error(`${path}: missing <size>`);
+  const width = num(size.width, 'width', `${path} <size>`), height = num(size.height, 'height', `${path} <size>`);
+  if (!(width >= 1 && height >= 1)) throw new Error(`${path} <size>: ${width}×${height} is not an image size (need width, height ≥ 1)`);
+  const objs = ((root.object as Record<string, unknown>[] | undefined) ?? []);
+  const lines = objectLines(src);
   const names = objs.map((o, k) => {
-    const n = text(child(o, 'name'));
-    if (!n) throw new Error(`${path}: object #${k} (line ${o.line}) has no <name>`);
+    const n = typeof o.name === 'string' ? o.name.trim() : '';
+    if (!n) throw new Error(`${path}:${lines[k]}: object #${k} has no <name>`);
     return n;
   });
   return objs.map((o, k) => {
-    const where = `${path}: object #${k} (line ${o.line})`;
-    const bb = child(o, 'bndbox');
-    if (!bb) throw new Error(`${where}: missing <bndbox>`);
-    const box = { x1: num(bb, 'xmin', where), y1: num(bb, 'ymin', where), x2: num(bb, 'xmax', where), y2: num(bb, 'ymax', where) };
+    const where = `${path}:${lines[k]}: object #${k}`;
+    const bb = o.bndbox as Record<string, unknown> | undefined;
+    if (!bb || typeof bb !== 'object') throw new Error(`${where}: missing <bndbox>`);
+    const box = { x1: num(bb.xmin, 'xmin', where), y1: num(bb.ymin, 'ymin', where), x2: num(bb.xmax, 'xmax', where), y2: num(bb.ymax, 'ymax', where) };
     if (!isValidBox(box)) throw new Error(`${where}: invalid box ${JSON.stringify(box)} (need xmin < xmax and ymin < ymax)`);
-    const description = text(child(o, 'description'));
+    if (box.x1 < 0 || box.y1 < 0 || box.x2 > width || box.y2 > height) {
+      throw new Error(`${where}: box ${JSON.stringify(box)} lies outside the ${width}×${height} image (need 0 ≤ xmin < xmax ≤ ${width}, 0 ≤ ymin < ymax ≤ ${height})`);
+    }
+    const description = typeof o.description === 'string' ? o.description.trim() : '';
     if (!description) throw new Error(`${where}: missing or empty <description>`);
-    return { file: path, filename, width, height, index: k, name: names[k], box, description, classCount: names.filter((n) => n === names[k]).length };
+    return { file: path, filename, width, height, index: k, line: lines[k], name: names[k], box, description, classCount: names.filter((n) => n === names[k]).length };
   });
 }
 
@@ -79,15 +96,18 @@ export async function loadDiorRsvg(root: string, split: 'train' | 'val' | 'test'
   const splitFile = join(root, `${split}.txt`);
   if (!existsSync(splitFile)) throw new Error(`DIOR-RSVG: split file ${splitFile} not found`);
   const out: GroundingSample[] = [];
+  const seen = new Map<number, number>();
   readFileSync(splitFile, 'utf8').split('\n').forEach((raw, ln) => {
     const line = raw.trim();
     if (line === '') return;
     if (!/^\d+$/.test(line)) throw new Error(`${splitFile}:${ln + 1}: expected a global object index, got ${JSON.stringify(line)}`);
     const idx = Number(line);
+    if (seen.has(idx)) throw new Error(`${splitFile}:${ln + 1}: object index ${idx} is listed twice (first on line ${seen.get(idx)})`);
+    seen.set(idx, ln + 1);
     if (idx >= objects.length) throw new Error(`${splitFile}:${ln + 1}: object index ${idx} is out of range (the ${xmls.length} annotation files hold ${objects.length} objects, indices 0–${objects.length - 1})`);
     const o = objects[idx];
     const path = join(root, 'JPEGImages', o.filename);
-    if (!existsSync(path)) throw new Error(`${o.file}: object #${o.index} refers to image ${path}, which does not exist`);
+    if (!existsSync(path)) throw new Error(`${o.file}:${o.line}: object #${o.index} refers to image ${path}, which does not exist`);
     out.push({
       id: `dior-rsvg-${idx}`,
       image: { width: o.width, height: o.height, path },
@@ -98,6 +118,7 @@ export async function loadDiorRsvg(root: string, split: 'train' | 'val' | 'test'
       meta: { source: 'DIOR-RSVG', annotation: basename(o.file), objectIndex: o.index, globalIndex: idx },
     });
   });
+  if (out.length === 0) throw new Error(`${splitFile}: lists no objects (an empty split file)`);
   return out;
 }
 
