@@ -99,14 +99,6 @@ export function clipBox(b: Box, width: number, height: number): Box {
   return { x1: c(b.x1, width), y1: c(b.y1, height), x2: c(b.x2, width), y2: c(b.y2, height) };
 }
 
-export function boxToArray(b: Box): [number, number, number, number] {
-  return [b.x1, b.y1, b.x2, b.y2];
-}
-
-export function arrayToBox(a: readonly number[]): Box {
-  return { x1: a[0], y1: a[1], x2: a[2], y2: a[3] };
-}
-
 /** `[x1, y1, x2, y2]` with integers rounded, as the policy writes it (SPEC §3.1). */
 export function formatBox(b: Box): string {
   return `[${Math.round(b.x1)}, ${Math.round(b.y1)}, ${Math.round(b.x2)}, ${Math.round(b.y2)}]`;

@@ -12,7 +12,7 @@
  */
 import { center, formatBox, type Box } from '../boxes';
 import {
-  type Expression, regionOf, regionPhrase, renderExpression, selectorPhrase,
+  type Expression, regionOf, regionPhrase, selectorPhrase,
 } from './referring';
 import { PLURAL, type ObjectClass } from './world';
 
@@ -95,7 +95,3 @@ export function groundingCompletion(f: TraceFacts, style: CotStyle): string {
   return completion(think, formatBox(f.gt));
 }
 
-/** The query text a trace answers (for display). */
-export function queryOf(f: TraceFacts): string {
-  return renderExpression(f.expression);
-}

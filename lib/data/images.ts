@@ -32,14 +32,3 @@ export async function imageRgb(image: SampleImage): Promise<Uint8Array> {
   return d.rgb;
 }
 
-/**
- * Resize HWC RGB bytes to `size`×`size` (bilinear), for feeding real-dataset images to a
- * model trained at a fixed resolution. Returns the bytes and the scale factors applied.
- */
-export async function resizeRgb(rgb: Uint8Array, width: number, height: number, size: number) {
-  const { data } = await sharp(rgb, { raw: { width, height, channels: 3 } })
-    .resize(size, size, { fit: 'fill', kernel: 'linear' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.length), sx: size / width, sy: size / height };
-}

@@ -3,7 +3,6 @@
  * tokenizer, weights and the backend's ops — plus what the trainers and notebooks do with it:
  * encode a batch of samples, generate rollouts, save and load.
  */
-import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import {
   DEFAULT_POLICY, type EncoderInput, type Net, type Params, type PolicyConfig, cloneParams, countParameters,
@@ -110,11 +109,3 @@ export class Policy implements Net {
   }
 }
 
-/** Run `f` with tensors counted before and after; throws if any leaked (tests and debug runs). */
-export function assertNoLeak<T>(label: string, f: () => T): T {
-  const before = tf.memory().numTensors;
-  const out = f();
-  const after = tf.memory().numTensors;
-  if (after !== before) throw new Error(`${label}: ${after - before} tensors leaked`);
-  return out;
-}

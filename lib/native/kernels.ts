@@ -403,10 +403,6 @@ export function uninstallBlasKernels(): void {
   installed = false;
 }
 
-export function blasInstalled(): boolean {
-  return installed;
-}
-
 /** Σ x² over every tensor, read straight from the wasm heap (the global gradient norm²). */
 export function sumSquaresOnHeap(ts: tf.Tensor[]): number {
   const n = loadNative()!;

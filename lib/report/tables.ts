@@ -6,19 +6,10 @@
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../files';
 import { gitCommit, type Provenance } from './export';
+import { loadDanfo as dfd } from './frames';
 
 export type Table = { title: string; header: string[]; rows: string[][]; note?: string };
 
-type DanfoModule = typeof import('danfojs-node');
-let danfo: DanfoModule | null = null;
-async function dfd(): Promise<DanfoModule> {
-  if (!danfo) {
-    const warn = console.warn, log = console.log;
-    console.warn = () => {}; console.log = () => {}; // danfojs prints tfjs banners on import
-    try { danfo = await import('danfojs-node'); } finally { console.warn = warn; console.log = log; }
-  }
-  return danfo;
-}
 
 export async function toDataFrame(t: Table) {
   const d = await dfd();

@@ -6,7 +6,7 @@ import { blasAvailable, blasUnavailableReason } from '../../lib/native/addon';
 import { installBlasKernels, uninstallBlasKernels } from '../../lib/native/kernels';
 import { Rng } from '../../lib/rng';
 
-const { ops } = await selectBackend('wasm');
+await selectBackend('wasm');
 const available = blasAvailable();
 if (!available) console.log(`blas tests skipped: ${blasUnavailableReason()}`);
 const t = available ? test : test.skip;
