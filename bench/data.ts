@@ -1,11 +1,17 @@
-/** Synthetic-world generation speed: grounding samples (scene, query, resolver check, CoT traces) per second at 64² and 256². */
+/**
+ * Synthetic-world generation speed: grounding samples (scene, query, resolver check, CoT traces) per second at 64² and
+ * 256².
+ */
 import { groundingSample, splitSpec } from '../lib/data/splits';
 import { table } from './harness';
 
 export async function benchData(): Promise<void> {
   const rows: (string | number)[][] = [['image', 'samples', 'time', 'samples/s']];
   const rates: number[] = [];
-  for (const [size, n] of [[64, 400], [256, 60]] as const) {
+  for (const [size, n] of [
+    [64, 400],
+    [256, 60],
+  ] as const) {
     const base = splitSpec('train');
     const spec = { ...base, world: { ...base.world, imageSize: size } };
     groundingSample('train', 0, spec); // warm-up

@@ -23,7 +23,13 @@ const FAMILY: [RegExp, string][] = [
   [/MatMul|Conv/, 'matmul'],
   [/^Rsg/, 'fused (blas)'],
   [/Softmax|Max$|Sum|Mean|Prod|Min$|ArgMax|LogSoftmax|Cumsum/, 'softmax / reductions'],
-  [/Transpose|Reshape|Concat|Slice|Gather|Pad|Tile|Pack|Unpack|Split|Reverse|ScatterNd|Identity|Cast|Fill|Range|OneHot|ZerosLike|OnesLike|BroadcastTo/, 'layout / gather'],
+  [
+    new RegExp(
+      'Transpose|Reshape|Concat|Slice|Gather|Pad|Tile|Pack|Unpack|Split|Reverse|ScatterNd|Identity|Cast|Fill|Range|' +
+        'OneHot|ZerosLike|OnesLike|BroadcastTo',
+    ),
+    'layout / gather',
+  ],
   [/.*/, 'elementwise'],
 ];
 const family = (name: string) => FAMILY.find(([re]) => re.test(name))![1];
@@ -32,7 +38,10 @@ type Profile = { wall: number; byFamily: Map<string, number>; kernels: number };
 
 async function profileOf(f: () => tf.TensorContainer): Promise<Profile> {
   const t0 = performance.now();
-  const info = await tf.profile(() => { const r = f(); tf.dispose(r as tf.Tensor); });
+  const info = await tf.profile(() => {
+    const r = f();
+    tf.dispose(r as tf.Tensor);
+  });
   const wall = performance.now() - t0;
   const byFamily = new Map<string, number>();
   for (const k of info.kernels) {
@@ -55,7 +64,12 @@ export async function benchProfile(backends = [...(blasAvailable() ? ['blas'] : 
     const policy = Policy.create(arch, 1, ops);
     // Rollouts to train on (sampling itself is timed by `npm run bench -- train`; here its
     // per-token decoding pass is profiled once at full batch).
-    const gen = policy.generate(queries, new Rng(1), { group: G, temperature: 1, maxLen: DEFAULT_GRPO.maxLen, greedy: false });
+    const gen = policy.generate(queries, new Rng(1), {
+      group: G,
+      temperature: 1,
+      maxLen: DEFAULT_GRPO.maxLen,
+      greedy: false,
+    });
     const enc = policy.encoderInput(queries);
     const seqs = sequenceTensors(gen.ids, policy.tok.bosId, policy.tok.padId);
     const batch = { enc, group: G, ...seqs };
@@ -63,22 +77,74 @@ export async function benchProfile(backends = [...(blasAvailable() ? ['blas'] : 
     const adv = new Float32Array(gen.ids.length).map((_, i) => (i % 2 ? 1 : -1));
     const w = new Float32Array(gen.ids.length).fill(1);
     const vars = [...policy.params.values()];
-    const grpo = () => { const g = tf.variableGrads(() => grpoLoss(policy, batch, { advantages: adv, weights: w, refLogProbs: refLp, epsilon: 0.2, betaKL: 0.04 }).loss, vars); return [g.value, ...Object.values(g.grads)]; };
+    const grpo = () => {
+      const g = tf.variableGrads(
+        () =>
+          grpoLoss(policy, batch, { advantages: adv, weights: w, refLogProbs: refLp, epsilon: 0.2, betaKL: 0.04 }).loss,
+        vars,
+      );
+      return [g.value, ...Object.values(g.grads)];
+    };
     const sEnc = policy.encoderInput(sftBatch);
-    const sSeqs = sequenceTensors(sftBatch.map((s) => policy.completionIds(targetText(s, 'rsground'))), policy.tok.bosId, policy.tok.padId);
-    const sft = () => { const g = tf.variableGrads(() => sftLoss(policy, { enc: sEnc, group: 1, ...sSeqs }), vars); return [g.value, ...Object.values(g.grads)]; };
-    const sample = () => { policy.generate(queries, new Rng(2), { group: G, temperature: 1, maxLen: 8, greedy: false }); return []; };
-    for (const [part, f] of [['sampling (8 tokens)', sample], ['GRPO fwd+bwd', grpo], ['SFT fwd+bwd', sft]] as const) {
+    const sSeqs = sequenceTensors(
+      sftBatch.map((s) => policy.completionIds(targetText(s, 'rsground'))),
+      policy.tok.bosId,
+      policy.tok.padId,
+    );
+    const sft = () => {
+      const g = tf.variableGrads(() => sftLoss(policy, { enc: sEnc, group: 1, ...sSeqs }), vars);
+      return [g.value, ...Object.values(g.grads)];
+    };
+    const sample = () => {
+      policy.generate(queries, new Rng(2), { group: G, temperature: 1, maxLen: 8, greedy: false });
+      return [];
+    };
+    for (const [part, f] of [
+      ['sampling (8 tokens)', sample],
+      ['GRPO fwd+bwd', grpo],
+      ['SFT fwd+bwd', sft],
+    ] as const) {
       tf.dispose(f() as tf.Tensor[]); // warm-up
       const p = await profileOf(f);
       const inK = [...p.byFamily.values()].reduce((a, b) => a + b, 0);
       const pct = (ms: number) => `${((100 * ms) / p.wall).toFixed(0)}%`;
-      rows.push([name, part, `${p.wall.toFixed(0)} ms`, p.kernels, ...families.map((fam) => pct(p.byFamily.get(fam) ?? 0)), pct(Math.max(0, p.wall - inK))]);
+      rows.push([
+        name,
+        part,
+        `${p.wall.toFixed(0)} ms`,
+        p.kernels,
+        ...families.map((fam) => pct(p.byFamily.get(fam) ?? 0)),
+        pct(Math.max(0, p.wall - inK)),
+      ]);
     }
-    tf.dispose([refLp, enc.patches, enc.queryIds, enc.keyMask, seqs.inputIds, seqs.targets, seqs.mask, sEnc.patches, sEnc.queryIds, sEnc.keyMask, sSeqs.inputIds, sSeqs.targets, sSeqs.mask, ...vars]);
+    tf.dispose([
+      refLp,
+      enc.patches,
+      enc.queryIds,
+      enc.keyMask,
+      seqs.inputIds,
+      seqs.targets,
+      seqs.mask,
+      sEnc.patches,
+      sEnc.queryIds,
+      sEnc.keyMask,
+      sSeqs.inputIds,
+      sSeqs.targets,
+      sSeqs.mask,
+      ...vars,
+    ]);
   }
-  console.log(`\n## Profile: share of wall time per kernel family (default policy; GRPO B=${DEFAULT_GRPO.queriesPerStep}×G=${G}; SFT batch ${sftBatch.length}, rsground CoT targets)\n`);
+  console.log(
+    `\n## Profile: share of wall time per kernel family (default policy; GRPO ` +
+      `B=${DEFAULT_GRPO.queriesPerStep}×G=${G}; SFT batch ${sftBatch.length}, rsground CoT targets)\n`,
+  );
   console.log(table(rows));
-  console.log('\n(kernel times from tf.profile; "outside kernels" is wall time not inside any kernel: op dispatch, autodiff tape, allocation, JS between ops.');
-  console.log(' On blas, sampling runs in lib/native/decoder.ts after the encoder — native calls, no tfjs kernels — so its decoding shows as "outside kernels".)');
+  console.log(
+    '\n(kernel times from tf.profile; "outside kernels" is wall time not inside any kernel: op dispatch, autodiff ' +
+      'tape, allocation, JS between ops.',
+  );
+  console.log(
+    ' On blas, sampling runs in lib/native/decoder.ts after the encoder — native calls, no tfjs kernels — so its ' +
+      'decoding shows as "outside kernels".)',
+  );
 }

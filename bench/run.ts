@@ -20,9 +20,10 @@ if (process.argv.includes('--help')) {
   console.log(`usage: npm run bench [-- <name> ...]\nbenchmarks: ${Object.keys(BENCHES).join(', ')}`);
   process.exit(0);
 }
-for (const name of wanted) if (!(name in BENCHES)) {
-  console.error(`unknown benchmark "${name}"; choose from: ${Object.keys(BENCHES).join(', ')}`);
-  process.exit(2);
-}
+for (const name of wanted)
+  if (!(name in BENCHES)) {
+    console.error(`unknown benchmark "${name}"; choose from: ${Object.keys(BENCHES).join(', ')}`);
+    process.exit(2);
+  }
 console.log(`# rsground-lab benchmarks (node ${process.version}, ${new Date().toISOString()})`);
 for (const [name, fn] of Object.entries(BENCHES)) if (!wanted.length || wanted.includes(name)) await fn();

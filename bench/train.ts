@@ -22,7 +22,16 @@ import { Rng } from '../lib/rng';
 import { SCALES } from '../experiments/scales';
 import { fmtMs, table } from './harness';
 
-type StepTiming = { sample: number; score: number; ref: number; fwdbwd: number; optim: number; total: number; tokens: number; mmFlops: number };
+type StepTiming = {
+  sample: number;
+  score: number;
+  ref: number;
+  fwdbwd: number;
+  optim: number;
+  total: number;
+  tokens: number;
+  mmFlops: number;
+};
 
 /** FLOPs of the matMul kernels a profile ran: 2·batch·M·N·K, with M, N from the output and K = |A| / (batch_A·M). */
 function matmulFlops(kernels: { name: string; inputShapes: number[][]; outputShapes: number[][] }[]): number {
@@ -32,14 +41,17 @@ function matmulFlops(kernels: { name: string; inputShapes: number[][]; outputSha
     // backward, per (batch, head), plus the position readout when the output is 2d wide.
     if (k.name === 'RsgAttention' || k.name === 'RsgAttentionGrad') {
       const probs = k.name === 'RsgAttention' ? k.outputShapes[1] : k.inputShapes[4];
-      const [B, , Tq, Tk] = probs, d = k.inputShapes[k.name === 'RsgAttention' ? 0 : 1][2]; // Σ_heads Tq·Tk·dh = Tq·Tk·d
+      const [B, , Tq, Tk] = probs,
+        d = k.inputShapes[k.name === 'RsgAttention' ? 0 : 1][2]; // Σ_heads Tq·Tk·dh = Tq·Tk·d
       const readout = k.name === 'RsgAttention' ? k.outputShapes[0][2] === 2 * d : k.inputShapes[0][2] === 2 * d;
       f += 2 * (k.name === 'RsgAttention' ? 2 : 4) * B * Tq * Tk * d + (readout ? 2 * B * Tq * Tk * d : 0);
       continue;
     }
     if (k.name !== 'BatchMatMul' && k.name !== '_FusedMatMul') continue;
-    const a = k.inputShapes[0], out = k.outputShapes[0];
-    const M = out[out.length - 2], N = out[out.length - 1];
+    const a = k.inputShapes[0],
+      out = k.outputShapes[0];
+    const M = out[out.length - 2],
+      N = out[out.length - 1];
     const batch = out.slice(0, -2).reduce((x, y) => x * y, 1);
     const batchA = a.slice(0, -2).reduce((x, y) => x * y, 1);
     const K = a.reduce((x, y) => x * y, 1) / (batchA * M);
@@ -50,23 +62,39 @@ function matmulFlops(kernels: { name: string; inputShapes: number[][]; outputSha
 
 async function peakGflops(): Promise<number> {
   const n = 1024;
-  const a = tf.randomNormal([n, n]), b = tf.randomNormal([n, n]);
+  const a = tf.randomNormal([n, n]),
+    b = tf.randomNormal([n, n]);
   tf.matMul(a, b).dispose();
   const t0 = performance.now();
   const reps = 3;
-  for (let i = 0; i < reps; i++) { const c = tf.matMul(a, b); c.dataSync(); c.dispose(); }
+  for (let i = 0; i < reps; i++) {
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    c.dispose();
+  }
   const s = (performance.now() - t0) / 1000 / reps;
   tf.dispose([a, b]);
   return (2 * n ** 3) / s / 1e9;
 }
 
-async function grpoStep(policy: Policy, ref: Policy, opt: AdamW, queries: ReturnType<typeof groundingSplit>, rng: Rng, profile: boolean): Promise<StepTiming> {
-  const G = DEFAULT_GRPO.group, cfg = DEFAULT_GRPO;
+async function grpoStep(
+  policy: Policy,
+  ref: Policy,
+  opt: AdamW,
+  queries: ReturnType<typeof groundingSplit>,
+  rng: Rng,
+  profile: boolean,
+): Promise<StepTiming> {
+  const G = DEFAULT_GRPO.group,
+    cfg = DEFAULT_GRPO;
   const t0 = performance.now();
   const gen = policy.generate(queries, rng, { group: G, temperature: 1, maxLen: cfg.maxLen, greedy: false });
   const t1 = performance.now();
-  const scores = gen.texts.map((text, n) => groundingReward(text, queries[Math.floor(n / G)].gt, { imageWidth: 64, imageHeight: 64 }, cfg.reward));
-  const adv = new Float32Array(scores.length), w = new Float32Array(scores.length);
+  const scores = gen.texts.map((text, n) =>
+    groundingReward(text, queries[Math.floor(n / G)].gt, { imageWidth: 64, imageHeight: 64 }, cfg.reward),
+  );
+  const adv = new Float32Array(scores.length),
+    w = new Float32Array(scores.length);
   for (let b = 0; b < queries.length; b++) {
     const grp = scores.slice(b * G, (b + 1) * G);
     groupAdvantages(grp.map((r) => r.total)).forEach((a, g) => (adv[b * G + g] = a));
@@ -80,10 +108,18 @@ async function grpoStep(policy: Policy, ref: Policy, opt: AdamW, queries: Return
   refLp.dataSync();
   const t3 = performance.now();
   let mmFlops = 0;
-  const update = () => tf.variableGrads(() => grpoLoss(policy, batch, { advantages: adv, weights: w, refLogProbs: refLp, epsilon: 0.2, betaKL: 0.04 }).loss, [...policy.params.values()]);
+  const update = () =>
+    tf.variableGrads(
+      () =>
+        grpoLoss(policy, batch, { advantages: adv, weights: w, refLogProbs: refLp, epsilon: 0.2, betaKL: 0.04 }).loss,
+      [...policy.params.values()],
+    );
   let g!: ReturnType<typeof update>;
   if (profile) {
-    const info = await tf.profile(() => { g = update(); g.value.dataSync(); });
+    const info = await tf.profile(() => {
+      g = update();
+      g.value.dataSync();
+    });
     mmFlops = matmulFlops(info.kernels as never);
   } else {
     g = update();
@@ -92,36 +128,107 @@ async function grpoStep(policy: Policy, ref: Policy, opt: AdamW, queries: Return
   const t4 = performance.now();
   opt.apply(g.grads);
   const t5 = performance.now();
-  tf.dispose([g.value, ...Object.values(g.grads), refLp, enc.patches, enc.queryIds, enc.keyMask, seqs.inputIds, seqs.targets, seqs.mask]);
+  tf.dispose([
+    g.value,
+    ...Object.values(g.grads),
+    refLp,
+    enc.patches,
+    enc.queryIds,
+    enc.keyMask,
+    seqs.inputIds,
+    seqs.targets,
+    seqs.mask,
+  ]);
   const tokens = gen.ids.reduce((s, r) => s + r.length, 0);
-  return { sample: t1 - t0, score: t2 - t1, ref: t3 - t2, fwdbwd: t4 - t3, optim: t5 - t4, total: t5 - t0, tokens, mmFlops };
+  return {
+    sample: t1 - t0,
+    score: t2 - t1,
+    ref: t3 - t2,
+    fwdbwd: t4 - t3,
+    optim: t5 - t4,
+    total: t5 - t0,
+    tokens,
+    mmFlops,
+  };
 }
 
 function sftStep(policy: Policy, opt: AdamW, batch: ReturnType<typeof groundingSplit>): number {
   const t0 = performance.now();
   const enc = policy.encoderInput(batch);
-  const seqs = sequenceTensors(batch.map((s) => policy.completionIds(targetText(s, 'rsground'))), policy.tok.bosId, policy.tok.padId);
-  const { value, grads } = tf.variableGrads(() => sftLoss(policy, { enc, group: 1, ...seqs }), [...policy.params.values()]);
+  const seqs = sequenceTensors(
+    batch.map((s) => policy.completionIds(targetText(s, 'rsground'))),
+    policy.tok.bosId,
+    policy.tok.padId,
+  );
+  const { value, grads } = tf.variableGrads(
+    () => sftLoss(policy, { enc, group: 1, ...seqs }),
+    [...policy.params.values()],
+  );
   value.dataSync();
   opt.apply(grads);
-  tf.dispose([value, ...Object.values(grads), enc.patches, enc.queryIds, enc.keyMask, seqs.inputIds, seqs.targets, seqs.mask]);
+  tf.dispose([
+    value,
+    ...Object.values(grads),
+    enc.patches,
+    enc.queryIds,
+    enc.keyMask,
+    seqs.inputIds,
+    seqs.targets,
+    seqs.mask,
+  ]);
   return performance.now() - t0;
 }
 
-export async function benchTrain(opts: { backends?: string[]; reps?: number } = {}): Promise<Record<string, { grpo: number; sft: number }>> {
+export async function benchTrain(
+  opts: { backends?: string[]; reps?: number } = {},
+): Promise<Record<string, { grpo: number; sft: number }>> {
   const arch = SCALES.default.arch;
   const backends = opts.backends ?? [...(blasAvailable() ? ['blas'] : []), 'wasm', 'cpu'];
   const queries = groundingSplit('train', { count: DEFAULT_GRPO.queriesPerStep });
   const sftBatch = groundingSplit('train', { start: 100, count: SCALES.default.sft.batchSize });
-  console.log(`\n## Training steps (default config: policy ${JSON.stringify(arch)}; GRPO B=${DEFAULT_GRPO.queriesPerStep}, G=${DEFAULT_GRPO.group}, maxLen ${DEFAULT_GRPO.maxLen}; SFT batch ${sftBatch.length})\n`);
-  const rows: (string | number)[][] = [['backend', 'sample', 'rewards', 'ref fwd', 'fwd+bwd', 'optimizer', 'GRPO step', 'SFT step', 'tokens/s', 'matmul GFLOP/s', 'peak GFLOP/s', 'of peak']];
+  console.log(
+    `\n## Training steps (default config: policy ${JSON.stringify(arch)}; GRPO B=${DEFAULT_GRPO.queriesPerStep}, ` +
+      `G=${DEFAULT_GRPO.group}, maxLen ${DEFAULT_GRPO.maxLen}; SFT batch ${sftBatch.length})\n`,
+  );
+  const rows: (string | number)[][] = [
+    [
+      'backend',
+      'sample',
+      'rewards',
+      'ref fwd',
+      'fwd+bwd',
+      'optimizer',
+      'GRPO step',
+      'SFT step',
+      'tokens/s',
+      'matmul GFLOP/s',
+      'peak GFLOP/s',
+      'of peak',
+    ],
+  ];
   const res: Record<string, { grpo: number; sft: number }> = {};
-  type State = { policy: Policy; ref: Policy; opt: AdamW; rng: Rng; steps: StepTiming[]; sft: number[]; peak: number[] };
+  type State = {
+    policy: Policy;
+    ref: Policy;
+    opt: AdamW;
+    rng: Rng;
+    steps: StepTiming[];
+    sft: number[];
+    peak: number[];
+  };
   const states = new Map<string, State>();
   for (const name of backends) {
     const { ops } = await selectBackend(name);
     const policy = Policy.create(arch, 1, ops);
-    const st: State = { policy, ref: policy.frozenCopy(), opt: new AdamW(policy.params, DEFAULT_OPTIM, ops), rng: new Rng(1), steps: [], sft: [], peak: [] };
+    const st: State = {
+      policy,
+      ref: policy.frozenCopy(),
+      opt: new AdamW(policy.params, DEFAULT_OPTIM, ops),
+      rng: new Rng(1),
+      steps: [],
+      sft: [],
+      peak: [],
+    };
     await grpoStep(st.policy, st.ref, st.opt, queries, st.rng, false); // warm-up
     sftStep(st.policy, st.opt, sftBatch);
     states.set(name, st);
@@ -141,11 +248,24 @@ export async function benchTrain(opts: { backends?: string[]; reps?: number } = 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const [name, st] of states) {
     const med = (k: keyof StepTiming) => median(st.steps.map((s) => s[k]));
-    const sft = median(st.sft), peak = Math.max(...st.peak);
+    const sft = median(st.sft),
+      peak = Math.max(...st.peak);
     const gflops = st.steps[0].mmFlops / (med('fwdbwd') / 1000) / 1e9;
     res[name] = { grpo: med('total'), sft };
-    rows.push([name, fmtMs(med('sample')), fmtMs(med('score')), fmtMs(med('ref')), fmtMs(med('fwdbwd')), fmtMs(med('optim')), fmtMs(med('total')), fmtMs(sft),
-      (med('tokens') / (med('sample') / 1000)).toFixed(0), gflops.toFixed(2), peak.toFixed(1), `${((100 * gflops) / peak).toFixed(1)}%`]);
+    rows.push([
+      name,
+      fmtMs(med('sample')),
+      fmtMs(med('score')),
+      fmtMs(med('ref')),
+      fmtMs(med('fwdbwd')),
+      fmtMs(med('optim')),
+      fmtMs(med('total')),
+      fmtMs(sft),
+      (med('tokens') / (med('sample') / 1000)).toFixed(0),
+      gflops.toFixed(2),
+      peak.toFixed(1),
+      `${((100 * gflops) / peak).toFixed(1)}%`,
+    ]);
   }
   for (const [name, st] of states) {
     await selectBackend(name);
@@ -154,10 +274,20 @@ export async function benchTrain(opts: { backends?: string[]; reps?: number } = 
   }
   console.log(`(medians of ${reps} interleaved rounds; cpu: one round; peak: best 1024³ matMul of the rounds)`);
   console.log(table(rows));
-  console.log('\n(tokens/s: rollout tokens generated per second of sampling; matmul GFLOP/s: FLOPs of the matMul kernels in the forward+backward pass over its time)');
+  console.log(
+    '\n(tokens/s: rollout tokens generated per second of sampling; matmul GFLOP/s: FLOPs of the matMul kernels in ' +
+      'the forward+backward pass over its time)',
+  );
   if (res.wasm) {
-    for (const [name, r] of Object.entries(res)) if (name !== 'wasm') console.log(`${name}: GRPO step ${(res.wasm.grpo / r.grpo).toFixed(2)}x, SFT step ${(res.wasm.sft / r.sft).toFixed(2)}x the speed of wasm`);
-    const best = Object.entries(res).filter(([n]) => n !== 'wasm').sort((a, b) => a[1].grpo - b[1].grpo)[0];
+    for (const [name, r] of Object.entries(res))
+      if (name !== 'wasm')
+        console.log(
+          `${name}: GRPO step ${(res.wasm.grpo / r.grpo).toFixed(2)}x, SFT step ` +
+            `${(res.wasm.sft / r.sft).toFixed(2)}x the speed of wasm`,
+        );
+    const best = Object.entries(res)
+      .filter(([n]) => n !== 'wasm')
+      .sort((a, b) => a[1].grpo - b[1].grpo)[0];
     if (best) console.log(`grpo-step speedup vs wasm: ${(res.wasm.grpo / best[1].grpo).toFixed(2)}x`);
   }
   return res;
@@ -175,8 +305,12 @@ export async function benchSuiteEstimate(res: Record<string, { grpo: number; sft
   const { lineage, stageName } = await import('../lib/pipeline');
   const stepsOf = (names: string[]) => {
     const all = new Map<string, import('../lib/pipeline').StageSpec>();
-    for (const n of names) for (const s of findExperiment(n).specs(resolveConfig(n).config)) for (const x of lineage(s)) all.set(stageName(x), x);
-    let sft = 0, grpo = 0, base = 0;
+    for (const n of names)
+      for (const s of findExperiment(n).specs(resolveConfig(n).config))
+        for (const x of lineage(s)) all.set(stageName(x), x);
+    let sft = 0,
+      grpo = 0,
+      base = 0;
     for (const s of all.values()) {
       if (s.kind === 'grpo') grpo += s.grpo.steps;
       else if (s.kind === 'base') base += s.sft.steps;
@@ -184,18 +318,32 @@ export async function benchSuiteEstimate(res: Record<string, { grpo: number; sft
     }
     return { base, sft, grpo };
   };
-  const rows: (string | number)[][] = [['backend', 'table3-components (serial)', `(${jobs} jobs)`, 'nine-experiment suite (serial)', `(${jobs} jobs)`]];
+  const rows: (string | number)[][] = [
+    ['backend', 'table3-components (serial)', `(${jobs} jobs)`, 'nine-experiment suite (serial)', `(${jobs} jobs)`],
+  ];
   const t3 = stepsOf(['table3-components']);
   const suite = stepsOf(PAPER_SUITE.map((e) => e.name));
   // The base stage runs alone (everything waits for it); the rest spreads over the jobs.
-  const time = (s: { base: number; sft: number; grpo: number }, r: { grpo: number; sft: number }, j: number) => (s.base * r.sft + (s.sft * r.sft + s.grpo * r.grpo) / j) / 1000;
+  const time = (s: { base: number; sft: number; grpo: number }, r: { grpo: number; sft: number }, j: number) =>
+    (s.base * r.sft + (s.sft * r.sft + s.grpo * r.grpo) / j) / 1000;
   const h = (sec: number) => `${(sec / 3600).toFixed(2)} h`;
-  for (const [name, r] of Object.entries(res)) rows.push([name, h(time(t3, r, 1)), h(time(t3, r, jobs)), h(time(suite, r, 1)), h(time(suite, r, jobs))]);
-  console.log(`\n## Default-scale training time, estimated from the step times above (table3-components: ${t3.base} base + ${t3.sft} SFT + ${t3.grpo} GRPO steps; suite: ${suite.base} + ${suite.sft} + ${suite.grpo})\n`);
+  for (const [name, r] of Object.entries(res))
+    rows.push([name, h(time(t3, r, 1)), h(time(t3, r, jobs)), h(time(suite, r, 1)), h(time(suite, r, jobs))]);
+  console.log(
+    `\n## Default-scale training time, estimated from the step times above (table3-components: ${t3.base} base + ` +
+      `${t3.sft} SFT + ${t3.grpo} GRPO steps; suite: ${suite.base} + ${suite.sft} + ${suite.grpo})\n`,
+  );
   console.log(table(rows));
   if (res.wasm) {
-    const best = Object.entries(res).filter(([n]) => n !== 'wasm').sort((a, b) => a[1].grpo - b[1].grpo)[0];
+    const best = Object.entries(res)
+      .filter(([n]) => n !== 'wasm')
+      .sort((a, b) => a[1].grpo - b[1].grpo)[0];
     // before: the wasm backend, one process; after: the best backend with one process per core
-    if (best) console.log(`suite speedup vs wasm (1 process → ${best[0]}, ${jobs} jobs): ${(time(suite, res.wasm, 1) / time(suite, best[1], jobs)).toFixed(2)}x; table3-components: ${(time(t3, res.wasm, 1) / time(t3, best[1], jobs)).toFixed(2)}x`);
+    if (best)
+      console.log(
+        `suite speedup vs wasm (1 process → ${best[0]}, ${jobs} jobs): ` +
+          `${(time(suite, res.wasm, 1) / time(suite, best[1], jobs)).toFixed(2)}x; table3-components: ` +
+          `${(time(t3, res.wasm, 1) / time(t3, best[1], jobs)).toFixed(2)}x`,
+      );
   }
 }

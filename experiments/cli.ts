@@ -20,7 +20,8 @@ function printTable(header: string[], rows: string[][]): void {
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--${name} must be an integer ≥ 1, got "${v}"`);
+  if (!/^\d+$/.test(v.trim()) || !Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`--${name} must be an integer ≥ 1, got "${v}"`);
   return n;
 };
 const seedOption = (v: string) => {
@@ -31,64 +32,119 @@ const seedOption = (v: string) => {
   }
 };
 const oneOfOption = (name: string, allowed: readonly string[]) => (v: string) => {
-  if (!allowed.includes(v)) throw new InvalidArgumentError(`--${name} ${v} is invalid (allowed: ${allowed.join(', ')})`);
+  if (!allowed.includes(v))
+    throw new InvalidArgumentError(`--${name} ${v} is invalid (allowed: ${allowed.join(', ')})`);
   return v;
 };
 
 type Options = {
-  quick?: boolean; scale: Scale; seed?: number[]; seeds?: number[]; set: string[]; jobs?: number; backend?: string;
-  train: boolean; showConfig?: boolean; list?: boolean; listStale?: boolean;
+  quick?: boolean;
+  scale: Scale;
+  seed?: number[];
+  seeds?: number[];
+  set: string[];
+  jobs?: number;
+  backend?: string;
+  train: boolean;
+  showConfig?: boolean;
+  list?: boolean;
+  listStale?: boolean;
 };
 
 const program = new Command('npm run experiment')
   .usage('<name> [-- options]')
-  .description(`Run an experiment, print its tables and verdicts, and export them to figures/.
+  .description(
+    `Run an experiment, print its tables and verdicts, and export them to figures/.
 
 Runs go to ${runsDir()} ($RSG_RUNS_DIR): finished runs are reused, interrupted ones resume.
-Figures and tables go to figures/ (default scale) or figures/<scale>/.`)
+Figures and tables go to figures/ (default scale) or figures/<scale>/.`,
+  )
   .argument('[name]', 'the experiment (see --list), or "suite" for all of them and figures/REPORT.md')
   .option('--quick', 'quick scale: a plumbing check in minutes (CI), not a result')
   .option('--scale <scale>', `${SCALE_NAMES.join(' | ')}`, oneOfOption('scale', SCALE_NAMES), 'default')
   .option('--seed <n>', 'one seed', (v) => seedOption(v).slice(0, 1))
   .option('--seeds <list>', 'several seeds, e.g. 1,2,3 (tables report mean ± 95% CI)', seedOption)
-  .option('--set <key=value>', 'override a config value by dotted path, e.g. --set grpo.steps=300 --set grpo.reward.beta=0.2 --set arch.dModel=128 (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-  .option('--jobs <n>', `parallel worker processes (default: ${defaultJobs()}, one per core; $RSG_JOBS)`, positiveInt('jobs'))
+  .option(
+    '--set <key=value>',
+    'override a config value by dotted path, e.g. --set grpo.steps=300 --set grpo.reward.beta=0.2 --set ' +
+      'arch.dModel=128 (repeatable)',
+    (v: string, acc: string[]) => [...acc, v],
+    [] as string[],
+  )
+  .option(
+    '--jobs <n>',
+    `parallel worker processes (default: ${defaultJobs()}, one per core; $RSG_JOBS)`,
+    positiveInt('jobs'),
+  )
   .option('--backend <b>', `${BACKENDS.join(' | ')} (default: auto; $RSG_BACKEND)`, oneOfOption('backend', BACKENDS))
   .option('--no-train', 'only rebuild the report from finished runs')
   .option('--show-config', 'print the resolved config and exit')
   .option('--list', 'list the experiments')
-  .option('--list-stale', 'list stored runs that the current code would not reuse (older training code, data or config), and exit')
-  .addHelpText('after', `\nexperiments:\n  ${'suite'.padEnd(20)} every experiment of the suite in one worker pool, then figures/REPORT.md\n${EXPERIMENTS.map((e) => `  ${e.name.padEnd(20)} ${e.description}  [${e.paper}]`).join('\n')}`)
+  .option(
+    '--list-stale',
+    'list stored runs that the current code would not reuse (older training code, data or config), and exit',
+  )
+  .addHelpText(
+    'after',
+    [
+      '\nexperiments:',
+      `  ${'suite'.padEnd(20)} every experiment of the suite in one worker pool, then figures/REPORT.md`,
+      ...EXPERIMENTS.map((e) => `  ${e.name.padEnd(20)} ${e.description}  [${e.paper}]`),
+    ].join('\n'),
+  )
   .showHelpAfterError('(npm run experiment -- --help for the options)');
 
 async function main(): Promise<void> {
   program.parse();
   const values = program.opts<Options>();
   const name = program.args[0];
-  if (values.list) { for (const e of EXPERIMENTS) console.log(e.name); return; }
-  if (values.listStale) {
-    const stale = listStale();
-    if (!stale.length) { console.log(`no stale runs in ${runsDir()}`); return; }
-    for (const s of stale) console.log(`${s.dir}\n  ${s.reason}${s.linkedFrom.length ? `\n  linked from: ${s.linkedFrom.join(', ')}` : ''}`);
-    console.log(`\n${stale.length} stale stage(s); the current code trains new ones beside them (delete these to free space)`);
+  if (values.list) {
+    for (const e of EXPERIMENTS) console.log(e.name);
     return;
   }
-  if (!name) { program.help(); return; }
+  if (values.listStale) {
+    const stale = listStale();
+    if (!stale.length) {
+      console.log(`no stale runs in ${runsDir()}`);
+      return;
+    }
+    for (const s of stale)
+      console.log(`${s.dir}\n  ${s.reason}${s.linkedFrom.length ? `\n  linked from: ${s.linkedFrom.join(', ')}` : ''}`);
+    console.log(
+      `\n${stale.length} stale stage(s); the current code trains new ones beside them (delete these to free space)`,
+    );
+    return;
+  }
+  if (!name) {
+    program.help();
+    return;
+  }
   const exp = name === 'suite' ? null : findExperiment(name);
   const scale: Scale = values.quick ? 'quick' : values.scale;
-  const opts: RunExperimentOptions = { scale, seeds: values.seed ?? values.seeds, set: values.set, jobs: values.jobs, backend: values.backend, noTrain: !values.train };
+  const opts: RunExperimentOptions = {
+    scale,
+    seeds: values.seed ?? values.seeds,
+    set: values.set,
+    jobs: values.jobs,
+    backend: values.backend,
+    noTrain: !values.train,
+  };
   const t0 = Date.now();
   if (values.showConfig) {
     if (exp) console.log(JSON.stringify(resolveConfig(exp.name, opts).config, null, 2));
     else for (const e of SUITE) console.log(e.name, JSON.stringify(resolveConfig(e.name, opts).config));
     return;
   }
-  if (scale === 'quick') console.log('quick scale: a plumbing check (every path runs, in minutes); its numbers are not results');
+  if (scale === 'quick')
+    console.log('quick scale: a plumbing check (every path runs, in minutes); its numbers are not results');
   if (!exp) {
     for (const e of SUITE) resolveConfig(e.name, opts); // every config valid before anything trains
     console.log(`the suite (${SUITE.map((e) => e.name).join(', ')}) at ${scale} scale`);
     if (!opts.noTrain) await trainSuite(opts);
-    const { path, claims, notRun } = await writeSuiteReport([...SUITE.map((e) => e.name), 'reward-table'], { ...opts, scale });
+    const { path, claims, notRun } = await writeSuiteReport([...SUITE.map((e) => e.name), 'reward-table'], {
+      ...opts,
+      scale,
+    });
     for (const c of claims) console.log(`[${c.verdict}] ${c.text} — ${c.evidence}`);
     for (const n of notRun) console.log(`not run: ${n}`);
     console.log(`\n${path}: the report\nsuite finished in ${((Date.now() - t0) / 60000).toFixed(1)} min`);

@@ -22,22 +22,36 @@ export function applySet(cfg: CommonConfig, assignment: string): CommonConfig {
     const next = node[path[i]];
     if (next === undefined || next === null || typeof next !== 'object' || Array.isArray(next)) {
       const here = path.slice(0, i).join('.') || 'the config';
-      throw new Error(`--set ${assignment}: "${path.slice(0, i + 1).join('.')}" is not a config section (sections of ${here}: ${Object.keys(node).filter((k) => typeof node[k] === 'object' && !Array.isArray(node[k])).join(', ')})`);
+      const sections = Object.keys(node).filter((k) => typeof node[k] === 'object' && !Array.isArray(node[k]));
+      throw new Error(
+        `--set ${assignment}: "${path.slice(0, i + 1).join('.')}" is not a config section (sections of ${here}: ` +
+          `${sections.join(', ')})`,
+      );
     }
     node = next as Record<string, unknown>;
   }
   const leaf = path[path.length - 1];
-  if (!(leaf in node)) throw new Error(`--set ${assignment}: unknown key "${path.join('.')}" (allowed here: ${Object.keys(node).join(', ')})`);
+  if (!(leaf in node))
+    throw new Error(
+      `--set ${assignment}: unknown key "${path.join('.')}" (allowed here: ${Object.keys(node).join(', ')})`,
+    );
   const current = node[leaf];
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch {
-    if (typeof current !== 'string') throw new Error(`--set ${assignment}: "${raw}" is not valid JSON (${path.join('.')} is a ${Array.isArray(current) ? 'list' : typeof current})`);
+    if (typeof current !== 'string')
+      throw new Error(
+        `--set ${assignment}: "${raw}" is not valid JSON (${path.join('.')} is a ` +
+          `${Array.isArray(current) ? 'list' : typeof current})`,
+      );
     value = raw;
   }
   const kind = (v: unknown) => (Array.isArray(v) ? 'list' : v === null ? 'null' : typeof v);
-  if (kind(current) !== kind(value)) throw new Error(`--set ${assignment}: ${path.join('.')} is a ${kind(current)}, got ${kind(value)} ${JSON.stringify(value)}`);
+  if (kind(current) !== kind(value))
+    throw new Error(
+      `--set ${assignment}: ${path.join('.')} is a ${kind(current)}, got ${kind(value)} ${JSON.stringify(value)}`,
+    );
   node[leaf] = value;
   return out as unknown as CommonConfig;
 }
@@ -45,7 +59,8 @@ export function applySet(cfg: CommonConfig, assignment: string): CommonConfig {
 /** `--seeds 1,2,3` → [1, 2, 3]; empty items, non-integers and negatives are errors. */
 export function parseSeeds(s: string): number[] {
   const items = s.split(',').map((x) => x.trim());
-  if (items.some((x) => !/^\d+$/.test(x))) throw new Error(`--seeds expects a comma-separated list of integers ≥ 0, got "${s}"`);
+  if (items.some((x) => !/^\d+$/.test(x)))
+    throw new Error(`--seeds expects a comma-separated list of integers ≥ 0, got "${s}"`);
   const seeds = items.map(Number);
   if (new Set(seeds).size !== seeds.length) throw new Error(`--seeds lists a seed twice: "${s}"`);
   return seeds;

@@ -24,18 +24,32 @@ function provenanceOf(specs: StageSpec[], backend: string) {
   };
 }
 
-export async function exportReport(experiment: string, scale: Scale, report: Report, backend: string, exporter?: FigureExporter): Promise<string[]> {
+export async function exportReport(
+  experiment: string,
+  scale: Scale,
+  report: Report,
+  backend: string,
+  exporter?: FigureExporter,
+): Promise<string[]> {
   const dir = figuresDir(scale);
   const written: string[] = [];
   for (const t of report.tables) {
-    await writeTable(dir, t.name, t.table, { description: t.description, generatedBy: `npm run experiment ${experiment}${scale === 'default' ? '' : ` -- --scale ${scale}`}`, ...provenanceOf(t.specs, backend) });
+    await writeTable(dir, t.name, t.table, {
+      description: t.description,
+      generatedBy: `npm run experiment ${experiment}${scale === 'default' ? '' : ` -- --scale ${scale}`}`,
+      ...provenanceOf(t.specs, backend),
+    });
     written.push(`${t.name}.{csv,md,tex}`);
   }
   if (report.figures.length) {
     const ex = exporter ?? (await FigureExporter.start());
     try {
       for (const f of report.figures) {
-        await ex.write(dir, f.name, f.figure, { description: f.description, generatedBy: `npm run experiment ${experiment}`, ...provenanceOf(f.specs, backend) });
+        await ex.write(dir, f.name, f.figure, {
+          description: f.description,
+          generatedBy: `npm run experiment ${experiment}`,
+          ...provenanceOf(f.specs, backend),
+        });
         written.push(`${f.name}.{svg,png}`);
       }
     } finally {

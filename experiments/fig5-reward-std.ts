@@ -24,16 +24,49 @@ export const experiment: Experiment = {
   async report(ctx) {
     const c = ctx.config;
     const figures = [];
-    for (const [key, what] of [['reward/std_in_group', 'reward std within a group'], ['reward/iou_std_in_group', 'IoU std within a group']] as const) {
-      const series = VARIANTS.map((v) => ({ name: v.label, ...curveOverSeeds(c.seeds.map((s) => variantSpec(c, v, s)), key, 10) }));
+    for (const [key, what] of [
+      ['reward/std_in_group', 'reward std within a group'],
+      ['reward/iou_std_in_group', 'IoU std within a group'],
+    ] as const) {
+      const series = VARIANTS.map((v) => ({
+        name: v.label,
+        ...curveOverSeeds(
+          c.seeds.map((s) => variantSpec(c, v, s)),
+          key,
+          10,
+        ),
+      }));
       figures.push({
         name: key === 'reward/std_in_group' ? 'fig5-reward-std' : 'fig5-iou-std',
         figure: lineFigure(`Figure 5: ${what} per step (10-step moving average)`, 'training step', what, series),
-        description: `${what} per GRPO step, mean and 95% CI over seeds`, specs: specsOf(c, VARIANTS),
+        description: `${what} per GRPO step, mean and 95% CI over seeds`,
+        specs: specsOf(c, VARIANTS),
       });
     }
-    const per = (v: (typeof VARIANTS)[number]) => c.seeds.map((s) => lateMean(variantSpec(c, v, s), 'reward/std_in_group'));
-    const claims = [judgePaired({ id: 'f5-std', text: 'L_SC lowers the reward standard deviation across training steps', source: '§4.4, Figure 5' }, per(V.grpoSc), per(V.grpo), { kind: 'less', scale: 1, what: 'within-group reward std, second half of training, GRPO − GRPO + L_SC' })];
-    return { tables: [], figures, claims, markdown: sectionMarkdown('Figure 5 — reward std with and without L_SC', null, claims, '![Figure 5](fig5-reward-std.svg)') };
+    const per = (v: (typeof VARIANTS)[number]) =>
+      c.seeds.map((s) => lateMean(variantSpec(c, v, s), 'reward/std_in_group'));
+    const claims = [
+      judgePaired(
+        {
+          id: 'f5-std',
+          text: 'L_SC lowers the reward standard deviation across training steps',
+          source: '§4.4, Figure 5',
+        },
+        per(V.grpoSc),
+        per(V.grpo),
+        { kind: 'less', scale: 1, what: 'within-group reward std, second half of training, GRPO − GRPO + L_SC' },
+      ),
+    ];
+    return {
+      tables: [],
+      figures,
+      claims,
+      markdown: sectionMarkdown(
+        'Figure 5 — reward std with and without L_SC',
+        null,
+        claims,
+        '![Figure 5](fig5-reward-std.svg)',
+      ),
+    };
   },
 };

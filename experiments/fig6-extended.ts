@@ -23,19 +23,49 @@ export const experiment: Experiment = {
     const c = ctx.config;
     const figures = (['eval/acc50', 'eval/miou'] as const).map((key) => ({
       name: key === 'eval/acc50' ? 'fig6-extended-acc50' : 'fig6-extended-miou',
-      figure: lineFigure(`Figure 6: validation ${key === 'eval/acc50' ? 'Acc@0.5' : 'mIoU'} over extended training`, 'training step', key === 'eval/acc50' ? 'Acc@0.5 (val)' : 'mIoU (val)',
+      figure: lineFigure(
+        `Figure 6: validation ${key === 'eval/acc50' ? 'Acc@0.5' : 'mIoU'} over extended training`,
+        'training step',
+        key === 'eval/acc50' ? 'Acc@0.5 (val)' : 'mIoU (val)',
         VARIANTS.map((v) => {
-          const cur = curveOverSeeds(c.seeds.map((s) => variantSpec(c, v, s)), key);
-          return { name: v.label, x: cur.x, y: cur.y.map((y) => 100 * y), lo: cur.lo.map((y) => 100 * y), hi: cur.hi.map((y) => 100 * y) };
-        })),
-      description: `${key} on val every evalEvery steps, mean and 95% CI over seeds`, specs: specsOf(c, VARIANTS),
+          const cur = curveOverSeeds(
+            c.seeds.map((s) => variantSpec(c, v, s)),
+            key,
+          );
+          return {
+            name: v.label,
+            x: cur.x,
+            y: cur.y.map((y) => 100 * y),
+            lo: cur.lo.map((y) => 100 * y),
+            hi: cur.hi.map((y) => 100 * y),
+          };
+        }),
+      ),
+      description: `${key} on val every evalEvery steps, mean and 95% CI over seeds`,
+      specs: specsOf(c, VARIANTS),
     }));
     const rows = await collect('fig6-extended', c, VARIANTS, { split: 'test', count: c.data.test }, ctx.pool);
     const table = comparisonTable(`Figure 6: test after ${c.grpo.steps} steps (${EXTEND}× the default)`, rows.list);
-    const claims = [beats(rows, 'full', 'grpo', { id: 'f6-persist', text: 'the gains persist (and grow) with longer training', source: '§4.6, Figure 6' }, `test Acc@0.5 after ${c.grpo.steps} steps, full − GRPO`)];
+    const claims = [
+      beats(
+        rows,
+        'full',
+        'grpo',
+        { id: 'f6-persist', text: 'the gains persist (and grow) with longer training', source: '§4.6, Figure 6' },
+        `test Acc@0.5 after ${c.grpo.steps} steps, full − GRPO`,
+      ),
+    ];
     return {
-      tables: [{ name: 'fig6-extended', table, description: 'test metrics at the end of extended training', specs: specsOf(c, VARIANTS) }],
-      figures, claims,
+      tables: [
+        {
+          name: 'fig6-extended',
+          table,
+          description: 'test metrics at the end of extended training',
+          specs: specsOf(c, VARIANTS),
+        },
+      ],
+      figures,
+      claims,
       markdown: sectionMarkdown('Figure 6 — extended training', table, claims, '![Figure 6](fig6-extended-acc50.svg)'),
     };
   },

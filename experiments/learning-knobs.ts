@@ -19,7 +19,12 @@ import { dynamicsTable } from './learning';
  */
 export function knobVariants(c: CommonConfig): Variant[] {
   const B = c.grpo.queriesPerStep;
-  const knob = (id: string, label: string, o: Variant['grpo']): Variant => ({ id: `grpo-${id}`, label: `GRPO, ${label}`, init: 'base', grpo: { ...V.grpo.grpo, ...o } });
+  const knob = (id: string, label: string, o: Variant['grpo']): Variant => ({
+    id: `grpo-${id}`,
+    label: `GRPO, ${label}`,
+    init: 'base',
+    grpo: { ...V.grpo.grpo, ...o },
+  });
   return [
     V.grpo,
     knob('lr3e-4', 'lr 3e-4 (3×)', { lr: 3e-4 }),
@@ -35,29 +40,66 @@ export function knobVariants(c: CommonConfig): Variant[] {
 export const experiment: Experiment = {
   name: 'learning-knobs',
   paper: 'none (diagnosis of the GRPO baseline)',
-  description: 'GRPO from the base model with one knob changed at a time (lr, batch, μ, Dr. GRPO, temperature, β_KL), val only, 3 seeds',
+  description:
+    'GRPO from the base model with one knob changed at a time (lr, batch, μ, Dr. GRPO, temperature, β_KL), val only, ' +
+    '3 seeds',
   configure: (c) => ({ ...c, seeds: [1, 2, 3] }),
   specs: (c) => specsOf(c, knobVariants(c)),
   async report(ctx) {
     const c = ctx.config;
     const variants = knobVariants(c);
-    const rows = await collect('learning-knobs', c, [V.base, ...variants], { split: 'val', count: c.data.val }, ctx.pool);
-    const main = comparisonTable('GRPO knobs, one at a time: validation split', rows.list, [], 'Greedy decoding on val. Mean ± 95% CI (Student t) over seeds, in %. First row: the base model every run starts from.');
+    const rows = await collect(
+      'learning-knobs',
+      c,
+      [V.base, ...variants],
+      { split: 'val', count: c.data.val },
+      ctx.pool,
+    );
+    const main = comparisonTable(
+      'GRPO knobs, one at a time: validation split',
+      rows.list,
+      [],
+      'Greedy decoding on val. Mean ± 95% CI (Student t) over seeds, in %. First row: the base model every run ' +
+        'starts from.',
+    );
     const dyn = dynamicsTable('GRPO knobs: dynamics', c, variants);
     const specs = specsOf(c, variants);
     const grpoSpecs = (v: Variant) => c.seeds.map((s) => variantSpec(c, v, s));
     return {
       tables: [
-        { name: 'learning-knobs', table: main, description: 'val accuracy of GRPO with one knob changed at a time', specs },
-        { name: 'learning-knobs-dynamics', table: dyn, description: 'val accuracy and rollout reward, start vs end, per knob', specs },
+        {
+          name: 'learning-knobs',
+          table: main,
+          description: 'val accuracy of GRPO with one knob changed at a time',
+          specs,
+        },
+        {
+          name: 'learning-knobs-dynamics',
+          table: dyn,
+          description: 'val accuracy and rollout reward, start vs end, per knob',
+          specs,
+        },
       ],
-      figures: [{
-        name: 'learning-knobs-val', description: 'val Acc@0.5 during GRPO per knob, mean over seeds', specs,
-        figure: lineFigure('GRPO knobs: val Acc@0.5 during training', 'GRPO step', 'val Acc@0.5', variants.map((v) => ({ name: v.label, ...curveOverSeeds(grpoSpecs(v), 'eval/acc50') }))),
-      }],
+      figures: [
+        {
+          name: 'learning-knobs-val',
+          description: 'val Acc@0.5 during GRPO per knob, mean over seeds',
+          specs,
+          figure: lineFigure(
+            'GRPO knobs: val Acc@0.5 during training',
+            'GRPO step',
+            'val Acc@0.5',
+            variants.map((v) => ({ name: v.label, ...curveOverSeeds(grpoSpecs(v), 'eval/acc50') })),
+          ),
+        },
+      ],
       claims: [],
-      markdown: sectionMarkdown('GRPO knobs, one at a time (validation split)', main, [], [tableMarkdown(dyn), '', `_${dyn.note}_`].join('\n')),
+      markdown: sectionMarkdown(
+        'GRPO knobs, one at a time (validation split)',
+        main,
+        [],
+        [tableMarkdown(dyn), '', `_${dyn.note}_`].join('\n'),
+      ),
     };
   },
 };
-

@@ -12,5 +12,13 @@ export function claimsMarkdown(claims: ClaimResult[]): string {
 }
 
 export function sectionMarkdown(title: string, table: Table | null, claims: ClaimResult[], extra = ''): string {
-  return [`## ${title}`, '', ...(table ? [tableMarkdown(table), '', `_${table.note ?? ''}_`, ''] : []), extra, '', claimsMarkdown(claims), ''].join('\n');
+  return [
+    `## ${title}`,
+    '',
+    ...(table ? [tableMarkdown(table), '', `_${table.note ?? ''}_`, ''] : []),
+    extra,
+    '',
+    claimsMarkdown(claims),
+    '',
+  ].join('\n');
 }

@@ -12,7 +12,10 @@ export const written: string[] = [];
 export async function showExperiment(name: string): Promise<void> {
   const scale = process.env.RSG_QUICK === '1' ? 'quick' : 'default';
   const r = await runExperiment(name, { scale, log: () => {} });
-  showWritten(r.written, r.report.tables.map((t) => t.table));
+  showWritten(
+    r.written,
+    r.report.tables.map((t) => t.table),
+  );
   for (const c of r.report.claims) showMarkdown(`**${c.verdict}** — ${c.text}: ${c.evidence}`);
   written.push(...r.written);
 }

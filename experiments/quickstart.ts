@@ -14,14 +14,31 @@ export const experiment: Experiment = {
   name: 'quickstart',
   paper: 'Tables 1/3 in miniature',
   description: 'base → GRPO baseline vs GRPO + R_pos + L_SC, one seed, in minutes',
-  configure: (c: CommonConfig, scale) => (scale === 'default'
-    ? { ...c, base: { ...c.base, steps: 900 }, grpo: { ...c.grpo, steps: 60, evalEvery: 20 }, data: { ...c.data, test: 500 }, seeds: [1] }
-    : { ...c, seeds: [1] }),
+  configure: (c: CommonConfig, scale) =>
+    scale === 'default'
+      ? {
+          ...c,
+          base: { ...c.base, steps: 900 },
+          grpo: { ...c.grpo, steps: 60, evalEvery: 20 },
+          data: { ...c.data, test: 500 },
+          seeds: [1],
+        }
+      : { ...c, seeds: [1] },
   specs: (c) => specsOf(c, VARIANTS),
   async report(ctx) {
     const c = ctx.config;
     const rows = await collect('quickstart', c, VARIANTS, { split: 'test', count: c.data.test }, ctx.pool);
-    const table = comparisonTable(`quickstart: test split (${c.data.test} samples), seed ${c.seeds.join(',')}`, rows.list);
-    return { tables: [{ name: 'quickstart', table, description: 'quickstart results on the test split', specs: specsOf(c, VARIANTS) }], figures: [], claims: [], markdown: '' };
+    const table = comparisonTable(
+      `quickstart: test split (${c.data.test} samples), seed ${c.seeds.join(',')}`,
+      rows.list,
+    );
+    return {
+      tables: [
+        { name: 'quickstart', table, description: 'quickstart results on the test split', specs: specsOf(c, VARIANTS) },
+      ],
+      figures: [],
+      claims: [],
+      markdown: '',
+    };
   },
 };

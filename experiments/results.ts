@@ -41,8 +41,18 @@ export function rowsOf(list: Row[]): Rows {
  * Evaluate each variant's stage for each seed on `ref` (in workers when `opts` is given; cached
  * per stage), linking runs under runs/<experiment>/.
  */
-export async function collect(experiment: string, c: CommonConfig, variants: Variant[], ref: DataRef, opts?: RunOptions): Promise<Rows> {
-  if (opts) await runEvaluations(variants.flatMap((v) => c.seeds.map((seed) => ({ spec: variantSpec(c, v, seed), ref }))), opts);
+export async function collect(
+  experiment: string,
+  c: CommonConfig,
+  variants: Variant[],
+  ref: DataRef,
+  opts?: RunOptions,
+): Promise<Rows> {
+  if (opts)
+    await runEvaluations(
+      variants.flatMap((v) => c.seeds.map((seed) => ({ spec: variantSpec(c, v, seed), ref }))),
+      opts,
+    );
   const rows: Row[] = [];
   for (const v of variants) {
     const evals: Evaluation[] = [];
@@ -58,7 +68,12 @@ export async function collect(experiment: string, c: CommonConfig, variants: Var
 
 export type MetricName = 'acc50' | 'acc70' | 'miou' | 'ciou';
 export const METRICS: MetricName[] = ['acc50', 'acc70', 'miou'];
-export const METRIC_LABEL: Record<MetricName, string> = { acc50: 'Acc@0.5', acc70: 'Acc@0.7', miou: 'mIoU', ciou: 'cIoU' };
+export const METRIC_LABEL: Record<MetricName, string> = {
+  acc50: 'Acc@0.5',
+  acc70: 'Acc@0.7',
+  miou: 'mIoU',
+  ciou: 'cIoU',
+};
 
 export function intervals(row: Row): Record<MetricName, Interval> {
   const out = {} as Record<MetricName, Interval>;
@@ -78,15 +93,35 @@ export function perSample(row: Row, m: 'acc50' | 'acc70' | 'miou'): PerSample {
 }
 
 /** Ours (mean ± 95% CI over seeds, %) beside the paper's numbers, when it has them. */
-export function comparisonTable(title: string, rows: Row[], paper: (PaperRow | undefined)[] = [], note?: string): Table {
+export function comparisonTable(
+  title: string,
+  rows: Row[],
+  paper: (PaperRow | undefined)[] = [],
+  note?: string,
+): Table {
   const withPaper = paper.some(Boolean);
-  const header = ['method', ...METRICS.map((m) => METRIC_LABEL[m]), ...(withPaper ? METRICS.map((m) => `paper ${METRIC_LABEL[m]}`) : []), 'seeds'];
+  const header = [
+    'method',
+    ...METRICS.map((m) => METRIC_LABEL[m]),
+    ...(withPaper ? METRICS.map((m) => `paper ${METRIC_LABEL[m]}`) : []),
+    'seeds',
+  ];
   const body = rows.map((r, i) => {
     const ci = intervals(r);
     const p = paper[i];
-    return [r.variant.label, ...METRICS.map((m) => formatCI(ci[m])), ...(withPaper ? METRICS.map((m) => (p ? p[m as 'acc50' | 'acc70' | 'miou'].toFixed(2) : '–')) : []), String(r.seeds.length)];
+    return [
+      r.variant.label,
+      ...METRICS.map((m) => formatCI(ci[m])),
+      ...(withPaper ? METRICS.map((m) => (p ? p[m as 'acc50' | 'acc70' | 'miou'].toFixed(2) : '–')) : []),
+      String(r.seeds.length),
+    ];
   });
-  return { title, header, rows: body, note: note ?? 'Ours: mean ± 95% CI (Student t) over seeds, in %. Paper: RSGround-R1 (DIOR-RSVG), quoted.' };
+  return {
+    title,
+    header,
+    rows: body,
+    note: note ?? 'Ours: mean ± 95% CI (Student t) over seeds, in %. Paper: RSGround-R1 (DIOR-RSVG), quoted.',
+  };
 }
 
 /** Acc@0.5 and mIoU per row, with 95% CI error bars. */
@@ -94,7 +129,8 @@ export function rowsFigure(title: string, rows: Row[]): Figure {
   const bars: Bar[] = [];
   for (const r of rows) {
     const ci = intervals(r);
-    for (const m of ['acc50', 'miou'] as MetricName[]) bars.push({ group: r.variant.label, name: METRIC_LABEL[m], value: 100 * ci[m].mean, err: 100 * ci[m].halfWidth });
+    for (const m of ['acc50', 'miou'] as MetricName[])
+      bars.push({ group: r.variant.label, name: METRIC_LABEL[m], value: 100 * ci[m].mean, err: 100 * ci[m].halfWidth });
   }
   return barFigure(title, '% (mean ± 95% CI over seeds)', bars);
 }
@@ -107,37 +143,66 @@ export function stageMetrics(spec: StageSpec): Record<string, number>[] {
 }
 
 /** A per-step metric across seeds: mean and 95% CI at each step (steps present in every seed). */
-export function curveOverSeeds(specs: StageSpec[], key: string, smooth = 1): { x: number[]; y: number[]; lo: number[]; hi: number[] } {
+export function curveOverSeeds(
+  specs: StageSpec[],
+  key: string,
+  smooth = 1,
+): { x: number[]; y: number[]; lo: number[]; hi: number[] } {
   const bySeed = specs.map((s) => {
-    const pts = stageMetrics(s).filter((m) => typeof m[key] === 'number').map((m) => [m.step, m[key]] as [number, number]);
+    const pts = stageMetrics(s)
+      .filter((m) => typeof m[key] === 'number')
+      .map((m) => [m.step, m[key]] as [number, number]);
     const ys = pts.map((p) => p[1]);
-    const sm = ys.map((_, i) => { const w = ys.slice(Math.max(0, i - smooth + 1), i + 1); return w.reduce((a, b) => a + b, 0) / w.length; });
+    const sm = ys.map((_, i) => {
+      const w = ys.slice(Math.max(0, i - smooth + 1), i + 1);
+      return w.reduce((a, b) => a + b, 0) / w.length;
+    });
     return new Map(pts.map((p, i) => [p[0], sm[i]]));
   });
   const steps = [...(bySeed[0]?.keys() ?? [])].filter((st) => bySeed.every((m) => m.has(st))).sort((a, b) => a - b);
-  const x: number[] = [], y: number[] = [], lo: number[] = [], hi: number[] = [];
+  const x: number[] = [],
+    y: number[] = [],
+    lo: number[] = [],
+    hi: number[] = [];
   for (const st of steps) {
     const ci = meanCI(bySeed.map((m) => m.get(st)!));
-    x.push(st); y.push(ci.mean);
-    lo.push(Number.isFinite(ci.lo) ? ci.lo : ci.mean); hi.push(Number.isFinite(ci.hi) ? ci.hi : ci.mean);
+    x.push(st);
+    y.push(ci.mean);
+    lo.push(Number.isFinite(ci.lo) ? ci.lo : ci.mean);
+    hi.push(Number.isFinite(ci.hi) ? ci.hi : ci.mean);
   }
   return { x, y, lo, hi };
 }
 
 /** "Row a beats row b" on Acc@0.5, paired by seed, with the per-sample bootstrap beside it. */
 export function beats(rows: Rows, a: string, b: string, claim: Claim, what: string): ClaimResult {
-  const A = rows.get(a), B = rows.get(b);
-  return judgePaired(claim, perSeed(A, 'acc50'), perSeed(B, 'acc50'), { what, samplesA: perSample(A, 'acc50'), samplesB: perSample(B, 'acc50') });
+  const A = rows.get(a),
+    B = rows.get(b);
+  return judgePaired(claim, perSeed(A, 'acc50'), perSeed(B, 'acc50'), {
+    what,
+    samplesA: perSample(A, 'acc50'),
+    samplesB: perSample(B, 'acc50'),
+  });
 }
 
 /**
  * The skeleton of a table experiment: collect its rows on a split, the table of ours beside the
  * paper's (`paper` keyed by variant id), the bar figure, and the claims judged on the rows.
  */
-export async function tableReport(ctx: ReportContext, x: {
-  experiment: string; title: string; variants: Variant[]; ref: DataRef; paper?: Record<string, PaperRow>;
-  claims: (rows: Rows) => ClaimResult[]; description: string; note?: string; extra?: string;
-}): Promise<Report & { rows: Rows }> {
+export async function tableReport(
+  ctx: ReportContext,
+  x: {
+    experiment: string;
+    title: string;
+    variants: Variant[];
+    ref: DataRef;
+    paper?: Record<string, PaperRow>;
+    claims: (rows: Rows) => ClaimResult[];
+    description: string;
+    note?: string;
+    extra?: string;
+  },
+): Promise<Report & { rows: Rows }> {
   const c = ctx.config;
   const rows = await collect(x.experiment, c, x.variants, x.ref, ctx.pool);
   const table = comparisonTable(x.title, rows.list, x.paper ? x.variants.map((v) => x.paper![v.id]) : [], x.note);
@@ -146,7 +211,14 @@ export async function tableReport(ctx: ReportContext, x: {
   return {
     rows,
     tables: [{ name: x.experiment, table, description: x.description, specs }],
-    figures: [{ name: x.experiment, figure: rowsFigure(x.title, rows.list), description: `Acc@0.5 and mIoU per row, ${x.description}`, specs }],
+    figures: [
+      {
+        name: x.experiment,
+        figure: rowsFigure(x.title, rows.list),
+        description: `Acc@0.5 and mIoU per row, ${x.description}`,
+        specs,
+      },
+    ],
     claims,
     markdown: sectionMarkdown(x.title, table, claims, x.extra ?? ''),
   };

@@ -12,7 +12,12 @@ import { lineFigure, heatmapFigure } from '../lib/report/plots';
 
 export const LANDSCAPE_ALPHAS = [1, 2.5, 5];
 
-export const SETUP = { imageSize: 64, target: { x1: 28, y1: 28, x2: 36, y2: 36 } as Box, alpha: 2.5, shifts: [0, 2, 4, 6, 8, 12, 16, 24] };
+export const SETUP = {
+  imageSize: 64,
+  target: { x1: 28, y1: 28, x2: 36, y2: 36 } as Box,
+  alpha: 2.5,
+  shifts: [0, 2, 4, 6, 8, 12, 16, 24],
+};
 
 export function rewardRows(): { header: string[]; rows: string[][] } {
   const { imageSize: S, target: gt, alpha } = SETUP;
@@ -36,23 +41,65 @@ export const experiment: Experiment = {
   specs: () => [],
   async report() {
     const { header, rows } = rewardRows();
-    const table = { title: `Rewards for a box sliding right past the target ${formatBox(SETUP.target)} (64×64 image, α = ${SETUP.alpha})`, header, rows };
+    const table = {
+      title:
+        `Rewards for a box sliding right past the target ${formatBox(SETUP.target)} (64×64 image, α = ` +
+        `${SETUP.alpha})`,
+      header,
+      rows,
+    };
     const shifts = Array.from({ length: 57 }, (_, i) => i * 0.5);
     const c = slideCurves(SETUP.target, SETUP.imageSize, SETUP.alpha, shifts);
-    const slide = lineFigure(`Figure 2(ii): rewards as the prediction slides right of an 8×8 target (α = ${SETUP.alpha})`, 'horizontal shift (px)', 'reward',
-      [{ name: 'IoU', x: shifts, y: c.iou }, { name: 'R_pos', x: shifts, y: c.pos }, { name: '(GIoU + 1)/2', x: shifts, y: c.giou, dash: 'dot' }, { name: '(DIoU + 1)/2', x: shifts, y: c.diou, dash: 'dot' }, { name: 'centre: 1 − ρ/D', x: shifts, y: c.center, dash: 'dash' }]);
+    const slide = lineFigure(
+      `Figure 2(ii): rewards as the prediction slides right of an 8×8 target (α = ${SETUP.alpha})`,
+      'horizontal shift (px)',
+      'reward',
+      [
+        { name: 'IoU', x: shifts, y: c.iou },
+        { name: 'R_pos', x: shifts, y: c.pos },
+        { name: '(GIoU + 1)/2', x: shifts, y: c.giou, dash: 'dot' },
+        { name: '(DIoU + 1)/2', x: shifts, y: c.diou, dash: 'dot' },
+        { name: 'centre: 1 − ρ/D', x: shifts, y: c.center, dash: 'dash' },
+      ],
+    );
     const landscapes = LANDSCAPE_ALPHAS.map((alpha) => {
       const z = posLandscape(SETUP.target, SETUP.imageSize, alpha);
       const axis = Array.from({ length: SETUP.imageSize }, (_, i) => i);
-      const fig = heatmapFigure(`R_pos of a target-sized box centred at each pixel, α = ${alpha}`, 'x', 'y', axis, axis, z, z.map((r) => r.map(() => '')));
+      const fig = heatmapFigure(
+        `R_pos of a target-sized box centred at each pixel, α = ${alpha}`,
+        'x',
+        'y',
+        axis,
+        axis,
+        z,
+        z.map((r) => r.map(() => '')),
+      );
       (fig.layout.yaxis as Record<string, unknown>).autorange = 'reversed';
-      return { name: `rpos-landscape-alpha${alpha}`, figure: fig, description: `R_pos landscape for α = ${alpha}`, specs: [] };
+      return {
+        name: `rpos-landscape-alpha${alpha}`,
+        figure: fig,
+        description: `R_pos landscape for α = ${alpha}`,
+        specs: [],
+      };
     });
     return {
       tables: [{ name: 'reward-table', table, description: 'reward values vs horizontal shift', specs: [] }],
-      figures: [{ name: 'fig2-rewards-slide', figure: slide, description: 'IoU vs R_pos and alternatives as a box slides past the target', specs: [] }, ...landscapes],
+      figures: [
+        {
+          name: 'fig2-rewards-slide',
+          figure: slide,
+          description: 'IoU vs R_pos and alternatives as a box slides past the target',
+          specs: [],
+        },
+        ...landscapes,
+      ],
       claims: [],
-      markdown: sectionMarkdown('Rewards as a box slides past the target (Figure 2(ii))', table, [], '![Figure 2(ii)](fig2-rewards-slide.svg)'),
+      markdown: sectionMarkdown(
+        'Rewards as a box slides past the target (Figure 2(ii))',
+        table,
+        [],
+        '![Figure 2(ii)](fig2-rewards-slide.svg)',
+      ),
     };
   },
 };

@@ -35,7 +35,10 @@ export function resolveConfig(name: string, o: RunExperimentOptions = {}): { sca
   return { scale, config: validateCommon(config) };
 }
 
-export async function runExperiment(name: string, o: RunExperimentOptions = {}): Promise<{ report: Report; written: string[]; config: CommonConfig; scale: Scale }> {
+export async function runExperiment(
+  name: string,
+  o: RunExperimentOptions = {},
+): Promise<{ report: Report; written: string[]; config: CommonConfig; scale: Scale }> {
   const exp = findExperiment(name);
   const { scale, config } = resolveConfig(name, o);
   const log = o.log ?? ((m: string) => console.log(m));
@@ -43,15 +46,26 @@ export async function runExperiment(name: string, o: RunExperimentOptions = {}):
   const backend = await selectBackend(o.backend ?? process.env.RSG_BACKEND ?? 'auto');
   const specs = exp.specs(config);
   if (o.noTrain) {
-    const missing = [...new Set(specs.flatMap(lineage).filter((s) => !isDone(s)).map(stageName))];
+    const missing = [
+      ...new Set(
+        specs
+          .flatMap(lineage)
+          .filter((s) => !isDone(s))
+          .map(stageName),
+      ),
+    ];
     if (missing.length) {
       const cmd = `npm run experiment ${name}${scale === 'default' ? '' : ` -- --scale ${scale}`}`;
-      throw new Error(`${name} at ${scale} scale has no finished runs for ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''} (run \`${cmd}\` first)`);
+      throw new Error(
+        `${name} at ${scale} scale has no finished runs for ` +
+          `${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''} (run \`${cmd}\` first)`,
+      );
     }
   } else {
     await runStages(specs, pool);
   }
   const report = await exp.report({ scale, config, log, pool });
-  const written = report.tables.length || report.figures.length ? await exportReport(exp.name, scale, report, backend.name) : [];
+  const written =
+    report.tables.length || report.figures.length ? await exportReport(exp.name, scale, report, backend.name) : [];
   return { report, written, config, scale };
 }

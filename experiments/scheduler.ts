@@ -84,8 +84,13 @@ function progressOf(s: StageSpec): { step: number; value?: number } {
   const lines = readFileSync(f, 'utf8').split('\n');
   for (let i = lines.length - 1; i >= 0; i--) {
     let m: Record<string, number>;
-    try { m = JSON.parse(lines[i]) as Record<string, number>; } catch { continue; } // blank or torn line
-    if (typeof m.step === 'number' && ('reward/total' in m || 'sft/loss' in m)) return { step: m.step, value: m['reward/total'] ?? m['sft/loss'] };
+    try {
+      m = JSON.parse(lines[i]) as Record<string, number>;
+    } catch {
+      continue;
+    } // blank or torn line
+    if (typeof m.step === 'number' && ('reward/total' in m || 'sft/loss' in m))
+      return { step: m.step, value: m['reward/total'] ?? m['sft/loss'] };
   }
   return { step: 0 };
 }
@@ -102,8 +107,16 @@ export function spawnWorker(t: Task, opts: { backend?: string } = {}): Promise<n
   writeJsonAtomic(file, t);
   const fd = openSync(taskLog(t), 'a');
   return new Promise((resolve) => {
-    const env = { ...process.env, RSG_BLAS_THREADS: String(blasThreads()), ...(opts.backend ? { RSG_BACKEND: opts.backend } : {}) };
-    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'experiments', 'worker.ts'), file], { cwd: PROJECT_ROOT, env, stdio: ['ignore', fd, fd, 'ipc'] });
+    const env = {
+      ...process.env,
+      RSG_BLAS_THREADS: String(blasThreads()),
+      ...(opts.backend ? { RSG_BACKEND: opts.backend } : {}),
+    };
+    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'experiments', 'worker.ts'), file], {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: ['ignore', fd, fd, 'ipc'],
+    });
     child.on('error', () => resolve(1));
     child.on('close', (code) => {
       closeSync(fd);
@@ -115,15 +128,22 @@ export function spawnWorker(t: Task, opts: { backend?: string } = {}): Promise<n
 /** Runs tasks on this machine, `jobs` worker processes at a time. `start` is injectable for tests. */
 export class LocalExecutor implements Executor {
   readonly name = 'local';
-  constructor(private readonly start: (t: Task, opts: RunOptions) => Promise<number> = (t, o) => spawnWorker(t, o), private readonly statusEveryMs = 10_000) {}
+  constructor(
+    private readonly start: (t: Task, opts: RunOptions) => Promise<number> = (t, o) => spawnWorker(t, o),
+    private readonly statusEveryMs = 10_000,
+  ) {}
 
   async run(all: Task[], opts: RunOptions): Promise<void> {
     const tasks = closeGraph(all);
     const pending = tasks.filter((t) => !taskDone(t));
     if (pending.length === 0) return;
     const stepsTotal = pending.reduce((a, t) => a + taskSteps(t), 0);
-    const nTrain = pending.filter((t) => t.kind === 'train').length, nEval = pending.length - nTrain;
-    opts.log(`running ${nTrain} training stage(s) (${stepsTotal} optimizer steps) and ${nEval} evaluation(s) with ${opts.jobs} job(s); finished ones are reused`);
+    const nTrain = pending.filter((t) => t.kind === 'train').length,
+      nEval = pending.length - nTrain;
+    opts.log(
+      `running ${nTrain} training stage(s) (${stepsTotal} optimizer steps) and ${nEval} evaluation(s) with ` +
+        `${opts.jobs} job(s); finished ones are reused`,
+    );
     const running = new Map<string, { task: Task; done: Promise<number> }>();
     const failed = new Set<string>();
     const t0 = Date.now();
@@ -131,19 +151,28 @@ export class LocalExecutor implements Executor {
       const p = taskParent(t);
       return !!p && (failed.has(taskId(p)) || parentFailed(p));
     };
-    const ready = (t: Task) => { const p = taskParent(t); return !p || taskDone(p); };
+    const ready = (t: Task) => {
+      const p = taskParent(t);
+      return !p || taskDone(p);
+    };
     let lastLine = 0;
     while (pending.length || running.size) {
       for (let i = 0; i < pending.length && running.size < opts.jobs; i++) {
         const t = pending[i];
-        if (parentFailed(t)) { failed.add(taskId(t)); pending.splice(i--, 1); continue; }
+        if (parentFailed(t)) {
+          failed.add(taskId(t));
+          pending.splice(i--, 1);
+          continue;
+        }
         if (!ready(t)) continue;
         pending.splice(i--, 1);
         running.set(taskId(t), { task: t, done: this.start(t, opts) });
       }
       if (running.size === 0 && pending.length) {
         // Nothing can start: every pending task waits for a parent outside this graph.
-        throw new Error(`cannot schedule ${pending.map(taskId).join(', ')}: a parent stage is neither done nor part of the graph`);
+        throw new Error(
+          `cannot schedule ${pending.map(taskId).join(', ')}: a parent stage is neither done nor part of the graph`,
+        );
       }
       const settled = await Promise.race([
         ...[...running.values()].map((r) => r.done.then((code) => ({ id: taskId(r.task), code }))),
@@ -160,13 +189,18 @@ export class LocalExecutor implements Executor {
       if (Date.now() - lastLine > this.statusEveryMs || (settled && running.size)) {
         lastLine = Date.now();
         const inFlight = [...running.values()].filter((r) => r.task.kind === 'train');
-        const doneSteps = stepsTotal - pending.reduce((a, t) => a + taskSteps(t), 0) - inFlight.reduce((a, r) => a + taskSteps(r.task) - progressOf(r.task.spec).step, 0);
+        const doneSteps =
+          stepsTotal -
+          pending.reduce((a, t) => a + taskSteps(t), 0) -
+          inFlight.reduce((a, r) => a + taskSteps(r.task) - progressOf(r.task.spec).step, 0);
         const el = (Date.now() - t0) / 1000;
         const eta = doneSteps > 0 ? (el / doneSteps) * (stepsTotal - doneSteps) : NaN;
         const live = [...running.values()].map((r) => {
           if (r.task.kind === 'eval') return `eval ${stageName(r.task.spec).slice(0, 12)} on ${r.task.ref.split}`;
           const p = progressOf(r.task.spec);
-          return `${stageName(r.task.spec).slice(0, 12)} ${p.step}/${taskSteps(r.task)}${p.value !== undefined ? ` ${r.task.spec.kind === 'grpo' ? 'R' : 'loss'}=${p.value.toFixed(3)}` : ''}`;
+          const value =
+            p.value === undefined ? '' : ` ${r.task.spec.kind === 'grpo' ? 'R' : 'loss'}=${p.value.toFixed(3)}`;
+          return `${stageName(r.task.spec).slice(0, 12)} ${p.step}/${taskSteps(r.task)}${value}`;
         });
         const pct = stepsTotal ? Math.round((100 * doneSteps) / stepsTotal) : 100;
         opts.log(`  [${pct}%] ${fmtDuration(el)} elapsed, ETA ${fmtDuration(eta)} | ${live.join(' | ')}`);
@@ -180,11 +214,18 @@ export function describeTask(t: Task): string {
   if (t.kind === 'eval') return `evaluation on ${t.ref.split} (${t.ref.count})`;
   const s = t.spec;
   if (s.kind === 'base') return `base pretraining, seed ${s.seed}`;
-  if (s.kind === 'sft') return `${s.sft.target === 'short' ? 'answer-only SFT' : `CoT-SFT (${s.sft.target})`}, seed ${s.seed}`;
+  if (s.kind === 'sft')
+    return `${s.sft.target === 'short' ? 'answer-only SFT' : `CoT-SFT (${s.sft.target})`}, seed ${s.seed}`;
   const g = s.grpo;
-  const extra = [g.advantageScale !== 'std' ? ` adv=${g.advantageScale}` : '', g.iterations > 1 ? ` μ=${g.iterations}` : ''].join('');
+  const extra = [
+    g.advantageScale !== 'std' ? ` adv=${g.advantageScale}` : '',
+    g.iterations > 1 ? ` μ=${g.iterations}` : '',
+  ].join('');
   const sc = g.spatialConsistency ? `λm=${g.consistency.lambdaM},λv=${g.consistency.lambdaV}` : 'off';
-  return `GRPO aux=${g.reward.aux} β=${g.reward.beta} L_SC=${sc}${extra} from ${s.from.kind}${s.from.kind === 'sft' ? `(${s.from.sft.target})` : ''}, seed ${s.seed}`;
+  return (
+    `GRPO aux=${g.reward.aux} β=${g.reward.beta} L_SC=${sc}${extra} from ` +
+    `${s.from.kind}${s.from.kind === 'sft' ? `(${s.from.sft.target})` : ''}, seed ${s.seed}`
+  );
 }
 
 /** Train every stage the given specs need (upstream first). Finished stages are skipped; interrupted ones resume. */
@@ -194,5 +235,8 @@ export async function runStages(specs: StageSpec[], opts: RunOptions): Promise<v
 
 /** Evaluate finished stages on splits (results cached per stage), in workers. */
 export async function runEvaluations(items: { spec: StageSpec; ref: DataRef }[], opts: RunOptions): Promise<void> {
-  await (opts.executor ?? new LocalExecutor()).run(items.map(({ spec, ref }) => ({ kind: 'eval', spec, ref })), opts);
+  await (opts.executor ?? new LocalExecutor()).run(
+    items.map(({ spec, ref }) => ({ kind: 'eval', spec, ref })),
+    opts,
+  );
 }

@@ -24,13 +24,27 @@ export type Variant = {
 
 /** `base` with `o` applied; reward and consistency merge field by field. */
 export function mergeGrpo(base: GrpoConfig, o: GrpoOverrides): GrpoConfig {
-  return { ...base, ...o, reward: { ...base.reward, ...o.reward }, consistency: { ...base.consistency, ...o.consistency } };
+  return {
+    ...base,
+    ...o,
+    reward: { ...base.reward, ...o.reward },
+    consistency: { ...base.consistency, ...o.consistency },
+  };
 }
 
 export function baseSpec(c: CommonConfig): BaseSpec {
   return {
-    kind: 'base', arch: c.arch, seed: 0,
-    sft: { ...DEFAULT_SFT, steps: c.base.steps, batchSize: c.base.batchSize, lr: c.base.lr, target: 'short', checkpointEvery: Math.max(50, Math.round(c.base.steps / 10)) },
+    kind: 'base',
+    arch: c.arch,
+    seed: 0,
+    sft: {
+      ...DEFAULT_SFT,
+      steps: c.base.steps,
+      batchSize: c.base.batchSize,
+      lr: c.base.lr,
+      target: 'short',
+      checkpointEvery: Math.max(50, Math.round(c.base.steps / 10)),
+    },
     // A curriculum: scenes of 1–3 objects, then 2–6, then full scenes. Without it the policy does
     // not learn to ground in full scenes in thousands of steps (measured: ~1% Acc@0.5 vs 24%).
     curriculum: [
@@ -44,8 +58,18 @@ export function baseSpec(c: CommonConfig): BaseSpec {
 
 export function sftSpec(c: CommonConfig, target: CotStyle, seed: number): SftSpec {
   return {
-    kind: 'sft', from: baseSpec(c), seed,
-    sft: { ...DEFAULT_SFT, steps: c.sft.steps, batchSize: c.sft.batchSize, lr: c.sft.lr, target, warmup: 20, checkpointEvery: Math.max(25, Math.round(c.sft.steps / 4)) },
+    kind: 'sft',
+    from: baseSpec(c),
+    seed,
+    sft: {
+      ...DEFAULT_SFT,
+      steps: c.sft.steps,
+      batchSize: c.sft.batchSize,
+      lr: c.sft.lr,
+      target,
+      warmup: 20,
+      checkpointEvery: Math.max(25, Math.round(c.sft.steps / 4)),
+    },
     data: { split: 'train', count: c.data.train },
     eval: { split: 'val', count: c.data.val },
   };
@@ -53,9 +77,17 @@ export function sftSpec(c: CommonConfig, target: CotStyle, seed: number): SftSpe
 
 /** The stage a variant's row is read from (GRPO, or its init model when it has no RFT). */
 export function variantSpec(c: CommonConfig, v: Variant, seed: number): StageSpec {
-  const init: BaseSpec | SftSpec = v.init === 'base' ? baseSpec(c) : sftSpec(c, v.init === 'sft' ? 'short' : c.cot, seed);
+  const init: BaseSpec | SftSpec =
+    v.init === 'base' ? baseSpec(c) : sftSpec(c, v.init === 'sft' ? 'short' : c.cot, seed);
   if (!v.grpo) return init;
-  const spec: GrpoSpec = { kind: 'grpo', from: init, grpo: mergeGrpo(c.grpo, v.grpo), seed, data: { split: 'train', count: c.data.train }, eval: { split: 'val', count: c.data.val } };
+  const spec: GrpoSpec = {
+    kind: 'grpo',
+    from: init,
+    grpo: mergeGrpo(c.grpo, v.grpo),
+    seed,
+    data: { split: 'train', count: c.data.train },
+    eval: { split: 'val', count: c.data.val },
+  };
   return spec;
 }
 

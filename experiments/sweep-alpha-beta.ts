@@ -26,12 +26,31 @@ export const experiment: Experiment = {
       const text = ALPHAS.map((a) => BETAS.map((b) => formatCI(intervals(cell(a, b))[m])));
       return {
         name: `sweep-alpha-beta-${m}`,
-        figure: heatmapFigure(`R_pos sweep: validation ${m === 'acc50' ? 'Acc@0.5' : 'mIoU'} (β = 0: no R_pos)`, 'β', 'α', BETAS, ALPHAS, z, text),
-        description: `val ${m} over α × β, mean (± 95% CI) over seeds`, specs: specsOf(c, variants()),
+        figure: heatmapFigure(
+          `R_pos sweep: validation ${m === 'acc50' ? 'Acc@0.5' : 'mIoU'} (β = 0: no R_pos)`,
+          'β',
+          'α',
+          BETAS,
+          ALPHAS,
+          z,
+          text,
+        ),
+        description: `val ${m} over α × β, mean (± 95% CI) over seeds`,
+        specs: specsOf(c, variants()),
       };
     });
     const header = ['α \\ β', ...BETAS.map(String)];
-    const table = { title: 'α × β sweep, validation Acc@0.5 (%)', header, rows: ALPHAS.map((a) => [String(a), ...BETAS.map((b) => formatCI(intervals(cell(a, b)).acc50))]), note: 'β = 0 is the IoU-only baseline (α unused). Mean ± 95% CI over seeds.' };
-    return { tables: [{ name: 'sweep-alpha-beta', table, description: 'α × β sweep on val', specs: specsOf(c, variants()) }], figures: figs, claims: [], markdown: sectionMarkdown('α / β sweep (validation)', table, [], '![α/β sweep](sweep-alpha-beta-acc50.svg)') };
+    const table = {
+      title: 'α × β sweep, validation Acc@0.5 (%)',
+      header,
+      rows: ALPHAS.map((a) => [String(a), ...BETAS.map((b) => formatCI(intervals(cell(a, b)).acc50))]),
+      note: 'β = 0 is the IoU-only baseline (α unused). Mean ± 95% CI over seeds.',
+    };
+    return {
+      tables: [{ name: 'sweep-alpha-beta', table, description: 'α × β sweep on val', specs: specsOf(c, variants()) }],
+      figures: figs,
+      claims: [],
+      markdown: sectionMarkdown('α / β sweep (validation)', table, [], '![α/β sweep](sweep-alpha-beta-acc50.svg)'),
+    };
   },
 };

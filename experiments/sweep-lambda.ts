@@ -22,11 +22,29 @@ export const experiment: Experiment = {
     const cell = (m: number, v: number): Row => rows.get(lambdaVariant(m, v).id);
     const figs = (['acc50', 'miou'] as const).map((k) => ({
       name: `sweep-lambda-${k}`,
-      figure: heatmapFigure(`λ sweep: validation ${k === 'acc50' ? 'Acc@0.5' : 'mIoU'} (λm = λv = 0: no L_SC)`, 'λv', 'λm', LAMBDA_V, LAMBDA_M,
-        LAMBDA_M.map((m) => LAMBDA_V.map((v) => 100 * intervals(cell(m, v))[k].mean)), LAMBDA_M.map((m) => LAMBDA_V.map((v) => formatCI(intervals(cell(m, v))[k])))),
-      description: `val ${k} over λm × λv, mean (± 95% CI) over seeds`, specs: specsOf(c, variants()),
+      figure: heatmapFigure(
+        `λ sweep: validation ${k === 'acc50' ? 'Acc@0.5' : 'mIoU'} (λm = λv = 0: no L_SC)`,
+        'λv',
+        'λm',
+        LAMBDA_V,
+        LAMBDA_M,
+        LAMBDA_M.map((m) => LAMBDA_V.map((v) => 100 * intervals(cell(m, v))[k].mean)),
+        LAMBDA_M.map((m) => LAMBDA_V.map((v) => formatCI(intervals(cell(m, v))[k]))),
+      ),
+      description: `val ${k} over λm × λv, mean (± 95% CI) over seeds`,
+      specs: specsOf(c, variants()),
     }));
-    const table = { title: 'λm × λv sweep, validation Acc@0.5 (%)', header: ['λm \\ λv', ...LAMBDA_V.map(String)], rows: LAMBDA_M.map((m) => [String(m), ...LAMBDA_V.map((v) => formatCI(intervals(cell(m, v)).acc50))]), note: 'λm = λv = 0 gives w = 1 (no L_SC). Mean ± 95% CI over seeds.' };
-    return { tables: [{ name: 'sweep-lambda', table, description: 'λ sweep on val', specs: specsOf(c, variants()) }], figures: figs, claims: [], markdown: sectionMarkdown('λm / λv sweep (validation)', table, [], '![λ sweep](sweep-lambda-acc50.svg)') };
+    const table = {
+      title: 'λm × λv sweep, validation Acc@0.5 (%)',
+      header: ['λm \\ λv', ...LAMBDA_V.map(String)],
+      rows: LAMBDA_M.map((m) => [String(m), ...LAMBDA_V.map((v) => formatCI(intervals(cell(m, v)).acc50))]),
+      note: 'λm = λv = 0 gives w = 1 (no L_SC). Mean ± 95% CI over seeds.',
+    };
+    return {
+      tables: [{ name: 'sweep-lambda', table, description: 'λ sweep on val', specs: specsOf(c, variants()) }],
+      figures: figs,
+      claims: [],
+      markdown: sectionMarkdown('λm / λv sweep (validation)', table, [], '![λ sweep](sweep-lambda-acc50.svg)'),
+    };
   },
 };

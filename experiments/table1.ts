@@ -15,12 +15,31 @@ export const experiment: Experiment = {
   specs: (c) => specsOf(c, VARIANTS),
   report: (ctx) =>
     tableReport(ctx, {
-      experiment: 'table1', title: 'Table 1: in-domain test split', variants: VARIANTS,
-      ref: { split: 'test', count: ctx.config.data.test }, paper: { base: P.base, sft: P.sft, grpo: P.grpo, full: P.full },
+      experiment: 'table1',
+      title: 'Table 1: in-domain test split',
+      variants: VARIANTS,
+      ref: { split: 'test', count: ctx.config.data.test },
+      paper: { base: P.base, sft: P.sft, grpo: P.grpo, full: P.full },
       description: 'Table 1 reproduction on the mini world test split',
       claims: (rows) => [
-        beats(rows, 'full', 'grpo', { id: 't1-full-grpo', text: 'RSGround-R1 surpasses direct GRPO (by over 5 points Acc@0.5 in the paper)', source: '§4.3, Table 1' }, 'Acc@0.5, full − GRPO'),
-        beats(rows, 'grpo', 'sft', { id: 't1-grpo-sft', text: 'GRPO (0.4 epoch, 40% data) beats SFT (1 epoch, full data)', source: 'Table 1' }, 'Acc@0.5, GRPO − SFT'),
+        beats(
+          rows,
+          'full',
+          'grpo',
+          {
+            id: 't1-full-grpo',
+            text: 'RSGround-R1 surpasses direct GRPO (by over 5 points Acc@0.5 in the paper)',
+            source: '§4.3, Table 1',
+          },
+          'Acc@0.5, full − GRPO',
+        ),
+        beats(
+          rows,
+          'grpo',
+          'sft',
+          { id: 't1-grpo-sft', text: 'GRPO (0.4 epoch, 40% data) beats SFT (1 epoch, full data)', source: 'Table 1' },
+          'Acc@0.5, GRPO − SFT',
+        ),
       ],
     }),
 };

@@ -18,17 +18,50 @@ export const experiment: Experiment = {
   specs: (c) => specsOf(c, VARIANTS),
   report: (ctx) =>
     tableReport(ctx, {
-      experiment: 'table4-rewards', title: 'Table 4: reward alternatives (β = 0.1 each, mapped to [0, 1])', variants: VARIANTS,
+      experiment: 'table4-rewards',
+      title: 'Table 4: reward alternatives (β = 0.1 each, mapped to [0, 1])',
+      variants: VARIANTS,
       ref: { split: 'test', count: ctx.config.data.test },
       paper: { grpo: P.none, 'grpo-giou': P.giou, 'grpo-diou': P.diou, 'grpo-center': P.center, 'grpo-pos': P.pos },
       description: 'Table 4 reproduction',
       claims: (rows) => {
-        const gd = perSeed(rows.get('grpo-giou'), 'acc50').map((g, i) => (g + perSeed(rows.get('grpo-diou'), 'acc50')[i]) / 2);
+        const gd = perSeed(rows.get('grpo-giou'), 'acc50').map(
+          (g, i) => (g + perSeed(rows.get('grpo-diou'), 'acc50')[i]) / 2,
+        );
         return [
-          ...([['grpo-giou', 'GIoU'], ['grpo-diou', 'DIoU'], ['grpo-center', 'centre distance']] as const).map(([id, name], k) =>
-            beats(rows, 'grpo-pos', id, { id: `t4-pos-vs-${k}`, text: `R_pos beats ${name} as the distance-aware reward`, source: '§4.4, Table 4' }, `Acc@0.5, R_pos − ${name}`)),
-          judgePaired({ id: 't4-giou-hurts', text: 'GIoU and DIoU rewards bring limited or negative effects vs IoU alone', source: '§4.4, Table 4' },
-            gd, perSeed(rows.get('grpo'), 'acc50'), { kind: 'not-greater', margin: NO_GAIN_MARGIN, what: `Acc@0.5, mean(GIoU, DIoU) − IoU-only (no gain: upper bound < ${100 * NO_GAIN_MARGIN} points)` }),
+          ...(
+            [
+              ['grpo-giou', 'GIoU'],
+              ['grpo-diou', 'DIoU'],
+              ['grpo-center', 'centre distance'],
+            ] as const
+          ).map(([id, name], k) =>
+            beats(
+              rows,
+              'grpo-pos',
+              id,
+              {
+                id: `t4-pos-vs-${k}`,
+                text: `R_pos beats ${name} as the distance-aware reward`,
+                source: '§4.4, Table 4',
+              },
+              `Acc@0.5, R_pos − ${name}`,
+            ),
+          ),
+          judgePaired(
+            {
+              id: 't4-giou-hurts',
+              text: 'GIoU and DIoU rewards bring limited or negative effects vs IoU alone',
+              source: '§4.4, Table 4',
+            },
+            gd,
+            perSeed(rows.get('grpo'), 'acc50'),
+            {
+              kind: 'not-greater',
+              margin: NO_GAIN_MARGIN,
+              what: `Acc@0.5, mean(GIoU, DIoU) − IoU-only (no gain: upper bound < ${100 * NO_GAIN_MARGIN} points)`,
+            },
+          ),
         ];
       },
     }),

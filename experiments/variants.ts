@@ -9,20 +9,80 @@ export const V = {
   base: { id: 'base', label: 'base model (no RFT)', init: 'base', grpo: null },
   sft: { id: 'sft', label: 'SFT (answer-only)', init: 'sft', grpo: null },
   cotsft: { id: 'cotsft', label: 'CoT-SFT (no RFT)', init: 'cotsft', grpo: null },
-  grpo: { id: 'grpo', label: 'GRPO (R_format + R_IoU)', init: 'base', grpo: { reward: IOU_ONLY, spatialConsistency: false } },
-  grpoCot: { id: 'grpo-cot', label: 'CoT-SFT → GRPO', init: 'cotsft', grpo: { reward: IOU_ONLY, spatialConsistency: false } },
-  grpoPos: { id: 'grpo-pos', label: 'GRPO + R_pos', init: 'base', grpo: { reward: { aux: 'pos' }, spatialConsistency: false } },
+  grpo: {
+    id: 'grpo',
+    label: 'GRPO (R_format + R_IoU)',
+    init: 'base',
+    grpo: { reward: IOU_ONLY, spatialConsistency: false },
+  },
+  grpoCot: {
+    id: 'grpo-cot',
+    label: 'CoT-SFT → GRPO',
+    init: 'cotsft',
+    grpo: { reward: IOU_ONLY, spatialConsistency: false },
+  },
+  grpoPos: {
+    id: 'grpo-pos',
+    label: 'GRPO + R_pos',
+    init: 'base',
+    grpo: { reward: { aux: 'pos' }, spatialConsistency: false },
+  },
   grpoSc: { id: 'grpo-sc', label: 'GRPO + L_SC', init: 'base', grpo: { reward: IOU_ONLY, spatialConsistency: true } },
-  grpoPosSc: { id: 'grpo-pos-sc', label: 'GRPO + R_pos + L_SC', init: 'base', grpo: { reward: { aux: 'pos' }, spatialConsistency: true } },
+  grpoPosSc: {
+    id: 'grpo-pos-sc',
+    label: 'GRPO + R_pos + L_SC',
+    init: 'base',
+    grpo: { reward: { aux: 'pos' }, spatialConsistency: true },
+  },
   // Dr. GRPO advantages (centred, not divided by the group's std): the knob that made GRPO learn on val.
-  grpoDr: { id: 'grpo-dr', label: 'GRPO, Dr. GRPO advantages', init: 'base', grpo: { reward: IOU_ONLY, spatialConsistency: false, advantageScale: 'none' } },
-  grpoPosScDr: { id: 'grpo-pos-sc-dr', label: 'GRPO + R_pos + L_SC, Dr. GRPO advantages', init: 'base', grpo: { reward: { aux: 'pos' }, spatialConsistency: true, advantageScale: 'none' } },
-  full: { id: 'full', label: 'RSGround-R1 (CoT-SFT → GRPO + R_pos + L_SC)', init: 'cotsft', grpo: { reward: { aux: 'pos' }, spatialConsistency: true } },
-  grpoGiou: { id: 'grpo-giou', label: 'GRPO + GIoU', init: 'base', grpo: { reward: { aux: 'giou' }, spatialConsistency: false } },
-  grpoDiou: { id: 'grpo-diou', label: 'GRPO + DIoU', init: 'base', grpo: { reward: { aux: 'diou' }, spatialConsistency: false } },
-  grpoCenter: { id: 'grpo-center', label: 'GRPO + centre distance', init: 'base', grpo: { reward: { aux: 'center' }, spatialConsistency: false } },
-  grpoScM: { id: 'grpo-sc-m', label: 'GRPO + L_SC (m only)', init: 'base', grpo: { reward: IOU_ONLY, spatialConsistency: true, consistency: { lambdaM: 1.2, lambdaV: 0 } } },
-  grpoScV: { id: 'grpo-sc-v', label: 'GRPO + L_SC (Var only)', init: 'base', grpo: { reward: IOU_ONLY, spatialConsistency: true, consistency: { lambdaM: 0, lambdaV: 1 } } },
+  grpoDr: {
+    id: 'grpo-dr',
+    label: 'GRPO, Dr. GRPO advantages',
+    init: 'base',
+    grpo: { reward: IOU_ONLY, spatialConsistency: false, advantageScale: 'none' },
+  },
+  grpoPosScDr: {
+    id: 'grpo-pos-sc-dr',
+    label: 'GRPO + R_pos + L_SC, Dr. GRPO advantages',
+    init: 'base',
+    grpo: { reward: { aux: 'pos' }, spatialConsistency: true, advantageScale: 'none' },
+  },
+  full: {
+    id: 'full',
+    label: 'RSGround-R1 (CoT-SFT → GRPO + R_pos + L_SC)',
+    init: 'cotsft',
+    grpo: { reward: { aux: 'pos' }, spatialConsistency: true },
+  },
+  grpoGiou: {
+    id: 'grpo-giou',
+    label: 'GRPO + GIoU',
+    init: 'base',
+    grpo: { reward: { aux: 'giou' }, spatialConsistency: false },
+  },
+  grpoDiou: {
+    id: 'grpo-diou',
+    label: 'GRPO + DIoU',
+    init: 'base',
+    grpo: { reward: { aux: 'diou' }, spatialConsistency: false },
+  },
+  grpoCenter: {
+    id: 'grpo-center',
+    label: 'GRPO + centre distance',
+    init: 'base',
+    grpo: { reward: { aux: 'center' }, spatialConsistency: false },
+  },
+  grpoScM: {
+    id: 'grpo-sc-m',
+    label: 'GRPO + L_SC (m only)',
+    init: 'base',
+    grpo: { reward: IOU_ONLY, spatialConsistency: true, consistency: { lambdaM: 1.2, lambdaV: 0 } },
+  },
+  grpoScV: {
+    id: 'grpo-sc-v',
+    label: 'GRPO + L_SC (Var only)',
+    init: 'base',
+    grpo: { reward: IOU_ONLY, spatialConsistency: true, consistency: { lambdaM: 0, lambdaV: 1 } },
+  },
 } satisfies Record<string, Variant>;
 
 /** λm, λv as a variant (GRPO + L_SC from the base model, IoU reward). λm = λv = 0 is the baseline. */
@@ -31,12 +91,22 @@ export function lambdaVariant(lambdaM: number, lambdaV: number): Variant {
   if (lambdaM === 1.2 && lambdaV === 1) return V.grpoSc;
   if (lambdaM === 1.2 && lambdaV === 0) return V.grpoScM;
   if (lambdaM === 0 && lambdaV === 1) return V.grpoScV;
-  return { id: `grpo-sc-m${lambdaM}-v${lambdaV}`, label: `L_SC λm=${lambdaM}, λv=${lambdaV}`, init: 'base', grpo: { reward: IOU_ONLY, spatialConsistency: true, consistency: { lambdaM, lambdaV } } };
+  return {
+    id: `grpo-sc-m${lambdaM}-v${lambdaV}`,
+    label: `L_SC λm=${lambdaM}, λv=${lambdaV}`,
+    init: 'base',
+    grpo: { reward: IOU_ONLY, spatialConsistency: true, consistency: { lambdaM, lambdaV } },
+  };
 }
 
 /** α, β of R_pos as a variant (GRPO + R_pos from the base model). β = 0 is the baseline. */
 export function alphaBetaVariant(alpha: number, beta: number): Variant {
   if (beta === 0) return V.grpo;
   if (alpha === 2.5 && beta === 0.1) return V.grpoPos;
-  return { id: `grpo-pos-a${alpha}-b${beta}`, label: `R_pos α=${alpha}, β=${beta}`, init: 'base', grpo: { reward: { aux: 'pos', alpha, beta }, spatialConsistency: false } };
+  return {
+    id: `grpo-pos-a${alpha}-b${beta}`,
+    label: `R_pos α=${alpha}, β=${beta}`,
+    init: 'base',
+    grpo: { reward: { aux: 'pos', alpha, beta }, spatialConsistency: false },
+  };
 }

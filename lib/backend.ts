@@ -83,7 +83,9 @@ async function activate(name: 'tensorflow' | 'blas' | 'wasm' | 'cpu', detail: st
  * Activate a backend; returns what runs and its ops. Idempotent for the same choice; switching
  * (benchmarks and tests compare backends in one process) re-registers what differs.
  */
-export async function selectBackend(choice: BackendName | string = process.env.RSG_BACKEND ?? 'auto'): Promise<Backend> {
+export async function selectBackend(
+  choice: BackendName | string = process.env.RSG_BACKEND ?? 'auto',
+): Promise<Backend> {
   if (!(BACKENDS as readonly string[]).includes(choice)) {
     throw new Error(`unknown backend "${choice}"; choose from: ${BACKENDS.join(', ')}`);
   }
@@ -118,7 +120,8 @@ export async function selectBackend(choice: BackendName | string = process.env.R
       if (pkg) selected = await activate('tensorflow', pkg);
       else if (blasAvailable() && (await tryWasm())) selected = await activate('blas', '');
       else {
-        if (!quietFallback) console.error(`backend: OpenBLAS kernels unavailable — ${blasUnavailableReason()}; using wasm`);
+        if (!quietFallback)
+          console.error(`backend: OpenBLAS kernels unavailable — ${blasUnavailableReason()}; using wasm`);
         if (await tryWasm()) selected = await activate('wasm', `tfjs-backend-wasm ${tf.version.tfjs}`);
         else {
           await tf.setBackend('cpu');

@@ -12,8 +12,12 @@ export type Box = { x1: number; y1: number; x2: number; y2: number };
 export function isValidBox(b: Box | null | undefined): b is Box {
   return (
     b != null &&
-    Number.isFinite(b.x1) && Number.isFinite(b.y1) && Number.isFinite(b.x2) && Number.isFinite(b.y2) &&
-    b.x2 > b.x1 && b.y2 > b.y1
+    Number.isFinite(b.x1) &&
+    Number.isFinite(b.y1) &&
+    Number.isFinite(b.x2) &&
+    Number.isFinite(b.y2) &&
+    b.x2 > b.x1 &&
+    b.y2 > b.y1
   );
 }
 
@@ -62,8 +66,10 @@ export function iou(a: Box, b: Box): number {
 /** Smallest box enclosing both. */
 export function enclosing(a: Box, b: Box): Box {
   return {
-    x1: Math.min(a.x1, b.x1), y1: Math.min(a.y1, b.y1),
-    x2: Math.max(a.x2, b.x2), y2: Math.max(a.y2, b.y2),
+    x1: Math.min(a.x1, b.x1),
+    y1: Math.min(a.y1, b.y1),
+    x2: Math.max(a.x2, b.x2),
+    y2: Math.max(a.y2, b.y2),
   };
 }
 

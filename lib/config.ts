@@ -27,13 +27,20 @@ function allowedKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] 
 const show = (v: unknown) => (v === undefined ? 'missing' : typeof v === 'number' ? String(v) : JSON.stringify(v));
 
 /** One line per problem: `grpo.lr = -0.01: must be > 0`. */
-export function describeIssues(schema: z.ZodType, value: unknown, issues: readonly z.core.$ZodIssue[], where: string): string {
+export function describeIssues(
+  schema: z.ZodType,
+  value: unknown,
+  issues: readonly z.core.$ZodIssue[],
+  where: string,
+): string {
   return issues
     .map((i) => {
       const name = [where, ...i.path.map(String)].filter(Boolean).join('.');
       if (i.code === 'unrecognized_keys') {
         const allowed = allowedKeys(schema, i.path);
-        return i.keys.map((k) => `${name ? `${name}.` : ''}${k}: unknown key (allowed: ${allowed.join(', ')})`).join('\n');
+        return i.keys
+          .map((k) => `${name ? `${name}.` : ''}${k}: unknown key (allowed: ${allowed.join(', ')})`)
+          .join('\n');
       }
       const got = at(value, i.path);
       return `${name} = ${show(got)}: ${i.message}`;
@@ -53,14 +60,23 @@ export const num = {
   /** a finite number */
   finite: () => z.number({ error: 'must be a finite number' }).refine(Number.isFinite, 'must be a finite number'),
   /** a number > 0 */
-  positive: () => z.number({ error: 'must be a number > 0' }).gt(0, 'must be > 0').refine(Number.isFinite, 'must be finite'),
+  positive: () =>
+    z.number({ error: 'must be a number > 0' }).gt(0, 'must be > 0').refine(Number.isFinite, 'must be finite'),
   /** a number ≥ 0 */
-  nonNegative: () => z.number({ error: 'must be a number ≥ 0' }).gte(0, 'must be ≥ 0').refine(Number.isFinite, 'must be finite'),
+  nonNegative: () =>
+    z.number({ error: 'must be a number ≥ 0' }).gte(0, 'must be ≥ 0').refine(Number.isFinite, 'must be finite'),
   /** a number in [lo, hi] */
   range: (lo: number, hi: number) =>
-    z.number({ error: `must be a number in [${lo}, ${hi}]` }).gte(lo, `must be in [${lo}, ${hi}]`).lte(hi, `must be in [${lo}, ${hi}]`),
+    z
+      .number({ error: `must be a number in [${lo}, ${hi}]` })
+      .gte(lo, `must be in [${lo}, ${hi}]`)
+      .lte(hi, `must be in [${lo}, ${hi}]`),
   /** an integer ≥ lo */
-  int: (lo: number) => z.number({ error: `must be an integer ≥ ${lo}` }).int(`must be an integer ≥ ${lo}`).gte(lo, `must be an integer ≥ ${lo}`),
+  int: (lo: number) =>
+    z
+      .number({ error: `must be an integer ≥ ${lo}` })
+      .int(`must be an integer ≥ ${lo}`)
+      .gte(lo, `must be an integer ≥ ${lo}`),
 };
 
 /** One of `values`, with them listed in the error. */

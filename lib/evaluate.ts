@@ -24,33 +24,55 @@ export type Evaluation = GroundingMetrics & {
   results: SampleResult[];
 };
 
-export function evaluatePolicy(policy: Policy, samples: readonly GroundingSample[], opts: { batch?: number; maxLen?: number } = {}): Evaluation {
+export function evaluatePolicy(
+  policy: Policy,
+  samples: readonly GroundingSample[],
+  opts: { batch?: number; maxLen?: number } = {},
+): Evaluation {
   const batch = opts.batch ?? 100;
   const rng = new Rng(0); // unused by greedy decoding, required by the API
   const results: SampleResult[] = [];
-  const inters: number[] = [], unions: number[] = [];
+  const inters: number[] = [],
+    unions: number[] = [];
   let len = 0;
   for (let i = 0; i < samples.length; i += batch) {
     const chunk = samples.slice(i, i + batch);
-    const g = policy.generate(chunk, rng, { group: 1, temperature: 1, maxLen: opts.maxLen ?? policy.cfg.maxCompletionLen, greedy: true });
+    const g = policy.generate(chunk, rng, {
+      group: 1,
+      temperature: 1,
+      maxLen: opts.maxLen ?? policy.cfg.maxCompletionLen,
+      greedy: true,
+    });
     chunk.forEach((s, k) => {
       const text = g.texts[k];
       const box = parseAnswer(text);
       const o = overlap(box, s.gt);
-      inters.push(o.inter); unions.push(o.union);
+      inters.push(o.inter);
+      unions.push(o.union);
       len += g.ids[k].length;
-      results.push({ id: s.id, text, iou: box ? iou(box, s.gt) : 0, format: formatReward(text), cueFamily: s.meta?.cueFamily as string | undefined });
+      results.push({
+        id: s.id,
+        text,
+        iou: box ? iou(box, s.gt) : 0,
+        format: formatReward(text),
+        cueFamily: s.meta?.cueFamily as string | undefined,
+      });
     });
   }
   const byCue: Record<string, { n: number; acc50: number }> = {};
   for (const r of results) {
     const k = r.cueFamily ?? 'unknown';
     const e = (byCue[k] ??= { n: 0, acc50: 0 });
-    e.n++; if (r.iou >= 0.5) e.acc50++;
+    e.n++;
+    if (r.iou >= 0.5) e.acc50++;
   }
   for (const e of Object.values(byCue)) e.acc50 /= e.n;
   return {
-    ...groundingMetrics(results.map((r) => r.iou), inters, unions),
+    ...groundingMetrics(
+      results.map((r) => r.iou),
+      inters,
+      unions,
+    ),
     formatRate: results.reduce((s, r) => s + r.format, 0) / Math.max(1, results.length),
     meanLength: len / Math.max(1, results.length),
     byCue,
@@ -83,27 +105,55 @@ export type SamplingEvaluation = {
   rewards: number[][];
 };
 
-export function samplingEvaluation(policy: Policy, samples: readonly GroundingSample[], opts: { group: number; temperature: number; seed: number; maxLen?: number; batch?: number }): SamplingEvaluation {
-  const G = opts.group, batch = opts.batch ?? 25;
+export function samplingEvaluation(
+  policy: Policy,
+  samples: readonly GroundingSample[],
+  opts: { group: number; temperature: number; seed: number; maxLen?: number; batch?: number },
+): SamplingEvaluation {
+  const G = opts.group,
+    batch = opts.batch ?? 25;
   const rng = new Rng(opts.seed);
-  let hits = 0, sumIoU = 0, pass = 0, best = 0, std = 0;
+  let hits = 0,
+    sumIoU = 0,
+    pass = 0,
+    best = 0,
+    std = 0;
   const rewards: number[][] = [];
   for (let i = 0; i < samples.length; i += batch) {
     const chunk = samples.slice(i, i + batch);
-    const g = policy.generate(chunk, rng, { group: G, temperature: opts.temperature, maxLen: opts.maxLen ?? policy.cfg.maxCompletionLen, greedy: false });
+    const g = policy.generate(chunk, rng, {
+      group: G,
+      temperature: opts.temperature,
+      maxLen: opts.maxLen ?? policy.cfg.maxCompletionLen,
+      greedy: false,
+    });
     chunk.forEach((s, b) => {
       const texts = g.texts.slice(b * G, (b + 1) * G);
       // The GRPO baseline's reward, R_format + R_IoU (SPEC §3.5 with aux = none).
-      const scored = texts.map((t) => groundingReward(t, s.gt, { imageWidth: s.image.width, imageHeight: s.image.height }, IOU_ONLY));
+      const scored = texts.map((t) =>
+        groundingReward(t, s.gt, { imageWidth: s.image.width, imageHeight: s.image.height }, IOU_ONLY),
+      );
       const ious = scored.map((r) => r.iou);
       rewards.push(scored.map((r) => r.total));
       const m = ious.reduce((a, x) => a + x, 0) / G;
-      hits += ious.filter((x) => x >= 0.5).length; sumIoU += m * G;
+      hits += ious.filter((x) => x >= 0.5).length;
+      sumIoU += m * G;
       if (ious.some((x) => x >= 0.5)) pass++;
       best += Math.max(...ious);
       std += Math.sqrt(ious.reduce((a, x) => a + (x - m) ** 2, 0) / G);
     });
   }
-  const n = samples.length, N = Math.max(1, n);
-  return { n, group: G, temperature: opts.temperature, acc50: hits / (N * G), miou: sumIoU / (N * G), passAtG: pass / N, bestIoU: best / N, iouStdInGroup: std / N, rewards };
+  const n = samples.length,
+    N = Math.max(1, n);
+  return {
+    n,
+    group: G,
+    temperature: opts.temperature,
+    acc50: hits / (N * G),
+    miou: sumIoU / (N * G),
+    passAtG: pass / N,
+    bestIoU: best / N,
+    iouStdInGroup: std / N,
+    rewards,
+  };
 }

@@ -18,7 +18,11 @@ function findRoot(): string {
   for (let d = process.cwd(); ; d = dirname(d)) {
     const pkg = join(d, 'package.json');
     if (existsSync(pkg) && /"name":\s*"rsground-lab"/.test(readFileSync(pkg, 'utf8'))) return d;
-    if (dirname(d) === d) throw new Error(`cannot find the rsground-lab project root above ${process.cwd()} (run from inside the project, or set $RSG_ROOT)`);
+    if (dirname(d) === d)
+      throw new Error(
+        `cannot find the rsground-lab project root above ${process.cwd()} (run from inside the project, or set ` +
+          `$RSG_ROOT)`,
+      );
   }
 }
 
@@ -66,7 +70,10 @@ export function readJson<T = unknown>(path: string): T {
  * torn last line (no newline after it, not valid JSON: a write cut short by a crash or a full
  * disk), which is dropped with a warning naming the file, unless `strict`.
  */
-export function readJsonl<T = unknown>(path: string, opts: { strict?: boolean; warn?: (msg: string) => void } = {}): T[] {
+export function readJsonl<T = unknown>(
+  path: string,
+  opts: { strict?: boolean; warn?: (msg: string) => void } = {},
+): T[] {
   const text = readFileSync(path, 'utf8');
   const lines = text.split('\n');
   const out: T[] = [];
@@ -77,7 +84,9 @@ export function readJsonl<T = unknown>(path: string, opts: { strict?: boolean; w
     } catch (e) {
       const torn = i === lines.length - 1 && !text.endsWith('\n');
       if (torn && !opts.strict) {
-        (opts.warn ?? ((m: string) => console.error(m)))(`${path}:${i + 1}: dropping a torn last line (${line.length} bytes, no newline: an interrupted write)`);
+        (opts.warn ?? ((m: string) => console.error(m)))(
+          `${path}:${i + 1}: dropping a torn last line (${line.length} bytes, no newline: an interrupted write)`,
+        );
         return;
       }
       throw new Error(`${path}:${i + 1}: invalid JSON line (${(e as Error).message})`);
@@ -101,7 +110,11 @@ export function stableStringify(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
   const o = value as Record<string, unknown>;
-  return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(',')}}`;
+  return `{${Object.keys(o)
+    .sort()
+    .filter((k) => o[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`)
+    .join(',')}}`;
 }
 
 /**

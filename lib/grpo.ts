@@ -49,7 +49,10 @@ export const DEFAULT_CONSISTENCY: Readonly<ConsistencyConfig> = Object.freeze({
 
 export const CONSISTENCY_SCHEMA = z
   .strictObject({ lambdaM: num.finite(), lambdaV: num.finite(), wMin: num.positive(), wMax: num.positive() })
-  .refine((c) => c.wMin <= c.wMax, { message: 'need wMin ≤ wMax', path: ['wMax'] }) satisfies z.ZodType<ConsistencyConfig>;
+  .refine((c) => c.wMin <= c.wMax, {
+    message: 'need wMin ≤ wMax',
+    path: ['wMax'],
+  }) satisfies z.ZodType<ConsistencyConfig>;
 
 export function validateConsistency(c: ConsistencyConfig, where = 'consistency'): ConsistencyConfig {
   return validate(CONSISTENCY_SCHEMA, c, where);
@@ -70,10 +73,7 @@ export function varIoU(ious: readonly number[]): number {
  * eq. 8 with clipping: w = clip(exp(λm·(1 − m) + λv·Var), wMin, wMax) over the group's IoU
  * rewards. With λm = λv = 0 (no L_SC) w = 1 whenever 1 ∈ [wMin, wMax].
  */
-export function spatialConsistencyWeight(
-  ious: readonly number[],
-  opts: Partial<ConsistencyConfig> = {},
-): number {
+export function spatialConsistencyWeight(ious: readonly number[], opts: Partial<ConsistencyConfig> = {}): number {
   if (ious.length === 0) throw new Error('spatialConsistencyWeight: empty group');
   const c = validateConsistency({ ...DEFAULT_CONSISTENCY, ...opts });
   const w = Math.exp(c.lambdaM * (1 - meanIoU(ious)) + c.lambdaV * varIoU(ious));
@@ -96,7 +96,11 @@ export type GroupDiagnostics = {
 
 /** SPEC §4 diagnostics over a batch of groups (each group: G rollout scores). */
 export function groupDiagnostics(groups: readonly (readonly RolloutScore[])[]): GroupDiagnostics {
-  let ties = 0, zeroAux = 0, n = 0, rStd = 0, iStd = 0;
+  let ties = 0,
+    zeroAux = 0,
+    n = 0,
+    rStd = 0,
+    iStd = 0;
   for (const g of groups) {
     const totals = g.map((r) => r.total);
     if (totals.every((t) => t === totals[0])) ties++;
@@ -134,5 +138,7 @@ export function advantageShareByStdQuartile(groups: readonly (readonly number[])
   const total = rows.reduce((a, g) => a + g.mass, 0);
   if (!rows.length || total === 0) return [0, 0, 0, 0];
   const n = rows.length;
-  return [0, 1, 2, 3].map((q) => rows.slice(Math.floor((q * n) / 4), Math.floor(((q + 1) * n) / 4)).reduce((a, g) => a + g.mass, 0) / total);
+  return [0, 1, 2, 3].map(
+    (q) => rows.slice(Math.floor((q * n) / 4), Math.floor(((q + 1) * n) / 4)).reduce((a, g) => a + g.mass, 0) / total,
+  );
 }

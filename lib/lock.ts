@@ -14,7 +14,18 @@
  * - A process that waits says who holds the lock, once, and again every minute.
  */
 import { hostname } from 'node:os';
-import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync, mkdirSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeSync,
+  mkdirSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 export type LockOwner = { host: string; pid: number; start: string; since: string };
@@ -46,7 +57,12 @@ export function readOwner(path: string): LockOwner | null {
   }
 }
 
-const self = (): LockOwner => ({ host: hostname(), pid: process.pid, start: processStart(process.pid), since: new Date().toISOString() });
+const self = (): LockOwner => ({
+  host: hostname(),
+  pid: process.pid,
+  start: processStart(process.pid),
+  since: new Date().toISOString(),
+});
 
 /** Whether the lock at `path`, owned by `o`, is stale (see the header). */
 export function isStale(path: string, o: LockOwner | null, staleAfterMs: number): boolean {
@@ -107,7 +123,9 @@ function tryAcquire(path: string, owner: LockOwner): boolean {
  * (idempotent; it removes the lock only while this process owns it).
  */
 export async function acquireLock(path: string, opts: LockOptions = {}): Promise<() => void> {
-  const poll = opts.pollMs ?? 1000, beat = opts.heartbeatMs ?? 5000, staleAfter = opts.staleAfterMs ?? 60_000;
+  const poll = opts.pollMs ?? 1000,
+    beat = opts.heartbeatMs ?? 5000,
+    staleAfter = opts.staleAfterMs ?? 60_000;
   mkdirSync(dirname(path), { recursive: true });
   const owner = self();
   let lastNotice = 0;
@@ -125,7 +143,11 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
         const moved = readOwner(aside);
         // Another process may have replaced the stale lock by a live one in between: put it back.
         if (moved && !isStale(aside, moved, staleAfter)) {
-          try { linkSync(aside, path); } catch { /* someone holds it again; wait below */ }
+          try {
+            linkSync(aside, path);
+          } catch {
+            /* someone holds it again; wait below */
+          }
         }
         rmSync(aside, { force: true });
       } catch {
@@ -143,7 +165,11 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
     const o = readOwner(path);
     if (o && o.pid === owner.pid && o.host === owner.host && o.start === owner.start) {
       const now = new Date();
-      try { utimesSync(path, now, now); } catch { /* released meanwhile */ }
+      try {
+        utimesSync(path, now, now);
+      } catch {
+        /* released meanwhile */
+      }
     }
   }, beat);
   timer.unref();

@@ -34,7 +34,9 @@ export type SequenceBatch = {
 export function sequenceTensors(completions: number[][], bosId: number, padId: number, T?: number) {
   const N = completions.length;
   const len = T ?? Math.max(1, ...completions.map((c) => c.length));
-  const inp = new Int32Array(N * len).fill(padId), tgt = new Int32Array(N * len).fill(padId), mask = new Float32Array(N * len);
+  const inp = new Int32Array(N * len).fill(padId),
+    tgt = new Int32Array(N * len).fill(padId),
+    mask = new Float32Array(N * len);
   completions.forEach((c, n) => {
     const L = Math.min(c.length, len);
     for (let t = 0; t < L; t++) {

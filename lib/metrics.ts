@@ -12,7 +12,6 @@ export function accuracyAt(ious: readonly number[], tau: number): number {
   return ious.filter((x) => x >= tau).length / ious.length;
 }
 
-
 /** cIoU = Σ intersection / Σ union. */
 export function cumulativeIoU(inters: readonly number[], unions: readonly number[]): number {
   const u = unions.reduce((s, x) => s + x, 0);
@@ -23,7 +22,9 @@ export type GroundingMetrics = { acc50: number; acc70: number; miou: number; cio
 
 /** SPEC §6 metrics from per-sample IoUs and their intersections/unions. */
 export function groundingMetrics(
-  ious: readonly number[], inters: readonly number[], unions: readonly number[],
+  ious: readonly number[],
+  inters: readonly number[],
+  unions: readonly number[],
 ): GroundingMetrics {
   return {
     acc50: accuracyAt(ious, 0.5),
@@ -36,8 +37,11 @@ export function groundingMetrics(
 
 /** SPEC §6 metrics straight from predicted boxes (null = unparseable) and ground truths. */
 export function evaluateBoxes(preds: readonly (Box | null)[], gts: readonly Box[]): GroundingMetrics {
-  if (preds.length !== gts.length) throw new Error(`evaluateBoxes: ${preds.length} predictions for ${gts.length} targets`);
-  const ious: number[] = [], inters: number[] = [], unions: number[] = [];
+  if (preds.length !== gts.length)
+    throw new Error(`evaluateBoxes: ${preds.length} predictions for ${gts.length} targets`);
+  const ious: number[] = [],
+    inters: number[] = [],
+    unions: number[] = [];
   preds.forEach((p, i) => {
     const o = overlap(p, gts[i]);
     ious.push(p == null ? 0 : iou(p, gts[i]));

@@ -40,14 +40,29 @@ export const TRAINING_CODE_VERSION = 2;
 export type DataRef = { split: string; count: number };
 
 /** Base pretraining: SFT from a fresh initialisation through curriculum phases (each used until `until` × steps). */
-export type BaseSpec = { kind: 'base'; arch: PolicyArch; seed: number; sft: SftConfig; curriculum: { until: number; data: DataRef }[]; eval: DataRef };
+export type BaseSpec = {
+  kind: 'base';
+  arch: PolicyArch;
+  seed: number;
+  sft: SftConfig;
+  curriculum: { until: number; data: DataRef }[];
+  eval: DataRef;
+};
 export type SftSpec = { kind: 'sft'; from: BaseSpec; sft: SftConfig; data: DataRef; eval: DataRef; seed: number };
-export type GrpoSpec = { kind: 'grpo'; from: BaseSpec | SftSpec; grpo: GrpoConfig; data: DataRef; eval: DataRef; seed: number };
+export type GrpoSpec = {
+  kind: 'grpo';
+  from: BaseSpec | SftSpec;
+  grpo: GrpoConfig;
+  data: DataRef;
+  eval: DataRef;
+  seed: number;
+};
 export type StageSpec = BaseSpec | SftSpec | GrpoSpec;
 
 function checkData(ref: DataRef, where: string): DataRef {
   splitSpec(ref.split); // throws on an unknown split, listing the known ones
-  if (!Number.isInteger(ref.count) || ref.count < 1) throw new Error(`${where}.count = ${ref.count}: must be an integer ≥ 1`);
+  if (!Number.isInteger(ref.count) || ref.count < 1)
+    throw new Error(`${where}.count = ${ref.count}: must be an integer ≥ 1`);
   return ref;
 }
 
@@ -69,7 +84,8 @@ export function resolveSpec<S extends StageSpec>(spec: S): S {
     validateSft(spec.sft, 'base.sft');
     if (!spec.curriculum.length) throw new Error('base.curriculum: needs at least one phase');
     spec.curriculum.forEach((p, i) => checkData(p.data, `base.curriculum[${i}].data`));
-    if (spec.curriculum[spec.curriculum.length - 1].until !== 1) throw new Error('base.curriculum: the last phase must run until 1');
+    if (spec.curriculum[spec.curriculum.length - 1].until !== 1)
+      throw new Error('base.curriculum: the last phase must run until 1');
     return spec;
   }
   checkData(spec.data, `${where}.data`);
@@ -143,12 +159,18 @@ function samples(ref: DataRef) {
  * Train one stage in this process (its upstream stages must be done), unless it is done already.
  * `quiet` silences the progress bar (workers report through metrics.jsonl instead).
  */
-export async function runStage(spec: StageSpec, opts: { quiet?: boolean; backend?: string; log?: (m: string) => void } = {}): Promise<StageSummary> {
+export async function runStage(
+  spec: StageSpec,
+  opts: { quiet?: boolean; backend?: string; log?: (m: string) => void } = {},
+): Promise<StageSummary> {
   const dir = stageDir(spec);
   if (isDone(spec)) return readJson<StageSummary>(join(dir, 'summary.json'));
-  if (spec.kind !== 'base' && !isDone(spec.from)) throw new Error(`stage ${stageName(spec)} needs ${stageName(spec.from)} first`);
+  if (spec.kind !== 'base' && !isDone(spec.from))
+    throw new Error(`stage ${stageName(spec)} needs ${stageName(spec.from)} first`);
   const log = opts.log ?? ((m: string) => console.error(m));
-  const release = await acquireLock(join(dir, 'lock'), { onWait: (o) => log(`${stageName(spec)}: waiting for the lock held by ${describeOwner(o)}`) });
+  const release = await acquireLock(join(dir, 'lock'), {
+    onWait: (o) => log(`${stageName(spec)}: waiting for the lock held by ${describeOwner(o)}`),
+  });
   try {
     if (isDone(spec)) return readJson<StageSummary>(join(dir, 'summary.json')); // another process finished it meanwhile
     const backend = await selectBackend(opts.backend ?? process.env.RSG_BACKEND ?? 'auto');
@@ -159,18 +181,48 @@ export async function runStage(spec: StageSpec, opts: { quiet?: boolean; backend
     const label = stageName(spec);
     let summary: StageSummary;
     const done = (steps: number, ev: Evaluation | undefined, last?: Metrics): StageSummary => ({
-      kind: spec.kind, hash: record.hash, backend: backend.name, backendDetail: backend.detail,
-      seconds: (Date.now() - t0) / 1000, steps, eval: strip(ev), ...(last ? { last } : {}),
+      kind: spec.kind,
+      hash: record.hash,
+      backend: backend.name,
+      backendDetail: backend.detail,
+      seconds: (Date.now() - t0) / 1000,
+      steps,
+      eval: strip(ev),
+      ...(last ? { last } : {}),
     });
     if (spec.kind === 'base' || spec.kind === 'sft') {
-      const policy = spec.kind === 'base' ? Policy.create(spec.arch, spec.seed, backend.ops) : await loadStagePolicy(spec.from, backend.ops);
-      const train = spec.kind === 'base' ? spec.curriculum.map((p) => ({ until: p.until, samples: samples(p.data) })) : samples(spec.data);
-      const r = await trainSft({ policy, run, train, evalSet: samples(spec.eval), config: spec.sft, seed: spec.seed, label, quiet: opts.quiet });
+      const policy =
+        spec.kind === 'base'
+          ? Policy.create(spec.arch, spec.seed, backend.ops)
+          : await loadStagePolicy(spec.from, backend.ops);
+      const train =
+        spec.kind === 'base'
+          ? spec.curriculum.map((p) => ({ until: p.until, samples: samples(p.data) }))
+          : samples(spec.data);
+      const r = await trainSft({
+        policy,
+        run,
+        train,
+        evalSet: samples(spec.eval),
+        config: spec.sft,
+        seed: spec.seed,
+        label,
+        quiet: opts.quiet,
+      });
       summary = done(r.steps, r.eval);
       policy.dispose();
     } else {
       const policy = await loadStagePolicy(spec.from, backend.ops);
-      const r = await trainGrpo({ policy, run, train: samples(spec.data), evalSet: samples(spec.eval), config: spec.grpo, seed: spec.seed, label, quiet: opts.quiet });
+      const r = await trainGrpo({
+        policy,
+        run,
+        train: samples(spec.data),
+        evalSet: samples(spec.eval),
+        config: spec.grpo,
+        seed: spec.seed,
+        label,
+        quiet: opts.quiet,
+      });
       summary = done(r.steps, r.eval, r.last);
       policy.dispose();
     }
@@ -189,7 +241,10 @@ function strip(e: Evaluation | undefined): Omit<Evaluation, 'results'> | null {
 }
 
 /** Run a stage and everything upstream of it, in order, in this process. */
-export async function runLineage(spec: StageSpec, opts: { quiet?: boolean; backend?: string; log?: (m: string) => void } = {}): Promise<StageSummary> {
+export async function runLineage(
+  spec: StageSpec,
+  opts: { quiet?: boolean; backend?: string; log?: (m: string) => void } = {},
+): Promise<StageSummary> {
   let last: StageSummary | null = null;
   for (const s of lineage(spec)) last = await runStage(s, opts);
   return last!;
@@ -205,7 +260,9 @@ export function evalFile(spec: StageSpec, ref: DataRef): string {
 /** A cached evaluation that is whole: the metrics are finite numbers and there is one result per sample. */
 function usableEvaluation(e: Partial<Evaluation> | null, n: number): e is Evaluation {
   if (!e || typeof e !== 'object') return false;
-  const finite = (['acc50', 'acc70', 'miou', 'ciou', 'formatRate'] as const).every((k) => typeof e[k] === 'number' && Number.isFinite(e[k]));
+  const finite = (['acc50', 'acc70', 'miou', 'ciou', 'formatRate'] as const).every(
+    (k) => typeof e[k] === 'number' && Number.isFinite(e[k]),
+  );
   return finite && Array.isArray(e.results) && e.results.length === n;
 }
 
@@ -217,7 +274,10 @@ function readCached<T>(file: string): T | null {
   }
 }
 
-/** Greedy evaluation of a finished stage on a split, cached in the stage directory (recomputed when the cache is damaged). */
+/**
+ * Greedy evaluation of a finished stage on a split, cached in the stage directory (recomputed when the cache is
+ * damaged).
+ */
 export async function evaluateStage(spec: StageSpec, ref: DataRef): Promise<Evaluation> {
   const file = evalFile(spec, ref);
   if (existsSync(file)) {
@@ -241,10 +301,15 @@ export async function evaluateStage(spec: StageSpec, ref: DataRef): Promise<Eval
  * `samplingEvaluation`), cached as `eval/<split>-<count>-sampled-g<G>-t<T>.json`. The sampling
  * seed is fixed, so the numbers are reproducible.
  */
-export async function samplingEvaluateStage(spec: StageSpec, ref: DataRef, o: { group: number; temperature: number; maxLen?: number }): Promise<SamplingEvaluation> {
+export async function samplingEvaluateStage(
+  spec: StageSpec,
+  ref: DataRef,
+  o: { group: number; temperature: number; maxLen?: number },
+): Promise<SamplingEvaluation> {
   const file = join(stageDir(spec), 'eval', `${ref.split}-${ref.count}-sampled-g${o.group}-t${o.temperature}.json`);
   const cached = existsSync(file) ? readCached<SamplingEvaluation>(file) : null;
-  if (cached && Array.isArray(cached.rewards) && cached.rewards.length === ref.count && Number.isFinite(cached.passAtG)) return cached;
+  if (cached && Array.isArray(cached.rewards) && cached.rewards.length === ref.count && Number.isFinite(cached.passAtG))
+    return cached;
   const { ops } = await selectBackend(process.env.RSG_BACKEND ?? 'auto');
   const policy = await loadStagePolicy(spec, ops);
   try {
@@ -287,12 +352,18 @@ export function listStale(): StaleStage[] {
     if (exp === '_store') continue;
     const d = join(runsDir(), exp);
     let entries: string[] = [];
-    try { entries = readdirSync(d); } catch { continue; }
+    try {
+      entries = readdirSync(d);
+    } catch {
+      continue;
+    }
     for (const e of entries) {
       try {
         const target = resolve(d, readlinkSync(join(d, e)));
         links.set(target, [...(links.get(target) ?? []), `${exp}/${e}`]);
-      } catch { /* not a link */ }
+      } catch {
+        /* not a link */
+      }
     }
   }
   const out: StaleStage[] = [];
@@ -302,8 +373,10 @@ export function listStale(): StaleStage[] {
     let reason = '';
     if (!rec) reason = 'no readable config.json';
     else if (!rec.spec) reason = 'made before stage records named their code version';
-    else if (rec.code !== TRAINING_CODE_VERSION) reason = `training code version ${rec.code ?? '?'} (now ${TRAINING_CODE_VERSION})`;
-    else if (rec.data !== GENERATOR_VERSION) reason = `data generator version ${rec.data ?? '?'} (now ${GENERATOR_VERSION})`;
+    else if (rec.code !== TRAINING_CODE_VERSION)
+      reason = `training code version ${rec.code ?? '?'} (now ${TRAINING_CODE_VERSION})`;
+    else if (rec.data !== GENERATOR_VERSION)
+      reason = `data generator version ${rec.data ?? '?'} (now ${GENERATOR_VERSION})`;
     else {
       try {
         const h = stageHash(rec.spec);

@@ -12,14 +12,24 @@ export class Progress {
   private readonly t0 = Date.now();
   private lastPct = -1;
 
-  constructor(private readonly label: string, private readonly total: number, private readonly opts: ProgressOptions = {}) {
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    private readonly opts: ProgressOptions = {},
+  ) {
     const stream = opts.stream ?? process.stderr;
-    this.bar = !opts.silent && stream.isTTY
-      ? new SingleBar({
-          stream, format: `${label} [{bar}] {value}/{total} {elapsed} elapsed, ETA {remaining} {extra}`, barsize: 20,
-          hideCursor: false, clearOnComplete: false, fps: 10, formatValue: (v, _o, type) => (type === 'eta' || type === 'duration' ? fmtDuration(Number(v)) : String(v)),
-        })
-      : null;
+    this.bar =
+      !opts.silent && stream.isTTY
+        ? new SingleBar({
+            stream,
+            format: `${label} [{bar}] {value}/{total} {elapsed} elapsed, ETA {remaining} {extra}`,
+            barsize: 20,
+            hideCursor: false,
+            clearOnComplete: false,
+            fps: 10,
+            formatValue: (v, _o, type) => (type === 'eta' || type === 'duration' ? fmtDuration(Number(v)) : String(v)),
+          })
+        : null;
     this.bar?.start(total, 0, { extra: '', elapsed: fmtDuration(0), remaining: '--' });
   }
 
@@ -34,10 +44,13 @@ export class Progress {
       return;
     }
     const frac = this.total > 0 ? Math.min(1, done / this.total) : 1;
-    const pct = Math.floor(frac * 100), every = this.opts.every ?? 10;
+    const pct = Math.floor(frac * 100),
+      every = this.opts.every ?? 10;
     if (pct >= this.lastPct + every || (done >= this.total && this.lastPct < 100)) {
       this.lastPct = done >= this.total ? 100 : pct - (pct % every);
-      const line = `${this.label} ${pct}% ${done}/${this.total} ${fmtDuration(elapsed)} elapsed, ETA ${fmtDuration(eta)}${extra ? '  ' + extra : ''}`;
+      const line =
+        `${this.label} ${pct}% ${done}/${this.total} ${fmtDuration(elapsed)} elapsed, ETA ` +
+        `${fmtDuration(eta)}${extra ? '  ' + extra : ''}`;
       (this.opts.stream ?? process.stderr).write(line + '\n');
     }
   }

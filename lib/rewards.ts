@@ -4,9 +4,7 @@
  *
  * Pure functions over plain numbers and `Box`; no tensors. Each states its range.
  */
-import {
-  type Box, assertValidGt, center, clipBox, diou, giou, iou, isValidBox,
-} from './boxes';
+import { type Box, assertValidGt, center, clipBox, diou, giou, iou, isValidBox } from './boxes';
 import { formatReward, parseAnswer, parseAnswerBoxes, parseCount, thinkAnswerParts } from './answer';
 import { maxWeightAssignment } from './hungarian';
 import { num, oneOf, z } from './config';
@@ -132,15 +130,18 @@ export type GroundingReward = {
 };
 
 /** The auxiliary reward R_aux ∈ [0, 1] of a parsed prediction (SPEC §3.4). */
-export function auxReward(
-  kind: AuxReward, pred: Box | null, gt: Box, opts: PositionalOptions,
-): number {
+export function auxReward(kind: AuxReward, pred: Box | null, gt: Box, opts: PositionalOptions): number {
   switch (kind) {
-    case 'none': return 0;
-    case 'pos': return pred == null ? 0 : positionalReward(pred, gt, opts);
-    case 'giou': return giouReward(pred, gt);
-    case 'diou': return diouReward(pred, gt);
-    case 'center': return centerReward(pred, gt, opts);
+    case 'none':
+      return 0;
+    case 'pos':
+      return pred == null ? 0 : positionalReward(pred, gt, opts);
+    case 'giou':
+      return giouReward(pred, gt);
+    case 'diou':
+      return diouReward(pred, gt);
+    case 'center':
+      return centerReward(pred, gt, opts);
   }
 }
 
@@ -149,7 +150,10 @@ export function auxReward(
  * R = R_format + R_IoU + β·R_aux. A malformed completion earns 0 in every parsed term.
  */
 export function groundingReward(
-  text: string, gt: Box, size: ImageSize, cfg: GroundingRewardConfig = DEFAULT_GROUNDING_REWARD,
+  text: string,
+  gt: Box,
+  size: ImageSize,
+  cfg: GroundingRewardConfig = DEFAULT_GROUNDING_REWARD,
 ): GroundingReward {
   assertValidGt(gt, 'groundingReward');
   const pred = parseAnswer(text);
@@ -200,7 +204,11 @@ export function multiTargetCountReward(predictedCount: number, targetCount: numb
 export type MultiTargetReward = { format: number; iou: number; count: number; total: number };
 
 /** RemoteReasoner eq. 6: R = R_IoU + R_count + R_format, from a completion's text. */
-export function multiTargetReward(text: string, gts: readonly Box[], matching: Matching = 'hungarian'): MultiTargetReward {
+export function multiTargetReward(
+  text: string,
+  gts: readonly Box[],
+  matching: Matching = 'hungarian',
+): MultiTargetReward {
   const boxes = parseAnswerBoxes(text);
   const format = multiTargetFormatReward(text);
   if (boxes == null) return { format, iou: 0, count: 0, total: format };
@@ -210,7 +218,10 @@ export function multiTargetReward(text: string, gts: readonly Box[], matching: M
 }
 
 const INT_BOX = String.raw`\[\s*\d+\s*,\s*\d+\s*,\s*\d+\s*,\s*\d+\s*\]\s*`;
-/** `[]` or `[[x1, y1, x2, y2], …]` with plain-digit integers; each repetition starts with a literal comma, so matching is linear. */
+/**
+ * `[]` or `[[x1, y1, x2, y2], …]` with plain-digit integers; each repetition starts with a literal comma, so matching
+ * is linear.
+ */
 const BOX_LIST = new RegExp(String.raw`^\s*\[\s*(${INT_BOX}(,\s*${INT_BOX})*)?\]\s*$`);
 
 /**

@@ -48,11 +48,13 @@ export class RunDir {
     for (const f of ['metrics.jsonl', 'timing.jsonl']) {
       const p = join(this.dir, f);
       if (!existsSync(p)) continue;
-      const keep = readFileSync(p, 'utf8').split('\n').filter((l) => {
-        if (!l.trim()) return false;
-        const s = (JSON.parse(l) as Metrics).step;
-        return typeof s !== 'number' || s <= step;
-      });
+      const keep = readFileSync(p, 'utf8')
+        .split('\n')
+        .filter((l) => {
+          if (!l.trim()) return false;
+          const s = (JSON.parse(l) as Metrics).step;
+          return typeof s !== 'number' || s <= step;
+        });
       writeFileAtomic(p, keep.length ? keep.join('\n') + '\n' : '');
     }
   }
@@ -65,7 +67,10 @@ export class RunDir {
   metrics(): Metrics[] {
     const p = join(this.dir, 'metrics.jsonl');
     if (!existsSync(p)) return [];
-    return readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Metrics);
+    return readFileSync(p, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as Metrics);
   }
 
   finish(summary: unknown): void {

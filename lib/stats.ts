@@ -69,7 +69,8 @@ export function welchDiffCI(a: readonly number[], b: readonly number[], level = 
 
 /** The per-pair differences a[i] − b[i] (same seeds, same order); an error when the lengths differ. */
 export function pairedDifferences(a: readonly number[], b: readonly number[]): number[] {
-  if (a.length !== b.length) throw new Error(`paired comparison needs the same seeds on both sides, got ${a.length} vs ${b.length}`);
+  if (a.length !== b.length)
+    throw new Error(`paired comparison needs the same seeds on both sides, got ${a.length} vs ${b.length}`);
   return a.map((x, i) => x - b[i]);
 }
 
@@ -126,8 +127,13 @@ export function holmAdjust(ps: readonly number[]): number[] {
  * Percentile bootstrap interval of `stat` over paired samples: resample indices 0 … n − 1 with
  * replacement `reps` times (seeded), and take the (1 ± level)/2 quantiles of stat(indices).
  */
-export function bootstrapCI(n: number, stat: (idx: Int32Array) => number, opts: { reps?: number; level?: number; seed?: number } = {}): Interval {
-  const reps = opts.reps ?? 2000, level = opts.level ?? 0.95;
+export function bootstrapCI(
+  n: number,
+  stat: (idx: Int32Array) => number,
+  opts: { reps?: number; level?: number; seed?: number } = {},
+): Interval {
+  const reps = opts.reps ?? 2000,
+    level = opts.level ?? 0.95;
   const rng = new Rng(opts.seed ?? 0);
   const all = new Int32Array(n).map((_, i) => i);
   const point = stat(all);
@@ -140,14 +146,27 @@ export function bootstrapCI(n: number, stat: (idx: Int32Array) => number, opts: 
   }
   vals.sort();
   const q = (p: number) => vals[Math.min(reps - 1, Math.max(0, Math.floor(p * reps)))];
-  const lo = q((1 - level) / 2), hi = q((1 + level) / 2);
+  const lo = q((1 - level) / 2),
+    hi = q((1 + level) / 2);
   return { mean: point, lo, hi, halfWidth: (hi - lo) / 2, n };
 }
 
 /** Paired bootstrap interval of mean(a) − mean(b) over samples (a[i], b[i] from the same sample). */
-export function pairedBootstrapDiffCI(a: readonly number[], b: readonly number[], opts: { reps?: number; level?: number; seed?: number } = {}): Interval {
+export function pairedBootstrapDiffCI(
+  a: readonly number[],
+  b: readonly number[],
+  opts: { reps?: number; level?: number; seed?: number } = {},
+): Interval {
   const d = pairedDifferences(a, b);
-  return bootstrapCI(d.length, (idx) => { let s = 0; for (const i of idx) s += d[i]; return s / idx.length; }, opts);
+  return bootstrapCI(
+    d.length,
+    (idx) => {
+      let s = 0;
+      for (const i of idx) s += d[i];
+      return s / idx.length;
+    },
+    opts,
+  );
 }
 
 /**
@@ -157,12 +176,18 @@ export function pairedBootstrapDiffCI(a: readonly number[], b: readonly number[]
  */
 export function mcnemar(first: readonly boolean[], second: readonly boolean[]): { b: number; c: number; p: number } {
   if (first.length !== second.length) throw new Error(`mcnemar: ${first.length} vs ${second.length} outcomes`);
-  let b = 0, c = 0;
-  first.forEach((x, i) => { if (x && !second[i]) b++; else if (!x && second[i]) c++; });
-  const n = b + c, k = Math.min(b, c);
+  let b = 0,
+    c = 0;
+  first.forEach((x, i) => {
+    if (x && !second[i]) b++;
+    else if (!x && second[i]) c++;
+  });
+  const n = b + c,
+    k = Math.min(b, c);
   if (n === 0) return { b, c, p: 1 };
   // log C(n, i) accumulated, so large n stays finite.
-  let logC = 0, tail = 0;
+  let logC = 0,
+    tail = 0;
   for (let i = 0; i <= k; i++) {
     if (i > 0) logC += Math.log(n - i + 1) - Math.log(i);
     tail += Math.exp(logC - n * Math.LN2);

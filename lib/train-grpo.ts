@@ -20,10 +20,21 @@
 import * as tf from '@tensorflow/tfjs';
 import { grpoLoss, referenceLogProbs, sequenceTensors } from './loss';
 import { AdamW, DEFAULT_OPTIM, lrAt } from './model/optimizer';
-import { GROUNDING_REWARD_SCHEMA, DEFAULT_GROUNDING_REWARD, type GroundingRewardConfig, groundingReward } from './rewards';
 import {
-  ADVANTAGE_SCALES, CONSISTENCY_SCHEMA, DEFAULT_CONSISTENCY, type AdvantageScale, type ConsistencyConfig,
-  groupAdvantages, groupDiagnostics, spatialConsistencyWeight,
+  GROUNDING_REWARD_SCHEMA,
+  DEFAULT_GROUNDING_REWARD,
+  type GroundingRewardConfig,
+  groundingReward,
+} from './rewards';
+import {
+  ADVANTAGE_SCALES,
+  CONSISTENCY_SCHEMA,
+  DEFAULT_CONSISTENCY,
+  type AdvantageScale,
+  type ConsistencyConfig,
+  groupAdvantages,
+  groupDiagnostics,
+  spatialConsistencyWeight,
 } from './grpo';
 import { meanStd } from './stats';
 import type { Evaluation } from './evaluate';
@@ -79,12 +90,23 @@ export type GrpoConfig = {
 };
 
 export const DEFAULT_GRPO: Readonly<GrpoConfig> = Object.freeze({
-  steps: 200, queriesPerStep: 8, group: 8, temperature: 1.0, maxLen: 64,
-  lr: 1e-4, warmup: 10, epsilon: 0.2, iterations: 1, advantageScale: 'std', betaKL: 0.04,
+  steps: 200,
+  queriesPerStep: 8,
+  group: 8,
+  temperature: 1.0,
+  maxLen: 64,
+  lr: 1e-4,
+  warmup: 10,
+  epsilon: 0.2,
+  iterations: 1,
+  advantageScale: 'std',
+  betaKL: 0.04,
   reward: DEFAULT_GROUNDING_REWARD,
   spatialConsistency: true,
   consistency: DEFAULT_CONSISTENCY,
-  trainFraction: 0.4, evalEvery: 50, checkpointEvery: 25,
+  trainFraction: 0.4,
+  evalEvery: 50,
+  checkpointEvery: 25,
 });
 
 export const GRPO_SCHEMA = z.strictObject({
@@ -122,8 +144,15 @@ export type StepHook = (m: Metrics) => void;
  * at the start of the run, when resuming). Resumes from `run`'s checkpoint.
  */
 export async function trainGrpo(x: {
-  policy: Policy; run: RunDir; train: readonly GroundingSample[]; evalSet?: readonly GroundingSample[];
-  config: GrpoConfig; seed: number; label?: string; quiet?: boolean; onStep?: StepHook;
+  policy: Policy;
+  run: RunDir;
+  train: readonly GroundingSample[];
+  evalSet?: readonly GroundingSample[];
+  config: GrpoConfig;
+  seed: number;
+  label?: string;
+  quiet?: boolean;
+  onStep?: StepHook;
 }): Promise<GrpoResult> {
   const { policy, run } = x;
   const cfg = validateGrpo(x.config);
@@ -155,10 +184,16 @@ export async function trainGrpo(x: {
   for (let step = start; step < cfg.steps; step++) {
     const t0 = Date.now();
     const queries = nextQueries();
-    const B = queries.length, G = cfg.group;
+    const B = queries.length,
+      G = cfg.group;
 
     // ── 1. sample G rollouts per query ─────────────────────────────────────────────────
-    const gen = policy.generate(queries, sampler, { group: G, temperature: cfg.temperature, maxLen: cfg.maxLen, greedy: false });
+    const gen = policy.generate(queries, sampler, {
+      group: G,
+      temperature: cfg.temperature,
+      maxLen: cfg.maxLen,
+      greedy: false,
+    });
     const tSample = Date.now();
 
     // ── 2. score every rollout: R = R_format + R_IoU + β·R_aux (eq. 5) ─────────────────
@@ -174,8 +209,16 @@ export async function trainGrpo(x: {
     const groups = Array.from({ length: B }, (_, b) => scores.slice(b * G, (b + 1) * G));
     const ws: number[] = [];
     groups.forEach((grp, b) => {
-      groupAdvantages(grp.map((r) => r.total), cfg.advantageScale).forEach((a, g) => (advantages[b * G + g] = a));
-      const w = cfg.spatialConsistency ? spatialConsistencyWeight(grp.map((r) => r.iou), cfg.consistency) : 1;
+      groupAdvantages(
+        grp.map((r) => r.total),
+        cfg.advantageScale,
+      ).forEach((a, g) => (advantages[b * G + g] = a));
+      const w = cfg.spatialConsistency
+        ? spatialConsistencyWeight(
+            grp.map((r) => r.iou),
+            cfg.consistency,
+          )
+        : 1;
       ws.push(w);
       weights.fill(w, b * G, (b + 1) * G);
     });
@@ -189,30 +232,52 @@ export async function trainGrpo(x: {
     // π_old, the policy that sampled: only needed when the rollouts are reused.
     const oldLogProbs = cfg.iterations > 1 ? referenceLogProbs(policy, batch) : null;
     const disposeBatch = () => {
-      refLogProbs?.dispose(); oldLogProbs?.dispose();
+      refLogProbs?.dispose();
+      oldLogProbs?.dispose();
       disposeEncoderInput(enc);
-      seqs.inputIds.dispose(); seqs.targets.dispose(); seqs.mask.dispose();
+      seqs.inputIds.dispose();
+      seqs.targets.dispose();
+      seqs.mask.dispose();
     };
-    let loss = 0, kl = 0, clipFrac = 0, gradNorm = 0;
+    let loss = 0,
+      kl = 0,
+      clipFrac = 0,
+      gradNorm = 0;
     for (let it = 0; it < cfg.iterations; it++) {
-      let itKl = NaN, itClip = NaN;
+      let itKl = NaN,
+        itClip = NaN;
       const { value, grads } = tf.variableGrads(() => {
         const parts = grpoLoss(policy, batch, {
-          advantages, weights, refLogProbs, oldLogProbs: it === 0 ? null : oldLogProbs, epsilon: cfg.epsilon, betaKL: cfg.betaKL,
+          advantages,
+          weights,
+          refLogProbs,
+          oldLogProbs: it === 0 ? null : oldLogProbs,
+          epsilon: cfg.epsilon,
+          betaKL: cfg.betaKL,
         });
         itKl = parts.kl.dataSync()[0];
         itClip = parts.clipFrac.dataSync()[0];
         return parts.loss;
       }, [...policy.params.values()]);
       const itLoss = value.dataSync()[0];
-      const disposeGrads = () => { value.dispose(); Object.values(grads).forEach((g) => g.dispose()); };
+      const disposeGrads = () => {
+        value.dispose();
+        Object.values(grads).forEach((g) => g.dispose());
+      };
       if (!Number.isFinite(itLoss)) {
-        disposeGrads(); disposeBatch(); ref?.dispose(); opt.dispose();
-        throw new Error(`GRPO loss is ${itLoss} at step ${step}; stopped. The last good checkpoint is ${run.checkpointDir}`);
+        disposeGrads();
+        disposeBatch();
+        ref?.dispose();
+        opt.dispose();
+        throw new Error(
+          `GRPO loss is ${itLoss} at step ${step}; stopped. The last good checkpoint is ${run.checkpointDir}`,
+        );
       }
       gradNorm += opt.apply(grads, lr) / cfg.iterations;
       disposeGrads();
-      loss += itLoss / cfg.iterations; kl += itKl / cfg.iterations; clipFrac += itClip / cfg.iterations;
+      loss += itLoss / cfg.iterations;
+      kl += itKl / cfg.iterations;
+      clipFrac += itClip / cfg.iterations;
     }
     disposeBatch();
     const tUpdate = Date.now();
@@ -226,15 +291,27 @@ export async function trainGrpo(x: {
     const len = meanStd(gen.ids.map((r) => r.length));
     last = {
       step: step + 1,
-      'reward/total': tot.mean, 'reward/total_std': tot.std,
-      'reward/format': fmt.mean, 'reward/format_std': fmt.std,
-      'reward/iou': iouS.mean, 'reward/iou_std': iouS.std,
-      'reward/aux': aux.mean, 'reward/aux_std': aux.std,
-      'reward/std_in_group': d.rewardStdInGroup, 'reward/iou_std_in_group': d.iouStdInGroup,
-      'grpo/zero_std_frac': d.zeroStdFrac, 'grpo/iou0_aux_frac': d.iouZeroAuxPosFrac,
-      'grpo/kl': kl, 'grpo/clip_frac': clipFrac, 'grpo/loss': loss, 'grpo/grad_norm': gradNorm, 'grpo/lr': lr,
-      'sc/w_mean': ws.reduce((a, b) => a + b, 0) / ws.length, 'sc/w_max': Math.max(...ws),
-      'rollout/len': len.mean, 'rollout/finished': gen.finished.filter(Boolean).length / gen.finished.length,
+      'reward/total': tot.mean,
+      'reward/total_std': tot.std,
+      'reward/format': fmt.mean,
+      'reward/format_std': fmt.std,
+      'reward/iou': iouS.mean,
+      'reward/iou_std': iouS.std,
+      'reward/aux': aux.mean,
+      'reward/aux_std': aux.std,
+      'reward/std_in_group': d.rewardStdInGroup,
+      'reward/iou_std_in_group': d.iouStdInGroup,
+      'grpo/zero_std_frac': d.zeroStdFrac,
+      'grpo/iou0_aux_frac': d.iouZeroAuxPosFrac,
+      'grpo/kl': kl,
+      'grpo/clip_frac': clipFrac,
+      'grpo/loss': loss,
+      'grpo/grad_norm': gradNorm,
+      'grpo/lr': lr,
+      'sc/w_mean': ws.reduce((a, b) => a + b, 0) / ws.length,
+      'sc/w_max': Math.max(...ws),
+      'rollout/len': len.mean,
+      'rollout/finished': gen.finished.filter(Boolean).length / gen.finished.length,
     };
     run.log(last);
     run.logTiming({ step: step + 1, sample_ms: tSample - t0, score_ms: tScore - tSample, update_ms: tUpdate - tScore });

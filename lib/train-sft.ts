@@ -37,8 +37,15 @@ export type SftConfig = {
 };
 
 export const DEFAULT_SFT: Readonly<SftConfig> = Object.freeze({
-  steps: 1000, batchSize: 32, lr: 2e-3, warmup: 50, weightDecay: 0.01, clipNorm: 1,
-  target: 'short', evalEvery: 0, checkpointEvery: 200,
+  steps: 1000,
+  batchSize: 32,
+  lr: 2e-3,
+  warmup: 50,
+  weightDecay: 0.01,
+  clipNorm: 1,
+  target: 'short',
+  evalEvery: 0,
+  checkpointEvery: 200,
 });
 
 export const SFT_SCHEMA = z.strictObject({
@@ -79,18 +86,28 @@ export function targetText(s: GroundingSample, style: CotStyle): string {
  * `sft/loss`, `sft/lr`, `sft/grad_norm` every step and `eval/*` when evaluating.
  */
 export async function trainSft(x: {
-  policy: Policy; run: RunDir;
+  policy: Policy;
+  run: RunDir;
   /** the training samples, or curriculum phases: phase k covers steps up to until·steps */
   train: readonly GroundingSample[] | readonly CurriculumPhase[];
   evalSet?: readonly GroundingSample[];
-  config: SftConfig; seed: number; label?: string; quiet?: boolean;
+  config: SftConfig;
+  seed: number;
+  label?: string;
+  quiet?: boolean;
 }): Promise<SftResult> {
   const { policy, run } = x;
   const cfg = validateSft(x.config);
   const phases: readonly CurriculumPhase[] = isCurriculum(x.train) ? x.train : [{ until: 1, samples: x.train }];
-  if (phases.some((p) => p.samples.length === 0)) throw new Error('trainSft: a training set (or curriculum phase) is empty');
-  if (phases[phases.length - 1].until < 1) throw new Error(`trainSft: the last curriculum phase must run until 1, not ${phases[phases.length - 1].until}`);
-  const opt = new AdamW(policy.params, { ...DEFAULT_OPTIM, lr: cfg.lr, weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm }, policy.ops);
+  if (phases.some((p) => p.samples.length === 0))
+    throw new Error('trainSft: a training set (or curriculum phase) is empty');
+  if (phases[phases.length - 1].until < 1)
+    throw new Error(`trainSft: the last curriculum phase must run until 1, not ${phases[phases.length - 1].until}`);
+  const opt = new AdamW(
+    policy.params,
+    { ...DEFAULT_OPTIM, lr: cfg.lr, weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm },
+    policy.ops,
+  );
   const rng = new Rng(deriveSeed(x.seed, 'sft', 'batches'));
   const { start, extra } = resumeOrStart(run, policy, opt);
   if (start > 0) rng.setState(extra.rng as ReturnType<Rng['getState']>);
@@ -105,18 +122,29 @@ export async function trainSft(x: {
     const pool = phases[ph].samples;
     const idx = Array.from({ length: cfg.batchSize }, () => rng.int(0, pool.length - 1));
     const enc = policy.encoderInput(idx.map((i) => pool[i]));
-    const seqs = sequenceTensors(idx.map((i) => targets[ph][i]), policy.tok.bosId, policy.tok.padId);
+    const seqs = sequenceTensors(
+      idx.map((i) => targets[ph][i]),
+      policy.tok.bosId,
+      policy.tok.padId,
+    );
     // ── update ────────────────────────────────────────────
     const lr = lrAt(step, cfg.steps, cfg.lr, cfg.warmup);
-    const { value, grads } = tf.variableGrads(() => sftLoss(policy, { enc, group: 1, ...seqs }), [...policy.params.values()]);
+    const { value, grads } = tf.variableGrads(
+      () => sftLoss(policy, { enc, group: 1, ...seqs }),
+      [...policy.params.values()],
+    );
     loss = value.dataSync()[0];
     const dispose = () => {
-      value.dispose(); Object.values(grads).forEach((g) => g.dispose());
+      value.dispose();
+      Object.values(grads).forEach((g) => g.dispose());
       disposeEncoderInput(enc);
-      seqs.inputIds.dispose(); seqs.targets.dispose(); seqs.mask.dispose();
+      seqs.inputIds.dispose();
+      seqs.targets.dispose();
+      seqs.mask.dispose();
     };
     if (!Number.isFinite(loss)) {
-      dispose(); opt.dispose();
+      dispose();
+      opt.dispose();
       throw new Error(`SFT loss is ${loss} at step ${step}; the last good checkpoint is ${run.checkpointDir}`);
     }
     const gradNorm = opt.apply(grads, lr);
@@ -126,7 +154,10 @@ export async function trainSft(x: {
     run.logTiming({ step: step + 1, ms: Date.now() - t0 });
     if (isEvalStep(step + 1, cfg.evalEvery, cfg.steps)) evaluateAndLog(run, policy, x.evalSet, step + 1);
     if (isCheckpointStep(step + 1, cfg.checkpointEvery, cfg.steps)) {
-      policy.save(run.checkpointDir, { step: step + 1, extra: { rng: rng.getState() } }, opt, { sft: cfg, seed: x.seed });
+      policy.save(run.checkpointDir, { step: step + 1, extra: { rng: rng.getState() } }, opt, {
+        sft: cfg,
+        seed: x.seed,
+      });
     }
     bar.update(step + 1, `loss ${loss.toFixed(3)}`);
   }

@@ -15,7 +15,11 @@ import type { RunDir } from './runs';
  * start fresh (clearing metrics of an earlier, checkpoint-less attempt). Returns the step to
  * start from and the trainer state saved with the checkpoint (`{}` when starting fresh).
  */
-export function resumeOrStart(run: RunDir, policy: Policy, opt: AdamW): { start: number; extra: Record<string, unknown> } {
+export function resumeOrStart(
+  run: RunDir,
+  policy: Policy,
+  opt: AdamW,
+): { start: number; extra: Record<string, unknown> } {
   if (!hasCheckpoint(run.checkpointDir)) {
     run.resetLogs();
     return { start: 0, extra: {} };
@@ -27,11 +31,22 @@ export function resumeOrStart(run: RunDir, policy: Policy, opt: AdamW): { start:
 
 /** Greedy evaluation on `evalSet` at `step`, logged as `eval/*`; undefined without an eval set. */
 export function evaluateAndLog(
-  run: RunDir, policy: Policy, evalSet: readonly GroundingSample[] | undefined, step: number, maxLen?: number,
+  run: RunDir,
+  policy: Policy,
+  evalSet: readonly GroundingSample[] | undefined,
+  step: number,
+  maxLen?: number,
 ): Evaluation | undefined {
   if (!evalSet?.length) return undefined;
   const ev = evaluatePolicy(policy, evalSet, { maxLen });
-  run.log({ step, 'eval/acc50': ev.acc50, 'eval/acc70': ev.acc70, 'eval/miou': ev.miou, 'eval/ciou': ev.ciou, 'eval/format': ev.formatRate });
+  run.log({
+    step,
+    'eval/acc50': ev.acc50,
+    'eval/acc70': ev.acc70,
+    'eval/miou': ev.miou,
+    'eval/ciou': ev.ciou,
+    'eval/format': ev.formatRate,
+  });
   return ev;
 }
 

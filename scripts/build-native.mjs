@@ -21,8 +21,15 @@ const args = [gyp, 'rebuild', '--directory', join(root, 'native')];
 if (existsSync('/usr/include/node/node_api.h')) args.push('--nodedir=/usr');
 const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 if (r.status !== 0 || !existsSync(out)) {
-  const why = (r.stderr || r.stdout || '').split('\n').filter((l) => /error|not found|No such/i.test(l)).slice(0, 2).join(' | ');
-  console.log(`native: OpenBLAS kernels not built (${why || `node-gyp exited ${r.status}`}); the wasm backend will be used. Install g++ and libopenblas-dev, then run \`npm run build:native\`.`);
+  const why = (r.stderr || r.stdout || '')
+    .split('\n')
+    .filter((l) => /error|not found|No such/i.test(l))
+    .slice(0, 2)
+    .join(' | ');
+  console.log(
+    `native: OpenBLAS kernels not built (${why || `node-gyp exited ${r.status}`}); the wasm backend will be used. ` +
+      `Install g++ and libopenblas-dev, then run \`npm run build:native\`.`,
+  );
   process.exit(0);
 }
 console.log(`native: built ${out}`);

@@ -26,7 +26,11 @@ splits: ${SPLIT_NAMES.join(', ')}`;
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    count: { type: 'string' }, out: { type: 'string' }, split: { type: 'string' }, n: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    count: { type: 'string' },
+    out: { type: 'string' },
+    split: { type: 'string' },
+    n: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   },
 });
 
@@ -38,13 +42,17 @@ function intOption(name: string, v: string | undefined, dflt?: number): number |
 }
 
 async function main(): Promise<void> {
-  if (values.help || positionals.length === 0) { console.log(HELP); return; }
+  if (values.help || positionals.length === 0) {
+    console.log(HELP);
+    return;
+  }
   const [cmd, ...rest] = positionals;
   if (cmd === 'stats') {
     const splits = rest.length ? rest : ['train', 'val', 'test', 'ood-palette', 'ood-scale', 'ood-dense'];
     const count = intOption('count', values.count);
     for (const s of splits) {
-      if (!GROUNDING_SPLITS.includes(s as never)) throw new Error(`stats: "${s}" is not a grounding split (choose from ${GROUNDING_SPLITS.join(', ')})`);
+      if (!GROUNDING_SPLITS.includes(s as never))
+        throw new Error(`stats: "${s}" is not a grounding split (choose from ${GROUNDING_SPLITS.join(', ')})`);
       const n = count ?? Math.min(splitSpec(s).size, 2000);
       console.log(statsMarkdown(`${s}: ${splitSpec(s).description}`, datasetStats(groundingSplit(s, { count: n }))));
     }
@@ -77,4 +85,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => { console.error(`error: ${(e as Error).message}`); process.exit(2); });
+main().catch((e) => {
+  console.error(`error: ${(e as Error).message}`);
+  process.exit(2);
+});

@@ -8,12 +8,21 @@ import { SUITE } from '../experiments/registry';
 import { writeSuiteReport } from '../experiments/suite';
 import { SCALE_NAMES, type Scale } from '../experiments/scales';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { scale: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { scale: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+});
 if (values.help) {
-  console.log(`usage: npm run figures [-- --scale ${SCALE_NAMES.join('|')}] [experiment ...]\nRebuilds figures/ and figures/REPORT.md from runs/ without training.`);
+  console.log(
+    `usage: npm run figures [-- --scale ${SCALE_NAMES.join('|')}] [experiment ...]\nRebuilds figures/ and ` +
+      `figures/REPORT.md from runs/ without training.`,
+  );
   process.exit(0);
 }
-const scale = (values.quick ? 'quick' : values.scale ?? 'default') as Scale;
-if (!SCALE_NAMES.includes(scale)) { console.error(`error: --scale ${scale} is invalid (allowed: ${SCALE_NAMES.join(', ')})`); process.exit(2); }
+const scale = (values.quick ? 'quick' : (values.scale ?? 'default')) as Scale;
+if (!SCALE_NAMES.includes(scale)) {
+  console.error(`error: --scale ${scale} is invalid (allowed: ${SCALE_NAMES.join(', ')})`);
+  process.exit(2);
+}
 const names = positionals.length ? positionals : [...SUITE.map((e) => e.name), 'reward-table'];
 await writeSuiteReport(names, { scale });

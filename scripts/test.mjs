@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The test command: type-check, then every test/**/*.test.ts in its own process (uvu via tsx),
-// then one last line "N passed, N failed[, N skipped]". A file that fails to load counts as a
-// failure. Files run in parallel, one per core (RSG_TEST_JOBS overrides).
+// The test command: type-check, check formatting (Prettier, and no source line over 120
+// characters), then every test/**/*.test.ts in its own process (uvu via tsx), then one last line
+// "N passed, N failed[, N skipped]". A file that fails to load counts as a failure. Files run in
+// parallel, one per core (RSG_TEST_JOBS overrides).
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { cpus } from 'node:os';
 
@@ -41,16 +42,56 @@ function parseUvu(out) {
   return { total: num('Total'), passed: num('Passed'), skipped: num('Skipped') ?? 0 };
 }
 
-let passed = 0, failed = 0, skipped = 0;
+let passed = 0,
+  failed = 0,
+  skipped = 0;
 const t0 = Date.now();
 
 if (!skipTypecheck) {
   const tc = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', root]);
-  if (tc.code === 0) { passed++; console.log(`ok    typecheck (tsc --noEmit)  ${(tc.ms / 1000).toFixed(1)}s`); }
-  else { failed++; console.log(`FAIL  typecheck (tsc --noEmit)\n${tc.out}`); }
+  if (tc.code === 0) {
+    passed++;
+    console.log(`ok    typecheck (tsc --noEmit)  ${(tc.ms / 1000).toFixed(1)}s`);
+  } else {
+    failed++;
+    console.log(`FAIL  typecheck (tsc --noEmit)\n${tc.out}`);
+  }
 }
 
-const files = findTests(join(root, 'test')).filter((f) => !filter || f.includes(filter))
+if (!skipTypecheck) {
+  // The same globs as `npm run format`.
+  const globs = ['lib/**/*.ts', 'experiments/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.{ts,mjs}'];
+  const fmt = await run(process.execPath, [join(root, 'node_modules/prettier/bin/prettier.cjs'), '--check', ...globs]);
+  const long = [];
+  for (const dir of ['lib', 'experiments', 'test', 'bench', 'scripts']) {
+    const walk = (d) => {
+      for (const name of readdirSync(d)) {
+        const p = join(d, name);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (/\.(ts|mjs)$/.test(name)) {
+          readFileSync(p, 'utf8')
+            .split('\n')
+            .forEach((l, i) => {
+              if (l.length > 120) long.push(`${relative(root, p)}:${i + 1} (${l.length} characters)`);
+            });
+        }
+      }
+    };
+    walk(join(root, dir));
+  }
+  if (fmt.code === 0 && long.length === 0) {
+    passed++;
+    console.log(`ok    format (prettier --check, lines ≤ 120)  ${(fmt.ms / 1000).toFixed(1)}s`);
+  } else {
+    failed++;
+    const list = long.length ? `; lines over 120 characters:\n  ${long.join('\n  ')}` : '';
+    console.log(`FAIL  format: run \`npm run format\`${list}`);
+    if (fmt.code !== 0) console.log(fmt.out.split('\n').slice(-20).join('\n'));
+  }
+}
+
+const files = findTests(join(root, 'test'))
+  .filter((f) => !filter || f.includes(filter))
   .sort((a, b) => Number(a.endsWith('notebooks.test.ts')) - Number(b.endsWith('notebooks.test.ts')));
 const jobs = Number(process.env.RSG_TEST_JOBS) || Math.max(1, cpus().length);
 const queue = [...files];
@@ -66,10 +107,15 @@ async function worker() {
       continue;
     }
     const f_ = s.total - s.passed;
-    passed += s.passed; failed += f_; skipped += s.skipped;
+    passed += s.passed;
+    failed += f_;
+    skipped += s.skipped;
     const tag = f_ === 0 && r.code === 0 ? 'ok   ' : 'FAIL ';
     if (f_ === 0 && r.code !== 0) failed++;
-    console.log(`${tag} ${rel}  ${s.passed}/${s.total}${s.skipped ? ` (${s.skipped} skipped)` : ''}  ${(r.ms / 1000).toFixed(1)}s`);
+    console.log(
+      `${tag} ${rel}  ${s.passed}/${s.total}${s.skipped ? ` (${s.skipped} skipped)` : ''}  ` +
+        `${(r.ms / 1000).toFixed(1)}s`,
+    );
     if (tag !== 'ok   ') console.log(r.out.split('\n').slice(-80).join('\n'));
   }
 }

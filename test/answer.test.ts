@@ -7,13 +7,23 @@ const T = '<think>the vehicle at the top left</think>';
 const cases: Case[] = [
   ['canonical', `${T}<answer>[1, 2, 3, 4]</answer>`, 1, [1, 2, 3, 4]],
   ['surrounding whitespace and a newline between blocks', `  \n${T}\n<answer>[1,2,3,4]</answer>\n `, 1, [1, 2, 3, 4]],
-  ['Qwen2.5-VL JSON answer', `${T}<answer>{"bbox_2d": [10, 20, 30, 40], "label": "vehicle"}</answer>`, 1, [10, 20, 30, 40]],
+  [
+    'Qwen2.5-VL JSON answer',
+    `${T}<answer>{"bbox_2d": [10, 20, 30, 40], "label": "vehicle"}</answer>`,
+    1,
+    [10, 20, 30, 40],
+  ],
   ['spaces inside the list', `${T}<answer>[ 1 ,2 , 3,4 ]</answer>`, 1, [1, 2, 3, 4]],
   ['unicode reasoning', '<think>左上角的车辆 🚗</think><answer>[1, 2, 3, 4]</answer>', 1, [1, 2, 3, 4]],
   ['invalid box is still well formatted', `${T}<answer>[5, 5, 1, 1]</answer>`, 1, [5, 5, 1, 1]],
   ['blank think', '<think>  \n </think><answer>[1,2,3,4]</answer>', 0, [1, 2, 3, 4]],
   ['missing think', '<answer>[1,2,3,4]</answer>', 0, [1, 2, 3, 4]],
-  ['two answer blocks: first one is parsed', `${T}<answer>[1,2,3,4]</answer><answer>[5,6,7,8]</answer>`, 0, [1, 2, 3, 4]],
+  [
+    'two answer blocks: first one is parsed',
+    `${T}<answer>[1,2,3,4]</answer><answer>[5,6,7,8]</answer>`,
+    0,
+    [1, 2, 3, 4],
+  ],
   ['decimal coordinate', `${T}<answer>[1.5, 2, 3, 4]</answer>`, 0, [1.5, 2, 3, 4]],
   ['negative coordinate', `${T}<answer>[-1, 2, 3, 4]</answer>`, 0, [-1, 2, 3, 4]],
   ['two lists in one answer', `${T}<answer>[1,2,3,4] or [5,6,7,8]</answer>`, 0, [1, 2, 3, 4]],
@@ -67,7 +77,9 @@ test('10⁶-character and adversarial texts are handled quickly and correctly', 
   ];
   for (const s of adversarial) {
     assert.is(formatReward(s), 0);
-    parseAnswer(s); parseAnswerBoxes(s); parseCount(s);
+    parseAnswer(s);
+    parseAnswerBoxes(s);
+    parseCount(s);
   }
   // A million spaces inside the list are still a valid answer (spaces are allowed).
   const spaced = `<think>x</think><answer>[${' '.repeat(1_000_000)}1,2,3,4]</answer>`;

@@ -20,5 +20,13 @@ export function close(a: number, b: number, eps = 1e-12, msg = ''): void {
 
 /** The tiny policy the model and trainer tests use (fast on every backend). */
 export const TINY = Object.freeze({
-  imageSize: 64, patchSize: 16, dModel: 16, nHeads: 2, nEncLayers: 1, nDecLayers: 1, ffnMult: 2, maxQueryLen: 12, maxCompletionLen: 40,
+  imageSize: 64,
+  patchSize: 16,
+  dModel: 16,
+  nHeads: 2,
+  nEncLayers: 1,
+  nDecLayers: 1,
+  ffnMult: 2,
+  maxQueryLen: 12,
+  maxCompletionLen: 40,
 });

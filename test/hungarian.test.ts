@@ -8,7 +8,11 @@ const value = (w: number[][], a: number[]) => a.reduce((s, c, r) => s + (c >= 0 
 
 test('hand-computed 3×3', () => {
   // Greedy would take 0.9 (r0,c0) and then 0.1 + 0.1; optimum is 0.8 + 0.8 + 0.7.
-  const w = [[0.9, 0.8, 0.0], [0.8, 0.1, 0.0], [0.0, 0.1, 0.7]];
+  const w = [
+    [0.9, 0.8, 0.0],
+    [0.8, 0.1, 0.0],
+    [0.0, 0.1, 0.7],
+  ];
   const a = maxWeightAssignment(w);
   assert.equal(a, [1, 0, 2]);
   assert.ok(Math.abs(value(w, a) - 2.3) < 1e-12);
@@ -27,7 +31,8 @@ test('rectangular and empty shapes', () => {
 test('optimal against brute force on 300 random matrices, one-to-one', () => {
   const rng = new Rng(41);
   for (let k = 0; k < 300; k++) {
-    const r = rng.int(1, 5), c = rng.int(1, 5);
+    const r = rng.int(1, 5),
+      c = rng.int(1, 5);
     const w = Array.from({ length: r }, () => Array.from({ length: c }, () => (rng.bool(0.3) ? 0 : rng.float())));
     const a = maxWeightAssignment(w);
     const used = a.filter((x) => x >= 0);

@@ -6,17 +6,24 @@ import type { Box } from '../lib/boxes';
 
 /** SPEC §3.3 literally: loop over every pixel of the image for M, then over P(p). */
 export function positionalRewardPerPixel(
-  pred: Box, gt: Box, o: { alpha: number; imageWidth: number; imageHeight: number },
+  pred: Box,
+  gt: Box,
+  o: { alpha: number; imageWidth: number; imageHeight: number },
 ): number {
-  const W = o.imageWidth, H = o.imageHeight;
+  const W = o.imageWidth,
+    H = o.imageHeight;
   if (![pred.x1, pred.y1, pred.x2, pred.y2].every(Number.isFinite)) return 0;
-  const cx = (gt.x1 + gt.x2) / 2, cy = (gt.y1 + gt.y2) / 2;
-  const sx = (o.alpha * (gt.x2 - gt.x1)) / 2, sy = (o.alpha * (gt.y2 - gt.y1)) / 2;
-  const K = (u: number, v: number) => Math.exp(-((u - cx) ** 2) / (2 * sx * sx) - ((v - cy) ** 2) / (2 * sy * sy));
+  const cx = (gt.x1 + gt.x2) / 2,
+    cy = (gt.y1 + gt.y2) / 2;
+  const sx = (o.alpha * (gt.x2 - gt.x1)) / 2,
+    sy = (o.alpha * (gt.y2 - gt.y1)) / 2;
+  const K = (u: number, v: number) => Math.exp(-((u - cx) ** 2) / (2 * sx * sx) - (v - cy) ** 2 / (2 * sy * sy));
   let M = 0;
   for (let j = 0; j < H; j++) for (let i = 0; i < W; i++) M = Math.max(M, K(i + 0.5, j + 0.5));
-  const x1 = Math.min(Math.max(pred.x1, 0), W), x2 = Math.min(Math.max(pred.x2, 0), W);
-  const y1 = Math.min(Math.max(pred.y1, 0), H), y2 = Math.min(Math.max(pred.y2, 0), H);
+  const x1 = Math.min(Math.max(pred.x1, 0), W),
+    x2 = Math.min(Math.max(pred.x2, 0), W);
+  const y1 = Math.min(Math.max(pred.y1, 0), H),
+    y2 = Math.min(Math.max(pred.y2, 0), H);
   if (!(x2 > x1 && y2 > y1)) return 0;
   let cols: number[] = [];
   for (let i = 0; i < W; i++) if (x1 <= i + 0.5 && i + 0.5 <= x2) cols.push(i);
@@ -36,10 +43,13 @@ export function positionalRewardPerPixel(
 export function iouByCells(a: Box, b: Box, res = 2): number {
   const lo = Math.floor(Math.min(a.x1, b.x1, a.y1, b.y1) * res);
   const hi = Math.ceil(Math.max(a.x2, b.x2, a.y2, b.y2) * res);
-  let inA = 0, inB = 0, both = 0;
+  let inA = 0,
+    inB = 0,
+    both = 0;
   for (let y = lo; y < hi; y++) {
     for (let x = lo; x < hi; x++) {
-      const px = (x + 0.5) / res, py = (y + 0.5) / res;
+      const px = (x + 0.5) / res,
+        py = (y + 0.5) / res;
       const ia = px > a.x1 && px < a.x2 && py > a.y1 && py < a.y2;
       const ib = px > b.x1 && px < b.x2 && py > b.y1 && py < b.y2;
       if (ia) inA++;
@@ -53,15 +63,21 @@ export function iouByCells(a: Box, b: Box, res = 2): number {
 
 /** Brute-force maximum-weight assignment by enumerating injections rows → columns ∪ {none}. */
 export function bruteAssignmentValue(w: number[][]): number {
-  const rows = w.length, cols = rows ? w[0].length : 0;
+  const rows = w.length,
+    cols = rows ? w[0].length : 0;
   let best = 0;
   const used = new Array(cols).fill(false);
   const rec = (r: number, acc: number) => {
-    if (r === rows) { best = Math.max(best, acc); return; }
+    if (r === rows) {
+      best = Math.max(best, acc);
+      return;
+    }
     rec(r + 1, acc);
     for (let c = 0; c < cols; c++) {
       if (used[c]) continue;
-      used[c] = true; rec(r + 1, acc + w[r][c]); used[c] = false;
+      used[c] = true;
+      rec(r + 1, acc + w[r][c]);
+      used[c] = false;
     }
   };
   rec(0, 0);

@@ -12,22 +12,40 @@ import { tmpdir } from 'node:os';
 import { selectBackend } from '../lib/backend';
 import { loadNative } from '../lib/native/addon';
 import {
-  TRAINING_CODE_VERSION, type BaseSpec, type GrpoSpec, DEFAULT_GRPO, DEFAULT_SFT, listStale, resolveSpec, runLineage, stageDir, stageHash, stageName,
+  TRAINING_CODE_VERSION,
+  type BaseSpec,
+  type GrpoSpec,
+  DEFAULT_GRPO,
+  DEFAULT_SFT,
+  listStale,
+  resolveSpec,
+  runLineage,
+  stageDir,
+  stageHash,
+  stageName,
 } from '../lib/pipeline';
 import { sha256 } from '../lib/files';
 import { GENERATOR_VERSION } from '../lib/data/splits';
 import { TINY } from './helpers';
 
 const base: BaseSpec = {
-  kind: 'base', arch: { ...TINY, stemHidden: 0, positionReadout: true }, seed: 3,
+  kind: 'base',
+  arch: { ...TINY, stemHidden: 0, positionReadout: true },
+  seed: 3,
   sft: { ...DEFAULT_SFT, steps: 3, batchSize: 4, checkpointEvery: 2, evalEvery: 2 },
-  curriculum: [{ until: 0.5, data: { split: 'generic-easy', count: 8 } }, { until: 1, data: { split: 'train', count: 8 } }],
+  curriculum: [
+    { until: 0.5, data: { split: 'generic-easy', count: 8 } },
+    { until: 1, data: { split: 'train', count: 8 } },
+  ],
   eval: { split: 'val', count: 3 },
 };
 const grpo: GrpoSpec = {
-  kind: 'grpo', from: base, seed: 4,
+  kind: 'grpo',
+  from: base,
+  seed: 4,
   grpo: { ...DEFAULT_GRPO, steps: 2, queriesPerStep: 2, group: 3, maxLen: 12, evalEvery: 1, checkpointEvery: 1 },
-  data: { split: 'train', count: 10 }, eval: { split: 'val', count: 3 },
+  data: { split: 'train', count: 10 },
+  eval: { split: 'val', count: 3 },
 };
 
 /**
@@ -38,22 +56,46 @@ const grpo: GrpoSpec = {
 const GOLDEN = {
   version: 2,
   wasm: '4671cd1d447a3e3198ceaacdfd2c63a5ba39e4952f07c1850501588f798f14e9',
-  blas: { 'OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64': 'e77c5f8c675bf6f6d64bfba23233fc44a9ebb78ab544e7540a540a67133ccfe0' } as Record<string, string>,
+  blas: {
+    'OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64':
+      'e77c5f8c675bf6f6d64bfba23233fc44a9ebb78ab544e7540a540a67133ccfe0',
+  } as Record<string, string>,
 };
 
 test('a spec resolves field by field: a bad value names its stage, field and range', () => {
   assert.throws(() => resolveSpec({ ...grpo, grpo: { ...grpo.grpo, lr: -1 } }), /grpo.lr = -1: must be > 0/);
-  assert.throws(() => resolveSpec({ ...grpo, from: { ...base, arch: { ...base.arch, patchSize: 7 } } }), /base.arch.patchSize = 7: must divide imageSize/);
-  assert.throws(() => resolveSpec({ ...grpo, data: { split: 'trian', count: 10 } }), /unknown split "trian"; choose from: generic, /);
-  assert.throws(() => resolveSpec({ ...grpo, eval: { split: 'val', count: 0 } }), /grpo.eval.count = 0: must be an integer ≥ 1/);
+  assert.throws(
+    () => resolveSpec({ ...grpo, from: { ...base, arch: { ...base.arch, patchSize: 7 } } }),
+    /base.arch.patchSize = 7: must divide imageSize/,
+  );
+  assert.throws(
+    () => resolveSpec({ ...grpo, data: { split: 'trian', count: 10 } }),
+    /unknown split "trian"; choose from: generic, /,
+  );
+  assert.throws(
+    () => resolveSpec({ ...grpo, eval: { split: 'val', count: 0 } }),
+    /grpo.eval.count = 0: must be an integer ≥ 1/,
+  );
   assert.throws(() => resolveSpec({ ...grpo, grpo: { ...grpo.grpo, extra: 1 } as never }), /grpo.extra: unknown key/);
-  assert.throws(() => resolveSpec({ ...grpo, grpo: { ...grpo.grpo, iterations: undefined } as never }), /grpo.iterations = missing/);
+  assert.throws(
+    () => resolveSpec({ ...grpo, grpo: { ...grpo.grpo, iterations: undefined } as never }),
+    /grpo.iterations = missing/,
+  );
 });
 
 test('the hash is stable, key-order independent, and changes with anything upstream', () => {
   const h = stageHash(grpo);
   assert.match(h, /^[0-9a-f]{12}$/);
-  const reordered = JSON.parse(JSON.stringify({ seed: grpo.seed, eval: grpo.eval, data: grpo.data, grpo: grpo.grpo, from: grpo.from, kind: grpo.kind }));
+  const reordered = JSON.parse(
+    JSON.stringify({
+      seed: grpo.seed,
+      eval: grpo.eval,
+      data: grpo.data,
+      grpo: grpo.grpo,
+      from: grpo.from,
+      kind: grpo.kind,
+    }),
+  );
   assert.is(stageHash(reordered), h);
   assert.is.not(stageHash({ ...grpo, from: { ...base, seed: 4 } }), h);
   assert.is.not(stageHash({ ...grpo, grpo: { ...grpo.grpo, reward: { ...grpo.grpo.reward, beta: 0.2 } } }), h);
@@ -67,7 +109,10 @@ async function goldenDigest(backend: string): Promise<string> {
   process.env.RSG_RUNS_DIR = dir;
   try {
     await runLineage(grpo, { quiet: true, log: () => {} });
-    return sha256(readFileSync(join(stageDir(base), 'metrics.jsonl')), readFileSync(join(stageDir(grpo), 'metrics.jsonl')));
+    return sha256(
+      readFileSync(join(stageDir(base), 'metrics.jsonl')),
+      readFileSync(join(stageDir(grpo), 'metrics.jsonl')),
+    );
   } finally {
     process.env.RSG_RUNS_DIR = prev;
     rmSync(dir, { recursive: true, force: true });
@@ -76,10 +121,18 @@ async function goldenDigest(backend: string): Promise<string> {
 
 function checkGolden(backend: string, digest: string, want: string | undefined, where: string): void {
   if (GOLDEN.version !== TRAINING_CODE_VERSION) {
-    assert.unreachable(`TRAINING_CODE_VERSION is ${TRAINING_CODE_VERSION} but the golden digests are for ${GOLDEN.version}: set GOLDEN.version and the ${backend} digest (${where}) to ${digest}`);
+    assert.unreachable(
+      `TRAINING_CODE_VERSION is ${TRAINING_CODE_VERSION} but the golden digests are for ${GOLDEN.version}: set ` +
+        `GOLDEN.version and the ${backend} digest (${where}) to ${digest}`,
+    );
   }
   assert.ok(want !== undefined, `no golden ${backend} digest for ${where}: this run's is ${digest}`);
-  assert.is(digest, want, `the tiny run's metrics changed on ${backend} (${where}) without a TRAINING_CODE_VERSION bump: bump it (old runs become stale) and set the digest to ${digest}`);
+  assert.is(
+    digest,
+    want,
+    `the tiny run's metrics changed on ${backend} (${where}) without a TRAINING_CODE_VERSION bump: bump it (old runs ` +
+      `become stale) and set the digest to ${digest}`,
+  );
 }
 
 test('golden: the training arithmetic matches TRAINING_CODE_VERSION on wasm', async () => {
@@ -87,10 +140,13 @@ test('golden: the training arithmetic matches TRAINING_CODE_VERSION on wasm', as
 });
 
 const blasConfig = loadNative()?.config().config.trim();
-(blasConfig && GOLDEN.blas[blasConfig] ? test : test.skip)(`golden: the same on blas (${blasConfig ?? 'not built'})`, async () => {
-  process.env.RSG_BLAS_THREADS = '1';
-  checkGolden('blas', await goldenDigest('blas'), GOLDEN.blas[blasConfig!], blasConfig!);
-});
+(blasConfig && GOLDEN.blas[blasConfig] ? test : test.skip)(
+  `golden: the same on blas (${blasConfig ?? 'not built'})`,
+  async () => {
+    process.env.RSG_BLAS_THREADS = '1';
+    checkGolden('blas', await goldenDigest('blas'), GOLDEN.blas[blasConfig!], blasConfig!);
+  },
+);
 
 test('--list-stale: stages of another code version, of a changed config, or unreadable', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rsg-stale-'));
@@ -98,7 +154,10 @@ test('--list-stale: stages of another code version, of a changed config, or unre
   process.env.RSG_RUNS_DIR = dir;
   try {
     const store = join(dir, '_store');
-    const put = (name: string, rec: unknown) => { mkdirSync(join(store, name), { recursive: true }); writeFileSync(join(store, name, 'config.json'), JSON.stringify(rec)); };
+    const put = (name: string, rec: unknown) => {
+      mkdirSync(join(store, name), { recursive: true });
+      writeFileSync(join(store, name, 'config.json'), JSON.stringify(rec));
+    };
     const rec = { spec: grpo, hash: stageHash(grpo), code: TRAINING_CODE_VERSION, data: GENERATOR_VERSION };
     put(stageName(grpo), rec); // current: not stale
     put('grpo-aaaaaaaaaaaa', { ...rec, code: TRAINING_CODE_VERSION - 1 });
@@ -107,7 +166,10 @@ test('--list-stale: stages of another code version, of a changed config, or unre
     mkdirSync(join(dir, 'table1'), { recursive: true });
     symlinkSync('../_store/grpo-aaaaaaaaaaaa', join(dir, 'table1', 'grpo-s1'));
     const stale = listStale();
-    assert.equal(stale.map((s) => s.dir.split('/').pop()), ['grpo-aaaaaaaaaaaa', 'grpo-bbbbbbbbbbbb', 'sft-cccccccccccc']);
+    assert.equal(
+      stale.map((s) => s.dir.split('/').pop()),
+      ['grpo-aaaaaaaaaaaa', 'grpo-bbbbbbbbbbbb', 'sft-cccccccccccc'],
+    );
     assert.match(stale[0].reason, `training code version ${TRAINING_CODE_VERSION - 1} (now ${TRAINING_CODE_VERSION})`);
     assert.equal(stale[0].linkedFrom, ['table1/grpo-s1']);
     assert.match(stale[1].reason, 'its config now hashes to');

@@ -1,9 +1,20 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  positionalReward, giouReward, diouReward, centerReward, groundingReward, auxReward, pixelSpan,
-  countReward, countRewardFromText, multiTargetIoU, multiTargetCountReward, multiTargetReward,
-  multiTargetFormatReward, AUX_REWARDS,
+  positionalReward,
+  giouReward,
+  diouReward,
+  centerReward,
+  groundingReward,
+  auxReward,
+  pixelSpan,
+  countReward,
+  countRewardFromText,
+  multiTargetIoU,
+  multiTargetCountReward,
+  multiTargetReward,
+  multiTargetFormatReward,
+  AUX_REWARDS,
 } from '../lib/rewards';
 import { iou, type Box } from '../lib/boxes';
 import { Rng } from '../lib/rng';
@@ -59,13 +70,18 @@ test('R_pos: invalid, non-finite or fully clipped predictions earn 0; invalid GT
 test('R_pos separable form agrees with the per-pixel oracle on 1,500 random cases to 1e-9', () => {
   const rng = new Rng(3);
   for (let k = 0; k < 1500; k++) {
-    const W = rng.int(4, 48), H = rng.int(4, 48);
-    const gw = rng.uniform(0.5, W / 2), gh = rng.uniform(0.5, H / 2);
-    const gx = rng.uniform(0, W - gw), gy = rng.uniform(0, H - gh);
+    const W = rng.int(4, 48),
+      H = rng.int(4, 48);
+    const gw = rng.uniform(0.5, W / 2),
+      gh = rng.uniform(0.5, H / 2);
+    const gx = rng.uniform(0, W - gw),
+      gy = rng.uniform(0, H - gh);
     const gt = B(gx, gy, gx + gw, gy + gh);
     // Predictions: anywhere, sometimes off-image, sometimes tiny, sometimes integer.
-    let x1 = rng.uniform(-W / 2, W * 1.2), y1 = rng.uniform(-H / 2, H * 1.2);
-    let x2 = x1 + rng.uniform(0.05, W), y2 = y1 + rng.uniform(0.05, H);
+    let x1 = rng.uniform(-W / 2, W * 1.2),
+      y1 = rng.uniform(-H / 2, H * 1.2);
+    let x2 = x1 + rng.uniform(0.05, W),
+      y2 = y1 + rng.uniform(0.05, H);
     if (k % 3 === 0) [x1, y1, x2, y2] = [x1, y1, x2, y2].map(Math.round);
     const opts = { alpha: rng.uniform(0.3, 5), imageWidth: W, imageHeight: H };
     const p = B(x1, y1, x2, y2);
@@ -77,16 +93,20 @@ test('R_pos properties: in [0,1], maximal at the GT centre pixel, decreasing as 
   const rng = new Rng(4);
   const size = { imageWidth: 64, imageHeight: 64 };
   for (let k = 0; k < 200; k++) {
-    const w = rng.int(2, 12), h = rng.int(2, 12);
-    const x = rng.int(0, 64 - w), y = rng.int(0, 64 - h);
+    const w = rng.int(2, 12),
+      h = rng.int(2, 12);
+    const x = rng.int(0, 64 - w),
+      y = rng.int(0, 64 - h);
     const gt = B(x, y, x + w, y + h);
     const alpha = rng.uniform(0.5, 4);
     const o = { ...size, alpha };
     // The pixel containing the GT centre attains the maximum over all 1×1 boxes.
-    const ci = Math.floor(x + w / 2), cj = Math.floor(y + h / 2);
+    const ci = Math.floor(x + w / 2),
+      cj = Math.floor(y + h / 2);
     const best = positionalReward(B(ci, cj, ci + 1, cj + 1), gt, o);
     for (let t = 0; t < 20; t++) {
-      const i = rng.int(0, 63), j = rng.int(0, 63);
+      const i = rng.int(0, 63),
+        j = rng.int(0, 63);
       const r = positionalReward(B(i, j, i + 1, j + 1), gt, o);
       assert.ok(r >= 0 && r <= best + 1e-12);
     }
@@ -106,9 +126,11 @@ test('R_pos is translation invariant when nothing is clipped', () => {
   for (let k = 0; k < 300; k++) {
     const gt = B(20, 20, 20 + rng.int(2, 10), 20 + rng.int(2, 10));
     const p = B(rng.int(10, 30), rng.int(10, 30), 0, 0);
-    p.x2 = p.x1 + rng.int(1, 10); p.y2 = p.y1 + rng.int(1, 10);
+    p.x2 = p.x1 + rng.int(1, 10);
+    p.y2 = p.y1 + rng.int(1, 10);
     const o = { alpha: 2.5, imageWidth: 128, imageHeight: 128 };
-    const dx = rng.int(-10, 40), dy = rng.int(-10, 40);
+    const dx = rng.int(-10, 40),
+      dy = rng.int(-10, 40);
     const t = (b: Box) => B(b.x1 + dx, b.y1 + dy, b.x2 + dx, b.y2 + dy);
     close(positionalReward(t(p), t(gt), o), positionalReward(p, gt, o), 1e-12);
   }
@@ -133,7 +155,10 @@ test('total reward of eq. 5 for each aux choice', () => {
   const text = '<think>right of it</think><answer>[4, 2, 6, 4]</answer>';
   const rpos = (Math.exp(-0.16) + Math.exp(-0.48)) / 2;
   const r = groundingReward(text, gt, size, { aux: 'pos', beta: 0.1, alpha: 2.5 });
-  assert.is(r.format, 1); assert.is(r.iou, 0); close(r.aux, rpos); close(r.total, 1 + 0.1 * rpos);
+  assert.is(r.format, 1);
+  assert.is(r.iou, 0);
+  close(r.aux, rpos);
+  close(r.total, 1 + 0.1 * rpos);
   assert.is(groundingReward(text, gt, size, { aux: 'none', beta: 0.1, alpha: 2.5 }).total, 1);
   for (const aux of AUX_REWARDS) {
     const x = groundingReward(text, gt, size, { aux, beta: 0.5, alpha: 2.5 });
@@ -146,34 +171,44 @@ test('total reward of eq. 5 for each aux choice', () => {
   for (const bad of ['', 'garbage', '<answer>[1,2', '<think>x</think><answer>[9, 9, 1, 1]</answer>']) {
     for (const aux of AUX_REWARDS) {
       const m = groundingReward(bad, gt, size, { aux, beta: 0.1, alpha: 2.5 });
-      assert.is(m.iou, 0); assert.is(m.aux, 0);
+      assert.is(m.iou, 0);
+      assert.is(m.aux, 0);
     }
   }
   assert.throws(() => groundingReward(text, B(4, 4, 4, 5), size), /invalid ground-truth/);
 });
 
 test('counting reward (Geo-CoT), hand-computed', () => {
-  // n = 4, n* = 6: 1 − 2/6 = 2/3; n = 0, n* = 0: 1; n = 12, n* = 3: max(0, 1 − 9/12) = 0.25; n = 9, n* = 3: 1 − 6/9 = 1/3.
-  close(countReward(4, 6), 2 / 3); close(countReward(0, 0), 1); close(countReward(12, 3), 0.25);
-  close(countReward(9, 3), 1 / 3); close(countReward(0, 5, 2), 0);
+  // n = 4, n* = 6: 1 − 2/6 = 2/3; n = 0, n* = 0: 1; n = 12, n* = 3: max(0, 1 − 9/12) = 0.25; n = 9, n* = 3: 1 − 6/9 =
+  // 1/3.
+  close(countReward(4, 6), 2 / 3);
+  close(countReward(0, 0), 1);
+  close(countReward(12, 3), 0.25);
+  close(countReward(9, 3), 1 / 3);
+  close(countReward(0, 5, 2), 0);
   assert.is(countReward(null, 3), 0);
   close(countRewardFromText('<think>x</think><answer>There are 4 vehicles.</answer>', 6), 2 / 3);
 });
 
 test('multi-target IoU: Hungarian vs literal eq. 4, hand-computed', () => {
-  const g1 = B(0, 0, 2, 2), g2 = B(10, 10, 12, 12);
+  const g1 = B(0, 0, 2, 2),
+    g2 = B(10, 10, 12, 12);
   // One box covering g1 exactly and nothing near g2: (1 + 0)/2 = 0.5 either way.
   close(multiTargetIoU([g1], [g1, g2]), 0.5);
   // Two GTs, one predicted box between them that overlaps both equally?
   // Box b = [1,1,3,3] vs g1 = 1/7; g3 = [2,2,4,4] vs b = 1/7.
-  const g3 = B(2, 2, 4, 4), b = B(1, 1, 3, 3);
+  const g3 = B(2, 2, 4, 4),
+    b = B(1, 1, 3, 3);
   // Literal eq. 4: each GT takes its best box, b reused → (1/7 + 1/7)/2 = 1/7.
   close(multiTargetIoU([b], [g1, g3], 'max'), 1 / 7);
   // Hungarian: b serves one GT only → (1/7 + 0)/2 = 1/14.
   close(multiTargetIoU([b], [g1, g3], 'hungarian'), 1 / 14);
   // Perfect, permuted prediction scores 1 under both.
-  close(multiTargetIoU([g2, g1], [g1, g2]), 1); close(multiTargetIoU([g2, g1], [g1, g2], 'max'), 1);
-  assert.is(multiTargetIoU([], []), 1); assert.is(multiTargetIoU([g1], []), 0); assert.is(multiTargetIoU([], [g1]), 0);
+  close(multiTargetIoU([g2, g1], [g1, g2]), 1);
+  close(multiTargetIoU([g2, g1], [g1, g2], 'max'), 1);
+  assert.is(multiTargetIoU([], []), 1);
+  assert.is(multiTargetIoU([g1], []), 0);
+  assert.is(multiTargetIoU([], [g1]), 0);
 });
 
 test('multi-target count reward (RemoteReasoner eq. 5), hand-computed', () => {

@@ -3,7 +3,9 @@ import * as assert from 'uvu/assert';
 import { Rng, deriveSeed } from '../lib/rng';
 
 test('same seed → same stream; different seeds → different streams', () => {
-  const a = new Rng(42), b = new Rng(42), c = new Rng(43);
+  const a = new Rng(42),
+    b = new Rng(42),
+    c = new Rng(43);
   const xa = Array.from({ length: 100 }, () => a.nextUint32());
   const xb = Array.from({ length: 100 }, () => b.nextUint32());
   const xc = Array.from({ length: 100 }, () => c.nextUint32());
@@ -15,7 +17,10 @@ test('the xoshiro128** core matches the reference C implementation (state {1,2,3
   const r = new Rng(0);
   r.setState({ s: [1, 2, 3, 4], spare: null });
   // Printed by the reference xoshiro128starstar.c (Blackman & Vigna).
-  assert.equal(Array.from({ length: 6 }, () => r.nextUint32()), [11520, 0, 5927040, 70819200, 2031721883, 1637235492]);
+  assert.equal(
+    Array.from({ length: 6 }, () => r.nextUint32()),
+    [11520, 0, 5927040, 70819200, 2031721883, 1637235492],
+  );
 });
 
 test('golden values pin the generator across platforms and versions', () => {
@@ -27,7 +32,13 @@ test('golden values pin the generator across platforms and versions', () => {
 });
 
 test('deriveSeed separates keys and seeds', () => {
-  const s = new Set([deriveSeed(1, 'a'), deriveSeed(1, 'b'), deriveSeed(2, 'a'), deriveSeed(1, 'a', 0), deriveSeed(1, 'a0')]);
+  const s = new Set([
+    deriveSeed(1, 'a'),
+    deriveSeed(1, 'b'),
+    deriveSeed(2, 'a'),
+    deriveSeed(1, 'a', 0),
+    deriveSeed(1, 'a0'),
+  ]);
   assert.is(s.size, 5);
   assert.throws(() => deriveSeed(1.5), /integer/);
 });
@@ -35,10 +46,17 @@ test('deriveSeed separates keys and seeds', () => {
 test('uniformity: mean and variance of float() and normal()', () => {
   const r = new Rng(9);
   const n = 200_000;
-  let s = 0, s2 = 0, ns = 0, ns2 = 0;
+  let s = 0,
+    s2 = 0,
+    ns = 0,
+    ns2 = 0;
   for (let i = 0; i < n; i++) {
-    const u = r.float(); s += u; s2 += u * u;
-    const z = r.normal(); ns += z; ns2 += z * z;
+    const u = r.float();
+    s += u;
+    s2 += u * u;
+    const z = r.normal();
+    ns += z;
+    ns2 += z * z;
   }
   assert.ok(Math.abs(s / n - 0.5) < 0.005);
   assert.ok(Math.abs(s2 / n - s ** 2 / n ** 2 - 1 / 12) < 0.002);
@@ -50,7 +68,8 @@ test('int, weighted and shuffle stay in range and follow the weights', () => {
   const r = new Rng(10);
   const counts = [0, 0, 0];
   for (let i = 0; i < 30_000; i++) {
-    const k = r.int(2, 4); assert.ok(k >= 2 && k <= 4);
+    const k = r.int(2, 4);
+    assert.ok(k >= 2 && k <= 4);
     counts[r.weighted([1, 0, 3])]++;
   }
   assert.is(counts[1], 0);

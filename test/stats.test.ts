@@ -1,14 +1,34 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  tQuantile, tCdf, meanCI, welchDiffCI, sampleStd, formatCI, pairedDiffCI, pairedTTestP, pairedMde, seedsForMde, holmAdjust,
-  bootstrapCI, pairedBootstrapDiffCI, mcnemar, meanStd,
+  tQuantile,
+  tCdf,
+  meanCI,
+  welchDiffCI,
+  sampleStd,
+  formatCI,
+  pairedDiffCI,
+  pairedTTestP,
+  pairedMde,
+  seedsForMde,
+  holmAdjust,
+  bootstrapCI,
+  pairedBootstrapDiffCI,
+  mcnemar,
+  meanStd,
 } from '../lib/stats';
 import { close } from './helpers';
 
 test('Student t quantiles match published tables; df = 2 has a closed form', () => {
   // t_{0.975, df} from standard tables.
-  const table: [number, number][] = [[1, 12.706204736], [2, 4.302652730], [3, 3.182446305], [4, 2.776445105], [10, 2.228138852], [30, 2.042272456]];
+  const table: [number, number][] = [
+    [1, 12.706204736],
+    [2, 4.30265273],
+    [3, 3.182446305],
+    [4, 2.776445105],
+    [10, 2.228138852],
+    [30, 2.042272456],
+  ];
   for (const [df, q] of table) close(tQuantile(0.975, df), q, 1e-7);
   close(tQuantile(0.95, 5), 2.015048373, 1e-7);
   close(tQuantile(0.025, 4), -2.776445105, 1e-7);
@@ -21,7 +41,9 @@ test('Student t quantiles match published tables; df = 2 has a closed form', () 
 test('mean ± 95% CI hand-computed', () => {
   // [1, 2, 3]: mean 2, s = 1, half-width = t_{.975,2}·1/√3 = 4.3026527/1.7320508 ≈ 2.4841377.
   const ci = meanCI([1, 2, 3]);
-  close(ci.mean, 2, 1e-15); close(ci.halfWidth, 2.4841377, 1e-6); close(ci.lo, 2 - 2.4841377, 1e-6);
+  close(ci.mean, 2, 1e-15);
+  close(ci.halfWidth, 2.4841377, 1e-6);
+  close(ci.lo, 2 - 2.4841377, 1e-6);
   close(sampleStd([1, 2, 3]), 1, 1e-15);
   close(meanStd([1, 2, 3]).std, Math.sqrt(2 / 3), 1e-15);
   // One seed: no error bar.
@@ -34,24 +56,31 @@ test('Welch interval hand-computed', () => {
   // a = [1,2,3], b = [4,5,6]: d = −3, va = vb = 1/3, se = √(2/3), df = (2/3)²/((1/9)/2·2) = 4,
   // half-width = 2.7764451·0.8164966 ≈ 2.2669579.
   const d = welchDiffCI([1, 2, 3], [4, 5, 6]);
-  close(d.mean, -3, 1e-12); close(d.halfWidth, 2.2669579, 1e-6);
+  close(d.mean, -3, 1e-12);
+  close(d.halfWidth, 2.2669579, 1e-6);
   assert.ok(d.hi < 0);
 });
 
 test('paired interval, p-value and MDE hand-computed (df = 2 closed forms)', () => {
-  const a = [0.3, 0.35, 0.31], b = [0.2, 0.22, 0.24]; // d = .10, .13, .07; s = .03
+  const a = [0.3, 0.35, 0.31],
+    b = [0.2, 0.22, 0.24]; // d = .10, .13, .07; s = .03
   const ci = pairedDiffCI(a, b);
-  close(ci.mean, 0.1, 1e-12); close(ci.halfWidth, 4.30265273 * 0.03 / Math.sqrt(3), 1e-8);
+  close(ci.mean, 0.1, 1e-12);
+  close(ci.halfWidth, (4.30265273 * 0.03) / Math.sqrt(3), 1e-8);
   const t = 0.1 / (0.03 / Math.sqrt(3));
   close(pairedTTestP([0.1, 0.13, 0.07]), 2 * (1 - (0.5 + t / (2 * Math.sqrt(2 + t * t)))), 1e-10);
-  close(pairedMde(0.03, 3), (4.30265273 + (0.6 * Math.SQRT2) / 0.8) * 0.03 / Math.sqrt(3), 1e-8);
+  close(pairedMde(0.03, 3), ((4.30265273 + (0.6 * Math.SQRT2) / 0.8) * 0.03) / Math.sqrt(3), 1e-8);
   assert.ok(Number.isNaN(pairedMde(0.03, 1)));
   assert.is(pairedTTestP([0.05, 0.05]), 0); // no spread, non-zero mean
   assert.is(pairedTTestP([0, 0]), 1);
 });
 
 test('seedsForMde is the first n whose MDE reaches the target', () => {
-  for (const [sd, target] of [[0.03, 0.02], [0.01, 0.02], [0.05, 0.01]]) {
+  for (const [sd, target] of [
+    [0.03, 0.02],
+    [0.01, 0.02],
+    [0.05, 0.01],
+  ]) {
     const n = seedsForMde(sd, target);
     assert.ok(pairedMde(sd, n) <= target, `n=${n}`);
     if (n > 2) assert.ok(pairedMde(sd, n - 1) > target, `n−1=${n - 1}`);
@@ -62,23 +91,32 @@ test('seedsForMde is the first n whose MDE reaches the target', () => {
 
 test('Holm step-down adjustment hand-computed', () => {
   // sorted .01·3 = .03, .03·2 = .06, .04·1 = .04 → running max .06; in input order:
-  assert.equal(holmAdjust([0.01, 0.04, 0.03]).map((x) => +x.toFixed(10)), [0.03, 0.06, 0.06]);
+  assert.equal(
+    holmAdjust([0.01, 0.04, 0.03]).map((x) => +x.toFixed(10)),
+    [0.03, 0.06, 0.06],
+  );
   assert.equal(holmAdjust([0.5, 0.9]), [1, 1]);
   assert.equal(holmAdjust([]), []);
 });
 
 test('bootstrap: degenerate for constants; SE agrees with the analytic one for a large sample', () => {
-  const c = bootstrapCI(50, (idx) => idx.length / idx.length * 3);
-  assert.is(c.lo, 3); assert.is(c.hi, 3);
+  const c = bootstrapCI(50, (idx) => (idx.length / idx.length) * 3);
+  assert.is(c.lo, 3);
+  assert.is(c.hi, 3);
   // 2000 differences of ±1 with p = .3 of +1: SE of the mean = √(p(1−p))·2/√n ≈ .02049; 95% half-width ≈ .0402.
   const d = Array.from({ length: 2000 }, (_, i) => (i % 10 < 3 ? 1 : -1));
-  const r = pairedBootstrapDiffCI(d, d.map(() => 0), { reps: 4000, seed: 3 });
+  const r = pairedBootstrapDiffCI(
+    d,
+    d.map(() => 0),
+    { reps: 4000, seed: 3 },
+  );
   close(r.mean, -0.4, 1e-12);
   assert.ok(Math.abs(r.halfWidth - 1.96 * 0.020494) < 0.004, `half-width ${r.halfWidth}`);
 });
 
 test('McNemar exact binomial p-values', () => {
-  const T = true, F = false;
+  const T = true,
+    F = false;
   // b = 2 (right only first), c = 1: P(X ≤ 1 | n = 3) = 4/8 → p = 1.
   assert.equal(mcnemar([T, T, T, F, F, T], [F, F, T, T, F, T]), { b: 2, c: 1, p: 1 });
   // b = 5, c = 0: 2·(1/32) = .0625.

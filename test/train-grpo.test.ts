@@ -13,10 +13,30 @@ import { groundingSplit } from '../lib/data/splits';
 import { rejects } from './helpers';
 
 const { ops } = await selectBackend(process.env.RSG_TEST_BACKEND ?? 'wasm');
-const TINY = { imageSize: 64, patchSize: 16, dModel: 16, nHeads: 2, nEncLayers: 1, nDecLayers: 1, ffnMult: 2, maxQueryLen: 12, maxCompletionLen: 24 };
+const TINY = {
+  imageSize: 64,
+  patchSize: 16,
+  dModel: 16,
+  nHeads: 2,
+  nEncLayers: 1,
+  nDecLayers: 1,
+  ffnMult: 2,
+  maxQueryLen: 12,
+  maxCompletionLen: 24,
+};
 const train = groundingSplit('train', { count: 20 });
 const val = groundingSplit('val', { count: 4 });
-const CFG: GrpoConfig = { ...DEFAULT_GRPO, steps: 4, queriesPerStep: 2, group: 3, maxLen: 24, evalEvery: 2, checkpointEvery: 2, trainFraction: 1, lr: 3e-3 };
+const CFG: GrpoConfig = {
+  ...DEFAULT_GRPO,
+  steps: 4,
+  queriesPerStep: 2,
+  group: 3,
+  maxLen: 24,
+  evalEvery: 2,
+  checkpointEvery: 2,
+  trainFraction: 1,
+  lr: 3e-3,
+};
 const tmp = () => mkdtempSync(join(tmpdir(), 'rsg-rft-'));
 
 test('a GRPO step changes the parameters and leaks no tensors; garbage rollouts earn 0 and do not crash', async () => {
@@ -25,7 +45,16 @@ test('a GRPO step changes the parameters and leaks no tensors; garbage rollouts 
   const before = new Map([...p.params].map(([k, v]) => [k, v.dataSync().slice()]));
   const counts: number[] = [];
   const n0 = tf.memory().numTensors;
-  const r = await trainGrpo({ policy: p, run: new RunDir(dir), train, evalSet: val, config: { ...CFG, steps: 3 }, seed: 1, quiet: true, onStep: () => counts.push(tf.memory().numTensors) });
+  const r = await trainGrpo({
+    policy: p,
+    run: new RunDir(dir),
+    train,
+    evalSet: val,
+    config: { ...CFG, steps: 3 },
+    seed: 1,
+    quiet: true,
+    onStep: () => counts.push(tf.memory().numTensors),
+  });
   assert.is(tf.memory().numTensors, n0, 'tensors after the run');
   assert.is(counts[1], counts[0], `tensors per step: ${counts}`);
   assert.is(counts[2], counts[0], `tensors per step: ${counts}`);
@@ -35,33 +64,66 @@ test('a GRPO step changes the parameters and leaks no tensors; garbage rollouts 
   // An untrained policy writes garbage: it must have been scored (format ≈ 0), not crashed.
   assert.ok(Number.isFinite(r.last['reward/total'] as number));
   assert.ok((r.last['reward/format'] as number) < 0.5);
-  p.dispose(); rmSync(dir, { recursive: true, force: true });
+  p.dispose();
+  rmSync(dir, { recursive: true, force: true });
 });
 
-test('μ = 3 updates per batch: the clip binds on the reused rollouts, no tensor leaks, and μ = 1 is the default', async () => {
+test('μ = 3 updates per batch: the clip binds on reused rollouts, no tensor leaks; μ = 1 is the default', async () => {
   const dirs = [tmp(), tmp()];
-  const p1 = Policy.create(TINY, 1, ops), p3 = Policy.create(TINY, 1, ops);
+  const p1 = Policy.create(TINY, 1, ops),
+    p3 = Policy.create(TINY, 1, ops);
   const n0 = tf.memory().numTensors;
   const counts: number[] = [];
-  const r3 = await trainGrpo({ policy: p3, run: new RunDir(dirs[0]), train, config: { ...CFG, steps: 3, evalEvery: 0, iterations: 3, lr: 3e-2 }, seed: 1, quiet: true, onStep: () => counts.push(tf.memory().numTensors) });
+  const r3 = await trainGrpo({
+    policy: p3,
+    run: new RunDir(dirs[0]),
+    train,
+    config: { ...CFG, steps: 3, evalEvery: 0, iterations: 3, lr: 3e-2 },
+    seed: 1,
+    quiet: true,
+    onStep: () => counts.push(tf.memory().numTensors),
+  });
   assert.is(tf.memory().numTensors, n0, 'tensors after the run');
   assert.is(counts[2], counts[0], `tensors per step: ${counts}`);
-  const r1 = await trainGrpo({ policy: p1, run: new RunDir(dirs[1]), train, config: { ...CFG, steps: 3, evalEvery: 0, lr: 3e-2 }, seed: 1, quiet: true });
+  const r1 = await trainGrpo({
+    policy: p1,
+    run: new RunDir(dirs[1]),
+    train,
+    config: { ...CFG, steps: 3, evalEvery: 0, lr: 3e-2 },
+    seed: 1,
+    quiet: true,
+  });
   assert.is(r1.last['grpo/clip_frac'], 0, 'one update per batch: ρ = 1, nothing clipped');
-  assert.ok((r3.last['grpo/clip_frac'] as number) > 0, `μ = 3 at a large lr must clip some tokens, got ${r3.last['grpo/clip_frac']}`);
+  assert.ok(
+    (r3.last['grpo/clip_frac'] as number) > 0,
+    `μ = 3 at a large lr must clip some tokens, got ${r3.last['grpo/clip_frac']}`,
+  );
   // Same rollouts at the first step (same seed, same initial weights), different updates.
-  assert.is(JSON.parse(readFileSync(join(dirs[0], 'metrics.jsonl'), 'utf8').split('\n')[0])['reward/total'], JSON.parse(readFileSync(join(dirs[1], 'metrics.jsonl'), 'utf8').split('\n')[0])['reward/total']);
+  assert.is(
+    JSON.parse(readFileSync(join(dirs[0], 'metrics.jsonl'), 'utf8').split('\n')[0])['reward/total'],
+    JSON.parse(readFileSync(join(dirs[1], 'metrics.jsonl'), 'utf8').split('\n')[0])['reward/total'],
+  );
   let differ = 0;
   for (const [k, v] of p1.params) if (v.dataSync().some((x, i) => x !== p3.params.get(k)!.dataSync()[i])) differ++;
   assert.ok(differ > 0);
-  p1.dispose(); p3.dispose(); dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  p1.dispose();
+  p3.dispose();
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
 test('same seed → byte-identical metrics.jsonl; different seed → different', async () => {
   const dirs = [tmp(), tmp(), tmp()];
   for (const [i, d] of dirs.entries()) {
     const p = Policy.create(TINY, 2, ops);
-    await trainGrpo({ policy: p, run: new RunDir(d), train, evalSet: val, config: CFG, seed: i === 2 ? 8 : 7, quiet: true });
+    await trainGrpo({
+      policy: p,
+      run: new RunDir(d),
+      train,
+      evalSet: val,
+      config: CFG,
+      seed: i === 2 ? 8 : 7,
+      quiet: true,
+    });
     p.dispose();
   }
   const read = (d: string) => readFileSync(join(d, 'metrics.jsonl'), 'utf8');
@@ -72,23 +134,42 @@ test('same seed → byte-identical metrics.jsonl; different seed → different',
 });
 
 test('kill-and-resume gives the same metrics as an uninterrupted run', async () => {
-  const full = tmp(), killed = tmp();
+  const full = tmp(),
+    killed = tmp();
   const p1 = Policy.create(TINY, 3, ops);
   await trainGrpo({ policy: p1, run: new RunDir(full), train, evalSet: val, config: CFG, seed: 5, quiet: true });
   // Kill after step 3 (a checkpoint exists at step 2), then rerun the same command.
   const p2 = Policy.create(TINY, 3, ops);
-  await rejects(() => trainGrpo({ policy: p2, run: new RunDir(killed), train, evalSet: val, config: CFG, seed: 5, quiet: true, onStep: (m) => { if (m.step === 3) throw new Error('killed'); } }), /killed/);
+  await rejects(
+    () =>
+      trainGrpo({
+        policy: p2,
+        run: new RunDir(killed),
+        train,
+        evalSet: val,
+        config: CFG,
+        seed: 5,
+        quiet: true,
+        onStep: (m) => {
+          if (m.step === 3) throw new Error('killed');
+        },
+      }),
+    /killed/,
+  );
   p2.dispose();
   const p3 = Policy.create(TINY, 3, ops); // the starting checkpoint again, as a rerun would load it
   await trainGrpo({ policy: p3, run: new RunDir(killed), train, evalSet: val, config: CFG, seed: 5, quiet: true });
   assert.is(readFileSync(join(killed, 'metrics.jsonl'), 'utf8'), readFileSync(join(full, 'metrics.jsonl'), 'utf8'));
   for (const [k, v] of p1.params) assert.equal(v.dataSync(), p3.params.get(k)!.dataSync(), k);
-  p1.dispose(); p3.dispose();
-  rmSync(full, { recursive: true, force: true }); rmSync(killed, { recursive: true, force: true });
+  p1.dispose();
+  p3.dispose();
+  rmSync(full, { recursive: true, force: true });
+  rmSync(killed, { recursive: true, force: true });
 });
 
 test('SFT: resumes exactly too, and leaks nothing', async () => {
-  const a = tmp(), b = tmp();
+  const a = tmp(),
+    b = tmp();
   const cfg = { ...DEFAULT_SFT, steps: 4, batchSize: 4, checkpointEvery: 2 };
   const n0 = tf.memory().numTensors;
   const p1 = Policy.create(TINY, 4, ops);
@@ -102,17 +183,61 @@ test('SFT: resumes exactly too, and leaks nothing', async () => {
   await trainSft({ policy: p3, run: new RunDir(b), train, config: cfg, seed: 1, quiet: true });
   p3.dispose();
   assert.is(readFileSync(join(b, 'metrics.jsonl'), 'utf8'), readFileSync(join(a, 'metrics.jsonl'), 'utf8'));
-  rmSync(a, { recursive: true, force: true }); rmSync(b, { recursive: true, force: true });
+  rmSync(a, { recursive: true, force: true });
+  rmSync(b, { recursive: true, force: true });
 });
 
 test('bad configs are rejected with the field and value', async () => {
   const p = Policy.create(TINY, 6, ops);
-  await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, group: 1 }, seed: 1, quiet: true }), /grpo.group = 1: must be an integer ≥ 2/);
-  await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, reward: { ...CFG.reward, aux: 'iou2' as never } }, seed: 1, quiet: true }), /grpo.reward.aux = "iou2": must be one of: none, pos, giou, diou, center/);
-  await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, iterations: 0 }, seed: 1, quiet: true }), /grpo.iterations = 0: must be an integer ≥ 1/);
-  await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, advantageScale: 'mad' as never }, seed: 1, quiet: true }), /grpo.advantageScale = "mad": must be one of: std, none/);
-  await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, lr: -0.01 }, seed: 1, quiet: true }), /grpo.lr = -0.01: must be > 0/);
-  await rejects(() => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, lrr: 1 } as never, seed: 1, quiet: true }), /grpo.lrr: unknown key \(allowed: steps, queriesPerStep/);
+  await rejects(
+    () => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, group: 1 }, seed: 1, quiet: true }),
+    /grpo.group = 1: must be an integer ≥ 2/,
+  );
+  await rejects(
+    () =>
+      trainGrpo({
+        policy: p,
+        run: new RunDir(tmp()),
+        train,
+        config: { ...CFG, reward: { ...CFG.reward, aux: 'iou2' as never } },
+        seed: 1,
+        quiet: true,
+      }),
+    /grpo.reward.aux = "iou2": must be one of: none, pos, giou, diou, center/,
+  );
+  await rejects(
+    () =>
+      trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, iterations: 0 }, seed: 1, quiet: true }),
+    /grpo.iterations = 0: must be an integer ≥ 1/,
+  );
+  await rejects(
+    () =>
+      trainGrpo({
+        policy: p,
+        run: new RunDir(tmp()),
+        train,
+        config: { ...CFG, advantageScale: 'mad' as never },
+        seed: 1,
+        quiet: true,
+      }),
+    /grpo.advantageScale = "mad": must be one of: std, none/,
+  );
+  await rejects(
+    () => trainGrpo({ policy: p, run: new RunDir(tmp()), train, config: { ...CFG, lr: -0.01 }, seed: 1, quiet: true }),
+    /grpo.lr = -0.01: must be > 0/,
+  );
+  await rejects(
+    () =>
+      trainGrpo({
+        policy: p,
+        run: new RunDir(tmp()),
+        train,
+        config: { ...CFG, lrr: 1 } as never,
+        seed: 1,
+        quiet: true,
+      }),
+    /grpo.lrr: unknown key \(allowed: steps, queriesPerStep/,
+  );
   p.dispose();
 });
 

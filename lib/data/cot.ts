@@ -11,9 +11,7 @@
  * Every completion ends in the SPEC §3.1 answer format and has formatReward = 1.
  */
 import { center, formatBox, type Box } from '../boxes';
-import {
-  type Expression, regionOf, regionPhrase, selectorPhrase,
-} from './referring';
+import { type Expression, regionOf, regionPhrase, selectorPhrase } from './referring';
 import { PLURAL, type ObjectClass } from './world';
 
 export const COT_STYLES = ['short', 'rsground', 'geocot'] as const;
@@ -33,7 +31,21 @@ export function completion(think: string, answer: string): string {
   return `<think>${think}</think><answer>${answer}</answer>`;
 }
 
-const NUMBER_WORDS = ['no', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
+const NUMBER_WORDS = [
+  'no',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+];
 const ORDINAL_WORDS = ['', 'first', 'second', 'third', 'fourth'];
 const countWord = (n: number) => NUMBER_WORDS[n] ?? String(n);
 
@@ -57,11 +69,21 @@ export function rsgroundThink(f: TraceFacts): string {
   const c = e.cue;
   let reason: string;
   switch (c.type) {
-    case 'category': reason = `it is the only ${e.cls} .`; break;
-    case 'color': reason = `only one of them is ${c.color} .`; break;
-    case 'size': reason = `the ${c.which} one is ${at} .`; break;
-    case 'absolute': reason = n === 1 ? `it is ${regionPhrase(c.region)} .` : `only one of them is ${regionPhrase(c.region)} .`; break;
-    case 'ordinal': reason = `counting from the ${c.side} , it is the ${ORDINAL_WORDS[c.rank]} .`; break;
+    case 'category':
+      reason = `it is the only ${e.cls} .`;
+      break;
+    case 'color':
+      reason = `only one of them is ${c.color} .`;
+      break;
+    case 'size':
+      reason = `the ${c.which} one is ${at} .`;
+      break;
+    case 'absolute':
+      reason = n === 1 ? `it is ${regionPhrase(c.region)} .` : `only one of them is ${regionPhrase(c.region)} .`;
+      break;
+    case 'ordinal':
+      reason = `counting from the ${c.side} , it is the ${ORDINAL_WORDS[c.rank]} .`;
+      break;
     case 'relational': {
       const lm = objects.find((o) => o.cls === c.landmark);
       const lmAt = lm ? where(lm.box, S) : 'in the image';
@@ -86,7 +108,10 @@ export function geocotThink(f: TraceFacts, maxCandidates = 6): string {
     const lm = objects.find((o) => o.cls === lmCls);
     if (lm) evidence.unshift(`${lmCls} ${formatBox(lm.box)}`);
   }
-  return `plan : find every ${e.cls} , then pick ${selectorPhrase(e)} . evidence : ${evidence.join(' ; ')} . synthesis : ${selectorPhrase(e)} is ${formatBox(f.gt)} .`;
+  return (
+    `plan : find every ${e.cls} , then pick ${selectorPhrase(e)} . evidence : ${evidence.join(' ; ')} . ` +
+    `synthesis : ${selectorPhrase(e)} is ${formatBox(f.gt)} .`
+  );
 }
 
 /** The full supervised completion for a grounding sample in a given style. */
@@ -94,4 +119,3 @@ export function groundingCompletion(f: TraceFacts, style: CotStyle): string {
   const think = style === 'rsground' ? rsgroundThink(f) : style === 'geocot' ? geocotThink(f) : shortThink(f);
   return completion(think, formatBox(f.gt));
 }
-

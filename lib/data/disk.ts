@@ -8,9 +8,25 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodePng, decodeImage } from './images';
-import { dataDir, readJson, readJsonl, sha256, swapDirectory, writeJsonAtomic, writeFileAtomic, stableStringify } from '../files';
 import {
-  DATA_SEED, GENERATOR_VERSION, type SplitSpec, countingSample, groundingSample, regionSample, splitSpec, worldOf,
+  dataDir,
+  readJson,
+  readJsonl,
+  sha256,
+  swapDirectory,
+  writeJsonAtomic,
+  writeFileAtomic,
+  stableStringify,
+} from '../files';
+import {
+  DATA_SEED,
+  GENERATOR_VERSION,
+  type SplitSpec,
+  countingSample,
+  groundingSample,
+  regionSample,
+  splitSpec,
+  worldOf,
 } from './splits';
 import type { CountingSample, GroundingSample, RegionSample } from './samples';
 
@@ -31,9 +47,12 @@ export type Manifest = {
 
 function sampleAt(spec: SplitSpec, index: number): AnySample {
   switch (spec.task) {
-    case 'grounding': return groundingSample(spec.name, index, spec);
-    case 'counting': return countingSample(spec.name, index, spec);
-    case 'region': return regionSample(spec.name, index, spec);
+    case 'grounding':
+      return groundingSample(spec.name, index, spec);
+    case 'counting':
+      return countingSample(spec.name, index, spec);
+    case 'region':
+      return regionSample(spec.name, index, spec);
   }
 }
 
@@ -52,7 +71,8 @@ export async function materializeSplit(
 ): Promise<Manifest> {
   const spec = splitSpec(split);
   const count = opts.count ?? spec.size;
-  if (!Number.isInteger(count) || count < 1) throw new Error(`materializeSplit: count must be a positive integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error(`materializeSplit: count must be a positive integer, got ${count}`);
   const root = opts.root ?? dataDir();
   const dest = join(root, split);
   const tmp = join(root, `.${split}.tmp-${process.pid}`);
@@ -71,8 +91,15 @@ export async function materializeSplit(
     }
     writeFileSync(join(tmp, 'samples.jsonl'), lines.join('\n') + '\n');
     const manifest: Manifest = {
-      split, task: spec.task, generatorVersion: GENERATOR_VERSION, dataSeed: DATA_SEED, count,
-      world: worldOf(spec), cueWeights: spec.cueWeights, contentHash: sha256(...hashParts), description: spec.description,
+      split,
+      task: spec.task,
+      generatorVersion: GENERATOR_VERSION,
+      dataSeed: DATA_SEED,
+      count,
+      world: worldOf(spec),
+      cueWeights: spec.cueWeights,
+      contentHash: sha256(...hashParts),
+      description: spec.description,
     };
     writeJsonAtomic(join(tmp, 'manifest.json'), manifest);
     swapDirectory(tmp, dest);
@@ -88,7 +115,8 @@ export async function materializeSplit(
  * `decode` is set, else left as paths. Errors name the file and the line.
  */
 export async function loadSplitFromDisk<T extends AnySample = GroundingSample>(
-  dir: string, opts: { decode?: boolean } = {},
+  dir: string,
+  opts: { decode?: boolean } = {},
 ): Promise<{ manifest: Manifest; samples: T[] }> {
   const manifestPath = join(dir, 'manifest.json');
   if (!existsSync(manifestPath)) throw new Error(`${manifestPath} not found (run \`npm run data -- <split>\` first)`);

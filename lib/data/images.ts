@@ -12,7 +12,11 @@ export async function encodePng(rgb: Uint8Array, width: number, height: number):
 /** Decode an image file to HWC RGB bytes (alpha dropped). Errors name the file. */
 export async function decodeImage(path: string): Promise<{ rgb: Uint8Array; width: number; height: number }> {
   try {
-    const { data, info } = await sharp(path).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(path)
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
     return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
   } catch (e) {
@@ -26,9 +30,10 @@ export async function imageRgb(image: SampleImage): Promise<Uint8Array> {
   if (!image.path) throw new Error('image has neither rgb bytes nor a path');
   const d = await decodeImage(image.path);
   if (d.width !== image.width || d.height !== image.height) {
-    throw new Error(`image ${image.path} is ${d.width}×${d.height}, but its annotation says ${image.width}×${image.height}`);
+    throw new Error(
+      `image ${image.path} is ${d.width}×${d.height}, but its annotation says ${image.width}×${image.height}`,
+    );
   }
   image.rgb = d.rgb;
   return d.rgb;
 }
-

@@ -25,9 +25,27 @@ import { readJson } from '../files';
 
 // ── DIOR-RSVG ──────────────────────────────────────────────────────────────────────────
 
-type DiorObject = { file: string; filename: string; width: number; height: number; index: number; line: number; name: string; box: Box; description: string; classCount: number };
+type DiorObject = {
+  file: string;
+  filename: string;
+  width: number;
+  height: number;
+  index: number;
+  line: number;
+  name: string;
+  box: Box;
+  description: string;
+  classCount: number;
+};
 
-const xml = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: true, processEntities: true, htmlEntities: true, isArray: (name) => name === 'object' });
+const xml = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: true,
+  processEntities: true,
+  htmlEntities: true,
+  isArray: (name) => name === 'object',
+});
 
 /** A coordinate or size: a plain decimal number (no hex, no exponent tricks), finite. */
 const DECIMAL = /^-?\d+(\.\d+)?$/;
@@ -42,7 +60,8 @@ function num(value: unknown, name: string, where: string): number {
 /** The line of each `<object>` start tag, in document order (the parser does not keep positions). */
 function objectLines(src: string): number[] {
   const lines: number[] = [];
-  let line = 1, from = 0;
+  let line = 1,
+    from = 0;
   for (const m of src.matchAll(/<object[\s>]/g)) {
     for (let i = from; i < m.index!; i++) if (src.charCodeAt(i) === 10) line++;
     from = m.index!;
@@ -61,9 +80,11 @@ function readDiorXml(path: string): DiorObject[] {
   if (!filename) throw new Error(`${path}: missing <filename>`);
   const size = root.size as Record<string, unknown> | undefined;
   if (!size || typeof size !== 'object') throw new Error(`${path}: missing <size>`);
-  const width = num(size.width, 'width', `${path} <size>`), height = num(size.height, 'height', `${path} <size>`);
-  if (!(width >= 1 && height >= 1)) throw new Error(`${path} <size>: ${width}×${height} is not an image size (need width, height ≥ 1)`);
-  const objs = ((root.object as Record<string, unknown>[] | undefined) ?? []);
+  const width = num(size.width, 'width', `${path} <size>`),
+    height = num(size.height, 'height', `${path} <size>`);
+  if (!(width >= 1 && height >= 1))
+    throw new Error(`${path} <size>: ${width}×${height} is not an image size (need width, height ≥ 1)`);
+  const objs = (root.object as Record<string, unknown>[] | undefined) ?? [];
   const lines = objectLines(src);
   const names = objs.map((o, k) => {
     const n = typeof o.name === 'string' ? o.name.trim() : '';
@@ -74,14 +95,34 @@ function readDiorXml(path: string): DiorObject[] {
     const where = `${path}:${lines[k]}: object #${k}`;
     const bb = o.bndbox as Record<string, unknown> | undefined;
     if (!bb || typeof bb !== 'object') throw new Error(`${where}: missing <bndbox>`);
-    const box = { x1: num(bb.xmin, 'xmin', where), y1: num(bb.ymin, 'ymin', where), x2: num(bb.xmax, 'xmax', where), y2: num(bb.ymax, 'ymax', where) };
-    if (!isValidBox(box)) throw new Error(`${where}: invalid box ${JSON.stringify(box)} (need xmin < xmax and ymin < ymax)`);
+    const box = {
+      x1: num(bb.xmin, 'xmin', where),
+      y1: num(bb.ymin, 'ymin', where),
+      x2: num(bb.xmax, 'xmax', where),
+      y2: num(bb.ymax, 'ymax', where),
+    };
+    if (!isValidBox(box))
+      throw new Error(`${where}: invalid box ${JSON.stringify(box)} (need xmin < xmax and ymin < ymax)`);
     if (box.x1 < 0 || box.y1 < 0 || box.x2 > width || box.y2 > height) {
-      throw new Error(`${where}: box ${JSON.stringify(box)} lies outside the ${width}×${height} image (need 0 ≤ xmin < xmax ≤ ${width}, 0 ≤ ymin < ymax ≤ ${height})`);
+      throw new Error(
+        `${where}: box ${JSON.stringify(box)} lies outside the ${width}×${height} image (need 0 ≤ xmin < xmax ≤ ` +
+          `${width}, 0 ≤ ymin < ymax ≤ ${height})`,
+      );
     }
     const description = typeof o.description === 'string' ? o.description.trim() : '';
     if (!description) throw new Error(`${where}: missing or empty <description>`);
-    return { file: path, filename, width, height, index: k, line: lines[k], name: names[k], box, description, classCount: names.filter((n) => n === names[k]).length };
+    return {
+      file: path,
+      filename,
+      width,
+      height,
+      index: k,
+      line: lines[k],
+      name: names[k],
+      box,
+      description,
+      classCount: names.filter((n) => n === names[k]).length,
+    };
   });
 }
 
@@ -89,7 +130,9 @@ function readDiorXml(path: string): DiorObject[] {
 export async function loadDiorRsvg(root: string, split: 'train' | 'val' | 'test'): Promise<GroundingSample[]> {
   const annDir = join(root, 'Annotations');
   if (!existsSync(annDir)) throw new Error(`DIOR-RSVG: ${annDir} not found`);
-  const xmls = readdirSync(annDir).filter((f) => f.toLowerCase().endsWith('.xml')).sort();
+  const xmls = readdirSync(annDir)
+    .filter((f) => f.toLowerCase().endsWith('.xml'))
+    .sort();
   if (xmls.length === 0) throw new Error(`DIOR-RSVG: no .xml files in ${annDir}`);
   const objects: DiorObject[] = [];
   for (const f of xmls) objects.push(...readDiorXml(join(annDir, f)));
@@ -97,27 +140,36 @@ export async function loadDiorRsvg(root: string, split: 'train' | 'val' | 'test'
   if (!existsSync(splitFile)) throw new Error(`DIOR-RSVG: split file ${splitFile} not found`);
   const out: GroundingSample[] = [];
   const seen = new Map<number, number>();
-  readFileSync(splitFile, 'utf8').split('\n').forEach((raw, ln) => {
-    const line = raw.trim();
-    if (line === '') return;
-    if (!/^\d+$/.test(line)) throw new Error(`${splitFile}:${ln + 1}: expected a global object index, got ${JSON.stringify(line)}`);
-    const idx = Number(line);
-    if (seen.has(idx)) throw new Error(`${splitFile}:${ln + 1}: object index ${idx} is listed twice (first on line ${seen.get(idx)})`);
-    seen.set(idx, ln + 1);
-    if (idx >= objects.length) throw new Error(`${splitFile}:${ln + 1}: object index ${idx} is out of range (the ${xmls.length} annotation files hold ${objects.length} objects, indices 0–${objects.length - 1})`);
-    const o = objects[idx];
-    const path = join(root, 'JPEGImages', o.filename);
-    if (!existsSync(path)) throw new Error(`${o.file}:${o.line}: object #${o.index} refers to image ${path}, which does not exist`);
-    out.push({
-      id: `dior-rsvg-${idx}`,
-      image: { width: o.width, height: o.height, path },
-      query: o.description,
-      gt: o.box,
-      category: o.name,
-      unique: o.classCount === 1,
-      meta: { source: 'DIOR-RSVG', annotation: basename(o.file), objectIndex: o.index, globalIndex: idx },
+  readFileSync(splitFile, 'utf8')
+    .split('\n')
+    .forEach((raw, ln) => {
+      const line = raw.trim();
+      if (line === '') return;
+      if (!/^\d+$/.test(line))
+        throw new Error(`${splitFile}:${ln + 1}: expected a global object index, got ${JSON.stringify(line)}`);
+      const idx = Number(line);
+      if (seen.has(idx))
+        throw new Error(`${splitFile}:${ln + 1}: object index ${idx} is listed twice (first on line ${seen.get(idx)})`);
+      seen.set(idx, ln + 1);
+      if (idx >= objects.length)
+        throw new Error(
+          `${splitFile}:${ln + 1}: object index ${idx} is out of range (the ${xmls.length} annotation files hold ` +
+            `${objects.length} objects, indices 0–${objects.length - 1})`,
+        );
+      const o = objects[idx];
+      const path = join(root, 'JPEGImages', o.filename);
+      if (!existsSync(path))
+        throw new Error(`${o.file}:${o.line}: object #${o.index} refers to image ${path}, which does not exist`);
+      out.push({
+        id: `dior-rsvg-${idx}`,
+        image: { width: o.width, height: o.height, path },
+        query: o.description,
+        gt: o.box,
+        category: o.name,
+        unique: o.classCount === 1,
+        meta: { source: 'DIOR-RSVG', annotation: basename(o.file), objectIndex: o.index, globalIndex: idx },
+      });
     });
-  });
   if (out.length === 0) throw new Error(`${splitFile}: lists no objects (an empty split file)`);
   return out;
 }
@@ -131,15 +183,23 @@ function firstOf(r: VrsRecord, keys: string[]): unknown {
   return undefined;
 }
 
+/** `{<x1><y1><x2><y2>}` on 0–100, braces optional. */
+const N = String.raw`\s*<\s*(\d+(?:\.\d+)?)\s*>`;
+const VRS_BOX_STRING = new RegExp(String.raw`^\s*\{?${N}${N}${N}${N}\s*\}?\s*$`);
+
 /** A VRSBench box, normalised to [0, 1]: a numeric list, or the `{<x1><y1><x2><y2>}` 0–100 string. */
 function vrsNormalisedBox(r: VrsRecord, where: string): [number, number, number, number] {
   const v = firstOf(r, ['obj_coord', 'bbox', 'ground_truth']);
-  if (Array.isArray(v) && v.length === 4 && v.every((x) => typeof x === 'number')) return v as [number, number, number, number];
+  if (Array.isArray(v) && v.length === 4 && v.every((x) => typeof x === 'number'))
+    return v as [number, number, number, number];
   if (typeof v === 'string') {
-    const m = /^\s*\{?\s*<\s*(\d+(?:\.\d+)?)\s*>\s*<\s*(\d+(?:\.\d+)?)\s*>\s*<\s*(\d+(?:\.\d+)?)\s*>\s*<\s*(\d+(?:\.\d+)?)\s*>\s*\}?\s*$/.exec(v);
+    const m = VRS_BOX_STRING.exec(v);
     if (m) return [Number(m[1]) / 100, Number(m[2]) / 100, Number(m[3]) / 100, Number(m[4]) / 100];
   }
-  throw new Error(`${where}: no box (expected obj_coord/bbox as [x1, y1, x2, y2] in [0, 1], or ground_truth "{<x1><y1><x2><y2>}" on 0–100), got ${JSON.stringify(v)}`);
+  throw new Error(
+    `${where}: no box (expected obj_coord/bbox as [x1, y1, x2, y2] in [0, 1], or ground_truth "{<x1><y1><x2><y2>}" ` +
+      `on 0–100), got ${JSON.stringify(v)}`,
+  );
 }
 
 function asBool(v: unknown): boolean | undefined {
@@ -151,7 +211,11 @@ function asBool(v: unknown): boolean | undefined {
 
 /** Strip VRSBench's prompt markup ("[refer] <p>the car</p>") from a question. */
 function cleanQuestion(q: string): string {
-  return q.replace(/\[refer\]/gi, '').replace(/<\/?p>/g, '').replace(/\s+/g, ' ').trim();
+  return q
+    .replace(/\[refer\]/gi, '')
+    .replace(/<\/?p>/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 export type VrsbenchOptions = {
@@ -165,10 +229,15 @@ export type VrsbenchOptions = {
 };
 
 /** VRSBench-VG: boxes normalised to [0, 1] → absolute pixels of each image. */
-export async function loadVrsbenchVg(annotationJson: string, imagesDir: string, opts: VrsbenchOptions = {}): Promise<GroundingSample[]> {
+export async function loadVrsbenchVg(
+  annotationJson: string,
+  imagesDir: string,
+  opts: VrsbenchOptions = {},
+): Promise<GroundingSample[]> {
   const data = readJson<unknown>(annotationJson);
   const records = (Array.isArray(data) ? data : (data as { data?: unknown }).data) as VrsRecord[] | undefined;
-  if (!Array.isArray(records)) throw new Error(`${annotationJson}: expected a JSON list of referring records (or {"data": [...]})`);
+  if (!Array.isArray(records))
+    throw new Error(`${annotationJson}: expected a JSON list of referring records (or {"data": [...]})`);
   const sizes = new Map<string, { width: number; height: number }>();
   const out: GroundingSample[] = [];
   const skipped: { index: number; id: string; reason: string }[] = [];
@@ -184,7 +253,11 @@ export async function loadVrsbenchVg(annotationJson: string, imagesDir: string, 
     let size = sizes.get(path);
     if (!size) {
       if (!existsSync(path)) throw new Error(`${where} (question ${id}): image ${path} does not exist`);
-      const meta = await sharp(path).metadata().catch((e: Error) => { throw new Error(`${where}: cannot read image ${path}: ${e.message}`); });
+      const meta = await sharp(path)
+        .metadata()
+        .catch((e: Error) => {
+          throw new Error(`${where}: cannot read image ${path}: ${e.message}`);
+        });
       size = { width: meta.width!, height: meta.height! };
       sizes.set(path, size);
     }
@@ -192,8 +265,13 @@ export async function loadVrsbenchVg(annotationJson: string, imagesDir: string, 
     const gt: Box = { x1: a * size.width, y1: b * size.height, x2: c * size.width, y2: d * size.height };
     if (!isValidBox(gt) || [a, b, c, d].some((v) => v < 0 || v > 1)) {
       const reason = `invalid box ${JSON.stringify([a, b, c, d])} (normalised; need 0 ≤ x1 < x2 ≤ 1, 0 ≤ y1 < y2 ≤ 1)`;
-      if (opts.invalidBoxes === 'skip') { skipped.push({ index: i, id, reason }); continue; }
-      throw new Error(`${where} (question ${id}): ${reason}; pass { invalidBoxes: 'skip' } to drop such records explicitly`);
+      if (opts.invalidBoxes === 'skip') {
+        skipped.push({ index: i, id, reason });
+        continue;
+      }
+      throw new Error(
+        `${where} (question ${id}): ${reason}; pass { invalidBoxes: 'skip' } to drop such records explicitly`,
+      );
     }
     const unique = asBool(firstOf(r, ['is_unique', 'unique']));
     out.push({
@@ -214,7 +292,13 @@ export async function loadVrsbenchVg(annotationJson: string, imagesDir: string, 
 
 type CocoImage = { id: number; file_name: string; width: number; height: number };
 type CocoAnn = { id: number; image_id: number; bbox: number[]; category_id: number };
-type Ref = { ref_id: number; ann_id: number; image_id: number; split: string; sentences: { sent?: string; raw?: string; sent_id?: number }[] };
+type Ref = {
+  ref_id: number;
+  ann_id: number;
+  image_id: number;
+  split: string;
+  sentences: { sent?: string; raw?: string; sent_id?: number }[];
+};
 
 /**
  * RRSIS-D split `split` (train / val / test). `root/instances.json` is COCO style; the refs
@@ -224,15 +308,20 @@ type Ref = { ref_id: number; ann_id: number; image_id: number; split: string; se
  * One sample per sentence.
  */
 export async function loadRrsisD(
-  root: string, split: string, opts: { refsFile?: string; imagesDir?: string } = {},
+  root: string,
+  split: string,
+  opts: { refsFile?: string; imagesDir?: string } = {},
 ): Promise<GroundingSample[]> {
   const instPath = join(root, 'instances.json');
   const refsPath = opts.refsFile ?? join(root, 'refs(unc).json');
   if (!existsSync(refsPath)) {
     const pickle = join(root, 'refs(unc).p');
-    throw new Error(`RRSIS-D: ${refsPath} not found${existsSync(pickle) ? ` (found ${pickle}: convert the pickle to JSON first, see loadRrsisD's doc)` : ''}`);
+    const hint = existsSync(pickle) ? ` (found ${pickle}: convert the pickle to JSON first, see loadRrsisD's doc)` : '';
+    throw new Error(`RRSIS-D: ${refsPath} not found${hint}`);
   }
-  const inst = readJson<{ images: CocoImage[]; annotations: CocoAnn[]; categories: { id: number; name: string }[] }>(instPath);
+  const inst = readJson<{ images: CocoImage[]; annotations: CocoAnn[]; categories: { id: number; name: string }[] }>(
+    instPath,
+  );
   const refs = readJson<Ref[]>(refsPath);
   if (!Array.isArray(refs)) throw new Error(`${refsPath}: expected a list of refs`);
   const images = new Map(inst.images.map((im) => [im.id, im]));
@@ -240,7 +329,8 @@ export async function loadRrsisD(
   const cats = new Map(inst.categories.map((c) => [c.id, c.name]));
   const imagesDir = opts.imagesDir ?? join(root, 'images');
   const perImageClass = new Map<string, number>();
-  for (const a of inst.annotations) perImageClass.set(`${a.image_id}/${a.category_id}`, (perImageClass.get(`${a.image_id}/${a.category_id}`) ?? 0) + 1);
+  for (const a of inst.annotations)
+    perImageClass.set(`${a.image_id}/${a.category_id}`, (perImageClass.get(`${a.image_id}/${a.category_id}`) ?? 0) + 1);
   const out: GroundingSample[] = [];
   for (const [i, ref] of refs.entries()) {
     if (ref.split !== split) continue;
@@ -251,7 +341,10 @@ export async function loadRrsisD(
     if (!im) throw new Error(`${where}: image_id ${ann.image_id} not in ${instPath}`);
     const [x, y, w, h] = ann.bbox ?? [];
     const gt: Box = { x1: x, y1: y, x2: x + w, y2: y + h };
-    if (!isValidBox(gt)) throw new Error(`${where}: annotation ${ann.id} has invalid bbox ${JSON.stringify(ann.bbox)} (COCO [x, y, w, h] with w, h > 0)`);
+    if (!isValidBox(gt))
+      throw new Error(
+        `${where}: annotation ${ann.id} has invalid bbox ${JSON.stringify(ann.bbox)} (COCO [x, y, w, h] with w, h > 0)`,
+      );
     const path = join(imagesDir, im.file_name);
     if (!existsSync(path)) throw new Error(`${where}: image ${path} does not exist`);
     for (const [k, s] of (ref.sentences ?? []).entries()) {

@@ -11,7 +11,15 @@ import { center, type Box } from '../boxes';
 import type { ColorName, ObjectClass, SceneObject } from './world';
 
 export const REGIONS = [
-  'top left', 'top', 'top right', 'left', 'center', 'right', 'bottom left', 'bottom', 'bottom right',
+  'top left',
+  'top',
+  'top right',
+  'left',
+  'center',
+  'right',
+  'bottom left',
+  'bottom',
+  'bottom right',
 ] as const;
 export type Region = (typeof REGIONS)[number];
 export type Side = 'left' | 'right' | 'top' | 'bottom';
@@ -48,7 +56,10 @@ export function regionOf(x: number, y: number, size: number): Region {
 }
 
 function regionRect(r: Region, size: number): Box {
-  const i = REGIONS.indexOf(r), row = Math.floor(i / 3), col = i % 3, t = size / 3;
+  const i = REGIONS.indexOf(r),
+    row = Math.floor(i / 3),
+    col = i % 3,
+    t = size / 3;
   return { x1: col * t, y1: row * t, x2: (col + 1) * t, y2: (row + 1) * t };
 }
 
@@ -66,12 +77,18 @@ const EXTREME: Record<Side, string> = { left: 'leftmost', right: 'rightmost', to
 export function renderExpression(e: Expression): string {
   const c = e.cue;
   switch (c.type) {
-    case 'category': return `the ${e.cls}`;
-    case 'color': return `the ${c.color} ${e.cls}`;
-    case 'size': return `the ${c.which} ${e.cls}`;
-    case 'absolute': return `the ${e.cls} ${regionPhrase(c.region)}`;
-    case 'ordinal': return c.rank === 1 ? `the ${EXTREME[c.side]} ${e.cls}` : `the ${ORDINALS[c.rank]} ${e.cls} from the ${c.side}`;
-    case 'relational': return `the ${e.cls} ${c.relation} the ${c.landmark}`;
+    case 'category':
+      return `the ${e.cls}`;
+    case 'color':
+      return `the ${c.color} ${e.cls}`;
+    case 'size':
+      return `the ${c.which} ${e.cls}`;
+    case 'absolute':
+      return `the ${e.cls} ${regionPhrase(c.region)}`;
+    case 'ordinal':
+      return c.rank === 1 ? `the ${EXTREME[c.side]} ${e.cls}` : `the ${ORDINALS[c.rank]} ${e.cls} from the ${c.side}`;
+    case 'relational':
+      return `the ${e.cls} ${c.relation} the ${c.landmark}`;
   }
 }
 
@@ -79,12 +96,18 @@ export function renderExpression(e: Expression): string {
 export function selectorPhrase(e: Expression): string {
   const c = e.cue;
   switch (c.type) {
-    case 'category': return 'the only one';
-    case 'color': return `the ${c.color} one`;
-    case 'size': return `the ${c.which} one`;
-    case 'absolute': return `the one ${regionPhrase(c.region)}`;
-    case 'ordinal': return c.rank === 1 ? `the ${EXTREME[c.side]} one` : `the ${ORDINALS[c.rank]} one from the ${c.side}`;
-    case 'relational': return `the one ${c.relation} the ${c.landmark}`;
+    case 'category':
+      return 'the only one';
+    case 'color':
+      return `the ${c.color} one`;
+    case 'size':
+      return `the ${c.which} one`;
+    case 'absolute':
+      return `the one ${regionPhrase(c.region)}`;
+    case 'ordinal':
+      return c.rank === 1 ? `the ${EXTREME[c.side]} one` : `the ${ORDINALS[c.rank]} one from the ${c.side}`;
+    case 'relational':
+      return `the one ${c.relation} the ${c.landmark}`;
   }
 }
 
@@ -117,7 +140,9 @@ export function resolve(e: Expression, objects: readonly SceneObject[], imageSiz
       return all(cand.filter((i) => objects[i].color === c.color));
     case 'size': {
       if (cand.length === 0) return all([]);
-      const sorted = [...cand].sort((a, b) => (c.which === 'largest' ? objects[b].area - objects[a].area : objects[a].area - objects[b].area));
+      const sorted = [...cand].sort((a, b) =>
+        c.which === 'largest' ? objects[b].area - objects[a].area : objects[a].area - objects[b].area,
+      );
       const best = objects[sorted[0]].area;
       // Clearly larger (smaller) than the runner-up: a 25% area ratio.
       const close = sorted.filter((i) => {
@@ -152,7 +177,10 @@ export function resolve(e: Expression, objects: readonly SceneObject[], imageSiz
       const [lx, ly] = center(L);
       if (c.relation === 'closest to') {
         if (cand.length === 0) return all([]);
-        const d = (i: number) => { const [x, y] = ctr(i); return Math.hypot(x - lx, y - ly); };
+        const d = (i: number) => {
+          const [x, y] = ctr(i);
+          return Math.hypot(x - lx, y - ly);
+        };
         const dmin = Math.min(...cand.map(d));
         const possible = cand.filter((i) => d(i) < dmin + m);
         return { definite: possible.length === 1 ? possible : [], possible };
@@ -160,10 +188,14 @@ export function resolve(e: Expression, objects: readonly SceneObject[], imageSiz
       const side = (i: number, grow: number) => {
         const [x, y] = ctr(i);
         switch (c.relation) {
-          case 'left of': return x < L.x1 + grow;
-          case 'right of': return x > L.x2 - grow;
-          case 'above': return y < L.y1 + grow;
-          case 'below': return y > L.y2 - grow;
+          case 'left of':
+            return x < L.x1 + grow;
+          case 'right of':
+            return x > L.x2 - grow;
+          case 'above':
+            return y < L.y1 + grow;
+          case 'below':
+            return y > L.y2 - grow;
         }
       };
       return { definite: cand.filter((i) => side(i, -m)), possible: cand.filter((i) => side(i, m)) };
@@ -173,19 +205,31 @@ export function resolve(e: Expression, objects: readonly SceneObject[], imageSiz
 
 /** Every cue of a family that picks out `target` uniquely (possibly none). */
 export function uniqueCues(
-  family: CueFamily, target: number, objects: readonly SceneObject[], imageSize: number,
+  family: CueFamily,
+  target: number,
+  objects: readonly SceneObject[],
+  imageSize: number,
 ): Cue[] {
   const t = objects[target];
   const [tx, ty] = center(t.box);
   const options: Cue[] = [];
   switch (family) {
-    case 'category': options.push({ type: 'category' }); break;
-    case 'attribute':
-      options.push({ type: 'color', color: t.color }, { type: 'size', which: 'largest' }, { type: 'size', which: 'smallest' });
+    case 'category':
+      options.push({ type: 'category' });
       break;
-    case 'absolute': options.push({ type: 'absolute', region: regionOf(tx, ty, imageSize) }); break;
+    case 'attribute':
+      options.push(
+        { type: 'color', color: t.color },
+        { type: 'size', which: 'largest' },
+        { type: 'size', which: 'smallest' },
+      );
+      break;
+    case 'absolute':
+      options.push({ type: 'absolute', region: regionOf(tx, ty, imageSize) });
+      break;
     case 'ordinal':
-      for (const side of ['left', 'right', 'top', 'bottom'] as Side[]) for (let rank = 1; rank <= 3; rank++) options.push({ type: 'ordinal', side, rank });
+      for (const side of ['left', 'right', 'top', 'bottom'] as Side[])
+        for (let rank = 1; rank <= 3; rank++) options.push({ type: 'ordinal', side, rank });
       break;
     case 'relational': {
       const counts = new Map<ObjectClass, number>();

@@ -29,10 +29,12 @@ function esc(s: string): string {
 export async function renderImage(image: SampleImage, opts: RenderOptions = {}): Promise<Buffer> {
   const rgb = await imageRgb(image);
   const k = opts.scale ?? Math.max(1, Math.round(384 / Math.max(image.width, image.height)));
-  const W = image.width * k, H = image.height * k;
+  const W = image.width * k,
+    H = image.height * k;
   const captionH = opts.caption ? 28 : 0;
   const rect = (b: Box, color: string, dash = '') =>
-    `<rect x="${b.x1 * k}" y="${b.y1 * k + captionH}" width="${(b.x2 - b.x1) * k}" height="${(b.y2 - b.y1) * k}" fill="none" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`;
+    `<rect x="${b.x1 * k}" y="${b.y1 * k + captionH}" width="${(b.x2 - b.x1) * k}" height="${(b.y2 - b.y1) * k}" ` +
+    `fill="none" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`;
   const parts: string[] = [];
   if (opts.caption) {
     parts.push(`<rect x="0" y="0" width="${W}" height="${captionH}" fill="#ffffff"/>`);
@@ -42,7 +44,11 @@ export async function renderImage(image: SampleImage, opts: RenderOptions = {}):
   (opts.boxes ?? []).forEach((d, i) => {
     const color = d.color ?? PALETTE[i % PALETTE.length];
     parts.push(rect(d.box, color, '6,3'));
-    if (d.label) parts.push(`<text x="${d.box.x1 * k + 2}" y="${d.box.y1 * k + captionH - 3}" font-family="DejaVu Sans" font-size="11" fill="${color}">${esc(d.label)}</text>`);
+    if (d.label)
+      parts.push(
+        `<text x="${d.box.x1 * k + 2}" y="${d.box.y1 * k + captionH - 3}" font-family="DejaVu Sans" font-size="11" ` +
+          `fill="${color}">${esc(d.label)}</text>`,
+      );
   });
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H + captionH}">${parts.join('')}</svg>`;
   const base = await sharp(rgb, { raw: { width: image.width, height: image.height, channels: 3 } })
@@ -61,7 +67,7 @@ export async function renderSample(
   sample: { image: SampleImage; query: string; gt?: Box; boxes?: Box[] },
   opts: Omit<RenderOptions, 'gt' | 'caption'> & { caption?: string } = {},
 ): Promise<Buffer> {
-  const gt = sample.gt ? [sample.gt] : sample.boxes ?? [];
+  const gt = sample.gt ? [sample.gt] : (sample.boxes ?? []);
   return renderImage(sample.image, { ...opts, gt, caption: opts.caption ?? sample.query });
 }
 
@@ -71,7 +77,11 @@ export async function hstack(pngs: Buffer[], gap = 8): Promise<Buffer> {
   const H = Math.max(...metas.map((m) => m.height!));
   const W = metas.reduce((s, m) => s + m.width!, 0) + gap * (pngs.length - 1);
   let x = 0;
-  const layers = pngs.map((p, i) => { const l = { input: p, top: 0, left: x }; x += metas[i].width! + gap; return l; });
+  const layers = pngs.map((p, i) => {
+    const l = { input: p, top: 0, left: x };
+    x += metas[i].width! + gap;
+    return l;
+  });
   return sharp({ create: { width: W, height: H, channels: 3, background: '#ffffff' } })
     .composite(layers)
     .png({ compressionLevel: 9, adaptiveFiltering: false })

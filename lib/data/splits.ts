@@ -7,10 +7,25 @@
  */
 import { center, formatBox, type Box } from '../boxes';
 import {
-  CUE_FAMILIES, type CueFamily, type Expression, cueFamily, margin, renderExpression, uniqueCues,
+  CUE_FAMILIES,
+  type CueFamily,
+  type Expression,
+  cueFamily,
+  margin,
+  renderExpression,
+  uniqueCues,
 } from './referring';
 import { completion, groundingCompletion, type TraceFacts } from './cot';
-import { DEFAULT_WORLD, PLURAL, type ObjectClass, type Scene, type WorldConfig, generateScene, maskToRle, validateWorld } from './world';
+import {
+  DEFAULT_WORLD,
+  PLURAL,
+  type ObjectClass,
+  type Scene,
+  type WorldConfig,
+  generateScene,
+  maskToRle,
+  validateWorld,
+} from './world';
 import { Rng, deriveSeed } from '../rng';
 import type { CountingSample, GroundingSample, RegionSample } from './samples';
 
@@ -34,34 +49,132 @@ export type SplitSpec = {
   description: string;
 };
 
-const RSVG_CUES: Record<CueFamily, number> = { category: 0.1, attribute: 0.2, absolute: 0.25, ordinal: 0.25, relational: 0.2 };
+const RSVG_CUES: Record<CueFamily, number> = {
+  category: 0.1,
+  attribute: 0.2,
+  absolute: 0.25,
+  ordinal: 0.25,
+  relational: 0.2,
+};
 /**
  * The generic corpus is mostly unique-class, non-positional queries, with a minority of
  * positional ones — the weak spatial prior an instruction-tuned VLM brings (Qwen2.5-VL-3B grounds
  * 37.5% of DIOR-RSVG zero-shot, paper Table 1), which RFT then has something to sharpen.
  */
-const GENERIC_CUES: Record<CueFamily, number> = { category: 0.55, attribute: 0.2, absolute: 0.1, ordinal: 0.1, relational: 0.05 };
+const GENERIC_CUES: Record<CueFamily, number> = {
+  category: 0.55,
+  attribute: 0.2,
+  absolute: 0.1,
+  ordinal: 0.1,
+  relational: 0.05,
+};
 
 export const SPLITS = {
-  generic: { name: 'generic', task: 'grounding', size: 8000, world: {}, cueWeights: GENERIC_CUES,
-    description: 'base pretraining: mostly unique-class queries, no positional cues (stand-in for an instruction-tuned VLM)' },
-  'generic-easy': { name: 'generic-easy', task: 'grounding', size: 8000, world: { minObjects: 1, maxObjects: 3, dominantCount: [1, 2] }, cueWeights: GENERIC_CUES,
-    description: 'base pretraining curriculum, first phase: the generic corpus on scenes of 1–3 objects' },
-  'generic-mid': { name: 'generic-mid', task: 'grounding', size: 8000, world: { minObjects: 2, maxObjects: 6, dominantCount: [1, 3] }, cueWeights: GENERIC_CUES,
-    description: 'base pretraining curriculum, second phase: the generic corpus on scenes of 2–6 objects' },
-  train: { name: 'train', task: 'grounding', size: 6000, world: {}, cueWeights: RSVG_CUES, description: 'RSVG train split (DIOR-RSVG stand-in)' },
-  val: { name: 'val', task: 'grounding', size: 500, world: {}, cueWeights: RSVG_CUES, description: 'RSVG validation split: all tuning happens here' },
-  test: { name: 'test', task: 'grounding', size: 1000, world: {}, cueWeights: RSVG_CUES, description: 'RSVG in-domain test split' },
-  'ood-palette': { name: 'ood-palette', task: 'grounding', size: 500, world: { palette: 'arid' }, cueWeights: RSVG_CUES,
-    description: 'out-of-domain: arid terrain palette (a sensor/region shift, FAST-T stand-in)' },
-  'ood-scale': { name: 'ood-scale', task: 'grounding', size: 500, world: { objectScale: 0.75 }, cueWeights: RSVG_CUES,
-    description: 'out-of-domain: objects 25% smaller (a ground-resolution shift)' },
-  'ood-dense': { name: 'ood-dense', task: 'grounding', size: 500, world: { maxObjects: 16, minObjects: 6, dominantCount: [5, 9], clusterProb: 0.9 }, cueWeights: RSVG_CUES,
-    description: 'out-of-domain: denser scenes with more look-alikes (SOTA-T stand-in)' },
-  'count-train': { name: 'count-train', task: 'counting', size: 3000, world: {}, cueWeights: RSVG_CUES, description: 'counting questions (Geo-CoT), train' },
-  'count-test': { name: 'count-test', task: 'counting', size: 500, world: {}, cueWeights: RSVG_CUES, description: 'counting questions (Geo-CoT), test' },
-  'region-train': { name: 'region-train', task: 'region', size: 3000, world: {}, cueWeights: RSVG_CUES, description: 'multi-target region queries (RemoteReasoner), train' },
-  'region-test': { name: 'region-test', task: 'region', size: 500, world: {}, cueWeights: RSVG_CUES, description: 'multi-target region queries (RemoteReasoner), test' },
+  generic: {
+    name: 'generic',
+    task: 'grounding',
+    size: 8000,
+    world: {},
+    cueWeights: GENERIC_CUES,
+    description:
+      'base pretraining: mostly unique-class queries, no positional cues (stand-in for an instruction-tuned VLM)',
+  },
+  'generic-easy': {
+    name: 'generic-easy',
+    task: 'grounding',
+    size: 8000,
+    world: { minObjects: 1, maxObjects: 3, dominantCount: [1, 2] },
+    cueWeights: GENERIC_CUES,
+    description: 'base pretraining curriculum, first phase: the generic corpus on scenes of 1–3 objects',
+  },
+  'generic-mid': {
+    name: 'generic-mid',
+    task: 'grounding',
+    size: 8000,
+    world: { minObjects: 2, maxObjects: 6, dominantCount: [1, 3] },
+    cueWeights: GENERIC_CUES,
+    description: 'base pretraining curriculum, second phase: the generic corpus on scenes of 2–6 objects',
+  },
+  train: {
+    name: 'train',
+    task: 'grounding',
+    size: 6000,
+    world: {},
+    cueWeights: RSVG_CUES,
+    description: 'RSVG train split (DIOR-RSVG stand-in)',
+  },
+  val: {
+    name: 'val',
+    task: 'grounding',
+    size: 500,
+    world: {},
+    cueWeights: RSVG_CUES,
+    description: 'RSVG validation split: all tuning happens here',
+  },
+  test: {
+    name: 'test',
+    task: 'grounding',
+    size: 1000,
+    world: {},
+    cueWeights: RSVG_CUES,
+    description: 'RSVG in-domain test split',
+  },
+  'ood-palette': {
+    name: 'ood-palette',
+    task: 'grounding',
+    size: 500,
+    world: { palette: 'arid' },
+    cueWeights: RSVG_CUES,
+    description: 'out-of-domain: arid terrain palette (a sensor/region shift, FAST-T stand-in)',
+  },
+  'ood-scale': {
+    name: 'ood-scale',
+    task: 'grounding',
+    size: 500,
+    world: { objectScale: 0.75 },
+    cueWeights: RSVG_CUES,
+    description: 'out-of-domain: objects 25% smaller (a ground-resolution shift)',
+  },
+  'ood-dense': {
+    name: 'ood-dense',
+    task: 'grounding',
+    size: 500,
+    world: { maxObjects: 16, minObjects: 6, dominantCount: [5, 9], clusterProb: 0.9 },
+    cueWeights: RSVG_CUES,
+    description: 'out-of-domain: denser scenes with more look-alikes (SOTA-T stand-in)',
+  },
+  'count-train': {
+    name: 'count-train',
+    task: 'counting',
+    size: 3000,
+    world: {},
+    cueWeights: RSVG_CUES,
+    description: 'counting questions (Geo-CoT), train',
+  },
+  'count-test': {
+    name: 'count-test',
+    task: 'counting',
+    size: 500,
+    world: {},
+    cueWeights: RSVG_CUES,
+    description: 'counting questions (Geo-CoT), test',
+  },
+  'region-train': {
+    name: 'region-train',
+    task: 'region',
+    size: 3000,
+    world: {},
+    cueWeights: RSVG_CUES,
+    description: 'multi-target region queries (RemoteReasoner), train',
+  },
+  'region-test': {
+    name: 'region-test',
+    task: 'region',
+    size: 500,
+    world: {},
+    cueWeights: RSVG_CUES,
+    description: 'multi-target region queries (RemoteReasoner), test',
+  },
 } satisfies Record<string, SplitSpec>;
 
 export type SplitName = keyof typeof SPLITS;
@@ -79,7 +192,14 @@ export function worldOf(spec: SplitSpec): WorldConfig {
 }
 
 function objectsMeta(scene: Scene) {
-  return scene.objects.map((o) => ({ cls: o.cls, color: o.color, box: o.box, angle: o.angle, area: o.area, maskRle: maskToRle(o.mask) }));
+  return scene.objects.map((o) => ({
+    cls: o.cls,
+    color: o.color,
+    box: o.box,
+    angle: o.angle,
+    area: o.area,
+    maskRle: maskToRle(o.mask),
+  }));
 }
 
 function sampleId(split: string, index: number): string {
@@ -140,7 +260,10 @@ export function groundingSample(split: string, index: number, spec: SplitSpec = 
       };
     }
   }
-  throw new Error(`split ${split}: could not generate sample ${index} with a unique ${family} query in 200 scenes (world config too restrictive?)`);
+  throw new Error(
+    `split ${split}: could not generate sample ${index} with a unique ${family} query in 200 scenes (world config ` +
+      `too restrictive?)`,
+  );
 }
 
 // ── Counting and multi-target regions ──────────────────────────────────────────────────
@@ -148,9 +271,10 @@ export function groundingSample(split: string, index: number, spec: SplitSpec = 
 function countingFacts(scene: Scene, rng: Rng): { cls: ObjectClass; boxes: Box[] } {
   // Mostly classes present in the scene (the dominant one more often); sometimes an absent one.
   const present = [...new Set(scene.objects.map((o) => o.cls))];
-  const cls: ObjectClass = rng.bool(0.1) || present.length === 0
-    ? rng.choice(worldClasses(scene))
-    : scene.objects[rng.int(0, scene.objects.length - 1)].cls;
+  const cls: ObjectClass =
+    rng.bool(0.1) || present.length === 0
+      ? rng.choice(worldClasses(scene))
+      : scene.objects[rng.int(0, scene.objects.length - 1)].cls;
   return { cls, boxes: scene.objects.filter((o) => o.cls === cls).map((o) => o.box) };
 }
 
@@ -169,7 +293,9 @@ export function countingSample(split: string, index: number, spec: SplitSpec = s
   const scene = generateScene(world, rng);
   const { cls, boxes } = countingFacts(scene, rng);
   const n = boxes.length;
-  const think = `plan : find every ${cls} . evidence : ${evidenceList(cls, boxes)} . synthesis : there ${n === 1 ? 'is' : 'are'} ${n} ${n === 1 ? cls : PLURAL[cls]} .`;
+  const think =
+    `plan : find every ${cls} . evidence : ${evidenceList(cls, boxes)} . synthesis : there ` +
+    `${n === 1 ? 'is' : 'are'} ${n} ${n === 1 ? cls : PLURAL[cls]} .`;
   return {
     id: sampleId(split, index),
     image: { width: world.imageSize, height: world.imageSize, rgb: scene.rgb },
@@ -186,20 +312,37 @@ const HALVES = ['left', 'right', 'top', 'bottom'] as const;
 export function regionSample(split: string, index: number, spec: SplitSpec = splitSpec(split)): RegionSample {
   const world = worldOf(spec);
   const rng = new Rng(deriveSeed(DATA_SEED, split, index));
-  const S = world.imageSize, m = margin(S);
+  const S = world.imageSize,
+    m = margin(S);
   for (let attempt = 0; attempt < 200; attempt++) {
     const scene = generateScene(world, rng);
     const { cls } = countingFacts(scene, rng);
     const half = rng.bool(0.25) ? null : rng.choice(HALVES);
     const ofClass = scene.objects.filter((o) => o.cls === cls);
-    const key = (b: Box) => { const [x, y] = center(b); return half === 'left' || half === 'right' ? x : y; };
+    const key = (b: Box) => {
+      const [x, y] = center(b);
+      return half === 'left' || half === 'right' ? x : y;
+    };
     // Unambiguous only when no candidate sits within the margin of the dividing line.
     if (half && ofClass.some((o) => Math.abs(key(o.box) - S / 2) < m)) continue;
-    const inHalf = (b: Box) => half === null || (half === 'left' ? key(b) < S / 2 : half === 'right' ? key(b) >= S / 2 : half === 'top' ? key(b) < S / 2 : key(b) >= S / 2);
+    const inHalf = (b: Box) =>
+      half === null ||
+      (half === 'left'
+        ? key(b) < S / 2
+        : half === 'right'
+          ? key(b) >= S / 2
+          : half === 'top'
+            ? key(b) < S / 2
+            : key(b) >= S / 2);
     const boxes = ofClass.map((o) => o.box).filter(inHalf);
     const where = half ? ` in the ${half} half` : '';
-    const think = `plan : find every ${cls}${where} . evidence : ${evidenceList(cls, boxes)} . synthesis : ${boxes.length} ${boxes.length === 1 ? cls : PLURAL[cls]}${where} .`;
-    const answer = `[${[...boxes].sort((a, b) => a.x1 - b.x1 || a.y1 - b.y1).map(formatBox).join(', ')}]`;
+    const think =
+      `plan : find every ${cls}${where} . evidence : ${evidenceList(cls, boxes)} . synthesis : ` +
+      `${boxes.length} ${boxes.length === 1 ? cls : PLURAL[cls]}${where} .`;
+    const answer = `[${[...boxes]
+      .sort((a, b) => a.x1 - b.x1 || a.y1 - b.y1)
+      .map(formatBox)
+      .join(', ')}]`;
     return {
       id: sampleId(split, index),
       image: { width: S, height: S, rgb: scene.rgb },
@@ -216,20 +359,23 @@ export function regionSample(split: string, index: number, spec: SplitSpec = spl
 export function groundingSplit(split: string, opts: { count?: number; start?: number } = {}): GroundingSample[] {
   const spec = splitSpec(split);
   if (spec.task !== 'grounding') throw new Error(`split ${split} holds ${spec.task} samples, not grounding`);
-  const start = opts.start ?? 0, count = opts.count ?? spec.size;
+  const start = opts.start ?? 0,
+    count = opts.count ?? spec.size;
   return Array.from({ length: count }, (_, i) => groundingSample(split, start + i, spec));
 }
 
 export function countingSplit(split: string, opts: { count?: number; start?: number } = {}): CountingSample[] {
   const spec = splitSpec(split);
   if (spec.task !== 'counting') throw new Error(`split ${split} holds ${spec.task} samples, not counting`);
-  const start = opts.start ?? 0, count = opts.count ?? spec.size;
+  const start = opts.start ?? 0,
+    count = opts.count ?? spec.size;
   return Array.from({ length: count }, (_, i) => countingSample(split, start + i, spec));
 }
 
 export function regionSplit(split: string, opts: { count?: number; start?: number } = {}): RegionSample[] {
   const spec = splitSpec(split);
   if (spec.task !== 'region') throw new Error(`split ${split} holds ${spec.task} samples, not region`);
-  const start = opts.start ?? 0, count = opts.count ?? spec.size;
+  const start = opts.start ?? 0,
+    count = opts.count ?? spec.size;
   return Array.from({ length: count }, (_, i) => regionSample(split, start + i, spec));
 }

@@ -29,17 +29,27 @@ export type DatasetStats = {
 
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
+  const pos = (sorted.length - 1) * q,
+    lo = Math.floor(pos),
+    hi = Math.ceil(pos);
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
 export function datasetStats(samples: readonly GroundingSample[], seed = 0): DatasetStats {
   const rng = new Rng(seed);
   const count = (xs: string[]) => xs.reduce<Record<string, number>>((m, k) => ((m[k] = (m[k] ?? 0) + 1), m), {});
-  const sides: number[] = [], areas: number[] = [], objs: number[] = [];
-  let withD = 0, nD = 0, randZero = 0, dZero = 0, dTotal = 0;
+  const sides: number[] = [],
+    areas: number[] = [],
+    objs: number[] = [];
+  let withD = 0,
+    nD = 0,
+    randZero = 0,
+    dZero = 0,
+    dTotal = 0;
   for (const s of samples) {
-    const g = s.gt, w = g.x2 - g.x1, h = g.y2 - g.y1;
+    const g = s.gt,
+      w = g.x2 - g.x1,
+      h = g.y2 - g.y1;
     sides.push(Math.sqrt(w * h));
     areas.push((w * h) / (s.image.width * s.image.height));
     const objects = (s.meta?.objects as { box: Box }[] | undefined) ?? [];
@@ -47,11 +57,16 @@ export function datasetStats(samples: readonly GroundingSample[], seed = 0): Dat
     const distractors = (s.meta?.distractors as number[] | undefined) ?? [];
     if (distractors.length) withD++;
     nD += distractors.length;
-    for (const d of distractors) { dTotal++; if (iou(objects[d].box, g) === 0) dZero++; }
-    const x = rng.uniform(0, s.image.width - w), y = rng.uniform(0, s.image.height - h);
+    for (const d of distractors) {
+      dTotal++;
+      if (iou(objects[d].box, g) === 0) dZero++;
+    }
+    const x = rng.uniform(0, s.image.width - w),
+      y = rng.uniform(0, s.image.height - h);
     if (iou({ x1: x, y1: y, x2: x + w, y2: y + h }, g) === 0) randZero++;
   }
-  sides.sort((a, b) => a - b); areas.sort((a, b) => a - b);
+  sides.sort((a, b) => a - b);
+  areas.sort((a, b) => a - b);
   const n = samples.length;
   return {
     n,
@@ -71,16 +86,24 @@ export function datasetStats(samples: readonly GroundingSample[], seed = 0): Dat
 /** The statistics as a short Markdown report. */
 export function statsMarkdown(name: string, st: DatasetStats): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  const dist = (m: Record<string, number>) => Object.entries(m).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${pct(v / st.n)}`).join(', ');
+  const dist = (m: Record<string, number>) =>
+    Object.entries(m)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${pct(v / st.n)}`)
+      .join(', ');
   return [
     `### ${name} (${st.n} samples)`,
     '',
     `- classes: ${dist(st.classes)}`,
     `- cue families: ${dist(st.cueFamilies)}`,
-    `- objects per image: mean ${st.objectsPerImage.mean.toFixed(1)} (min ${st.objectsPerImage.min}, max ${st.objectsPerImage.max})`,
-    `- target size (√area, px): p10 ${st.targetSide.p10.toFixed(1)}, median ${st.targetSide.median.toFixed(1)}, p90 ${st.targetSide.p90.toFixed(1)}; median area ${pct(st.targetAreaFrac.median)} of the image`,
-    `- unique class: ${pct(st.uniqueFrac)}; with same-class distractors: ${pct(st.distractorFrac)} (mean ${st.meanDistractors.toFixed(2)} distractors)`,
-    `- IoU = 0 for a random same-size box: ${pct(st.randomBoxIoUZero)}; for a wrong look-alike: ${pct(st.distractorIoUZero)}`,
+    `- objects per image: mean ${st.objectsPerImage.mean.toFixed(1)} (min ${st.objectsPerImage.min}, max ` +
+      `${st.objectsPerImage.max})`,
+    `- target size (√area, px): p10 ${st.targetSide.p10.toFixed(1)}, median ${st.targetSide.median.toFixed(1)}, p90 ` +
+      `${st.targetSide.p90.toFixed(1)}; median area ${pct(st.targetAreaFrac.median)} of the image`,
+    `- unique class: ${pct(st.uniqueFrac)}; with same-class distractors: ${pct(st.distractorFrac)} (mean ` +
+      `${st.meanDistractors.toFixed(2)} distractors)`,
+    `- IoU = 0 for a random same-size box: ${pct(st.randomBoxIoUZero)}; for a wrong look-alike: ` +
+      `${pct(st.distractorIoUZero)}`,
     '',
   ].join('\n');
 }

@@ -14,7 +14,10 @@ import type { Tokenizer } from './tokenizer';
 import { readJson, swapDirectory, writeJsonAtomic } from '../files';
 
 /** Encode named Float32 tensors as a safetensors buffer. */
-export function encodeSafetensors(tensors: { name: string; shape: number[]; data: Float32Array }[], metadata: Record<string, string> = {}): Buffer {
+export function encodeSafetensors(
+  tensors: { name: string; shape: number[]; data: Float32Array }[],
+  metadata: Record<string, string> = {},
+): Buffer {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const t of tensors) {
@@ -37,11 +40,17 @@ export function encodeSafetensors(tensors: { name: string; shape: number[]; data
 }
 
 /** Decode a safetensors buffer (F32 only). Errors name the file. */
-export function decodeSafetensors(buf: Buffer, file = 'safetensors'): Map<string, { shape: number[]; data: Float32Array }> {
+export function decodeSafetensors(
+  buf: Buffer,
+  file = 'safetensors',
+): Map<string, { shape: number[]; data: Float32Array }> {
   if (buf.length < 8) throw new Error(`${file}: too short to be safetensors`);
   const n = Number(buf.readBigUInt64LE(0));
   if (8 + n > buf.length) throw new Error(`${file}: header length ${n} exceeds the file`);
-  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
   const base = 8 + n;
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [name, h] of Object.entries(header)) {
@@ -63,18 +72,26 @@ export type CheckpointState = {
 };
 
 function paramTensors(params: Params, prefix = '') {
-  return [...params].map(([name, v]) => ({ name: prefix + name, shape: v.shape as number[], data: v.dataSync() as Float32Array }));
+  return [...params].map(([name, v]) => ({
+    name: prefix + name,
+    shape: v.shape as number[],
+    data: v.dataSync() as Float32Array,
+  }));
 }
 
 /** Save params (+ optimizer, state, tokenizer, config) to `dir` atomically. */
 export function saveCheckpoint(
-  dir: string, x: { params: Params; optimizer?: AdamW; state: CheckpointState; tokenizer: Tokenizer; config: unknown },
+  dir: string,
+  x: { params: Params; optimizer?: AdamW; state: CheckpointState; tokenizer: Tokenizer; config: unknown },
 ): void {
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
-    writeFileSync(join(tmp, 'model.safetensors'), encodeSafetensors(paramTensors(x.params), { format: 'rsground-lab' }));
+    writeFileSync(
+      join(tmp, 'model.safetensors'),
+      encodeSafetensors(paramTensors(x.params), { format: 'rsground-lab' }),
+    );
     if (x.optimizer) {
       const opt = [...paramTensors(x.optimizer.m, 'm.'), ...paramTensors(x.optimizer.v, 'v.')];
       writeFileSync(join(tmp, 'optimizer.safetensors'), encodeSafetensors(opt, { step: String(x.optimizer.step) }));
@@ -100,7 +117,8 @@ export function loadWeightsInto(dir: string, params: Params): void {
   for (const [name, v] of params) {
     const t = ts.get(name);
     if (!t) throw new Error(`${file}: missing tensor ${name}`);
-    if (t.shape.join() !== (v.shape as number[]).join()) throw new Error(`${file}: ${name} has shape [${t.shape}], the model expects [${v.shape}]`);
+    if (t.shape.join() !== (v.shape as number[]).join())
+      throw new Error(`${file}: ${name} has shape [${t.shape}], the model expects [${v.shape}]`);
     tf.tidy(() => v.assign(tf.tensor(t.data, t.shape)));
   }
 }
@@ -111,7 +129,10 @@ export function loadCheckpointState(dir: string, optimizer?: AdamW): CheckpointS
   if (optimizer) {
     const file = join(dir, 'optimizer.safetensors');
     const ts = decodeSafetensors(readFileSync(file), file);
-    for (const [prefix, map] of [['m.', optimizer.m], ['v.', optimizer.v]] as const) {
+    for (const [prefix, map] of [
+      ['m.', optimizer.m],
+      ['v.', optimizer.v],
+    ] as const) {
       for (const [name, v] of map) {
         const t = ts.get(prefix + name);
         if (!t) throw new Error(`${file}: missing tensor ${prefix + name}`);

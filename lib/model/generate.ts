@@ -31,7 +31,10 @@ export type Generation = {
 
 /** G completions for each of the B queries of `enc`, with the backend's inference decoder. */
 export function generate(net: Net, tok: Tokenizer, enc: EncoderInput, rng: Rng, opts: GenerateOptions): Generation {
-  const B = enc.patches.shape[0], G = opts.group, N = B * G, V = net.cfg.vocabSize;
+  const B = enc.patches.shape[0],
+    G = opts.group,
+    N = B * G,
+    V = net.cfg.vocabSize;
   const maxLen = Math.min(opts.maxLen, net.cfg.maxCompletionLen);
   const dec = net.ops.decoder(net, enc, G, maxLen);
   try {
@@ -46,7 +49,12 @@ export function generate(net: Net, tok: Tokenizer, enc: EncoderInput, rng: Rng, 
  * tokens are drawn in JS with the seeded RNG.
  */
 function drawTokens(
-  tok: Tokenizer, N: number, V: number, maxLen: number, rng: Rng, opts: GenerateOptions,
+  tok: Tokenizer,
+  N: number,
+  V: number,
+  maxLen: number,
+  rng: Rng,
+  opts: GenerateOptions,
   logProbsAt: (cur: Int32Array, t: number) => Float32Array,
 ): Generation {
   const ids: number[][] = Array.from({ length: N }, () => []);
@@ -58,7 +66,10 @@ function drawTokens(
     const lpData = logProbsAt(cur, t);
     const next = new Int32Array(N);
     for (let n = 0; n < N; n++) {
-      if (finished[n]) { next[n] = tok.padId; continue; }
+      if (finished[n]) {
+        next[n] = tok.padId;
+        continue;
+      }
       const row = n * V;
       let k = 0;
       if (opts.greedy) {

@@ -87,7 +87,10 @@ export const ARCH_SCHEMA = z
   })
   .refine((c) => c.imageSize % c.patchSize === 0, { path: ['patchSize'], message: 'must divide imageSize' })
   .refine((c) => c.dModel % c.nHeads === 0, { path: ['nHeads'], message: 'must divide dModel' })
-  .refine((c) => c.dModel % 4 === 0, { path: ['dModel'], message: 'must be a multiple of 4 (2-D sinusoidal codes)' }) satisfies z.ZodType<PolicyArch>;
+  .refine((c) => c.dModel % 4 === 0, {
+    path: ['dModel'],
+    message: 'must be a multiple of 4 (2-D sinusoidal codes)',
+  }) satisfies z.ZodType<PolicyArch>;
 
 /** The architecture with every field present (defaults applied), validated. */
 export function resolveArch(arch: Partial<PolicyArch>, where = 'arch'): PolicyArch {
@@ -97,8 +100,12 @@ export function resolveArch(arch: Partial<PolicyArch>, where = 'arch'): PolicyAr
 export function validatePolicy(c: PolicyConfig): PolicyConfig {
   const { vocabSize, coordBase, maxCoord, ...arch } = c;
   validate(ARCH_SCHEMA, arch, 'policy config');
-  if (!Number.isInteger(vocabSize) || vocabSize < 1) throw new Error(`policy config: vocabSize = ${vocabSize}: must be an integer ≥ 1`);
-  if (!(maxCoord >= c.imageSize)) throw new Error(`policy config: maxCoord = ${maxCoord}: must be ≥ imageSize = ${c.imageSize} (one token per pixel coordinate)`);
+  if (!Number.isInteger(vocabSize) || vocabSize < 1)
+    throw new Error(`policy config: vocabSize = ${vocabSize}: must be an integer ≥ 1`);
+  if (!(maxCoord >= c.imageSize))
+    throw new Error(
+      `policy config: maxCoord = ${maxCoord}: must be ≥ imageSize = ${c.imageSize} (one token per pixel coordinate)`,
+    );
   void coordBase;
   return c;
 }
@@ -113,7 +120,9 @@ export type Params = Map<string, tf.Variable>;
  */
 function sinusoid(p: number, dim: number, span: number): Float32Array {
   const out = new Float32Array(dim);
-  const n = dim / 2, hi = 4 * span, lo = 3;
+  const n = dim / 2,
+    hi = 4 * span,
+    lo = 3;
   for (let i = 0; i < n; i++) {
     const wavelength = hi * Math.pow(lo / hi, n === 1 ? 0 : i / (n - 1));
     const f = (2 * Math.PI) / wavelength;
@@ -123,12 +132,22 @@ function sinusoid(p: number, dim: number, span: number): Float32Array {
   return out;
 }
 
-/** 2-D code of a pixel position (x in the first half of the dims, y in the second); each half has norm 1/2, the whole 1/√2. */
+/**
+ * 2-D code of a pixel position (x in the first half of the dims, y in the second); each half has norm 1/2, the whole
+ * 1/√2.
+ */
 export function positionCode(x: number, y: number, d: number, span: number): Float32Array {
-  const h = d / 2, scale = 1 / Math.sqrt(d);
+  const h = d / 2,
+    scale = 1 / Math.sqrt(d);
   const out = new Float32Array(d);
-  out.set(sinusoid(x, h, span).map((v) => v * scale), 0);
-  out.set(sinusoid(y, h, span).map((v) => v * scale), h);
+  out.set(
+    sinusoid(x, h, span).map((v) => v * scale),
+    0,
+  );
+  out.set(
+    sinusoid(y, h, span).map((v) => v * scale),
+    h,
+  );
   return out;
 }
 
@@ -155,7 +174,8 @@ export function initPolicy(cfg: PolicyConfig, seed: number): Params {
     return a;
   };
   const prefix = `policy${instanceCounter++}/`; // engine-wide variable names must be unique
-  const add = (name: string, shape: number[], values: Float32Array) => params.set(name, ownedVariable(tf.tensor(values, shape), true, prefix + name));
+  const add = (name: string, shape: number[], values: Float32Array) =>
+    params.set(name, ownedVariable(tf.tensor(values, shape), true, prefix + name));
   const dense = (name: string, din: number, dout: number, std = 0.02) => {
     add(`${name}.w`, [din, dout], normal([din, dout], std));
     add(`${name}.b`, [dout], new Float32Array(dout));
@@ -186,7 +206,8 @@ export function initPolicy(cfg: PolicyConfig, seed: number): Params {
   const nP = (cfg.imageSize / p) ** 2;
   const g = cfg.imageSize / p;
   const ppos = new Float32Array(nP * d);
-  for (let r = 0; r < g; r++) for (let c = 0; c < g; c++) ppos.set(positionCode((c + 0.5) * p, (r + 0.5) * p, d, cfg.imageSize), (r * g + c) * d);
+  for (let r = 0; r < g; r++)
+    for (let c = 0; c < g; c++) ppos.set(positionCode((c + 0.5) * p, (r + 0.5) * p, d, cfg.imageSize), (r * g + c) * d);
   add('patch_pos', [nP, d], ppos);
 
   const block = (name: string, cross: boolean) => {
@@ -243,7 +264,8 @@ function P(params: Params, name: string): tf.Variable {
 
 /** x [..., din] · w + b, applied on the last axis. */
 function linear(net: Net, name: string, x: tf.Tensor): tf.Tensor {
-  const w = P(net.params, `${name}.w`), b = P(net.params, `${name}.b`);
+  const w = P(net.params, `${name}.w`),
+    b = P(net.params, `${name}.b`);
   const shape = x.shape as number[];
   const x2 = x.reshape([-1, shape[shape.length - 1]]);
   const y = tf.add(net.ops.matMul(x2, w), b);
@@ -276,26 +298,34 @@ export type EncoderInput = {
 
 /** Normalised patches [nPatches, p·p·3] of one HWC RGB image (JS side, no tensors). */
 export function patchify(rgb: Uint8Array, size: number, p: number, out?: Float32Array, offset = 0): Float32Array {
-  const g = size / p, dim = p * p * 3;
+  const g = size / p,
+    dim = p * p * 3;
   const a = out ?? new Float32Array(g * g * dim);
-  for (let r = 0; r < g; r++) for (let c = 0; c < g; c++) {
-    let o = offset + (r * g + c) * dim;
-    for (let y = 0; y < p; y++) for (let x = 0; x < p; x++) {
-      const src = ((r * p + y) * size + (c * p + x)) * 3;
-      a[o++] = (rgb[src] / 255 - 0.5) * 4;
-      a[o++] = (rgb[src + 1] / 255 - 0.5) * 4;
-      a[o++] = (rgb[src + 2] / 255 - 0.5) * 4;
+  for (let r = 0; r < g; r++)
+    for (let c = 0; c < g; c++) {
+      let o = offset + (r * g + c) * dim;
+      for (let y = 0; y < p; y++)
+        for (let x = 0; x < p; x++) {
+          const src = ((r * p + y) * size + (c * p + x)) * 3;
+          a[o++] = (rgb[src] / 255 - 0.5) * 4;
+          a[o++] = (rgb[src + 1] / 255 - 0.5) * 4;
+          a[o++] = (rgb[src + 2] / 255 - 0.5) * 4;
+        }
     }
-  }
   return a;
 }
 
 /** Tensors for B (image, query) pairs. Queries longer than maxQueryLen are cut (and reported by the caller). */
 export function encoderInput(cfg: PolicyConfig, images: Uint8Array[], queryIds: number[][]): EncoderInput {
-  const B = images.length, p = cfg.patchSize, nP = (cfg.imageSize / p) ** 2, dim = p * p * 3, L = cfg.maxQueryLen;
+  const B = images.length,
+    p = cfg.patchSize,
+    nP = (cfg.imageSize / p) ** 2,
+    dim = p * p * 3,
+    L = cfg.maxQueryLen;
   const patches = new Float32Array(B * nP * dim);
   images.forEach((im, b) => {
-    if (im.length !== cfg.imageSize * cfg.imageSize * 3) throw new Error(`encoderInput: image ${b} has ${im.length} bytes, expected ${cfg.imageSize}×${cfg.imageSize}×3`);
+    if (im.length !== cfg.imageSize * cfg.imageSize * 3)
+      throw new Error(`encoderInput: image ${b} has ${im.length} bytes, expected ${cfg.imageSize}×${cfg.imageSize}×3`);
     patchify(im, cfg.imageSize, p, patches, b * nP * dim);
   });
   const ids = new Int32Array(B * L);
@@ -314,7 +344,9 @@ export function encoderInput(cfg: PolicyConfig, images: Uint8Array[], queryIds: 
 }
 
 export function disposeEncoderInput(e: EncoderInput): void {
-  e.patches.dispose(); e.queryIds.dispose(); e.keyMask.dispose();
+  e.patches.dispose();
+  e.queryIds.dispose();
+  e.keyMask.dispose();
 }
 
 // ── Encoder ──────────────────────────────────────────────────────────────────────────────
@@ -323,10 +355,12 @@ export function disposeEncoderInput(e: EncoderInput): void {
 export function encode(net: Net, inp: EncoderInput): tf.Tensor3D {
   const { cfg, params } = net;
   const B = inp.patches.shape[0];
-  const L = cfg.maxQueryLen, d = cfg.dModel;
+  const L = cfg.maxQueryLen,
+    d = cfg.dModel;
   const type = P(params, 'type_emb');
   const pix = cfg.stemHidden > 0 ? net.ops.gelu(linear(net, 'stem', inp.patches)) : inp.patches; // per-patch MLP stem
-  const img = tf.add(tf.add(linear(net, 'patch', pix), P(params, 'patch_pos')), type.slice([0, 0], [1, d])); // [B, nP, d]
+  // [B, nP, d]
+  const img = tf.add(tf.add(linear(net, 'patch', pix), P(params, 'patch_pos')), type.slice([0, 0], [1, d]));
   const q = embedTokens(net, inp.queryIds.reshape([-1]) as tf.Tensor1D).reshape([B, L, d]);
   const qry = tf.add(tf.add(q, P(params, 'query_pos')), type.slice([1, 0], [1, d])); // [B, L, d]
   let x = tf.concat([img, qry], 1); // [B, S, d]
@@ -348,9 +382,12 @@ export type CrossKV = { k: tf.Tensor; v: tf.Tensor; pos: tf.Tensor | null }[];
 
 /** Position codes of the memory tokens [S, d]: patch centres; zeros for query tokens. */
 export function memoryPositionCodes(cfg: PolicyConfig): Float32Array {
-  const p = cfg.patchSize, g = cfg.imageSize / p, d = cfg.dModel;
+  const p = cfg.patchSize,
+    g = cfg.imageSize / p,
+    d = cfg.dModel;
   const out = new Float32Array((g * g + cfg.maxQueryLen) * d);
-  for (let r = 0; r < g; r++) for (let c = 0; c < g; c++) out.set(positionCode((c + 0.5) * p, (r + 0.5) * p, d, cfg.imageSize), (r * g + c) * d);
+  for (let r = 0; r < g; r++)
+    for (let c = 0; c < g; c++) out.set(positionCode((c + 0.5) * p, (r + 0.5) * p, d, cfg.imageSize), (r * g + c) * d);
   return out;
 }
 
@@ -366,19 +403,31 @@ export function crossKV(net: Net, memory: tf.Tensor3D): CrossKV {
 
 /** Dispose a CrossKV built outside a tidy (its position codes are shared by the layers). */
 export function disposeCrossKV(kv: CrossKV): void {
-  for (const x of kv) { x.k.dispose(); x.v.dispose(); }
+  for (const x of kv) {
+    x.k.dispose();
+    x.v.dispose();
+  }
   kv[0]?.pos?.dispose();
 }
 
 // ── Decoder ──────────────────────────────────────────────────────────────────────────────
 
 /** Cross-attention for N = B·G rows: fold the G rollouts of each query into the query axis. */
-function crossAttend(net: Net, name: string, x: tf.Tensor, kv: CrossKV[number], keyMask: tf.Tensor, G: number): tf.Tensor {
+function crossAttend(
+  net: Net,
+  name: string,
+  x: tf.Tensor,
+  kv: CrossKV[number],
+  keyMask: tf.Tensor,
+  G: number,
+): tf.Tensor {
   const [N, T, d] = x.shape;
   const B = N / G;
   const xn = layerNorm(net, `${name}.lnx`, x);
   const q = linear(net, `${name}.xq`, xn).reshape([B, G * T, d]);
-  const both = net.ops.attention(q, kv.k, kv.v, keyMask, kv.pos, net.cfg.nHeads, false).reshape([N, T, kv.pos ? 2 * d : d]);
+  const both = net.ops
+    .attention(q, kv.k, kv.v, keyMask, kv.pos, net.cfg.nHeads, false)
+    .reshape([N, T, kv.pos ? 2 * d : d]);
   if (!kv.pos) return linear(net, `${name}.x_out`, both);
   // Position readout: where the heads look (a position code, averaged over heads), its x half
   // and y half gated from the decoder state, straight into the residual stream.
@@ -400,11 +449,18 @@ export type KVCache = { k: tf.Tensor | null; v: tf.Tensor | null }[];
  * cache); `TfjsDecoder` calls it a token at a time.
  */
 export function decode(
-  net: Net, inputIds: tf.Tensor2D, kv: CrossKV, keyMask: tf.Tensor2D, G: number, t0 = 0, cache?: KVCache,
+  net: Net,
+  inputIds: tf.Tensor2D,
+  kv: CrossKV,
+  keyMask: tf.Tensor2D,
+  G: number,
+  t0 = 0,
+  cache?: KVCache,
 ): tf.Tensor3D {
   const { cfg, params, ops } = net;
   const [N, L] = inputIds.shape;
-  const d = cfg.dModel, h = cfg.nHeads;
+  const d = cfg.dModel,
+    h = cfg.nHeads;
   const pos = P(params, 'dec_pos').slice([t0, 0], [L, d]);
   let x = tf.add(embedTokens(net, inputIds.reshape([-1]) as tf.Tensor1D).reshape([N, L, d]), pos); // [N, L, d]
   for (let i = 0; i < cfg.nDecLayers; i++) {
@@ -413,9 +469,14 @@ export function decode(
     let [q, k, v] = tf.split(qkv, 3, -1); // [N, L, d]
     const c = cache?.[i];
     if (c) {
-      if (c.k && c.v) { k = tf.concat([c.k, k], 1); v = tf.concat([c.v, v], 1); }
-      c.k?.dispose(); c.v?.dispose();
-      c.k = tf.keep(k); c.v = tf.keep(v);
+      if (c.k && c.v) {
+        k = tf.concat([c.k, k], 1);
+        v = tf.concat([c.v, v], 1);
+      }
+      c.k?.dispose();
+      c.v?.dispose();
+      c.k = tf.keep(k);
+      c.v = tf.keep(v);
     }
     x = tf.add(x, linear(net, `${n}.attn_out`, ops.attention(q, k, v, null, null, h, true)));
     x = tf.add(x, crossAttend(net, n, x, kv[i], keyMask, G));
@@ -439,11 +500,20 @@ export class TfjsDecoder implements Decoder {
   private readonly kv: CrossKV;
   private readonly cache: KVCache;
 
-  constructor(private readonly net: Net, private readonly enc: EncoderInput, private readonly G: number, _Tmax: number) {
+  constructor(
+    private readonly net: Net,
+    private readonly enc: EncoderInput,
+    private readonly G: number,
+    _Tmax: number,
+  ) {
     let kv: CrossKV = [];
     tf.tidy(() => {
       kv = crossKV(net, encode(net, enc));
-      for (const x of kv) { tf.keep(x.k); tf.keep(x.v); if (x.pos) tf.keep(x.pos); }
+      for (const x of kv) {
+        tf.keep(x.k);
+        tf.keep(x.v);
+        if (x.pos) tf.keep(x.pos);
+      }
     });
     this.kv = kv;
     this.cache = Array.from({ length: net.cfg.nDecLayers }, () => ({ k: null, v: null }));
@@ -452,7 +522,15 @@ export class TfjsDecoder implements Decoder {
   logProbs(ids: Int32Array, t0: number, L: number): Float32Array {
     const N = ids.length / L;
     const lp = tf.tidy(() => {
-      const logits = decode(this.net, tf.tensor2d(ids, [N, L], 'int32'), this.kv, this.enc.keyMask, this.G, t0, this.cache);
+      const logits = decode(
+        this.net,
+        tf.tensor2d(ids, [N, L], 'int32'),
+        this.kv,
+        this.enc.keyMask,
+        this.G,
+        t0,
+        this.cache,
+      );
       return tf.logSoftmax(logits.reshape([N * L, -1]));
     });
     const data = lp.dataSync() as Float32Array;
@@ -461,7 +539,10 @@ export class TfjsDecoder implements Decoder {
   }
 
   dispose(): void {
-    for (const c of this.cache) { c.k?.dispose(); c.v?.dispose(); }
+    for (const c of this.cache) {
+      c.k?.dispose();
+      c.v?.dispose();
+    }
     disposeCrossKV(this.kv);
   }
 }

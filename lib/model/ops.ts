@@ -15,7 +15,16 @@ import * as tf from '@tensorflow/tfjs';
 import { type EncoderInput, type Net, TfjsDecoder } from './network';
 
 /** One AdamW step's constants (lib/model/optimizer.ts): c1, c2 are the bias corrections, scale the clip factor. */
-export type AdamWStep = { b1: number; b2: number; c1: number; c2: number; eps: number; lr: number; wd: number; scale: number };
+export type AdamWStep = {
+  b1: number;
+  b2: number;
+  c1: number;
+  c2: number;
+  eps: number;
+  lr: number;
+  wd: number;
+  scale: number;
+};
 
 /**
  * A decoder for inference (no gradient): log π over the vocabulary for L new tokens per row at
@@ -42,7 +51,13 @@ export type Ops = {
    * policy's position readout). mask and pos get no gradient.
    */
   attention(
-    q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor | null, pos: tf.Tensor | null, heads: number, causal: boolean,
+    q: tf.Tensor,
+    k: tf.Tensor,
+    v: tf.Tensor,
+    mask: tf.Tensor | null,
+    pos: tf.Tensor | null,
+    heads: number,
+    causal: boolean,
   ): tf.Tensor;
   /** one AdamW update of one parameter: [p′, m′, v′] */
   adamw(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: AdamWStep): tf.Tensor[];

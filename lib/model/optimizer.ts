@@ -16,14 +16,25 @@ export type OptimConfig = {
   clipNorm: number;
 };
 
-export const DEFAULT_OPTIM: Readonly<OptimConfig> = Object.freeze({ lr: 1e-3, beta1: 0.9, beta2: 0.98, eps: 1e-8, weightDecay: 0.01, clipNorm: 1 });
+export const DEFAULT_OPTIM: Readonly<OptimConfig> = Object.freeze({
+  lr: 1e-3,
+  beta1: 0.9,
+  beta2: 0.98,
+  eps: 1e-8,
+  weightDecay: 0.01,
+  clipNorm: 1,
+});
 
 export class AdamW {
   step = 0;
   readonly m = new Map<string, tf.Variable>();
   readonly v = new Map<string, tf.Variable>();
 
-  constructor(readonly params: Params, public cfg: OptimConfig, private readonly ops: Ops) {
+  constructor(
+    readonly params: Params,
+    public cfg: OptimConfig,
+    private readonly ops: Ops,
+  ) {
     for (const [k, p] of params) {
       this.m.set(k, ownedVariable(tf.zerosLike(p), false));
       this.v.set(k, ownedVariable(tf.zerosLike(p), false));
@@ -43,14 +54,27 @@ export class AdamW {
     const { beta1: b1, beta2: b2, eps, weightDecay: wd, clipNorm } = this.cfg;
     const norm = this.ops.globalNorm(Object.values(grads));
     const scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
-    const c1 = 1 - b1 ** this.step, c2 = 1 - b2 ** this.step;
+    const c1 = 1 - b1 ** this.step,
+      c2 = 1 - b2 ** this.step;
     // Decoupled weight decay on matrices only: not on biases, norms, embeddings or position codes.
     const decays = (k: string, p: tf.Variable) => p.rank >= 2 && !k.endsWith('_emb') && !k.endsWith('_pos');
     tf.tidy(() => {
       for (const [k, p] of this.params) {
-        const m = this.m.get(k)!, v = this.v.get(k)!;
-        const [p1, m1, v1] = this.ops.adamw(p, grads[p.name], m, v, { b1, b2, c1, c2, eps, lr, wd: decays(k, p) ? wd : 0, scale });
-        m.assign(m1); v.assign(v1); p.assign(p1);
+        const m = this.m.get(k)!,
+          v = this.v.get(k)!;
+        const [p1, m1, v1] = this.ops.adamw(p, grads[p.name], m, v, {
+          b1,
+          b2,
+          c1,
+          c2,
+          eps,
+          lr,
+          wd: decays(k, p) ? wd : 0,
+          scale,
+        });
+        m.assign(m1);
+        v.assign(v1);
+        p.assign(p1);
       }
     });
     return norm;

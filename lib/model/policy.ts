@@ -5,14 +5,30 @@
  */
 import { join } from 'node:path';
 import {
-  DEFAULT_POLICY, type EncoderInput, type Net, type Params, type PolicyConfig, cloneParams, countParameters,
-  disposeEncoderInput, disposeParams, encoderInput, initPolicy, validatePolicy,
+  DEFAULT_POLICY,
+  type EncoderInput,
+  type Net,
+  type Params,
+  type PolicyConfig,
+  cloneParams,
+  countParameters,
+  disposeEncoderInput,
+  disposeParams,
+  encoderInput,
+  initPolicy,
+  validatePolicy,
 } from './network';
 import type { Ops } from './ops';
 import { generate, type Generation, type GenerateOptions } from './generate';
 import { type Tokenizer, loadTokenizer, worldTokenizer } from './tokenizer';
 import { type AdamW } from './optimizer';
-import { type CheckpointState, hasCheckpoint, loadCheckpointState, loadWeightsInto, saveCheckpoint } from './checkpoint';
+import {
+  type CheckpointState,
+  hasCheckpoint,
+  loadCheckpointState,
+  loadWeightsInto,
+  saveCheckpoint,
+} from './checkpoint';
 import { readJson } from '../files';
 import type { Rng } from '../rng';
 
@@ -22,7 +38,12 @@ export type PolicyInput = { image: { width: number; height: number; rgb?: Uint8A
 export type ArchitectureOverrides = Partial<Omit<PolicyConfig, 'vocabSize' | 'coordBase' | 'maxCoord'>>;
 
 export class Policy implements Net {
-  private constructor(readonly cfg: PolicyConfig, readonly tok: Tokenizer, readonly params: Params, readonly ops: Ops) {}
+  private constructor(
+    readonly cfg: PolicyConfig,
+    readonly tok: Tokenizer,
+    readonly params: Params,
+    readonly ops: Ops,
+  ) {}
 
   /**
    * A freshly initialised policy for the mini world (tokenizer with one token per pixel), run
@@ -42,7 +63,8 @@ export class Policy implements Net {
     if (!saved.policy) throw new Error(`${join(dir, 'config.json')}: missing "policy" section`);
     const tok = await loadTokenizer(dir);
     const cfg = validatePolicy(saved.policy);
-    if (cfg.vocabSize !== tok.size) throw new Error(`${dir}: config says vocabSize ${cfg.vocabSize}, tokenizer has ${tok.size} tokens`);
+    if (cfg.vocabSize !== tok.size)
+      throw new Error(`${dir}: config says vocabSize ${cfg.vocabSize}, tokenizer has ${tok.size} tokens`);
     const p = new Policy(cfg, tok, initPolicy(cfg, 0), ops);
     loadWeightsInto(dir, p.params);
     return p;
@@ -71,10 +93,17 @@ export class Policy implements Net {
     for (const s of samples) {
       if (!s.image.rgb) throw new Error('Policy: sample image is not decoded (call imageRgb first)');
       if (s.image.width !== this.cfg.imageSize || s.image.height !== this.cfg.imageSize) {
-        throw new Error(`Policy: image is ${s.image.width}×${s.image.height}, the model reads ${this.cfg.imageSize}×${this.cfg.imageSize} (resize first)`);
+        throw new Error(
+          `Policy: image is ${s.image.width}×${s.image.height}, the model reads ` +
+            `${this.cfg.imageSize}×${this.cfg.imageSize} (resize first)`,
+        );
       }
     }
-    return encoderInput(this.cfg, samples.map((s) => s.image.rgb!), samples.map((s) => this.queryIds(s.query)));
+    return encoderInput(
+      this.cfg,
+      samples.map((s) => s.image.rgb!),
+      samples.map((s) => this.queryIds(s.query)),
+    );
   }
 
   /** Generate `opts.group` completions for each sample (rows grouped by sample). */
@@ -95,7 +124,13 @@ export class Policy implements Net {
   }
 
   save(dir: string, state: CheckpointState, optimizer?: AdamW, extraConfig: Record<string, unknown> = {}): void {
-    saveCheckpoint(dir, { params: this.params, optimizer, state, tokenizer: this.tok, config: { ...extraConfig, policy: this.cfg } });
+    saveCheckpoint(dir, {
+      params: this.params,
+      optimizer,
+      state,
+      tokenizer: this.tok,
+      config: { ...extraConfig, policy: this.cfg },
+    });
   }
 
   /** Restore weights (and optimizer) from a checkpoint of this same architecture. */
@@ -108,4 +143,3 @@ export class Policy implements Net {
     disposeParams(this.params);
   }
 }
-

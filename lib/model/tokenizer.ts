@@ -39,7 +39,9 @@ export class Tokenizer {
   readonly coordBase: number;
 
   constructor(vocab: readonly string[]) {
-    SPECIAL.forEach((s, i) => { if (vocab[i] !== s) throw new Error(`tokenizer: vocab[${i}] must be ${s}, got ${vocab[i]}`); });
+    SPECIAL.forEach((s, i) => {
+      if (vocab[i] !== s) throw new Error(`tokenizer: vocab[${i}] must be ${s}, got ${vocab[i]}`);
+    });
     this.vocab = vocab;
     this.index = new Map(vocab.map((w, i) => [w, i]));
     if (this.index.size !== vocab.length) throw new Error('tokenizer: duplicate tokens in the vocabulary');
@@ -71,7 +73,10 @@ export class Tokenizer {
     const out: string[] = [];
     for (const part of text.split(/(<\/?think>|<\/?answer>|<pad>|<bos>|<eos>|<unk>)/)) {
       if (part === '') continue;
-      if (/^(<\/?think>|<\/?answer>|<pad>|<bos>|<eos>|<unk>)$/.test(part)) { out.push(part); continue; }
+      if (/^(<\/?think>|<\/?answer>|<pad>|<bos>|<eos>|<unk>)$/.test(part)) {
+        out.push(part);
+        continue;
+      }
       for (const w of part.toLowerCase().split(/\s+/)) {
         if (w === '') continue;
         for (const p of w.split(PUNCT_RE)) if (p !== '') out.push(p);
@@ -92,7 +97,12 @@ export class Tokenizer {
   /** The Hugging Face `tokenizer.json` object. */
   toHuggingFace(): Record<string, unknown> {
     const added = [...SPECIAL, ...TAGS].map((content) => ({
-      id: this.index.get(content)!, content, single_word: false, lstrip: false, rstrip: false, normalized: false,
+      id: this.index.get(content)!,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
       special: (SPECIAL as readonly string[]).includes(content),
     }));
     return {
@@ -122,7 +132,10 @@ export class Tokenizer {
       tokenizer_class: 'PreTrainedTokenizer',
       clean_up_tokenization_spaces: false,
       model_max_length: 1024,
-      pad_token: '<pad>', bos_token: '<bos>', eos_token: '<eos>', unk_token: '<unk>',
+      pad_token: '<pad>',
+      bos_token: '<bos>',
+      eos_token: '<eos>',
+      unk_token: '<unk>',
     });
   }
 }
@@ -144,7 +157,8 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
   const probe = '<think>The second vehicle from the LEFT, at [3, 4, 12, 9].</think><answer>[3, 4, 12, 9]</answer>';
   const a = hf.encode(probe, { add_special_tokens: false }) as number[];
   const b = tok.encode(probe);
-  if (a.join() !== b.join()) throw new Error(`${dir}: the Hugging Face tokenizer and rsground-lab's disagree on a probe (${a} vs ${b})`);
+  if (a.join() !== b.join())
+    throw new Error(`${dir}: the Hugging Face tokenizer and rsground-lab's disagree on a probe (${a} vs ${b})`);
   return tok;
 }
 
@@ -152,7 +166,11 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
 export function worldWords(): string[] {
   const words = new Set<string>();
   const add = (s: string) => s.split(/\s+/).forEach((w) => w && words.add(w));
-  OBJECT_CLASSES.forEach((c) => { add(c); add(PLURAL[c]); CLASS_SPECS[c].colors.forEach(add); });
+  OBJECT_CLASSES.forEach((c) => {
+    add(c);
+    add(PLURAL[c]);
+    CLASS_SPECS[c].colors.forEach(add);
+  });
   Object.keys(COLORS).forEach(add);
   REGIONS.forEach(add);
   RELATIONS.forEach(add);
@@ -165,7 +183,8 @@ export function worldWords(): string[] {
 
 /** The tokenizer of the mini world for images up to `maxCoord` pixels. */
 export function worldTokenizer(maxCoord: number): Tokenizer {
-  if (!Number.isInteger(maxCoord) || maxCoord < 1) throw new Error(`worldTokenizer: maxCoord must be a positive integer, got ${maxCoord}`);
+  if (!Number.isInteger(maxCoord) || maxCoord < 1)
+    throw new Error(`worldTokenizer: maxCoord must be a positive integer, got ${maxCoord}`);
   const coords = Array.from({ length: maxCoord + 1 }, (_, k) => String(k));
   const words = worldWords().filter((w) => !coords.includes(w));
   return new Tokenizer([...SPECIAL, ...TAGS, ...PUNCT, ...coords, ...words]);
@@ -176,6 +195,11 @@ export function corpusTokenizer(texts: readonly string[], maxCoord: number): Tok
   const base = worldTokenizer(maxCoord);
   const seen = new Set(base.vocab);
   const extra: string[] = [];
-  for (const t of texts) for (const p of base.pieces(t)) if (!seen.has(p)) { seen.add(p); extra.push(p); }
+  for (const t of texts)
+    for (const p of base.pieces(t))
+      if (!seen.has(p)) {
+        seen.add(p);
+        extra.push(p);
+      }
   return new Tokenizer([...base.vocab, ...extra.sort()]);
 }

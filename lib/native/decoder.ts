@@ -45,7 +45,12 @@ export class FastDecoder implements Decoder {
 
   private readonly cfg: PolicyConfig;
 
-  constructor(net: Net, enc: EncoderInput, private readonly G: number, private readonly Tmax: number) {
+  constructor(
+    net: Net,
+    enc: EncoderInput,
+    private readonly G: number,
+    private readonly Tmax: number,
+  ) {
     const native = loadNative();
     if (!native) throw new Error('FastDecoder needs the OpenBLAS addon (npm run build:native)');
     this.nat = native;
@@ -73,11 +78,15 @@ export class FastDecoder implements Decoder {
 
   /** [B, S, h·dh] → [B, h, S, dh] */
   private splitHeads(x: Float32Array): Float32Array {
-    const { B, S, dh } = this, h = this.cfg.nHeads, d = h * dh;
+    const { B, S, dh } = this,
+      h = this.cfg.nHeads,
+      d = h * dh;
     const out = new Float32Array(x.length);
-    for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) for (let hh = 0; hh < h; hh++) {
-      out.set(x.subarray((b * S + s) * d + hh * dh, (b * S + s) * d + (hh + 1) * dh), ((b * h + hh) * S + s) * dh);
-    }
+    for (let b = 0; b < B; b++)
+      for (let s = 0; s < S; s++)
+        for (let hh = 0; hh < h; hh++) {
+          out.set(x.subarray((b * S + s) * d + hh * dh, (b * S + s) * d + (hh + 1) * dh), ((b * h + hh) * S + s) * dh);
+        }
     return out;
   }
 
@@ -89,8 +98,10 @@ export class FastDecoder implements Decoder {
 
   /** y [rows, dout] = x [rows, din] · W + b (then GELU when asked) */
   private linear(name: string, x: Float32Array, rows: number, gelu = false): Float32Array {
-    const W = this.P(`${name}.w`), b = this.P(`${name}.b`);
-    const dout = b.length, din = W.length / dout;
+    const W = this.P(`${name}.w`),
+      b = this.P(`${name}.b`);
+    const dout = b.length,
+      din = W.length / dout;
     const y = new Float32Array(rows * dout);
     this.nat.sgemmBatch(x, W, y, 1, rows, dout, din, false, false, 0, 0);
     this.nat.biasAct(y, b, rows, dout, gelu);
@@ -120,10 +131,13 @@ export class FastDecoder implements Decoder {
     const rows = N * L;
     if (ids.length !== rows) throw new Error(`FastDecoder.step: ${ids.length} ids, expected ${N}×${L}`);
     if (t0 + L > this.Tmax) throw new Error(`FastDecoder.step: positions up to ${t0 + L} exceed ${this.Tmax}`);
-    const emb = this.P('tok_emb'), dpos = this.P('dec_pos');
+    const emb = this.P('tok_emb'),
+      dpos = this.P('dec_pos');
     const x = new Float32Array(rows * d);
     for (let r = 0; r < rows; r++) {
-      const e = ids[r] * d, p = (t0 + (r % L)) * d, o = r * d;
+      const e = ids[r] * d,
+        p = (t0 + (r % L)) * d,
+        o = r * d;
       for (let j = 0; j < d; j++) x[o + j] = emb[e + j] + dpos[p + j];
     }
     const scale = 1 / Math.sqrt(dh);
@@ -136,8 +150,22 @@ export class FastDecoder implements Decoder {
       this.add(x, this.linear(`${n}.attn_out`, att, rows));
       // cross-attention to the query's memory: the G·L rows of query b attend to its S keys
       const xn = this.layerNorm(`${n}.lnx`, x, rows);
-      const ctx = new Float32Array(rows * d), meanProbs = new Float32Array(rows * S);
-      nat.crossAttention(this.linear(`${n}.xq`, xn, rows), this.xk[li], this.xv[li], this.keyMask, ctx, meanProbs, B, G * L, h, dh, S, scale);
+      const ctx = new Float32Array(rows * d),
+        meanProbs = new Float32Array(rows * S);
+      nat.crossAttention(
+        this.linear(`${n}.xq`, xn, rows),
+        this.xk[li],
+        this.xv[li],
+        this.keyMask,
+        ctx,
+        meanProbs,
+        B,
+        G * L,
+        h,
+        dh,
+        S,
+        scale,
+      );
       const xo = this.linear(`${n}.x_out`, ctx, rows);
       if (cfg.positionReadout) {
         // where = (probabilities averaged over heads) · position codes, gated per axis from xn
@@ -146,7 +174,9 @@ export class FastDecoder implements Decoder {
         const gate = this.linear(`${n}.x_gate`, xn, rows); // [rows, 2]
         const half = d / 2;
         for (let r = 0; r < rows; r++) {
-          const o = r * d, gx = 1 / (1 + Math.exp(-gate[2 * r])), gy = 1 / (1 + Math.exp(-gate[2 * r + 1]));
+          const o = r * d,
+            gx = 1 / (1 + Math.exp(-gate[2 * r])),
+            gy = 1 / (1 + Math.exp(-gate[2 * r + 1]));
           for (let j = 0; j < half; j++) xo[o + j] += where[o + j] * gx;
           for (let j = half; j < d; j++) xo[o + j] += where[o + j] * gy;
         }

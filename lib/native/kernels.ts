@@ -28,31 +28,68 @@ function heapView(backend: WasmBackend, t: tf.TensorInfo, size: number): Float32
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 /** C = op(A)·op(B) with broadcast batch dims; returns the output TensorInfo on the wasm heap. */
-function blasMatMul(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): tf.TensorInfo {
+function blasMatMul(
+  backend: WasmBackend,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): tf.TensorInfo {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') throw new Error('blas BatchMatMul: only float32 is supported');
-  const ar = a.shape.length, br = b.shape.length;
+  const ar = a.shape.length,
+    br = b.shape.length;
   const M = transposeA ? a.shape[ar - 1] : a.shape[ar - 2];
   const Ka = transposeA ? a.shape[ar - 2] : a.shape[ar - 1];
   const Kb = transposeB ? b.shape[br - 1] : b.shape[br - 2];
   const N = transposeB ? b.shape[br - 2] : b.shape[br - 1];
-  if (Ka !== Kb) throw new Error(`Error in matMul: inner shapes (${Ka}) and (${Kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
-  const batchA = size(a.shape.slice(0, -2)), batchB = size(b.shape.slice(0, -2));
+  if (Ka !== Kb)
+    throw new Error(
+      `Error in matMul: inner shapes (${Ka}) and (${Kb}) of Tensors with shapes ${a.shape} and ${b.shape} and ` +
+        `transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+    );
+  const batchA = size(a.shape.slice(0, -2)),
+    batchB = size(b.shape.slice(0, -2));
   const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const batch = size(outer);
   const out = backend.makeOutput([...outer, M, N], 'float32');
   // Views are made after makeOutput: allocating may grow (and move) the wasm heap.
-  const A = heapView(backend, a, size(a.shape)), B = heapView(backend, b, size(b.shape)), C = heapView(backend, out, batch * M * N);
+  const A = heapView(backend, a, size(a.shape)),
+    B = heapView(backend, b, size(b.shape)),
+    C = heapView(backend, out, batch * M * N);
   if ((batchA === batch || batchA === 1) && (batchB === batch || batchB === 1)) {
     // One call: equal batches, or one side broadcast whole (stride 0).
-    loadNative()!.sgemmBatch(A, B, C, batch, M, N, Ka, transposeA, transposeB, batchA === 1 ? 0 : M * Ka, batchB === 1 ? 0 : Ka * N);
+    loadNative()!.sgemmBatch(
+      A,
+      B,
+      C,
+      batch,
+      M,
+      N,
+      Ka,
+      transposeA,
+      transposeB,
+      batchA === 1 ? 0 : M * Ka,
+      batchB === 1 ? 0 : Ka * N,
+    );
     return out;
   }
   // Partial broadcasting ([2, 2] with [1, 2]): map each output batch index to its operands.
-  const oa = broadcastIndex(outer, a.shape.slice(0, -2)), ob = broadcastIndex(outer, b.shape.slice(0, -2));
+  const oa = broadcastIndex(outer, a.shape.slice(0, -2)),
+    ob = broadcastIndex(outer, b.shape.slice(0, -2));
   for (let i = 0; i < batch; i++) {
     loadNative()!.sgemmBatch(
-      A.subarray(oa(i) * M * Ka, (oa(i) + 1) * M * Ka), B.subarray(ob(i) * Ka * N, (ob(i) + 1) * Ka * N),
-      C.subarray(i * M * N, (i + 1) * M * N), 1, M, N, Ka, transposeA, transposeB, 0, 0);
+      A.subarray(oa(i) * M * Ka, (oa(i) + 1) * M * Ka),
+      B.subarray(ob(i) * Ka * N, (ob(i) + 1) * Ka * N),
+      C.subarray(i * M * N, (i + 1) * M * N),
+      1,
+      M,
+      N,
+      Ka,
+      transposeA,
+      transposeB,
+      0,
+      0,
+    );
   }
   return out;
 }
@@ -61,7 +98,8 @@ function blasMatMul(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo, tr
 function broadcastIndex(outer: number[], shape: number[]): (i: number) => number {
   const off = outer.length - shape.length;
   return (i: number) => {
-    let idx = 0, stride = 1;
+    let idx = 0,
+      stride = 1;
     for (let d = outer.length - 1; d >= 0; d--) {
       const coord = i % outer[d];
       i = Math.floor(i / outer[d]);
@@ -89,7 +127,9 @@ export function installBlasKernels(threads = 1): string {
   n.setThreads(threads);
   if (!installed) {
     installed = true;
-    originals = ['BatchMatMul', '_FusedMatMul', ...Object.keys(FAST_KERNELS)].map((k) => tf.getKernel(k, 'wasm')!).filter(Boolean);
+    originals = ['BatchMatMul', '_FusedMatMul', ...Object.keys(FAST_KERNELS)]
+      .map((k) => tf.getKernel(k, 'wasm')!)
+      .filter(Boolean);
     tf.unregisterKernel('BatchMatMul', 'wasm');
     tf.registerKernel({
       kernelName: 'BatchMatMul',
@@ -109,8 +149,16 @@ export function installBlasKernels(threads = 1): string {
       kernelFunc: (args) => {
         const { inputs, backend, attrs } = args;
         const { a, b, bias, preluActivationWeights } = inputs as Record<string, tf.TensorInfo | undefined>;
-        const { transposeA, transposeB, activation } = attrs as unknown as { transposeA: boolean; transposeB: boolean; activation: string };
-        if (preluActivationWeights || !['linear', 'relu'].includes(activation ?? 'linear') || (bias && bias.shape.length > 1)) {
+        const { transposeA, transposeB, activation } = attrs as unknown as {
+          transposeA: boolean;
+          transposeB: boolean;
+          activation: string;
+        };
+        if (
+          preluActivationWeights ||
+          !['linear', 'relu'].includes(activation ?? 'linear') ||
+          (bias && bias.shape.length > 1)
+        ) {
           return wasmFused!.kernelFunc(args);
         }
         const wb = backend as unknown as WasmBackend;
@@ -134,7 +182,11 @@ export function installBlasKernels(threads = 1): string {
       const original = tf.getKernel(name, 'wasm');
       if (!original) continue;
       tf.unregisterKernel(name, 'wasm');
-      tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: make(original.kernelFunc as KernelFn, n) });
+      tf.registerKernel({
+        kernelName: name,
+        backendName: 'wasm',
+        kernelFunc: make(original.kernelFunc as KernelFn, n),
+      });
     }
   }
   return blasDescription(n);
@@ -167,11 +219,17 @@ function broadcastStrides(shape: readonly number[], outShape: readonly number[])
 
 /** Merge adjacent axes whose strides are contiguous in the output and both operands (fewer, longer inner loops). */
 function collapse(shape: number[], sa: number[], sb: number[]): [number[], number[], number[]] {
-  const S = [shape[shape.length - 1]], A = [sa[sa.length - 1]], B = [sb[sb.length - 1]];
+  const S = [shape[shape.length - 1]],
+    A = [sa[sa.length - 1]],
+    B = [sb[sb.length - 1]];
   for (let d = shape.length - 2; d >= 0; d--) {
     const n = S[0];
     if (sa[d] === A[0] * n && sb[d] === B[0] * n) S[0] *= shape[d];
-    else { S.unshift(shape[d]); A.unshift(sa[d]); B.unshift(sb[d]); }
+    else {
+      S.unshift(shape[d]);
+      A.unshift(sa[d]);
+      B.unshift(sb[d]);
+    }
   }
   return [S, A, B];
 }
@@ -189,7 +247,11 @@ function binaryKernel(name: string): (orig: KernelFn, n: Native) => KernelFn {
     const total = size(outShape);
     if (total === 0) return out;
     const shape = outShape.length ? outShape : [1];
-    const [S, A, B] = collapse(shape, broadcastStrides(a.shape.length ? a.shape : [1], shape), broadcastStrides(b.shape.length ? b.shape : [1], shape));
+    const [S, A, B] = collapse(
+      shape,
+      broadcastStrides(a.shape.length ? a.shape : [1], shape),
+      broadcastStrides(b.shape.length ? b.shape : [1], shape),
+    );
     n.binary(op, heapView(wb, a, size(a.shape)), heapView(wb, b, size(b.shape)), heapView(wb, out, total), S, A, B);
     return out;
   };
@@ -216,9 +278,14 @@ function reduceKernel(mean: boolean): (orig: KernelFn, n: Native) => KernelFn {
     if (x.dtype !== 'float32') return orig(args);
     const axes = [...new Set(tf.util.parseAxisParam(axis, x.shape))].sort((p, q) => p - q);
     if (!axes.length || axes.some((v, i) => i > 0 && v !== axes[i - 1] + 1)) return orig(args);
-    const first = axes[0], last = axes[axes.length - 1];
-    const outer = size(x.shape.slice(0, first)), R = size(x.shape.slice(first, last + 1)), inner = size(x.shape.slice(last + 1));
-    const outShape = keepDims ? x.shape.map((s, d) => (d >= first && d <= last ? 1 : s)) : x.shape.filter((_, d) => d < first || d > last);
+    const first = axes[0],
+      last = axes[axes.length - 1];
+    const outer = size(x.shape.slice(0, first)),
+      R = size(x.shape.slice(first, last + 1)),
+      inner = size(x.shape.slice(last + 1));
+    const outShape = keepDims
+      ? x.shape.map((s, d) => (d >= first && d <= last ? 1 : s))
+      : x.shape.filter((_, d) => d < first || d > last);
     const wb = args.backend as WasmBackend;
     const out = wb.makeOutput(outShape, 'float32');
     if (!outer || !inner) return out;
@@ -250,8 +317,15 @@ const FAST_KERNELS: Record<string, (orig: KernelFn, n: Native) => KernelFn> = {
     const ax = tf.util.parseAxisParam(axis, x.shape)[0];
     const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
     const wb = args.backend as WasmBackend;
-    const outs = sizes.map((s) => wb.makeOutput(x.shape.map((v, d) => (d === ax ? s : v)), 'float32'));
-    const outer = size(x.shape.slice(0, ax)), inner = size(x.shape.slice(ax + 1)), row = x.shape[ax] * inner;
+    const outs = sizes.map((s) =>
+      wb.makeOutput(
+        x.shape.map((v, d) => (d === ax ? s : v)),
+        'float32',
+      ),
+    );
+    const outer = size(x.shape.slice(0, ax)),
+      inner = size(x.shape.slice(ax + 1)),
+      row = x.shape[ax] * inner;
     const src = heapView(wb, x, size(x.shape));
     let off = 0;
     outs.forEach((o, i) => {
@@ -265,11 +339,19 @@ const FAST_KERNELS: Record<string, (orig: KernelFn, n: Native) => KernelFn> = {
     const ins = Object.values(args.inputs) as tf.TensorInfo[];
     if (!ins.length || !allF32(ins)) return orig(args);
     const ax = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, ins[0].shape)[0];
-    tf.backend_util.assertParamsConsistent(ins.map((t) => t.shape), ax);
-    const outShape = tf.backend_util.computeOutShape(ins.map((t) => t.shape), ax);
+    tf.backend_util.assertParamsConsistent(
+      ins.map((t) => t.shape),
+      ax,
+    );
+    const outShape = tf.backend_util.computeOutShape(
+      ins.map((t) => t.shape),
+      ax,
+    );
     const wb = args.backend as WasmBackend;
     const out = wb.makeOutput(outShape, 'float32');
-    const outer = size(outShape.slice(0, ax)), inner = size(outShape.slice(ax + 1)), row = outShape[ax] * inner;
+    const outer = size(outShape.slice(0, ax)),
+      inner = size(outShape.slice(ax + 1)),
+      row = outShape[ax] * inner;
     if (!outer || !row) return out;
     const dst = heapView(wb, out, outer * row);
     let off = 0;
@@ -290,7 +372,15 @@ const FAST_KERNELS: Record<string, (orig: KernelFn, n: Native) => KernelFn> = {
 // lib/policy.ts uses these when `fusedOpsAvailable()`; the maths is the same as its composite
 // version (test/blas.test.ts compares values and gradients).
 
-const FUSED_NAMES = ['RsgLayerNorm', 'RsgLayerNormGrad', 'RsgGelu', 'RsgGeluGrad', 'RsgAdamW', 'RsgAttention', 'RsgAttentionGrad'];
+const FUSED_NAMES = [
+  'RsgLayerNorm',
+  'RsgLayerNormGrad',
+  'RsgGelu',
+  'RsgGeluGrad',
+  'RsgAdamW',
+  'RsgAttention',
+  'RsgAttentionGrad',
+];
 
 function fusedKernels(n: Native): tf.KernelConfig[] {
   const f32In = (ts: tf.TensorInfo[], op: string) => {
@@ -299,37 +389,74 @@ function fusedKernels(n: Native): tf.KernelConfig[] {
   const EMPTY = new Float32Array(0);
   return [
     {
-      kernelName: 'RsgAttention', backendName: 'wasm',
+      kernelName: 'RsgAttention',
+      backendName: 'wasm',
       kernelFunc: ({ inputs, backend, attrs }) => {
         const { q, k, v, mask, pos } = inputs as Record<string, tf.TensorInfo | undefined>;
         f32In([q!, k!, v!, ...(mask ? [mask] : []), ...(pos ? [pos] : [])], 'RsgAttention');
         const { heads, causal } = attrs as unknown as { heads: number; causal: boolean };
-        const [B, Tq, d] = q!.shape, Tk = k!.shape[1], dh = d / heads;
+        const [B, Tq, d] = q!.shape,
+          Tk = k!.shape[1],
+          dh = d / heads;
         const wb = backend as unknown as WasmBackend;
-        const out = wb.makeOutput([B, Tq, pos ? 2 * d : d], 'float32'), probs = wb.makeOutput([B, heads, Tq, Tk], 'float32');
-        n.attnForward(heapView(wb, q!, B * Tq * d), heapView(wb, k!, B * Tk * d), heapView(wb, v!, B * Tk * d),
-          mask ? heapView(wb, mask, B * Tk) : EMPTY, pos ? heapView(wb, pos, Tk * d) : EMPTY,
-          heapView(wb, out, size(out.shape)), heapView(wb, probs, size(probs.shape)), B, Tq, Tk, heads, dh, 1 / Math.sqrt(dh), causal);
+        const out = wb.makeOutput([B, Tq, pos ? 2 * d : d], 'float32'),
+          probs = wb.makeOutput([B, heads, Tq, Tk], 'float32');
+        n.attnForward(
+          heapView(wb, q!, B * Tq * d),
+          heapView(wb, k!, B * Tk * d),
+          heapView(wb, v!, B * Tk * d),
+          mask ? heapView(wb, mask, B * Tk) : EMPTY,
+          pos ? heapView(wb, pos, Tk * d) : EMPTY,
+          heapView(wb, out, size(out.shape)),
+          heapView(wb, probs, size(probs.shape)),
+          B,
+          Tq,
+          Tk,
+          heads,
+          dh,
+          1 / Math.sqrt(dh),
+          causal,
+        );
         return [out, probs];
       },
     },
     {
-      kernelName: 'RsgAttentionGrad', backendName: 'wasm',
+      kernelName: 'RsgAttentionGrad',
+      backendName: 'wasm',
       kernelFunc: ({ inputs, backend, attrs }) => {
         const { dy, q, k, v, probs, pos } = inputs as Record<string, tf.TensorInfo | undefined>;
         f32In([dy!, q!, k!, v!, probs!, ...(pos ? [pos] : [])], 'RsgAttentionGrad');
         const { heads } = attrs as unknown as { heads: number };
-        const [B, Tq, d] = q!.shape, Tk = k!.shape[1], dh = d / heads;
+        const [B, Tq, d] = q!.shape,
+          Tk = k!.shape[1],
+          dh = d / heads;
         const wb = backend as unknown as WasmBackend;
-        const dq = wb.makeOutput(q!.shape, 'float32'), dk = wb.makeOutput(k!.shape, 'float32'), dv = wb.makeOutput(v!.shape, 'float32');
-        n.attnBackward(heapView(wb, dy!, size(dy!.shape)), heapView(wb, q!, B * Tq * d), heapView(wb, k!, B * Tk * d), heapView(wb, v!, B * Tk * d),
-          heapView(wb, probs!, size(probs!.shape)), pos ? heapView(wb, pos, Tk * d) : EMPTY,
-          heapView(wb, dq, B * Tq * d), heapView(wb, dk, B * Tk * d), heapView(wb, dv, B * Tk * d), B, Tq, Tk, heads, dh, 1 / Math.sqrt(dh));
+        const dq = wb.makeOutput(q!.shape, 'float32'),
+          dk = wb.makeOutput(k!.shape, 'float32'),
+          dv = wb.makeOutput(v!.shape, 'float32');
+        n.attnBackward(
+          heapView(wb, dy!, size(dy!.shape)),
+          heapView(wb, q!, B * Tq * d),
+          heapView(wb, k!, B * Tk * d),
+          heapView(wb, v!, B * Tk * d),
+          heapView(wb, probs!, size(probs!.shape)),
+          pos ? heapView(wb, pos, Tk * d) : EMPTY,
+          heapView(wb, dq, B * Tq * d),
+          heapView(wb, dk, B * Tk * d),
+          heapView(wb, dv, B * Tk * d),
+          B,
+          Tq,
+          Tk,
+          heads,
+          dh,
+          1 / Math.sqrt(dh),
+        );
         return [dq, dk, dv];
       },
     },
     {
-      kernelName: 'RsgAdamW', backendName: 'wasm',
+      kernelName: 'RsgAdamW',
+      backendName: 'wasm',
       kernelFunc: ({ inputs, backend, attrs }) => {
         const { p, g, m, v } = inputs as Record<string, tf.TensorInfo>;
         f32In([p, g, m, v], 'RsgAdamW');
@@ -338,53 +465,102 @@ function fusedKernels(n: Native): tf.KernelConfig[] {
         const len = size(p.shape);
         const outs = [p, m, v].map((t) => wb.makeOutput(t.shape, 'float32'));
         const [po, mo, vo] = outs.map((t) => heapView(wb, t, len));
-        n.adamw(heapView(wb, p, len), heapView(wb, g, len), heapView(wb, m, len), heapView(wb, v, len), po, mo, vo, len,
-          a.b1, a.b2, a.c1, a.c2, a.eps, a.lr, a.wd, a.scale);
+        n.adamw(
+          heapView(wb, p, len),
+          heapView(wb, g, len),
+          heapView(wb, m, len),
+          heapView(wb, v, len),
+          po,
+          mo,
+          vo,
+          len,
+          a.b1,
+          a.b2,
+          a.c1,
+          a.c2,
+          a.eps,
+          a.lr,
+          a.wd,
+          a.scale,
+        );
         return outs;
       },
     },
     {
-      kernelName: 'RsgLayerNorm', backendName: 'wasm',
+      kernelName: 'RsgLayerNorm',
+      backendName: 'wasm',
       kernelFunc: ({ inputs, backend, attrs }) => {
         const { x, g, b } = inputs as Record<string, tf.TensorInfo>;
         f32In([x, g, b], 'RsgLayerNorm');
         const wb = backend as unknown as WasmBackend;
-        const d = x.shape[x.shape.length - 1], rows = size(x.shape) / d;
-        const y = wb.makeOutput(x.shape, 'float32'), mean = wb.makeOutput([rows], 'float32'), rstd = wb.makeOutput([rows], 'float32');
-        n.lnForward(heapView(wb, x, rows * d), heapView(wb, g, d), heapView(wb, b, d), heapView(wb, y, rows * d), heapView(wb, mean, rows), heapView(wb, rstd, rows), rows, d, (attrs as { eps: number }).eps);
+        const d = x.shape[x.shape.length - 1],
+          rows = size(x.shape) / d;
+        const y = wb.makeOutput(x.shape, 'float32'),
+          mean = wb.makeOutput([rows], 'float32'),
+          rstd = wb.makeOutput([rows], 'float32');
+        n.lnForward(
+          heapView(wb, x, rows * d),
+          heapView(wb, g, d),
+          heapView(wb, b, d),
+          heapView(wb, y, rows * d),
+          heapView(wb, mean, rows),
+          heapView(wb, rstd, rows),
+          rows,
+          d,
+          (attrs as { eps: number }).eps,
+        );
         return [y, mean, rstd];
       },
     },
     {
-      kernelName: 'RsgLayerNormGrad', backendName: 'wasm',
+      kernelName: 'RsgLayerNormGrad',
+      backendName: 'wasm',
       kernelFunc: ({ inputs, backend }) => {
         const { dy, x, g, mean, rstd } = inputs as Record<string, tf.TensorInfo>;
         f32In([dy, x, g, mean, rstd], 'RsgLayerNormGrad');
         const wb = backend as unknown as WasmBackend;
-        const d = x.shape[x.shape.length - 1], rows = size(x.shape) / d;
-        const dx = wb.makeOutput(x.shape, 'float32'), dg = wb.makeOutput([d], 'float32'), db = wb.makeOutput([d], 'float32');
-        n.lnBackward(heapView(wb, dy, rows * d), heapView(wb, x, rows * d), heapView(wb, g, d), heapView(wb, mean, rows), heapView(wb, rstd, rows), heapView(wb, dx, rows * d), heapView(wb, dg, d), heapView(wb, db, d), rows, d);
+        const d = x.shape[x.shape.length - 1],
+          rows = size(x.shape) / d;
+        const dx = wb.makeOutput(x.shape, 'float32'),
+          dg = wb.makeOutput([d], 'float32'),
+          db = wb.makeOutput([d], 'float32');
+        n.lnBackward(
+          heapView(wb, dy, rows * d),
+          heapView(wb, x, rows * d),
+          heapView(wb, g, d),
+          heapView(wb, mean, rows),
+          heapView(wb, rstd, rows),
+          heapView(wb, dx, rows * d),
+          heapView(wb, dg, d),
+          heapView(wb, db, d),
+          rows,
+          d,
+        );
         return [dx, dg, db];
       },
     },
     {
-      kernelName: 'RsgGelu', backendName: 'wasm',
+      kernelName: 'RsgGelu',
+      backendName: 'wasm',
       kernelFunc: ({ inputs, backend }) => {
         const { x } = inputs as Record<string, tf.TensorInfo>;
         f32In([x], 'RsgGelu');
         const wb = backend as unknown as WasmBackend;
-        const y = wb.makeOutput(x.shape, 'float32'), len = size(x.shape);
+        const y = wb.makeOutput(x.shape, 'float32'),
+          len = size(x.shape);
         n.geluForward(heapView(wb, x, len), heapView(wb, y, len), len);
         return y;
       },
     },
     {
-      kernelName: 'RsgGeluGrad', backendName: 'wasm',
+      kernelName: 'RsgGeluGrad',
+      backendName: 'wasm',
       kernelFunc: ({ inputs, backend }) => {
         const { dy, x } = inputs as Record<string, tf.TensorInfo>;
         f32In([dy, x], 'RsgGeluGrad');
         const wb = backend as unknown as WasmBackend;
-        const dx = wb.makeOutput(x.shape, 'float32'), len = size(x.shape);
+        const dx = wb.makeOutput(x.shape, 'float32'),
+          len = size(x.shape);
         n.geluBackward(heapView(wb, dy, len), heapView(wb, x, len), heapView(wb, dx, len), len);
         return dx;
       },

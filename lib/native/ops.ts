@@ -50,13 +50,20 @@ const fusedGelu: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor, sav
 
 /** Multi-head attention as one kernel each way, on merged-head layouts (see Ops.attention). */
 function fusedAttention(
-  q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor | null, pos: tf.Tensor | null, heads: number, causal: boolean,
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  mask: tf.Tensor | null,
+  pos: tf.Tensor | null,
+  heads: number,
+  causal: boolean,
 ): tf.Tensor {
   const extra = [...(mask ? [mask] : []), ...(pos ? [pos] : [])];
   const f = tf.customGrad(((...args: unknown[]) => {
     const save = args.pop() as (ts: tf.Tensor[]) => void;
     const [qq, kk, vv, ...rest] = args as tf.Tensor[];
-    const mm = mask ? rest.shift()! : undefined, pp = pos ? rest.shift()! : undefined;
+    const mm = mask ? rest.shift()! : undefined,
+      pp = pos ? rest.shift()! : undefined;
     const inputs = { q: qq, k: kk, v: vv, ...(mm ? { mask: mm } : {}), ...(pp ? { pos: pp } : {}) };
     const [out, probs] = runKernel('RsgAttention', inputs, { heads, causal }) as tf.Tensor[];
     save([qq, kk, vv, probs, ...(pp ? [pp] : [])]);

@@ -14,9 +14,16 @@ let danfo: DanfoModule | null = null;
 /** danfojs, imported once (it prints tfjs banners on import, silenced here). */
 export async function loadDanfo(): Promise<DanfoModule> {
   if (!danfo) {
-    const warn = console.warn, log = console.log;
-    console.warn = () => {}; console.log = () => {};
-    try { danfo = await import('danfojs-node'); } finally { console.warn = warn; console.log = log; }
+    const warn = console.warn,
+      log = console.log;
+    console.warn = () => {};
+    console.log = () => {};
+    try {
+      danfo = await import('danfojs-node');
+    } finally {
+      console.warn = warn;
+      console.log = log;
+    }
   }
   return danfo;
 }
@@ -31,19 +38,34 @@ export function runRows(opts: { experiment?: string; root?: string } = {}): RunR
   const root = opts.root ?? runsDir();
   if (!existsSync(root)) return [];
   const rows: RunRow[] = [];
-  const exps = opts.experiment ? [opts.experiment] : readdirSync(root).filter((d) => d !== '_store').sort();
+  const exps = opts.experiment
+    ? [opts.experiment]
+    : readdirSync(root)
+        .filter((d) => d !== '_store')
+        .sort();
   for (const exp of exps) {
     const d = join(root, exp);
     if (!existsSync(d)) continue;
     for (const run of readdirSync(d).sort()) {
       let dir: string;
-      try { dir = resolve(d, readlinkSync(join(d, run))); } catch { continue; } // not a link
+      try {
+        dir = resolve(d, readlinkSync(join(d, run)));
+      } catch {
+        continue;
+      } // not a link
       const cfg = existsSync(join(dir, 'config.json')) ? readJson<StageRecord>(join(dir, 'config.json')) : null;
       const file = join(dir, 'metrics.jsonl');
       if (!existsSync(file)) continue;
       const stage = dir.split('/').pop()!;
       for (const m of readJsonl<Record<string, number | string | null>>(file)) {
-        rows.push({ experiment: exp, run, stage, kind: cfg?.spec.kind ?? stage.split('-')[0], seed: cfg?.spec.seed ?? null, ...m });
+        rows.push({
+          experiment: exp,
+          run,
+          stage,
+          kind: cfg?.spec.kind ?? stage.split('-')[0],
+          seed: cfg?.spec.seed ?? null,
+          ...m,
+        });
       }
     }
   }

@@ -15,7 +15,11 @@ function display(): Display {
   try {
     return (require('tslab') as { display: Display }).display;
   } catch {
-    return { markdown: (s) => console.log(s), html: (s) => console.log(s.slice(0, 200)), png: () => console.log('[png]') };
+    return {
+      markdown: (s) => console.log(s),
+      html: (s) => console.log(s.slice(0, 200)),
+      png: () => console.log('[png]'),
+    };
   }
 }
 

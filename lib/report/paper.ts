@@ -18,19 +18,28 @@ export const PAPER = {
   table2: {
     caption: 'Table 2, trained on DIOR-RSVG, tested out of domain (FAST-T | SOTA-T)',
     rows: {
-      sft: [{ label: 'FAST-T', acc50: 27.78, acc70: 10.92, miou: 29.8 }, { label: 'SOTA-T', acc50: 27.58, acc70: 9.11, miou: 27.78 }],
-      grpo: [{ label: 'FAST-T', acc50: 36.55, acc70: 18.44, miou: 35.66 }, { label: 'SOTA-T', acc50: 34.58, acc70: 17.58, miou: 31.27 }],
-      full: [{ label: 'FAST-T', acc50: 38.59, acc70: 19.21, miou: 35.96 }, { label: 'SOTA-T', acc50: 38.0, acc70: 19.69, miou: 33.25 }],
+      sft: [
+        { label: 'FAST-T', acc50: 27.78, acc70: 10.92, miou: 29.8 },
+        { label: 'SOTA-T', acc50: 27.58, acc70: 9.11, miou: 27.78 },
+      ],
+      grpo: [
+        { label: 'FAST-T', acc50: 36.55, acc70: 18.44, miou: 35.66 },
+        { label: 'SOTA-T', acc50: 34.58, acc70: 17.58, miou: 31.27 },
+      ],
+      full: [
+        { label: 'FAST-T', acc50: 38.59, acc70: 19.21, miou: 35.96 },
+        { label: 'SOTA-T', acc50: 38.0, acc70: 19.69, miou: 33.25 },
+      ],
     } as Record<string, PaperRow[]>,
   },
   table3: {
     caption: 'Table 3, components (DIOR-RSVG)',
     rows: {
-      'grpo': { label: '× × ×', acc50: 66.65, acc70: 56.15, miou: 60.18 },
-      'cot': { label: '✓ × ×', acc50: 68.45, acc70: 56.7, miou: 60.43 },
-      'pos': { label: '× ✓ ×', acc50: 68.1, acc70: 56.85, miou: 61.12 },
-      'sc': { label: '× × ✓', acc50: 69.95, acc70: 57.65, miou: 62.44 },
-      'full': { label: '✓ ✓ ✓', acc50: 71.81, acc70: 58.71, miou: 63.38 },
+      grpo: { label: '× × ×', acc50: 66.65, acc70: 56.15, miou: 60.18 },
+      cot: { label: '✓ × ×', acc50: 68.45, acc70: 56.7, miou: 60.43 },
+      pos: { label: '× ✓ ×', acc50: 68.1, acc70: 56.85, miou: 61.12 },
+      sc: { label: '× × ✓', acc50: 69.95, acc70: 57.65, miou: 62.44 },
+      full: { label: '✓ ✓ ✓', acc50: 71.81, acc70: 58.71, miou: 63.38 },
     } as Record<string, PaperRow>,
   },
   table4: {

@@ -18,8 +18,11 @@ function baseLayout(title: string, x: string, y: string, extra: Record<string, u
     font: { family: FONT, size: 12 },
     xaxis: { title: { text: x }, zeroline: false, gridcolor: '#e5e5e5' },
     yaxis: { title: { text: y }, zeroline: false, gridcolor: '#e5e5e5' },
-    width: 640, height: 400, margin: { l: 64, r: 20, t: 48, b: 56 },
-    plot_bgcolor: '#ffffff', paper_bgcolor: '#ffffff',
+    width: 640,
+    height: 400,
+    margin: { l: 64, r: 20, t: 48, b: 56 },
+    plot_bgcolor: '#ffffff',
+    paper_bgcolor: '#ffffff',
     legend: { orientation: 'h', y: -0.2 },
     ...extra,
   };
@@ -28,14 +31,37 @@ function baseLayout(title: string, x: string, y: string, extra: Record<string, u
 export type Series = { name: string; x: number[]; y: number[]; lo?: number[]; hi?: number[]; dash?: string };
 
 /** Lines, each with an optional shaded band (e.g. a 95% CI over seeds). */
-export function lineFigure(title: string, xTitle: string, yTitle: string, series: Series[], extra: Record<string, unknown> = {}): Figure {
+export function lineFigure(
+  title: string,
+  xTitle: string,
+  yTitle: string,
+  series: Series[],
+  extra: Record<string, unknown> = {},
+): Figure {
   const data: Record<string, unknown>[] = [];
   series.forEach((s, i) => {
     const c = color(i);
     if (s.lo && s.hi) {
-      data.push({ x: [...s.x, ...[...s.x].reverse()], y: [...s.hi, ...[...s.lo].reverse()], fill: 'toself', fillcolor: hexAlpha(c, 0.15), line: { width: 0 }, hoverinfo: 'skip', showlegend: false, type: 'scatter', mode: 'lines' });
+      data.push({
+        x: [...s.x, ...[...s.x].reverse()],
+        y: [...s.hi, ...[...s.lo].reverse()],
+        fill: 'toself',
+        fillcolor: hexAlpha(c, 0.15),
+        line: { width: 0 },
+        hoverinfo: 'skip',
+        showlegend: false,
+        type: 'scatter',
+        mode: 'lines',
+      });
     }
-    data.push({ x: s.x, y: s.y, name: s.name, type: 'scatter', mode: 'lines', line: { color: c, width: 2, dash: s.dash ?? 'solid' } });
+    data.push({
+      x: s.x,
+      y: s.y,
+      name: s.name,
+      type: 'scatter',
+      mode: 'lines',
+      line: { color: c, width: 2, dash: s.dash ?? 'solid' },
+    });
   });
   return { data, layout: baseLayout(title, xTitle, yTitle, extra) };
 }
@@ -49,8 +75,16 @@ export function barFigure(title: string, yTitle: string, bars: Bar[]): Figure {
   const data = names.map((n, i) => {
     const bs = groups.map((g) => bars.find((b) => b.group === g && b.name === n));
     return {
-      type: 'bar', name: n, x: groups, y: bs.map((b) => b?.value ?? null),
-      error_y: { type: 'data', array: bs.map((b) => (b?.err !== undefined && Number.isFinite(b.err) ? b.err : 0)), visible: true, thickness: 1.2 },
+      type: 'bar',
+      name: n,
+      x: groups,
+      y: bs.map((b) => b?.value ?? null),
+      error_y: {
+        type: 'data',
+        array: bs.map((b) => (b?.err !== undefined && Number.isFinite(b.err) ? b.err : 0)),
+        visible: true,
+        thickness: 1.2,
+      },
       marker: { color: color(i) },
     };
   });
@@ -58,13 +92,33 @@ export function barFigure(title: string, yTitle: string, bars: Bar[]): Figure {
 }
 
 /** A heatmap with its values written in the cells. */
-export function heatmapFigure(title: string, xTitle: string, yTitle: string, x: (number | string)[], y: (number | string)[], z: number[][], text?: string[][]): Figure {
+export function heatmapFigure(
+  title: string,
+  xTitle: string,
+  yTitle: string,
+  x: (number | string)[],
+  y: (number | string)[],
+  z: number[][],
+  text?: string[][],
+): Figure {
   return {
-    data: [{
-      type: 'heatmap', x: x.map(String), y: y.map(String), z, colorscale: 'Viridis', showscale: true,
-      text: text ?? z.map((r) => r.map((v) => (Number.isFinite(v) ? v.toFixed(1) : '–'))), texttemplate: '%{text}', hoverinfo: 'skip',
-    }],
-    layout: baseLayout(title, xTitle, yTitle, { xaxis: { title: { text: xTitle }, type: 'category' }, yaxis: { title: { text: yTitle }, type: 'category' } }),
+    data: [
+      {
+        type: 'heatmap',
+        x: x.map(String),
+        y: y.map(String),
+        z,
+        colorscale: 'Viridis',
+        showscale: true,
+        text: text ?? z.map((r) => r.map((v) => (Number.isFinite(v) ? v.toFixed(1) : '–'))),
+        texttemplate: '%{text}',
+        hoverinfo: 'skip',
+      },
+    ],
+    layout: baseLayout(title, xTitle, yTitle, {
+      xaxis: { title: { text: xTitle }, type: 'category' },
+      yaxis: { title: { text: yTitle }, type: 'category' },
+    }),
   };
 }
 

@@ -7,7 +7,14 @@ import type { Box } from '../boxes';
 import { iou } from '../boxes';
 import { centerReward, diouReward, giouReward, positionalReward } from '../rewards';
 
-export type SlideCurves = { shift: number[]; iou: number[]; pos: number[]; giou: number[]; diou: number[]; center: number[] };
+export type SlideCurves = {
+  shift: number[];
+  iou: number[];
+  pos: number[];
+  giou: number[];
+  diou: number[];
+  center: number[];
+};
 
 /** Rewards for a copy of `gt` shifted horizontally by each of `shifts` pixels. */
 export function slideCurves(gt: Box, imageSize: number, alpha: number, shifts: number[]): SlideCurves {
@@ -26,10 +33,13 @@ export function slideCurves(gt: Box, imageSize: number, alpha: number, shifts: n
 
 /** R_pos of a GT-sized box centred on each pixel (rows = y, columns = x). */
 export function posLandscape(gt: Box, imageSize: number, alpha: number): number[][] {
-  const w = gt.x2 - gt.x1, h = gt.y2 - gt.y1;
+  const w = gt.x2 - gt.x1,
+    h = gt.y2 - gt.y1;
   const size = { imageWidth: imageSize, imageHeight: imageSize, alpha };
-  return Array.from({ length: imageSize }, (_, y) => Array.from({ length: imageSize }, (_, x) => {
-    const p = { x1: x + 0.5 - w / 2, y1: y + 0.5 - h / 2, x2: x + 0.5 + w / 2, y2: y + 0.5 + h / 2 };
-    return positionalReward(p, gt, size);
-  }));
+  return Array.from({ length: imageSize }, (_, y) =>
+    Array.from({ length: imageSize }, (_, x) => {
+      const p = { x1: x + 0.5 - w / 2, y1: y + 0.5 - h / 2, x2: x + 0.5 + w / 2, y2: y + 0.5 + h / 2 };
+      return positionalReward(p, gt, size);
+    }),
+  );
 }

@@ -10,7 +10,6 @@ import { loadDanfo as dfd } from './frames';
 
 export type Table = { title: string; header: string[]; rows: string[][]; note?: string };
 
-
 export async function toDataFrame(t: Table) {
   const d = await dfd();
   return new d.DataFrame(t.rows, { columns: t.header });
@@ -39,9 +38,23 @@ export function toMarkdown(t: Table): string {
 /** LaTeX-escape one cell in a single pass (so the braces an escape inserts are not escaped again). */
 export function texEscape(s: string): string {
   const SPECIAL: Record<string, string> = {
-    '\\': '\\textbackslash{}', '&': '\\&', '%': '\\%', $: '\\$', '#': '\\#', _: '\\_', '{': '\\{', '}': '\\}',
-    '~': '\\textasciitilde{}', '^': '\\textasciicircum{}',
-    '±': '$\\pm$', 'β': '$\\beta$', 'α': '$\\alpha$', 'λ': '$\\lambda$', '✓': '\\checkmark{}', '×': '$\\times$', '→': '$\\rightarrow$',
+    '\\': '\\textbackslash{}',
+    '&': '\\&',
+    '%': '\\%',
+    $: '\\$',
+    '#': '\\#',
+    _: '\\_',
+    '{': '\\{',
+    '}': '\\}',
+    '~': '\\textasciitilde{}',
+    '^': '\\textasciicircum{}',
+    '±': '$\\pm$',
+    β: '$\\beta$',
+    α: '$\\alpha$',
+    λ: '$\\lambda$',
+    '✓': '\\checkmark{}',
+    '×': '$\\times$',
+    '→': '$\\rightarrow$',
   };
   return s.replace(/[\\&%$#_{}~^±βαλ✓×→]/g, (c) => SPECIAL[c]);
 }
@@ -51,16 +64,29 @@ export async function toLatex(t: Table): Promise<string> {
   const cols = df.columns as string[];
   const rows = df.values as string[][];
   return [
-    '\\begin{table}[t]', '\\centering', `\\caption{${texEscape(t.title)}}`,
-    `\\begin{tabular}{l${'r'.repeat(cols.length - 1)}}`, '\\hline',
-    `${cols.map(texEscape).join(' & ')} \\\\`, '\\hline',
+    '\\begin{table}[t]',
+    '\\centering',
+    `\\caption{${texEscape(t.title)}}`,
+    `\\begin{tabular}{l${'r'.repeat(cols.length - 1)}}`,
+    '\\hline',
+    `${cols.map(texEscape).join(' & ')} \\\\`,
+    '\\hline',
     ...rows.map((r) => `${r.map((c) => texEscape(String(c))).join(' & ')} \\\\`),
-    '\\hline', '\\end{tabular}', ...(t.note ? [`\\\\[2pt]{\\footnotesize ${texEscape(t.note)}}`] : []), '\\end{table}', '',
+    '\\hline',
+    '\\end{tabular}',
+    ...(t.note ? [`\\\\[2pt]{\\footnotesize ${texEscape(t.note)}}`] : []),
+    '\\end{table}',
+    '',
   ].join('\n');
 }
 
 /** Write `<dir>/<name>.csv`, `.md`, `.tex` and `.provenance.json`. */
-export async function writeTable(dir: string, name: string, t: Table, provenance: Omit<Provenance, 'figure' | 'commit'>): Promise<void> {
+export async function writeTable(
+  dir: string,
+  name: string,
+  t: Table,
+  provenance: Omit<Provenance, 'figure' | 'commit'>,
+): Promise<void> {
   writeFileAtomic(join(dir, `${name}.csv`), await toCsv(t));
   writeFileAtomic(join(dir, `${name}.md`), toMarkdown(t));
   writeFileAtomic(join(dir, `${name}.tex`), await toLatex(t));

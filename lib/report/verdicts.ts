@@ -15,7 +15,14 @@
  * interval's upper bound lies below it, contradicted when the lower bound lies above 0.
  */
 import {
-  type Interval, holmAdjust, meanCI, pairedBootstrapDiffCI, pairedDifferences, pairedMde, pairedTTestP, sampleStd,
+  type Interval,
+  holmAdjust,
+  meanCI,
+  pairedBootstrapDiffCI,
+  pairedDifferences,
+  pairedMde,
+  pairedTTestP,
+  sampleStd,
   seedsForMde,
 } from '../stats';
 
@@ -47,7 +54,10 @@ export type ClaimResult = Claim & {
   mde: number;
   /** seeds needed for an MDE of 2 points (from the measured spread) */
   seedsFor2: number;
-  /** the test's direction: 'greater' (A beats B), 'less' (A is lower), 'not-greater' (A no better than B, within `margin`) */
+  /**
+   * the test's direction: 'greater' (A beats B), 'less' (A is lower), 'not-greater' (A no better than B, within
+   * `margin`)
+   */
   kind: 'greater' | 'less' | 'not-greater';
   margin?: number;
   /** what was compared, in words */
@@ -58,7 +68,17 @@ export type ClaimResult = Claim & {
 };
 
 const notRun = (claim: Claim, what: string, kind: ClaimResult['kind']): ClaimResult => ({
-  ...claim, verdict: 'not run', diff: null, sampleCI: null, p: NaN, mde: NaN, seedsFor2: NaN, kind, what, scale: 100, evidence: 'no runs',
+  ...claim,
+  verdict: 'not run',
+  diff: null,
+  sampleCI: null,
+  p: NaN,
+  mde: NaN,
+  seedsFor2: NaN,
+  kind,
+  what,
+  scale: 100,
+  evidence: 'no runs',
 });
 
 function fmt(x: number, scale: number): string {
@@ -68,8 +88,13 @@ function fmt(x: number, scale: number): string {
 function describe(r: Omit<ClaimResult, 'evidence'>, n: number): string {
   const d = r.diff!;
   const unit = r.scale === 100 ? ' points' : '';
-  const ci = Number.isFinite(d.halfWidth) ? `95% CI [${fmt(d.lo, r.scale)}, ${fmt(d.hi, r.scale)}] over seeds` : 'no CI (needs ≥ 2 seeds)';
-  const samp = r.sampleCI && Number.isFinite(r.sampleCI.halfWidth) ? `; over samples [${fmt(r.sampleCI.lo, r.scale)}, ${fmt(r.sampleCI.hi, r.scale)}]` : '';
+  const ci = Number.isFinite(d.halfWidth)
+    ? `95% CI [${fmt(d.lo, r.scale)}, ${fmt(d.hi, r.scale)}] over seeds`
+    : 'no CI (needs ≥ 2 seeds)';
+  const samp =
+    r.sampleCI && Number.isFinite(r.sampleCI.halfWidth)
+      ? `; over samples [${fmt(r.sampleCI.lo, r.scale)}, ${fmt(r.sampleCI.hi, r.scale)}]`
+      : '';
   const mde = Number.isFinite(r.mde) ? `; MDE ${fmt(r.mde, r.scale)}${unit}` : '';
   return `${r.what}: difference ${fmt(d.mean, r.scale)}${unit}, ${ci}${samp}${mde} (paired, n = ${n} seeds)`;
 }
@@ -81,8 +106,17 @@ function describe(r: Omit<ClaimResult, 'evidence'>, n: number): string {
  * than B" (within `margin`, in the values' units).
  */
 export function judgePaired(
-  claim: Claim, a: number[] | null, b: number[] | null,
-  o: { what: string; kind?: ClaimResult['kind']; margin?: number; samplesA?: PerSample; samplesB?: PerSample; scale?: number },
+  claim: Claim,
+  a: number[] | null,
+  b: number[] | null,
+  o: {
+    what: string;
+    kind?: ClaimResult['kind'];
+    margin?: number;
+    samplesA?: PerSample;
+    samplesB?: PerSample;
+    scale?: number;
+  },
 ): ClaimResult {
   const kind = o.kind ?? 'greater';
   if (!a || !b || a.length === 0 || b.length === 0) return notRun(claim, o.what, kind);
@@ -106,8 +140,17 @@ export function judgePaired(
     verdict = diff.hi < m ? 'reproduced' : diff.lo > 0 ? 'contradicted' : 'inconclusive at this scale';
   } else verdict = diff.lo > 0 ? 'reproduced' : diff.hi < 0 ? 'contradicted' : 'inconclusive at this scale';
   const r = {
-    ...claim, verdict, diff, sampleCI, p, mde: pairedMde(sd, dv.length), seedsFor2: seedsForMde(sd, (o.scale ?? 100) === 100 ? 0.02 : NaN),
-    kind, margin: o.margin, what: o.what, scale: o.scale ?? 100,
+    ...claim,
+    verdict,
+    diff,
+    sampleCI,
+    p,
+    mde: pairedMde(sd, dv.length),
+    seedsFor2: seedsForMde(sd, (o.scale ?? 100) === 100 ? 0.02 : NaN),
+    kind,
+    margin: o.margin,
+    what: o.what,
+    scale: o.scale ?? 100,
   };
   return { ...r, evidence: describe(r, dv.length) };
 }
@@ -124,12 +167,15 @@ export function adjustFamily(results: ClaimResult[]): ClaimResult[] {
   return results.map((r) => {
     const pHolm = byId.get(r);
     if (pHolm === undefined) return { ...r, verdictHolm: r.verdict };
-    const verdictHolm: Verdict = pHolm < 0.05 ? (r.diff!.mean > 0 ? 'reproduced' : 'contradicted') : 'inconclusive at this scale';
+    const verdictHolm: Verdict =
+      pHolm < 0.05 ? (r.diff!.mean > 0 ? 'reproduced' : 'contradicted') : 'inconclusive at this scale';
     return { ...r, pHolm, verdictHolm };
   });
 }
 
 /** Every verdict of a scale marked uninterpretable (a control failed there). */
 export function markUninterpretable(results: ClaimResult[]): ClaimResult[] {
-  return results.map((r) => (r.verdict === 'not run' ? r : { ...r, verdict: 'uninterpretable', verdictHolm: 'uninterpretable' }));
+  return results.map((r) =>
+    r.verdict === 'not run' ? r : { ...r, verdict: 'uninterpretable', verdictHolm: 'uninterpretable' },
+  );
 }

@@ -17,7 +17,10 @@ const copyFixture = (name: string) => {
 test('DIOR-RSVG: split files hold global object indices over sorted XMLs, in file order', async () => {
   // 00001.xml holds objects 0–2, 00002.xml objects 3–4; train.txt lists 3, 0, 4.
   const train = await loadDiorRsvg(join(FIX, 'dior-rsvg'), 'train');
-  assert.equal(train.map((s) => s.id), ['dior-rsvg-3', 'dior-rsvg-0', 'dior-rsvg-4']);
+  assert.equal(
+    train.map((s) => s.id),
+    ['dior-rsvg-3', 'dior-rsvg-0', 'dior-rsvg-4'],
+  );
   assert.equal(train[0].gt, { x1: 5, y1: 5, x2: 12, y2: 12 });
   assert.is(train[0].query, 'The storage tank at the top left');
   assert.is(train[0].category, 'storagetank');
@@ -44,17 +47,32 @@ test('DIOR-RSVG: broken data is an error naming the file and the object', async 
     writeFileSync(join(dir, 'train.txt'), '0\n');
     const xml = join(dir, 'Annotations', '00002.xml');
     const good = readFileSync(xml, 'utf8');
-    writeFileSync(xml, good.replace('</bndbox>\n    <description>The storage tank in', '</bndbo>\n    <description>The storage tank in'));
+    writeFileSync(
+      xml,
+      good.replace('</bndbox>\n    <description>The storage tank in', '</bndbo>\n    <description>The storage tank in'),
+    );
     await rejects(() => loadDiorRsvg(dir, 'train'), /00002\.xml:\d+: malformed XML: Expected closing tag 'bndbox'/);
     writeFileSync(xml, good.replace('<xmax>27</xmax>', '<xmax>19</xmax>'));
     await rejects(() => loadDiorRsvg(dir, 'train'), /00002\.xml:\d+: object #1: invalid box/);
     writeFileSync(xml, good.replace('<xmax>27</xmax>', '<xmax>5000</xmax>'));
-    await rejects(() => loadDiorRsvg(dir, 'train'), /00002\.xml:\d+: object #1: box .* lies outside the 40×30 image \(need 0 ≤ xmin < xmax ≤ 40/);
+    await rejects(
+      () => loadDiorRsvg(dir, 'train'),
+      /00002\.xml:\d+: object #1: box .* lies outside the 40×30 image \(need 0 ≤ xmin < xmax ≤ 40/,
+    );
     writeFileSync(xml, good.replace(/<ymin>\d+<\/ymin>/, '<ymin>-50</ymin>'));
     await rejects(() => loadDiorRsvg(dir, 'train'), /00002\.xml:\d+: object #0: box .* lies outside/);
     writeFileSync(xml, good.replace('<xmax>27</xmax>', '<xmax>0x10</xmax>'));
-    await rejects(() => loadDiorRsvg(dir, 'train'), /00002\.xml:\d+: object #1: <xmax> is "0x10", expected a decimal number/);
-    writeFileSync(xml, good.replace(/<description>([^<]*)<\/description>/, '<description><![CDATA[the tank & <its> shadow]]></description>'));
+    await rejects(
+      () => loadDiorRsvg(dir, 'train'),
+      /00002\.xml:\d+: object #1: <xmax> is "0x10", expected a decimal number/,
+    );
+    writeFileSync(
+      xml,
+      good.replace(
+        /<description>([^<]*)<\/description>/,
+        '<description><![CDATA[the tank & <its> shadow]]></description>',
+      ),
+    );
     writeFileSync(join(dir, 'train.txt'), '3\n');
     assert.is((await loadDiorRsvg(dir, 'train'))[0].query, 'the tank & <its> shadow', 'CDATA kept verbatim');
     writeFileSync(xml, good);
@@ -64,7 +82,10 @@ test('DIOR-RSVG: broken data is an error naming the file and the object', async 
     await rejects(() => loadDiorRsvg(dir, 'train'), /train\.txt: lists no objects/);
     writeFileSync(join(dir, 'train.txt'), '0\n');
     unlinkSync(join(dir, 'JPEGImages', '00001.jpg'));
-    await rejects(() => loadDiorRsvg(dir, 'train'), /00001\.xml:\d+: object #0 refers to image .*00001\.jpg, which does not exist/);
+    await rejects(
+      () => loadDiorRsvg(dir, 'train'),
+      /00001\.xml:\d+: object #0 refers to image .*00001\.jpg, which does not exist/,
+    );
     await rejects(() => loadDiorRsvg(join(dir, 'nope'), 'train'), /Annotations not found/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -94,14 +115,23 @@ test('VRSBench-VG: degenerate boxes stop the load, or are dropped only when aske
     const recs = JSON.parse(readFileSync(ann, 'utf8'));
     recs[2].ground_truth = '{<92><0><96><0>}';
     writeFileSync(ann, JSON.stringify(recs));
-    await rejects(() => loadVrsbenchVg(ann, join(dir, 'Images_val')), /record #2 \(question 103\): invalid box.*invalidBoxes: 'skip'/);
+    await rejects(
+      () => loadVrsbenchVg(ann, join(dir, 'Images_val')),
+      /record #2 \(question 103\): invalid box.*invalidBoxes: 'skip'/,
+    );
     let reported: unknown[] = [];
-    const kept = await loadVrsbenchVg(ann, join(dir, 'Images_val'), { invalidBoxes: 'skip', onSkip: (s) => (reported = s) });
+    const kept = await loadVrsbenchVg(ann, join(dir, 'Images_val'), {
+      invalidBoxes: 'skip',
+      onSkip: (s) => (reported = s),
+    });
     assert.is(kept.length, 2);
     assert.is(reported.length, 1);
     recs[1].image_id = 'missing.png';
     writeFileSync(ann, JSON.stringify(recs));
-    await rejects(() => loadVrsbenchVg(ann, join(dir, 'Images_val')), /record #1 \(question 102\): image .*missing\.png does not exist/);
+    await rejects(
+      () => loadVrsbenchVg(ann, join(dir, 'Images_val')),
+      /record #1 \(question 102\): image .*missing\.png does not exist/,
+    );
     writeFileSync(ann, '{"oops": 1}');
     await rejects(() => loadVrsbenchVg(ann, join(dir, 'Images_val')), /expected a JSON list/);
     writeFileSync(ann, '[{"image_id": "P0001_0001.png", "question": "x"');
@@ -113,7 +143,10 @@ test('VRSBench-VG: degenerate boxes stop the load, or are dropped only when aske
 
 test('RRSIS-D: one sample per sentence of the split; COCO [x, y, w, h] → corners', async () => {
   const s = await loadRrsisD(join(FIX, 'rrsisd'), 'test');
-  assert.equal(s.map((x) => x.id), ['rrsisd-1-11', 'rrsisd-1-12']);
+  assert.equal(
+    s.map((x) => x.id),
+    ['rrsisd-1-11', 'rrsisd-1-12'],
+  );
   assert.equal(s[0].gt, { x1: 4, y1: 6, x2: 14, y2: 14 });
   assert.is(s[0].category, 'bridge');
   assert.is(s[0].unique, true);

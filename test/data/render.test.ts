@@ -12,7 +12,8 @@ test('renders a captioned, upscaled PNG with boxes drawn where they belong', asy
   assert.equal([meta.width, meta.height], [256, 256 + 28]);
   // The predicted box's top-left corner pixel is red (stroke drawn over the image).
   const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
-  const at = (x: number, y: number): number[] => Array.from(data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3));
+  const at = (x: number, y: number): number[] =>
+    Array.from(data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3));
   const [r, g, b] = at(s.gt.x1 * 4, s.gt.y1 * 4 + 28);
   assert.ok(r > 200 && g < 80 && b < 80, `corner colour ${[r, g, b]}`);
   const two = await hstack([png, png], 10);

@@ -14,7 +14,8 @@ test('sample i of a split is the same whether generated alone or in a batch, and
 test('splits are independent: train, val and test share no scene', () => {
   const hash = (s: ReturnType<typeof groundingSample>) => Buffer.from(s.image.rgb!).toString('base64');
   const train = new Set(groundingSplit('train', { count: 200 }).map(hash));
-  for (const s of [...groundingSplit('val', { count: 200 }), ...groundingSplit('test', { count: 200 })]) assert.ok(!train.has(hash(s)));
+  for (const s of [...groundingSplit('val', { count: 200 }), ...groundingSplit('test', { count: 200 })])
+    assert.ok(!train.has(hash(s)));
 });
 
 test('the RSVG splits follow their cue mix; the generic corpus is mostly non-positional and unique-class', () => {
@@ -26,7 +27,9 @@ test('the RSVG splits follow their cue mix; the generic corpus is mostly non-pos
   }
   assert.ok(train.uniqueFrac < 0.35, `unique ${train.uniqueFrac}`);
   const generic = datasetStats(groundingSplit('generic', { count: 400 }));
-  const positional = ((generic.cueFamilies.absolute ?? 0) + (generic.cueFamilies.ordinal ?? 0) + (generic.cueFamilies.relational ?? 0)) / generic.n;
+  const positional =
+    ((generic.cueFamilies.absolute ?? 0) + (generic.cueFamilies.ordinal ?? 0) + (generic.cueFamilies.relational ?? 0)) /
+    generic.n;
   assert.ok(Math.abs(positional - 0.25) < 0.06, `generic positional fraction ${positional}`);
   assert.ok(generic.uniqueFrac > 0.5, `generic unique ${generic.uniqueFrac}`);
 });
@@ -35,16 +38,25 @@ test('out-of-domain splits shift what they claim to shift', () => {
   const base = datasetStats(groundingSplit('test', { count: 200 }));
   const scale = datasetStats(groundingSplit('ood-scale', { count: 200 }));
   const dense = datasetStats(groundingSplit('ood-dense', { count: 200 }));
-  assert.ok(scale.targetSide.median < base.targetSide.median * 0.85, `${scale.targetSide.median} vs ${base.targetSide.median}`);
+  assert.ok(
+    scale.targetSide.median < base.targetSide.median * 0.85,
+    `${scale.targetSide.median} vs ${base.targetSide.median}`,
+  );
   assert.ok(dense.objectsPerImage.mean > base.objectsPerImage.mean + 2);
   assert.ok(dense.meanDistractors > base.meanDistractors);
   const pal = groundingSplit('ood-palette', { count: 5 });
   assert.ok(pal.every((s) => s.meta!.palette === 'arid'));
-  assert.equal([...OOD_SPLITS].every((s) => SPLIT_NAMES.includes(s)), true);
+  assert.equal(
+    [...OOD_SPLITS].every((s) => SPLIT_NAMES.includes(s)),
+    true,
+  );
 });
 
 test('unknown splits and wrong tasks are clear errors', () => {
-  assert.throws(() => splitSpec('training'), /unknown split "training"; choose from: generic, generic-easy, generic-mid, train, val/);
+  assert.throws(
+    () => splitSpec('training'),
+    /unknown split "training"; choose from: generic, generic-easy, generic-mid, train, val/,
+  );
   assert.throws(() => groundingSplit('count-train', { count: 1 }), /holds counting samples, not grounding/);
 });
 

@@ -3,15 +3,34 @@ import * as assert from 'uvu/assert';
 import { datasetStats, statsMarkdown } from '../../lib/data/stats';
 import type { GroundingSample } from '../../lib/data/samples';
 
-const mk = (id: string, gt: { x1: number; y1: number; x2: number; y2: number }, objects: { box: typeof gt }[], distractors: number[], cueFamily: string): GroundingSample => ({
-  id, image: { width: 64, height: 64 }, query: 'q', gt, category: 'vehicle', unique: distractors.length === 0, meta: { objects, distractors, cueFamily },
+const mk = (
+  id: string,
+  gt: { x1: number; y1: number; x2: number; y2: number },
+  objects: { box: typeof gt }[],
+  distractors: number[],
+  cueFamily: string,
+): GroundingSample => ({
+  id,
+  image: { width: 64, height: 64 },
+  query: 'q',
+  gt,
+  category: 'vehicle',
+  unique: distractors.length === 0,
+  meta: { objects, distractors, cueFamily },
 });
 
 test('hand-computed statistics on three samples', () => {
-  const g1 = { x1: 0, y1: 0, x2: 4, y2: 4 }, g2 = { x1: 10, y1: 10, x2: 19, y2: 19 };
+  const g1 = { x1: 0, y1: 0, x2: 4, y2: 4 },
+    g2 = { x1: 10, y1: 10, x2: 19, y2: 19 };
   const s = datasetStats([
-    mk('a', g1, [{ box: g1 }, { box: { x1: 2, y1: 2, x2: 6, y2: 6 } }], [1], 'ordinal'),   // distractor overlaps: IoU > 0
-    mk('b', g2, [{ box: g2 }, { box: { x1: 40, y1: 40, x2: 49, y2: 49 } }, { box: { x1: 0, y1: 50, x2: 9, y2: 59 } }], [1, 2], 'absolute'),
+    mk('a', g1, [{ box: g1 }, { box: { x1: 2, y1: 2, x2: 6, y2: 6 } }], [1], 'ordinal'), // distractor overlaps: IoU > 0
+    mk(
+      'b',
+      g2,
+      [{ box: g2 }, { box: { x1: 40, y1: 40, x2: 49, y2: 49 } }, { box: { x1: 0, y1: 50, x2: 9, y2: 59 } }],
+      [1, 2],
+      'absolute',
+    ),
     mk('c', g1, [{ box: g1 }], [], 'category'),
   ]);
   assert.is(s.n, 3);
@@ -20,8 +39,8 @@ test('hand-computed statistics on three samples', () => {
   assert.is(s.distractorFrac, 2 / 3);
   assert.is(s.meanDistractors, 1);
   assert.equal(s.objectsPerImage, { mean: 2, min: 1, max: 3 });
-  assert.is(s.targetSide.median, 4);          // √16, √81, √16 → sorted 4, 4, 9
-  assert.is(s.distractorIoUZero, 2 / 3);      // of three distractors, the two far ones
+  assert.is(s.targetSide.median, 4); // √16, √81, √16 → sorted 4, 4, 9
+  assert.is(s.distractorIoUZero, 2 / 3); // of three distractors, the two far ones
   assert.match(statsMarkdown('x', s), /with same-class distractors: 66\.7%/);
 });
 

@@ -1,6 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { generateScene, DEFAULT_WORLD, validateWorld, fullMask, maskToRle, rleToMask, OBJECT_CLASSES } from '../../lib/data/world';
+import {
+  generateScene,
+  DEFAULT_WORLD,
+  validateWorld,
+  fullMask,
+  maskToRle,
+  rleToMask,
+  OBJECT_CLASSES,
+} from '../../lib/data/world';
 import { Rng } from '../../lib/rng';
 
 test('same config and seed → identical scene; different seed → different scene', () => {
@@ -8,7 +16,10 @@ test('same config and seed → identical scene; different seed → different sce
   const b = generateScene(DEFAULT_WORLD, new Rng(5));
   const c = generateScene(DEFAULT_WORLD, new Rng(6));
   assert.equal(Buffer.from(a.rgb), Buffer.from(b.rgb));
-  assert.equal(a.objects.map((o) => o.box), b.objects.map((o) => o.box));
+  assert.equal(
+    a.objects.map((o) => o.box),
+    b.objects.map((o) => o.box),
+  );
   assert.not.equal(Buffer.from(a.rgb), Buffer.from(c.rgb));
 });
 
@@ -17,11 +28,20 @@ test('every box is exactly the bounding box of its mask, recomputed pixel by pix
     const scene = generateScene(DEFAULT_WORLD, new Rng(100 + s));
     for (const o of scene.objects) {
       const m = fullMask(o, scene.width, scene.height);
-      let x1 = Infinity, y1 = Infinity, x2 = -1, y2 = -1, n = 0;
-      for (let y = 0; y < scene.height; y++) for (let x = 0; x < scene.width; x++) {
-        if (!m[y * scene.width + x]) continue;
-        n++; x1 = Math.min(x1, x); y1 = Math.min(y1, y); x2 = Math.max(x2, x + 1); y2 = Math.max(y2, y + 1);
-      }
+      let x1 = Infinity,
+        y1 = Infinity,
+        x2 = -1,
+        y2 = -1,
+        n = 0;
+      for (let y = 0; y < scene.height; y++)
+        for (let x = 0; x < scene.width; x++) {
+          if (!m[y * scene.width + x]) continue;
+          n++;
+          x1 = Math.min(x1, x);
+          y1 = Math.min(y1, y);
+          x2 = Math.max(x2, x + 1);
+          y2 = Math.max(y2, y + 1);
+        }
       assert.equal(o.box, { x1, y1, x2, y2 });
       assert.is(o.area, n);
       assert.ok(o.box.x1 >= 0 && o.box.y1 >= 0 && o.box.x2 <= scene.width && o.box.y2 <= scene.height);
@@ -37,7 +57,12 @@ test('objects never overlap, counts stay within the configured range, classes ar
     for (const o of scene.objects) {
       assert.ok(OBJECT_CLASSES.includes(o.cls));
       const f = fullMask(o, scene.width, scene.height);
-      for (let i = 0; i < f.length; i++) { if (f[i]) { assert.is(m[i], 0, 'two objects share a pixel'); m[i] = 1; } }
+      for (let i = 0; i < f.length; i++) {
+        if (f[i]) {
+          assert.is(m[i], 0, 'two objects share a pixel');
+          m[i] = 1;
+        }
+      }
     }
   }
 });
@@ -57,8 +82,12 @@ test('any image size works; the object scale follows it', () => {
   const big = generateScene({ ...DEFAULT_WORLD, imageSize: 256 }, new Rng(1));
   assert.is(big.rgb.length, 256 * 256 * 3);
   const side = (sc: typeof big) => sc.objects.reduce((s, o) => s + Math.sqrt(o.area), 0) / sc.objects.length;
-  let small = 0, large = 0;
-  for (let s = 0; s < 30; s++) { small += side(generateScene(DEFAULT_WORLD, new Rng(s))); large += side(generateScene({ ...DEFAULT_WORLD, imageSize: 256 }, new Rng(s))); }
+  let small = 0,
+    large = 0;
+  for (let s = 0; s < 30; s++) {
+    small += side(generateScene(DEFAULT_WORLD, new Rng(s)));
+    large += side(generateScene({ ...DEFAULT_WORLD, imageSize: 256 }, new Rng(s)));
+  }
   assert.ok(large / small > 3 && large / small < 5, `ratio ${large / small}`);
 });
 
@@ -69,8 +98,14 @@ test('mask RLE round-trips', () => {
 });
 
 test('bad world configs are rejected with the field and the allowed values', () => {
-  assert.throws(() => validateWorld({ ...DEFAULT_WORLD, imageSize: 8 }), /imageSize = 8 is invalid \(allowed: integer in \[16, 4096\]\)/);
-  assert.throws(() => validateWorld({ ...DEFAULT_WORLD, palette: 'mars' }), /palette = "mars" is invalid \(allowed: temperate, arid\)/);
+  assert.throws(
+    () => validateWorld({ ...DEFAULT_WORLD, imageSize: 8 }),
+    /imageSize = 8 is invalid \(allowed: integer in \[16, 4096\]\)/,
+  );
+  assert.throws(
+    () => validateWorld({ ...DEFAULT_WORLD, palette: 'mars' }),
+    /palette = "mars" is invalid \(allowed: temperate, arid\)/,
+  );
   assert.throws(() => validateWorld({ ...DEFAULT_WORLD, maxObjects: 1 }), /maxObjects/);
   assert.throws(() => validateWorld({ ...DEFAULT_WORLD, classes: ['boat' as never] }), /classes = "boat"/);
 });

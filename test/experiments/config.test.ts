@@ -29,10 +29,16 @@ test('--set errors name the key and what is allowed; nothing is spread into stra
   assert.throws(() => applySet(D, 'grpo.reward.beta'), /expects key=value/);
   assert.throws(() => applySet(D, 'arch.dModel=abc'), /"abc" is not valid JSON \(arch.dModel is a number\)/);
   assert.throws(() => applySet(D, 'grpo.spatialConsistency=1'), /grpo.spatialConsistency is a boolean, got number 1/);
-  assert.throws(() => applySet(D, 'grpo.steps.x=1'), /"grpo.steps" is not a config section \(sections of grpo: reward, consistency\)/);
+  assert.throws(
+    () => applySet(D, 'grpo.steps.x=1'),
+    /"grpo.steps" is not a config section \(sections of grpo: reward, consistency\)/,
+  );
   assert.throws(() => applySet(D, 'seeds=1'), /seeds is a list, got number 1/);
   assert.throws(() => validateCommon(applySet(D, 'grpo.lr=-0.01')), /grpo.lr = -0.01: must be > 0/);
-  assert.throws(() => validateCommon(applySet(D, 'grpo.reward.aux="iou2"')), /grpo.reward.aux = "iou2": must be one of: none, pos, giou, diou, center/);
+  assert.throws(
+    () => validateCommon(applySet(D, 'grpo.reward.aux="iou2"')),
+    /grpo.reward.aux = "iou2": must be one of: none, pos, giou, diou, center/,
+  );
   assert.throws(() => validateCommon(applySet(D, 'grpo.epsilon=1')), /grpo.epsilon = 1: must be in \(0, 1\)/);
   assert.throws(() => validateCommon(applySet(D, 'seeds=[]')), /seeds = \[\]: needs at least one seed/);
 });

@@ -1,30 +1,68 @@
-/** The local executor with a fake worker: dependency order, the job limit, failure propagation, reuse of finished tasks. */
+/**
+ * The local executor with a fake worker: dependency order, the job limit, failure propagation,
+ * reuse of finished tasks.
+ */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { LocalExecutor, type Task, closeGraph, taskId, trainTasks } from '../../experiments/scheduler';
-import { type GrpoSpec, type BaseSpec, type SftSpec, DEFAULT_GRPO, DEFAULT_SFT, evalFile, stageDir } from '../../lib/pipeline';
+import {
+  type GrpoSpec,
+  type BaseSpec,
+  type SftSpec,
+  DEFAULT_GRPO,
+  DEFAULT_SFT,
+  evalFile,
+  stageDir,
+} from '../../lib/pipeline';
 import { TINY } from '../helpers';
 
-const base: BaseSpec = { kind: 'base', arch: { ...TINY, stemHidden: 0, positionReadout: true }, seed: 0, sft: { ...DEFAULT_SFT, steps: 5 }, curriculum: [{ until: 1, data: { split: 'generic', count: 4 } }], eval: { split: 'val', count: 2 } };
-const sft = (seed: number): SftSpec => ({ kind: 'sft', from: base, seed, sft: { ...DEFAULT_SFT, steps: 3 }, data: { split: 'train', count: 4 }, eval: { split: 'val', count: 2 } });
-const grpo = (from: BaseSpec | SftSpec, seed: number, lr = 1e-4): GrpoSpec => ({ kind: 'grpo', from, seed, grpo: { ...DEFAULT_GRPO, steps: 2, lr }, data: { split: 'train', count: 4 }, eval: { split: 'val', count: 2 } });
+const base: BaseSpec = {
+  kind: 'base',
+  arch: { ...TINY, stemHidden: 0, positionReadout: true },
+  seed: 0,
+  sft: { ...DEFAULT_SFT, steps: 5 },
+  curriculum: [{ until: 1, data: { split: 'generic', count: 4 } }],
+  eval: { split: 'val', count: 2 },
+};
+const sft = (seed: number): SftSpec => ({
+  kind: 'sft',
+  from: base,
+  seed,
+  sft: { ...DEFAULT_SFT, steps: 3 },
+  data: { split: 'train', count: 4 },
+  eval: { split: 'val', count: 2 },
+});
+const grpo = (from: BaseSpec | SftSpec, seed: number, lr = 1e-4): GrpoSpec => ({
+  kind: 'grpo',
+  from,
+  seed,
+  grpo: { ...DEFAULT_GRPO, steps: 2, lr },
+  data: { split: 'train', count: 4 },
+  eval: { split: 'val', count: 2 },
+});
 
 function withRuns(f: (dir: string) => Promise<void>): () => Promise<void> {
   return async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rsg-sched-'));
     const prev = process.env.RSG_RUNS_DIR;
     process.env.RSG_RUNS_DIR = dir;
-    try { await f(dir); } finally { process.env.RSG_RUNS_DIR = prev; rmSync(dir, { recursive: true, force: true }); }
+    try {
+      await f(dir);
+    } finally {
+      process.env.RSG_RUNS_DIR = prev;
+      rmSync(dir, { recursive: true, force: true });
+    }
   };
 }
 
 /** A fake worker: marks the task done (summary.json or the eval file) after a tick, or fails for `failing` ids. */
 function fakeWorker(log: string[], failing = new Set<string>(), live = { n: 0, max: 0 }) {
   return async (t: Task) => {
-    live.n++; live.max = Math.max(live.max, live.n);
+    live.n++;
+    live.max = Math.max(live.max, live.n);
     log.push(taskId(t));
     await new Promise((r) => setTimeout(r, 5));
     live.n--;
@@ -48,31 +86,49 @@ test('the graph closes over parents, each stage once, parents first', () => {
   assert.ok(closeGraph([{ kind: 'eval', spec: grpo(base, 1), ref: { split: 'val', count: 2 } }]).length === 3);
 });
 
-test('runs parents before children, at most `jobs` at once', withRuns(async () => {
-  const log: string[] = [], live = { n: 0, max: 0 };
-  const specs = [grpo(sft(1), 1), grpo(sft(2), 2), grpo(base, 3), grpo(base, 4, 2e-4)];
-  await new LocalExecutor((t) => fakeWorker(log, new Set(), live)(t), 1).run([...trainTasks(specs), { kind: 'eval', spec: specs[0], ref: { split: 'test', count: 5 } }], quiet);
-  assert.is(log.length, 8);
-  assert.ok(live.max <= 2, `max concurrency ${live.max}`);
-  assert.ok(live.max === 2, 'both jobs used');
-  const at = (id: string) => log.indexOf(id);
-  for (const s of specs) assert.ok(at(taskId({ kind: 'train', spec: s.from })) < at(taskId({ kind: 'train', spec: s })));
-  assert.ok(at(taskId({ kind: 'eval', spec: specs[0], ref: { split: 'test', count: 5 } })) > at(taskId({ kind: 'train', spec: specs[0] })));
-}));
+test(
+  'runs parents before children, at most `jobs` at once',
+  withRuns(async () => {
+    const log: string[] = [],
+      live = { n: 0, max: 0 };
+    const specs = [grpo(sft(1), 1), grpo(sft(2), 2), grpo(base, 3), grpo(base, 4, 2e-4)];
+    await new LocalExecutor((t) => fakeWorker(log, new Set(), live)(t), 1).run(
+      [...trainTasks(specs), { kind: 'eval', spec: specs[0], ref: { split: 'test', count: 5 } }],
+      quiet,
+    );
+    assert.is(log.length, 8);
+    assert.ok(live.max <= 2, `max concurrency ${live.max}`);
+    assert.ok(live.max === 2, 'both jobs used');
+    const at = (id: string) => log.indexOf(id);
+    for (const s of specs)
+      assert.ok(at(taskId({ kind: 'train', spec: s.from })) < at(taskId({ kind: 'train', spec: s })));
+    assert.ok(
+      at(taskId({ kind: 'eval', spec: specs[0], ref: { split: 'test', count: 5 } })) >
+        at(taskId({ kind: 'train', spec: specs[0] })),
+    );
+  }),
+);
 
-test('finished tasks are reused; a failure skips its descendants and is reported', withRuns(async () => {
-  const log: string[] = [];
-  const specs = [grpo(sft(1), 1), grpo(base, 2)];
-  const failing = new Set([taskId({ kind: 'train', spec: sft(1) })]);
-  let err = '';
-  try { await new LocalExecutor(fakeWorker(log, failing), 1).run(trainTasks(specs), quiet); } catch (e) { err = (e as Error).message; }
-  assert.match(err, /2 task\(s\) failed: /);
-  assert.not.ok(log.includes(taskId({ kind: 'train', spec: specs[0] })), 'the failed stage\'s child never started');
-  assert.ok(log.includes(taskId({ kind: 'train', spec: specs[1] })), 'an independent branch still ran');
-  // Second run: base and grpo(base) are done and reused; only the failed branch runs.
-  const again: string[] = [];
-  await new LocalExecutor(fakeWorker(again), 1).run(trainTasks(specs), quiet);
-  assert.equal(again, [taskId({ kind: 'train', spec: sft(1) }), taskId({ kind: 'train', spec: specs[0] })]);
-}));
+test(
+  'finished tasks are reused; a failure skips its descendants and is reported',
+  withRuns(async () => {
+    const log: string[] = [];
+    const specs = [grpo(sft(1), 1), grpo(base, 2)];
+    const failing = new Set([taskId({ kind: 'train', spec: sft(1) })]);
+    let err = '';
+    try {
+      await new LocalExecutor(fakeWorker(log, failing), 1).run(trainTasks(specs), quiet);
+    } catch (e) {
+      err = (e as Error).message;
+    }
+    assert.match(err, /2 task\(s\) failed: /);
+    assert.not.ok(log.includes(taskId({ kind: 'train', spec: specs[0] })), "the failed stage's child never started");
+    assert.ok(log.includes(taskId({ kind: 'train', spec: specs[1] })), 'an independent branch still ran');
+    // Second run: base and grpo(base) are done and reused; only the failed branch runs.
+    const again: string[] = [];
+    await new LocalExecutor(fakeWorker(again), 1).run(trainTasks(specs), quiet);
+    assert.equal(again, [taskId({ kind: 'train', spec: sft(1) }), taskId({ kind: 'train', spec: specs[0] })]);
+  }),
+);
 
 test.run();

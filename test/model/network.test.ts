@@ -3,7 +3,16 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/backend';
 import { Policy } from '../../lib/model/policy';
-import { encode, crossKV, decode, tokenLogProbs, patchify, positionCode, validatePolicy, type KVCache } from '../../lib/model/network';
+import {
+  encode,
+  crossKV,
+  decode,
+  tokenLogProbs,
+  patchify,
+  positionCode,
+  validatePolicy,
+  type KVCache,
+} from '../../lib/model/network';
 import { sequenceTensors } from '../../lib/loss';
 import { groundingSplit } from '../../lib/data/splits';
 import { close, TINY } from '../helpers';
@@ -52,16 +61,25 @@ test('log-probs agree with a direct softmax computation', () => {
   const p = Policy.create(TINY, 3, ops);
   tf.tidy(() => {
     const enc = p.encoderInput(samples.slice(0, 2));
-    const seq = sequenceTensors([[30, 31, 5], [40, 7]], p.tok.bosId, p.tok.padId);
+    const seq = sequenceTensors(
+      [
+        [30, 31, 5],
+        [40, 7],
+      ],
+      p.tok.bosId,
+      p.tok.padId,
+    );
     const logits = decode(p, seq.inputIds, crossKV(p, encode(p, enc)), enc.keyMask, 1);
     const lp = tokenLogProbs(logits, seq.targets).arraySync();
-    const L = logits.arraySync(), tg = seq.targets.arraySync();
-    for (let n = 0; n < 2; n++) for (let t = 0; t < 3; t++) {
-      const row = L[n][t];
-      const m = Math.max(...row);
-      const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
-      close(lp[n][t], row[tg[n][t]] - lse, 1e-4);
-    }
+    const L = logits.arraySync(),
+      tg = seq.targets.arraySync();
+    for (let n = 0; n < 2; n++)
+      for (let t = 0; t < 3; t++) {
+        const row = L[n][t];
+        const m = Math.max(...row);
+        const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+        close(lp[n][t], row[tg[n][t]] - lse, 1e-4);
+      }
   });
   p.dispose();
 });
@@ -72,31 +90,54 @@ test('incremental decoding with the KV cache equals the full forward pass', () =
     const G = 2;
     const enc = p.encoderInput(samples.slice(0, 2));
     const kv = crossKV(p, encode(p, enc));
-    const rows = [[1, 30, 31, 32], [1, 40, 41, 5], [1, 9, 30, 12], [1, 33, 34, 35]];
+    const rows = [
+      [1, 30, 31, 32],
+      [1, 40, 41, 5],
+      [1, 9, 30, 12],
+      [1, 33, 34, 35],
+    ];
     const full = decode(p, tf.tensor2d(rows, [4, 4], 'int32'), kv, enc.keyMask, G).arraySync();
     const cache: KVCache = [{ k: null, v: null }];
     // One token at a time, then two at once: both extend the cache and match the full pass.
-    for (const [t0, L] of [[0, 1], [1, 1], [2, 2]]) {
-      const ids = tf.tensor2d(rows.map((r) => r.slice(t0, t0 + L)), [4, L], 'int32');
+    for (const [t0, L] of [
+      [0, 1],
+      [1, 1],
+      [2, 2],
+    ]) {
+      const ids = tf.tensor2d(
+        rows.map((r) => r.slice(t0, t0 + L)),
+        [4, L],
+        'int32',
+      );
       const step = decode(p, ids, kv, enc.keyMask, G, t0, cache).arraySync();
-      for (let n = 0; n < 4; n++) for (let l = 0; l < L; l++) step[n][l].forEach((v, j) => close(v, full[n][t0 + l][j], 2e-4));
+      for (let n = 0; n < 4; n++)
+        for (let l = 0; l < L; l++) step[n][l].forEach((v, j) => close(v, full[n][t0 + l][j], 2e-4));
     }
-    cache.forEach((c) => { c.k?.dispose(); c.v?.dispose(); });
+    cache.forEach((c) => {
+      c.k?.dispose();
+      c.v?.dispose();
+    });
   });
   p.dispose();
 });
 
 test('patchify lays pixels out patch by patch; position codes have norm 1/√2', () => {
-  const size = 4, rgb = new Uint8Array(size * size * 3);
+  const size = 4,
+    rgb = new Uint8Array(size * size * 3);
   for (let i = 0; i < rgb.length; i++) rgb[i] = i % 256;
   const a = patchify(rgb, size, 2);
   // Patch (0, 1) starts at pixel (x = 2, y = 0): byte (0·4 + 2)·3 = 6 → (6/255 − 0.5)·4.
   close(a[1 * 12], (6 / 255 - 0.5) * 4, 1e-6);
   const c = positionCode(10, 20, 32, 64);
   close(Math.hypot(...c), Math.SQRT1_2, 1e-6);
-  assert.throws(() => validatePolicy({ ...p0().cfg, patchSize: 7 }), /policy config.patchSize = 7: must divide imageSize/);
+  assert.throws(
+    () => validatePolicy({ ...p0().cfg, patchSize: 7 }),
+    /policy config.patchSize = 7: must divide imageSize/,
+  );
 });
 
-function p0() { return Policy.create(TINY, 9, ops); }
+function p0() {
+  return Policy.create(TINY, 9, ops);
+}
 
 test.run();

@@ -13,13 +13,21 @@ test('coordinates are single tokens, one per integer pixel', () => {
   assert.is(tok.maxCoord, 64);
   for (const k of [0, 1, 37, 64]) assert.equal(tok.encode(String(k)), [tok.coordBase + k]);
   assert.equal(tok.encode('[12, 40, 20, 48]').length, 9);
-  assert.is(tok.decode(tok.encode('<think>The vehicle.</think><answer>[12, 40, 20, 48]</answer>')), '<think> the vehicle . </think> <answer> [ 12 , 40 , 20 , 48 ] </answer>');
+  assert.is(
+    tok.decode(tok.encode('<think>The vehicle.</think><answer>[12, 40, 20, 48]</answer>')),
+    '<think> the vehicle . </think> <answer> [ 12 , 40 , 20 , 48 ] </answer>',
+  );
 });
 
 test('every text the generator writes tokenizes without <unk>, and decoded text keeps its meaning', () => {
   for (const split of SPLIT_NAMES) {
     const task = splitSpec(split).task;
-    const samples = task === 'grounding' ? groundingSplit(split, { count: 150 }) : task === 'counting' ? countingSplit(split, { count: 100 }) : regionSplit(split, { count: 100 });
+    const samples =
+      task === 'grounding'
+        ? groundingSplit(split, { count: 150 })
+        : task === 'counting'
+          ? countingSplit(split, { count: 100 })
+          : regionSplit(split, { count: 100 });
     for (const s of samples) {
       const texts = [s.query, ...Object.values(s.meta!.cot as Record<string, string>)];
       for (const t of texts) assert.not.ok(tok.encode(t).includes(tok.unkId), `${split}: <unk> in "${t}"`);
@@ -44,7 +52,10 @@ test('round trip through tokenizer.json and @huggingface/transformers', async ()
     const hf = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
     const texts = [
       '<think>there are four vehicles . only one of them is at the top left .</think><answer>[3, 4, 12, 9]</answer>',
-      'The SECOND storage tank from the left?', 'zebra-crossing near (the) "bridge";', '  odd   spacing\tand\nnewlines ', '<THINK>x</THINK>',
+      'The SECOND storage tank from the left?',
+      'zebra-crossing near (the) "bridge";',
+      '  odd   spacing\tand\nnewlines ',
+      '<THINK>x</THINK>',
     ];
     for (const t of texts) {
       const ids = hf.encode(t, { add_special_tokens: false }) as number[];

@@ -23,7 +23,8 @@ const samples = groundingSplit('val', { count: 3 });
 function shaken(seed: number, positionReadout = true): Policy {
   const p = Policy.create({ ...TINY, positionReadout }, seed, ops);
   let k = 0;
-  for (const v of p.params.values()) v.assign(tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', seed * 1000 + k++))));
+  for (const v of p.params.values())
+    v.assign(tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', seed * 1000 + k++))));
   return p;
 }
 
@@ -41,22 +42,28 @@ t('the blas ops decode with the dispatch-free decoder; the composite ops with th
   // Both decode the same tokens to the same log-probs, a token at a time through their caches.
   const ids = [new Int32Array([1]), new Int32Array([30]), new Int32Array([31])];
   ids.forEach((x, i) => {
-    const a = fast.logProbs(x, i, 1), b = slow.logProbs(x, i, 1);
+    const a = fast.logProbs(x, i, 1),
+      b = slow.logProbs(x, i, 1);
     let worst = 0;
     a.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - b[j]))));
     assert.ok(worst < 1e-4, `step ${i}: max |Δ log π| = ${worst}`);
   });
-  fast.dispose(); slow.dispose(); disposeEncoderInput(enc);
+  fast.dispose();
+  slow.dispose();
+  disposeEncoderInput(enc);
   p.dispose();
 });
 
 for (const readout of [true, false]) {
   t(`teacher-forced log-probs equal the tfjs decoder's (G = 2, ragged lengths, readout ${readout})`, () => {
-    const p = shaken(1, readout), G = 2;
+    const p = shaken(1, readout),
+      G = 2;
     const seqs = randomSequences(new Rng(3), 3 * G, p.tok.size, [7, 3, 5, 1]);
     const enc = p.encoderInput(samples);
     const s = sequenceTensors(seqs, p.tok.bosId, p.tok.padId);
-    const want = tf.tidy(() => tokenLogProbs(decode(p, s.inputIds, crossKV(p, encode(p, enc)), enc.keyMask, G), s.targets).dataSync());
+    const want = tf.tidy(() =>
+      tokenLogProbs(decode(p, s.inputIds, crossKV(p, encode(p, enc)), enc.keyMask, G), s.targets).dataSync(),
+    );
     const gotT = referenceLogProbs(p, { enc, group: G, ...s });
     const got = gotT.dataSync();
     gotT.dispose();
@@ -72,7 +79,10 @@ for (const readout of [true, false]) {
 }
 
 t('one token at a time with the cache equals all positions at once', () => {
-  const p = shaken(2), G = 3, T = 6, V = p.tok.size;
+  const p = shaken(2),
+    G = 3,
+    T = 6,
+    V = p.tok.size;
   const seqs = randomSequences(new Rng(4), 2 * G, V, [T]);
   const enc = p.encoderInput(samples.slice(0, 2));
   const ids = new Int32Array(2 * G * T);
@@ -82,27 +92,35 @@ t('one token at a time with the cache equals all positions at once', () => {
   for (let i = 0; i < T; i++) {
     const cur = Int32Array.from({ length: 2 * G }, (_, n) => ids[n * T + i]);
     const lg = inc.step(cur, i, 1);
-    for (let n = 0; n < 2 * G; n++) for (let j = 0; j < V; j++) {
-      const a = lg[n * V + j], b = all[(n * T + i) * V + j];
-      assert.ok(Math.abs(a - b) < 1e-4, `row ${n} t ${i} token ${j}: ${a} vs ${b}`);
-    }
+    for (let n = 0; n < 2 * G; n++)
+      for (let j = 0; j < V; j++) {
+        const a = lg[n * V + j],
+          b = all[(n * T + i) * V + j];
+        assert.ok(Math.abs(a - b) < 1e-4, `row ${n} t ${i} token ${j}: ${a} vs ${b}`);
+      }
   }
   tf.dispose([enc.patches, enc.queryIds, enc.keyMask]);
   p.dispose();
 });
 
-t('greedy generation on the fast path writes the tfjs decoder\'s argmax at every step', () => {
-  const p = shaken(5), G = 1;
+t("greedy generation on the fast path writes the tfjs decoder's argmax at every step", () => {
+  const p = shaken(5),
+    G = 1;
   const gen = p.generate(samples, new Rng(1), { group: G, temperature: 1, maxLen: 12, greedy: true });
   // Re-score the generated text teacher-forced on tfjs: each token must be that position's argmax.
   const enc = p.encoderInput(samples);
   const s = sequenceTensors(gen.ids, p.tok.bosId, p.tok.padId);
-  const lp = tf.tidy(() => tf.logSoftmax(decode(p, s.inputIds, crossKV(p, encode(p, enc)), enc.keyMask, G)).arraySync());
-  gen.ids.forEach((row, n) => row.forEach((k, i) => {
-    const r = lp[n][i], best = Math.max(...r);
-    assert.ok(r[k] >= best - 1e-4, `row ${n} step ${i}: chose ${k} (${r[k]}), best ${best}`);
-    assert.ok(Math.abs(gen.logProbs[n][i] - r[k]) < 1e-4, `row ${n} step ${i}: log-prob`);
-  }));
+  const lp = tf.tidy(() =>
+    tf.logSoftmax(decode(p, s.inputIds, crossKV(p, encode(p, enc)), enc.keyMask, G)).arraySync(),
+  );
+  gen.ids.forEach((row, n) =>
+    row.forEach((k, i) => {
+      const r = lp[n][i],
+        best = Math.max(...r);
+      assert.ok(r[k] >= best - 1e-4, `row ${n} step ${i}: chose ${k} (${r[k]}), best ${best}`);
+      assert.ok(Math.abs(gen.logProbs[n][i] - r[k]) < 1e-4, `row ${n} step ${i}: log-prob`);
+    }),
+  );
   assert.ok(gen.ids.some((r) => r.length > 1));
   tf.dispose([enc.patches, enc.queryIds, enc.keyMask, s.inputIds, s.targets, s.mask]);
   p.dispose();
@@ -118,7 +136,7 @@ t('FastDecoder.logProbs normalises each row and is the logits shifted by one con
     let z = 0;
     for (let j = 0; j < V; j++) z += Math.exp(x[o + j]);
     assert.ok(Math.abs(z - 1) < 1e-5, `row sum ${z}`);
-    for (let j = 1; j < V; j++) assert.ok(Math.abs((x[o + j] - x[o]) - (raw[o + j] - raw[o])) < 1e-3);
+    for (let j = 1; j < V; j++) assert.ok(Math.abs(x[o + j] - x[o] - (raw[o + j] - raw[o])) < 1e-3);
   }
   disposeEncoderInput(enc);
   p.dispose();

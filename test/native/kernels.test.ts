@@ -31,7 +31,11 @@ function maxRel(a: Float32Array[], b: Float32Array[]): number {
 t('matMul agrees with wasm on random shapes, transposes and broadcast batch dims (incl. partial)', () => {
   const rng = new Rng(7);
   for (let k = 0; k < 150; k++) {
-    const M = rng.int(1, 33), N = rng.int(1, 33), K = rng.int(1, 33), ta = rng.bool(), tb = rng.bool();
+    const M = rng.int(1, 33),
+      N = rng.int(1, 33),
+      K = rng.int(1, 33),
+      ta = rng.bool(),
+      tb = rng.bool();
     const ba = rng.bool(0.3) ? [] : [rng.int(1, 3), rng.int(1, 3)];
     const bb = ba.length === 0 ? (rng.bool() ? [] : [rng.int(1, 3)]) : rng.choice([ba, [1, ba[1]], [ba[1]], []]);
     const a = tf.randomNormal([...ba, ta ? K : M, ta ? M : K], 0, 1, 'float32', k);
@@ -43,9 +47,16 @@ t('matMul agrees with wasm on random shapes, transposes and broadcast batch dims
 });
 
 t('gradients through matMul agree with wasm', () => {
-  const a = tf.randomNormal([3, 5, 7], 0, 1, 'float32', 1), b = tf.randomNormal([3, 7, 4], 0, 1, 'float32', 2);
-  for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
-    const A = ta ? tf.transpose(a, [0, 2, 1]) : a, B = tb ? tf.transpose(b, [0, 2, 1]) : b;
+  const a = tf.randomNormal([3, 5, 7], 0, 1, 'float32', 1),
+    b = tf.randomNormal([3, 7, 4], 0, 1, 'float32', 2);
+  for (const [ta, tb] of [
+    [false, false],
+    [false, true],
+    [true, false],
+    [true, true],
+  ] as const) {
+    const A = ta ? tf.transpose(a, [0, 2, 1]) : a,
+      B = tb ? tf.transpose(b, [0, 2, 1]) : b;
     const [r, g] = both(() => {
       const gr = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, y, ta, tb))))([A, B]);
       return gr;
@@ -56,7 +67,9 @@ t('gradients through matMul agree with wasm', () => {
 });
 
 t('fused matMul with bias and relu agrees with wasm', () => {
-  const a = tf.randomNormal([9, 6], 0, 1, 'float32', 3), b = tf.randomNormal([6, 5], 0, 1, 'float32', 4), bias = tf.randomNormal([5], 0, 1, 'float32', 5);
+  const a = tf.randomNormal([9, 6], 0, 1, 'float32', 3),
+    b = tf.randomNormal([6, 5], 0, 1, 'float32', 4),
+    bias = tf.randomNormal([5], 0, 1, 'float32', 5);
   for (const activation of ['linear', 'relu'] as const) {
     const [r, g] = both(() => tf.fused.matMul({ a, b, bias, activation }));
     assert.ok(maxRel(r, g) < 1e-5, activation);
@@ -75,10 +88,14 @@ t('broadcasting Add/Sub/Mul/Div agree with wasm on random shapes (and scalars)',
   const rng = new Rng(11);
   for (let k = 0; k < 200; k++) {
     const [sa, sb] = k < 4 ? [[], [3, 2]] : shapes(rng);
-    const a = tf.randomNormal(sa, 0, 1, 'float32', k), b = tf.add(tf.abs(tf.randomNormal(sb, 0, 1, 'float32', k + 500)), 0.5);
+    const a = tf.randomNormal(sa, 0, 1, 'float32', k),
+      b = tf.add(tf.abs(tf.randomNormal(sb, 0, 1, 'float32', k + 500)), 0.5);
     const [r, g] = both(() => [tf.add(a, b), tf.sub(a, b), tf.mul(a, b), tf.div(a, b), tf.sub(b, a), tf.div(b, a)]);
     assert.ok(maxRel(r, g) < 1e-6, `case ${k}: ${sa} ∘ ${sb}`);
-    assert.equal(r.map((x) => x.length), g.map((x) => x.length));
+    assert.equal(
+      r.map((x) => x.length),
+      g.map((x) => x.length),
+    );
     tf.dispose([a, b]);
   }
 });
@@ -89,7 +106,8 @@ t('Sum/Mean over every contiguous (and non-contiguous) axis set agree with wasm'
     const shape = Array.from({ length: rng.int(1, 4) }, () => rng.int(1, 8));
     const x = tf.randomNormal(shape, 0, 1, 'float32', k);
     const r = shape.length;
-    const lo = rng.int(0, r - 1), hi = rng.int(lo, r - 1);
+    const lo = rng.int(0, r - 1),
+      hi = rng.int(lo, r - 1);
     const axes = rng.bool(0.2) && r > 2 ? [0, r - 1] : Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
     const keep = rng.bool();
     const [a, b] = both(() => [tf.sum(x, axes, keep), tf.mean(x, axes, keep), tf.sum(x)]);
@@ -105,9 +123,19 @@ t('SplitV, Concat, Exp, Sigmoid and Identity agree with wasm', () => {
     const ax = rng.int(0, shape.length - 1);
     const x = tf.randomNormal(shape, 0, 1, 'float32', k);
     const cut = rng.int(0, shape[ax]);
-    const y = tf.randomNormal(shape.map((s, d) => (d === ax ? rng.int(1, 4) : s)), 0, 1, 'float32', k + 1);
+    const y = tf.randomNormal(
+      shape.map((s, d) => (d === ax ? rng.int(1, 4) : s)),
+      0,
+      1,
+      'float32',
+      k + 1,
+    );
     const [a, b] = both(() => [
-      ...tf.split(x, [cut, shape[ax] - cut], ax), tf.concat([x, y, x], ax), tf.exp(x), tf.sigmoid(x), tf.clone(x),
+      ...tf.split(x, [cut, shape[ax] - cut], ax),
+      tf.concat([x, y, x], ax),
+      tf.exp(x),
+      tf.sigmoid(x),
+      tf.clone(x),
     ]);
     assert.ok(maxRel(a, b) < 1e-6, `case ${k}: ${shape} axis ${ax}`);
     tf.dispose([x, y]);

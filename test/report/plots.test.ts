@@ -32,9 +32,22 @@ test('barFigure: bars grouped by row, missing cells null, non-finite errors draw
 });
 
 test('heatmapFigure: categorical axes, cell text with one decimal and a dash for missing', () => {
-  const f = heatmapFigure('t', 'α', 'β', [1, 2.5], [0, 0.1], [[1.234, NaN], [3, 4]]);
+  const f = heatmapFigure(
+    't',
+    'α',
+    'β',
+    [1, 2.5],
+    [0, 0.1],
+    [
+      [1.234, NaN],
+      [3, 4],
+    ],
+  );
   assert.equal(f.data[0].x, ['1', '2.5']);
-  assert.equal(f.data[0].text, [['1.2', '–'], ['3.0', '4.0']]);
+  assert.equal(f.data[0].text, [
+    ['1.2', '–'],
+    ['3.0', '4.0'],
+  ]);
 });
 
 test.run();

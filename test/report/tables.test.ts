@@ -5,7 +5,10 @@ import { texEscape, toCsv, toLatex, toMarkdown, type Table } from '../../lib/rep
 const T: Table = {
   title: 'Table 9: R_pos α=2.5',
   header: ['method', 'Acc@0.5', 'note'],
-  rows: [['GRPO + R_pos', '63.25 ± 1.20', 'a|b'], ['50% & more', '1.00 ± 0.50', 'x_y {z} ~^ \\']],
+  rows: [
+    ['GRPO + R_pos', '63.25 ± 1.20', 'a|b'],
+    ['50% & more', '1.00 ± 0.50', 'x_y {z} ~^ \\'],
+  ],
   note: 'mean ± 95% CI',
 };
 
@@ -35,7 +38,10 @@ test('LaTeX table: one row per line, right-aligned numeric columns', async () =>
   const tex = await toLatex(T);
   assert.match(tex, '\\begin{tabular}{lrr}');
   assert.match(tex, 'GRPO + R\\_pos & 63.25 $\\pm$ 1.20 & a|b \\\\');
-  assert.match(tex, '50\\% \\& more & 1.00 $\\pm$ 0.50 & x\\_y \\{z\\} \\textasciitilde{}\\textasciicircum{} \\textbackslash{} \\\\');
+  assert.match(
+    tex,
+    '50\\% \\& more & 1.00 $\\pm$ 0.50 & x\\_y \\{z\\} \\textasciitilde{}\\textasciicircum{} \\textbackslash{} \\\\',
+  );
   assert.match(tex, '\\caption{Table 9: R\\_pos $\\alpha$=2.5}');
 });
 

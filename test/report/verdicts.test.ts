@@ -12,7 +12,8 @@ test('judgePaired: per-seed differences, Student t over seeds (hand-computed)', 
   // with F₂(t) = ½ + t/(2√(2 + t²)); MDE = (t.975 + t.80)·se = (4.302653 + 1.060660)·.017321 = .092896.
   const r = judgePaired(claim, [0.3, 0.35, 0.31], [0.2, 0.22, 0.24], { what: 'Acc@0.5' });
   assert.is(r.verdict, 'reproduced');
-  close(r.diff!.lo, 0.025477, 2e-6); close(r.diff!.hi, 0.174523, 2e-6);
+  close(r.diff!.lo, 0.025477, 2e-6);
+  close(r.diff!.hi, 0.174523, 2e-6);
   close(r.p, 0.028714, 2e-6);
   close(r.mde, 0.092896, 2e-6);
   assert.match(r.evidence, 'difference 10.00 points, 95% CI [2.55, 17.45] over seeds');
@@ -22,7 +23,8 @@ test('judgePaired: per-seed differences, Student t over seeds (hand-computed)', 
 
 test('pairing matters: a shared seed effect cancels (Welch would call this inconclusive)', () => {
   // Seeds differ a lot, but A is exactly 2 points above B in each: the paired interval is tight.
-  const a = [0.3, 0.5, 0.7, 0.42], b = a.map((x, i) => x - 0.02 - 0.001 * i);
+  const a = [0.3, 0.5, 0.7, 0.42],
+    b = a.map((x, i) => x - 0.02 - 0.001 * i);
   const r = judgePaired(claim, a, b, { what: 'm' });
   assert.is(r.verdict, 'reproduced');
   assert.ok(r.diff!.halfWidth < 0.003, `${r.diff!.halfWidth}`);
@@ -41,11 +43,34 @@ test('an interval across zero, one seed, or no runs is not a verdict; NaN never 
 });
 
 test("'less' judges B − A; 'not-greater' reproduces when the upper bound is below the margin", () => {
-  assert.is(judgePaired(claim, [0.2, 0.22, 0.24], [0.3, 0.32, 0.35], { what: 'std', kind: 'less' }).verdict, 'reproduced');
-  assert.is(judgePaired(claim, [0.3, 0.32, 0.35], [0.2, 0.22, 0.24], { what: 'std', kind: 'less' }).verdict, 'contradicted');
-  const same = [0.3, 0.31, 0.29, 0.3], eps = [0.001, -0.001, 0.002, 0];
-  assert.is(judgePaired(claim, same.map((x, i) => x + eps[i]), same, { what: 'm', kind: 'not-greater', margin: 0.015 }).verdict, 'reproduced');
-  assert.is(judgePaired(claim, same.map((x) => x + 0.05), same, { what: 'm', kind: 'not-greater', margin: 0.015 }).verdict, 'contradicted');
+  assert.is(
+    judgePaired(claim, [0.2, 0.22, 0.24], [0.3, 0.32, 0.35], { what: 'std', kind: 'less' }).verdict,
+    'reproduced',
+  );
+  assert.is(
+    judgePaired(claim, [0.3, 0.32, 0.35], [0.2, 0.22, 0.24], { what: 'std', kind: 'less' }).verdict,
+    'contradicted',
+  );
+  const same = [0.3, 0.31, 0.29, 0.3],
+    eps = [0.001, -0.001, 0.002, 0];
+  assert.is(
+    judgePaired(
+      claim,
+      same.map((x, i) => x + eps[i]),
+      same,
+      { what: 'm', kind: 'not-greater', margin: 0.015 },
+    ).verdict,
+    'reproduced',
+  );
+  assert.is(
+    judgePaired(
+      claim,
+      same.map((x) => x + 0.05),
+      same,
+      { what: 'm', kind: 'not-greater', margin: 0.015 },
+    ).verdict,
+    'contradicted',
+  );
 });
 
 test('the per-sample bootstrap interval sits beside the seed interval', () => {
@@ -54,19 +79,35 @@ test('the per-sample bootstrap interval sits beside the seed interval', () => {
   const r = judgePaired(claim, [0.6, 0.6], [0.5, 0.5], { what: 'Acc@0.5', samplesA: mk(0.6), samplesB: mk(0.5) });
   // The difference per sample is 1 on 10% of samples: SE ≈ √(.1·.9/400) = .015; the 95% bootstrap interval ≈ ±.029.
   close(r.sampleCI!.mean, 0.1, 1e-12);
-  assert.ok(r.sampleCI!.lo > 0.06 && r.sampleCI!.lo < 0.08 && r.sampleCI!.hi > 0.12 && r.sampleCI!.hi < 0.14, `${r.sampleCI!.lo} ${r.sampleCI!.hi}`);
+  assert.ok(
+    r.sampleCI!.lo > 0.06 && r.sampleCI!.lo < 0.08 && r.sampleCI!.hi > 0.12 && r.sampleCI!.hi < 0.14,
+    `${r.sampleCI!.lo} ${r.sampleCI!.hi}`,
+  );
 });
 
 test('Holm over the family: adjusted p and verdicts; uninterpretable marks every run verdict', () => {
-  const mk = (d: number[], id: string) => judgePaired({ ...claim, id }, d.map((x) => 0.5 + x), d.map(() => 0.5), { what: id });
-  const rs = adjustFamily([mk([0.1, 0.13, 0.07], 'a'), mk([0.01, -0.02, 0.015], 'b'), { ...mk([0.1, 0.13, 0.07], 'c'), verdict: 'not run' }]);
+  const mk = (d: number[], id: string) =>
+    judgePaired(
+      { ...claim, id },
+      d.map((x) => 0.5 + x),
+      d.map(() => 0.5),
+      { what: id },
+    );
+  const rs = adjustFamily([
+    mk([0.1, 0.13, 0.07], 'a'),
+    mk([0.01, -0.02, 0.015], 'b'),
+    { ...mk([0.1, 0.13, 0.07], 'c'), verdict: 'not run' },
+  ]);
   // raw p: a = .028714, b large; Holm with m = 2: a → min(1, .028714·2) = .057428 (no longer < .05).
   close(rs[0].pHolm!, 2 * 0.028714, 5e-6);
   assert.is(rs[0].verdict, 'reproduced');
   assert.is(rs[0].verdictHolm, 'inconclusive at this scale');
   assert.is(rs[2].pHolm, undefined);
   const u = markUninterpretable(rs);
-  assert.equal(u.map((r) => r.verdict), ['uninterpretable', 'uninterpretable', 'not run']);
+  assert.equal(
+    u.map((r) => r.verdict),
+    ['uninterpretable', 'uninterpretable', 'not run'],
+  );
 });
 
 test.run();
