@@ -9,6 +9,7 @@ import { findExperiment } from './registry';
 import { exportReport } from './export';
 import { selectBackend } from '../lib/backend';
 import { isDone, lineage, stageName } from '../lib/pipeline';
+import { ensureWritableDir, runsDir } from '../lib/files';
 import type { Report } from './types';
 
 export type RunExperimentOptions = {
@@ -20,6 +21,8 @@ export type RunExperimentOptions = {
   backend?: string;
   /** build the report from existing runs only (fail if a stage is missing) */
   noTrain?: boolean;
+  /** write the report's tables and figures to figures/ (default true) */
+  export?: boolean;
   log?: (m: string) => void;
 };
 
@@ -41,6 +44,7 @@ export async function runExperiment(
 ): Promise<{ report: Report; written: string[]; config: CommonConfig; scale: Scale }> {
   const exp = findExperiment(name);
   const { scale, config } = resolveConfig(name, o);
+  ensureWritableDir(runsDir(), 'runs directory', 'RSG_RUNS_DIR');
   const log = o.log ?? ((m: string) => console.log(m));
   const pool: RunOptions = { jobs: o.jobs ?? defaultJobs(), backend: o.backend, log };
   const backend = await selectBackend(o.backend ?? process.env.RSG_BACKEND ?? 'auto');
@@ -65,7 +69,7 @@ export async function runExperiment(
     await runStages(specs, pool);
   }
   const report = await exp.report({ scale, config, log, pool });
-  const written =
-    report.tables.length || report.figures.length ? await exportReport(exp.name, scale, report, backend.name) : [];
+  const exporting = o.export !== false && (report.tables.length > 0 || report.figures.length > 0);
+  const written = exporting ? await exportReport(exp.name, scale, report, backend.name) : [];
   return { report, written, config, scale };
 }

@@ -1,19 +1,26 @@
 /**
- * The whole paper suite at one scale: train the union of the nine experiments' stages in one
- * worker pool (shared stages once, both cores busy throughout), then build every report and
+ * The whole suite at one scale: train the union of its experiments' stages in one worker pool
+ * (shared stages once, both cores busy throughout), then build every report and
  * figures/REPORT.md from the runs. `npm run figures` calls `writeSuiteReport` without training.
+ *
+ * REPORT.md opens with the controls (can this scale resolve an effect at all?); when any control
+ * fails, it says so at the top and every verdict at that scale is marked uninterpretable. The
+ * verdicts are one family: each has its raw paired interval and its Holm-adjusted verdict.
  */
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { SCALES, type Scale } from './scales';
 import { defaultJobs, runStages } from './scheduler';
 import { SUITE, findExperiment } from './registry';
 import { resolveConfig, runExperiment, type RunExperimentOptions } from './runner';
-import { figuresDir } from './export';
+import { exportReport, figuresDir } from './export';
 import { writeFileAtomic } from '../lib/files';
 import { gitCommit } from '../lib/report/export';
-import type { ClaimResult } from '../lib/report/verdicts';
+import { type ClaimResult, adjustFamily, markUninterpretable } from '../lib/report/verdicts';
+import { markdownTable } from '../lib/report/tables';
+import { selectBackend } from '../lib/backend';
 import type { StageSpec } from '../lib/pipeline';
+import type { Report } from './types';
 
 /** Train every stage the suite's experiments need, in one scheduler. */
 export async function trainSuite(o: RunExperimentOptions): Promise<void> {
@@ -22,57 +29,111 @@ export async function trainSuite(o: RunExperimentOptions): Promise<void> {
   await runStages(specs, { jobs: o.jobs ?? defaultJobs(), backend: o.backend, log: o.log ?? console.log });
 }
 
+/** A control's row: what it compares, what must hold, and whether it did. */
+export type ControlResult = { control: string; expected: string; difference: string; passes: boolean };
+
+const pts = (x: number) => (100 * x).toFixed(2);
+
+/** The controls table as Markdown (the columns REPORT.md promises). */
+export function controlsMarkdown(rows: ControlResult[]): string {
+  return markdownTable(
+    ['control', 'expected', 'difference (95% CI)', 'passes'],
+    rows.map((r) => [r.control, r.expected, r.difference, r.passes ? 'yes' : 'no']),
+  );
+}
+
+/** The verdict table: raw paired verdict, MDE, Holm-adjusted verdict. */
+function verdictTable(claims: ClaimResult[]): string {
+  return markdownTable(
+    ['claim (paper)', 'where', 'verdict', 'Holm', 'difference (95% CI over seeds)', 'MDE', 'seeds for MDE 2'],
+    claims.map((c) => {
+      const d = c.diff;
+      const diff = d && Number.isFinite(d.halfWidth) ? `${pts(d.mean)} [${pts(d.lo)}, ${pts(d.hi)}]` : '–';
+      const scaled = (x: number) => (c.scale === 100 ? pts(x) : x.toFixed(4));
+      return [
+        c.text,
+        c.source,
+        `**${c.verdict}**`,
+        c.verdictHolm ?? '–',
+        c.scale === 100 ? diff : d ? `${scaled(d.mean)} [${scaled(d.lo)}, ${scaled(d.hi)}]` : '–',
+        Number.isFinite(c.mde) ? scaled(c.mde) : '–',
+        Number.isFinite(c.seedsFor2) ? String(c.seedsFor2) : '–',
+      ];
+    }),
+  );
+}
+
 /**
- * Build each named experiment's report from finished runs (no training), then REPORT.md.
- * Experiments without runs at this scale are listed as not run.
+ * Build each named experiment's report from finished runs (no training), then write them all and
+ * REPORT.md. An experiment without runs at this scale stops everything before a single file is
+ * written, unless `partial` (then it is listed as not run).
  */
 export async function writeSuiteReport(
   names: string[],
-  o: RunExperimentOptions & { scale: Scale },
-): Promise<{ path: string; claims: ClaimResult[]; notRun: string[] }> {
+  o: RunExperimentOptions & { scale: Scale; partial?: boolean },
+): Promise<{ path: string; claims: ClaimResult[]; notRun: string[]; controlsPass: boolean }> {
   const log = o.log ?? console.log;
-  const claims: ClaimResult[] = [];
+  const built: { name: string; report: Report }[] = [];
   const notRun: string[] = [];
-  const sections: string[] = [];
   for (const name of names.map((n) => findExperiment(n).name)) {
     try {
-      const { report, written } = await runExperiment(name, { ...o, noTrain: true, log: () => {} });
-      claims.push(...report.claims);
-      sections.push(report.markdown);
-      log(`${name}: ${written.length ? written.join(', ') : 'nothing to write'}`);
+      const { report } = await runExperiment(name, { ...o, noTrain: true, export: false, log: () => {} });
+      built.push({ name, report });
     } catch (e) {
       notRun.push(`${name}: ${(e as Error).message}`);
-      log(`${name}: skipped — ${(e as Error).message}`);
     }
   }
+  if (notRun.length && !o.partial) {
+    throw new Error(
+      `${notRun.length} of ${names.length} experiment(s) have no finished runs at ${o.scale} scale — nothing was ` +
+        `written (figures/ is untouched):\n  ${notRun.join('\n  ')}\nTrain them first, or pass --partial to ` +
+        'write what exists and list the rest as not run.',
+    );
+  }
+  const backend = (await selectBackend(o.backend ?? process.env.RSG_BACKEND ?? 'auto')).name;
+  for (const { name, report } of built) {
+    const written = await exportReport(name, o.scale, report, backend);
+    log(`${name}: ${written.length ? written.join(', ') : 'nothing to write'}`);
+  }
+  const controls = built.flatMap((b) => (b.report as Report & { controls?: ControlResult[] }).controls ?? []);
+  const controlsPass = controls.every((c) => c.passes);
+  let claims = adjustFamily(built.flatMap((b) => b.report.claims));
+  if (!controlsPass) claims = markUninterpretable(claims);
   const dir = figuresDir(o.scale);
-  const limits = readFileSync(join(figuresDir('default'), 'LIMITS.md'), 'utf8');
-  const summary = [
-    '| claim (paper) | where | verdict | evidence |',
-    '| --- | --- | --- | --- |',
-    ...claims.map((c) => `| ${c.text} | ${c.source} | **${c.verdict}** | ${c.evidence} |`),
-  ].join('\n');
+  const limitsFile = join(figuresDir('default'), 'LIMITS.md');
+  const limits = existsSync(limitsFile) ? readFileSync(limitsFile, 'utf8') : '';
   const seeds = o.seeds ?? SCALES[o.scale].seeds;
+  const failed = controls.filter((c) => !c.passes).map((c) => c.control);
   const report = [
     `# RSGround-R1 on the mini world: the paper's numbers and ours`,
     '',
+    ...(controls.length && !controlsPass
+      ? [
+          `> **A control failed at this scale (${failed.join(', ')}): the testbed cannot be trusted to resolve an effect here, and every verdict below is marked uninterpretable.**`,
+          '',
+        ]
+      : []),
     `Generated by \`npm run figures${o.scale === 'default' ? '' : ` -- --scale ${o.scale}`}\` from the runs under ` +
-      `\`runs/\` (scale: **${o.scale}**, seeds ${seeds.join(', ')}, commit ${gitCommit()}). ` +
+      `\`runs/\` (scale: **${o.scale}**, seeds ${seeds.join(', ')}, code at commit ${gitCommit()}). ` +
       "Every number of ours is a mean over seeds with a 95% Student-t confidence interval; the paper's are quoted " +
-      'from its tables (DIOR-RSVG columns). ' +
-      'A claim is **reproduced** when the 95% Welch interval of the difference lies above zero, **contradicted** ' +
-      'when it lies below, and **inconclusive at this scale** otherwise.',
+      'from its tables (DIOR-RSVG columns). Variants are compared **paired by seed**: every row of a comparison ' +
+      'trains from the same seeded lineage and is evaluated on the same samples. A claim is **reproduced** when ' +
+      'the 95% interval of the per-seed difference lies above zero, **contradicted** when it lies below, and ' +
+      '**inconclusive at this scale** otherwise; the Holm column repeats the decision with the p-values adjusted ' +
+      'over the whole family of claims below. MDE: the smallest difference these seeds detect with 80% power ' +
+      '(α = 0.05), from the measured spread of the per-seed differences.',
     '',
+    ...(controls.length ? ['## Controls', '', controlsMarkdown(controls), ''] : []),
     '## Verdicts',
     '',
-    claims.length ? summary : '_No experiment has finished runs at this scale._',
+    claims.length ? verdictTable(claims) : '_No experiment has finished runs at this scale._',
     '',
     ...(notRun.length ? ['## Not run at this scale', '', ...notRun.map((n) => `- ${n}`), ''] : []),
-    ...sections,
+    ...built.map((b) => b.report.markdown),
     limits,
   ].join('\n');
   const path = join(dir, 'REPORT.md');
   writeFileAtomic(path, report);
   log(`wrote ${path}`);
-  return { path, claims, notRun };
+  return { path, claims, notRun, controlsPass };
 }

@@ -80,7 +80,8 @@ export function formatReward(text: string): number {
   const lists = [...parts.answer.matchAll(FOUR_NUMBERS_ALL)];
   if (lists.length !== 1) return 0;
   const m = lists[0];
-  for (let k = 1; k <= 4; k++) if (!PLAIN_DIGITS.test(m[k])) return 0;
+  // Plain digits, and finite once parsed (a 400-digit integer is not).
+  for (let k = 1; k <= 4; k++) if (!PLAIN_DIGITS.test(m[k]) || !Number.isFinite(Number(m[k]))) return 0;
   return 1;
 }
 

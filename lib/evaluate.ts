@@ -29,6 +29,7 @@ export function evaluatePolicy(
   samples: readonly GroundingSample[],
   opts: { batch?: number; maxLen?: number } = {},
 ): Evaluation {
+  if (samples.length === 0) throw new Error('evaluatePolicy: no samples to evaluate (an empty split has no accuracy)');
   const batch = opts.batch ?? 100;
   const rng = new Rng(0); // unused by greedy decoding, required by the API
   const results: SampleResult[] = [];

@@ -37,6 +37,22 @@ export function runsDir(): string {
   return resolve(process.env.RSG_RUNS_DIR ?? join(PROJECT_ROOT, 'runs'));
 }
 
+/**
+ * Create `dir` if needed and check that files can be written in it; otherwise an error that
+ * says so (and which variable moves it), instead of a bare ENOENT/EEXIST from deep inside.
+ */
+export function ensureWritableDir(dir: string, what: string, envVar?: string): void {
+  const hint = envVar ? `; point $${envVar} to a writable folder` : '';
+  try {
+    mkdirSync(dir, { recursive: true });
+    const probe = join(dir, `.write-test-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe, { force: true });
+  } catch (e) {
+    throw new Error(`the ${what} ${dir} is not writable (${(e as Error).message.split(',')[0]})${hint}`);
+  }
+}
+
 let tmpCounter = 0;
 
 /** Write a file atomically: a sibling temp file, then rename over the target. */

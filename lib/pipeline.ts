@@ -16,7 +16,7 @@
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { hashConfig, readJson, runsDir, writeJsonAtomic } from './files';
+import { ensureWritableDir, hashConfig, readJson, runsDir, writeJsonAtomic } from './files';
 import { Policy } from './model/policy';
 import { type PolicyArch, resolveArch } from './model/network';
 import { RunDir } from './runs';
@@ -168,6 +168,7 @@ export async function runStage(
   if (spec.kind !== 'base' && !isDone(spec.from))
     throw new Error(`stage ${stageName(spec)} needs ${stageName(spec.from)} first`);
   const log = opts.log ?? ((m: string) => console.error(m));
+  ensureWritableDir(storeDir(), 'runs directory', 'RSG_RUNS_DIR');
   const release = await acquireLock(join(dir, 'lock'), {
     onWait: (o) => log(`${stageName(spec)}: waiting for the lock held by ${describeOwner(o)}`),
   });

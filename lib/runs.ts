@@ -6,7 +6,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJson, stableStringify, writeFileAtomic, writeJsonAtomic } from './files';
+import { readJson, readJsonl, stableStringify, writeFileAtomic, writeJsonAtomic } from './files';
 
 export type Metrics = Record<string, number | string | null>;
 
@@ -67,10 +67,7 @@ export class RunDir {
   metrics(): Metrics[] {
     const p = join(this.dir, 'metrics.jsonl');
     if (!existsSync(p)) return [];
-    return readFileSync(p, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as Metrics);
+    return readJsonl<Metrics>(p);
   }
 
   finish(summary: unknown): void {

@@ -4,7 +4,7 @@
  * (lib/train-sft.ts, lib/train-grpo.ts); these are its common phases.
  */
 import { evaluatePolicy, type Evaluation } from './evaluate';
-import { hasCheckpoint } from './model/checkpoint';
+import { goodCheckpoint, hasCheckpoint } from './model/checkpoint';
 import type { AdamW } from './model/optimizer';
 import type { Policy } from './model/policy';
 import type { GroundingSample } from './data/samples';
@@ -20,11 +20,14 @@ export function resumeOrStart(
   policy: Policy,
   opt: AdamW,
 ): { start: number; extra: Record<string, unknown> } {
-  if (!hasCheckpoint(run.checkpointDir)) {
+  // The newest checkpoint that verifies (falling back to the previous one with a warning; an
+  // error when none does): damaged weights are never trained on.
+  const dir = hasCheckpoint(run.checkpointDir) ? goodCheckpoint(run.checkpointDir) : null;
+  if (!dir) {
     run.resetLogs();
     return { start: 0, extra: {} };
   }
-  const st = policy.restore(run.checkpointDir, opt);
+  const st = policy.restore(dir, opt);
   run.truncateAfter(st.step);
   return { start: st.step, extra: st.extra };
 }

@@ -54,6 +54,12 @@ for (const [name, text, format, parsed] of cases) {
   });
 }
 
+test('a coordinate that is not finite once parsed earns no format reward (SPEC §3.1)', () => {
+  const big = '9'.repeat(400);
+  assert.is(formatReward(`<think>x</think><answer>[1, 2, ${big}, 4]</answer>`), 0);
+  assert.is(formatReward(`<think>x</think><answer>[1, 2, 3, 4]</answer>`), 1);
+});
+
 test('never throws on non-strings', () => {
   for (const bad of [null, undefined, 42, {}, []] as unknown as string[]) {
     assert.is(formatReward(bad), 0);

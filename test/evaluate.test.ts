@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { samplingEvaluation } from '../lib/evaluate';
+import { evaluatePolicy, samplingEvaluation } from '../lib/evaluate';
 import type { Policy } from '../lib/model/policy';
 import type { GroundingSample } from '../lib/data/samples';
 import type { GenerateOptions } from '../lib/model/generate';
@@ -51,6 +51,18 @@ test('sampling evaluation, hand-computed: Acc@0.5 per rollout, mean IoU, pass@G,
 test('sampling evaluation of an empty set is all zeros, not NaN', () => {
   const e = samplingEvaluation(scripted([], []), [], { group: 4, temperature: 1, seed: 1 });
   assert.equal([e.n, e.acc50, e.miou, e.passAtG, e.bestIoU], [0, 0, 0, 0, 0]);
+});
+
+test('greedy evaluation of an empty set is an error, never NaN in a table', () => {
+  assert.throws(() => evaluatePolicy(scripted([], []), []), /no samples to evaluate/);
+});
+
+test('greedy evaluation, hand-computed, with a 400-digit coordinate: IoU and format 0', () => {
+  const big = '9'.repeat(400);
+  const texts = [ans('[0, 0, 10, 10]'), ans(`[0, 0, ${big}, 10]`)];
+  const e = evaluatePolicy(scripted(texts, []), [gt([0, 0, 10, 10]), gt([0, 0, 10, 10])]);
+  assert.equal([e.acc50, e.miou, e.formatRate], [0.5, 0.5, 0.5]);
+  assert.ok(Object.values(e).every((v) => typeof v !== 'number' || Number.isFinite(v)));
 });
 
 test.run();

@@ -235,9 +235,17 @@ export async function loadVrsbenchVg(
   opts: VrsbenchOptions = {},
 ): Promise<GroundingSample[]> {
   const data = readJson<unknown>(annotationJson);
-  const records = (Array.isArray(data) ? data : (data as { data?: unknown }).data) as VrsRecord[] | undefined;
-  if (!Array.isArray(records))
-    throw new Error(`${annotationJson}: expected a JSON list of referring records (or {"data": [...]})`);
+  const wrapped =
+    data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as { data?: unknown }).data : undefined;
+  const records = (Array.isArray(data) ? data : wrapped) as VrsRecord[] | undefined;
+  if (!Array.isArray(records)) {
+    throw new Error(
+      `${annotationJson}: expected a JSON list of referring records (or {"data": [...]}), got ` +
+        `${data === null ? 'null' : Array.isArray(data) ? 'a list' : typeof data}`,
+    );
+  }
+  if (records.length === 0) throw new Error(`${annotationJson}: holds no referring records`);
+  const ids = new Map<string, number>();
   const sizes = new Map<string, { width: number; height: number }>();
   const out: GroundingSample[] = [];
   const skipped: { index: number; id: string; reason: string }[] = [];
@@ -249,6 +257,8 @@ export async function loadVrsbenchVg(
     const question = firstOf(r, ['question', 'referring_expression', 'ref_exp', 'description']);
     if (typeof question !== 'string' || cleanQuestion(question) === '') throw new Error(`${where}: missing question`);
     const id = String(firstOf(r, ['question_id', 'id']) ?? i);
+    if (ids.has(id)) throw new Error(`${where}: question id ${id} appears twice (first as record #${ids.get(id)})`);
+    ids.set(id, i);
     const path = join(imagesDir, image);
     let size = sizes.get(path);
     if (!size) {
@@ -285,6 +295,8 @@ export async function loadVrsbenchVg(
     });
   }
   if (skipped.length) opts.onSkip?.(skipped);
+  if (out.length === 0)
+    throw new Error(`${annotationJson}: every record was skipped (${skipped.length} invalid boxes)`);
   return out;
 }
 
@@ -319,11 +331,23 @@ export async function loadRrsisD(
     const hint = existsSync(pickle) ? ` (found ${pickle}: convert the pickle to JSON first, see loadRrsisD's doc)` : '';
     throw new Error(`RRSIS-D: ${refsPath} not found${hint}`);
   }
+  if (!existsSync(instPath)) throw new Error(`RRSIS-D: ${instPath} not found`);
   const inst = readJson<{ images: CocoImage[]; annotations: CocoAnn[]; categories: { id: number; name: string }[] }>(
     instPath,
   );
+  for (const key of ['images', 'annotations', 'categories'] as const) {
+    if (inst === null || typeof inst !== 'object' || !Array.isArray(inst[key])) {
+      throw new Error(`${instPath}: expected a COCO object with an "${key}" list`);
+    }
+  }
   const refs = readJson<Ref[]>(refsPath);
   if (!Array.isArray(refs)) throw new Error(`${refsPath}: expected a list of refs`);
+  const splits = new Set(refs.map((r) => r?.split));
+  if (!splits.has(split)) {
+    throw new Error(
+      `${refsPath}: no refs in split "${split}" (splits present: ${[...splits].map(String).sort().join(', ') || 'none'})`,
+    );
+  }
   const images = new Map(inst.images.map((im) => [im.id, im]));
   const anns = new Map(inst.annotations.map((a) => [a.id, a]));
   const cats = new Map(inst.categories.map((c) => [c.id, c.name]));
@@ -332,22 +356,33 @@ export async function loadRrsisD(
   for (const a of inst.annotations)
     perImageClass.set(`${a.image_id}/${a.category_id}`, (perImageClass.get(`${a.image_id}/${a.category_id}`) ?? 0) + 1);
   const out: GroundingSample[] = [];
+  const seen = new Map<string, number>();
   for (const [i, ref] of refs.entries()) {
+    if (ref === null || typeof ref !== 'object') throw new Error(`${refsPath}: ref #${i} is not an object`);
     if (ref.split !== split) continue;
     const where = `${refsPath}: ref #${i} (ref_id ${ref.ref_id})`;
+    if (seen.has(String(ref.ref_id)))
+      throw new Error(`${where}: ref_id ${ref.ref_id} appears twice (first as ref #${seen.get(String(ref.ref_id))})`);
+    seen.set(String(ref.ref_id), i);
+    if (!Array.isArray(ref.sentences) || ref.sentences.length === 0) throw new Error(`${where}: has no sentences`);
     const ann = anns.get(ref.ann_id);
     if (!ann) throw new Error(`${where}: ann_id ${ref.ann_id} not in ${instPath}`);
     const im = images.get(ann.image_id);
     if (!im) throw new Error(`${where}: image_id ${ann.image_id} not in ${instPath}`);
     const [x, y, w, h] = ann.bbox ?? [];
     const gt: Box = { x1: x, y1: y, x2: x + w, y2: y + h };
+    if (isValidBox(gt) && (x < 0 || y < 0 || x + w > im.width || y + h > im.height)) {
+      throw new Error(
+        `${where}: annotation ${ann.id} bbox ${JSON.stringify(ann.bbox)} lies outside the ${im.width}×${im.height} image`,
+      );
+    }
     if (!isValidBox(gt))
       throw new Error(
         `${where}: annotation ${ann.id} has invalid bbox ${JSON.stringify(ann.bbox)} (COCO [x, y, w, h] with w, h > 0)`,
       );
     const path = join(imagesDir, im.file_name);
     if (!existsSync(path)) throw new Error(`${where}: image ${path} does not exist`);
-    for (const [k, s] of (ref.sentences ?? []).entries()) {
+    for (const [k, s] of ref.sentences.entries()) {
       const q = (s.sent ?? s.raw ?? '').trim();
       if (!q) throw new Error(`${where}: sentence #${k} is empty`);
       out.push({

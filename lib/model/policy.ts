@@ -24,6 +24,7 @@ import { type Tokenizer, loadTokenizer, worldTokenizer } from './tokenizer';
 import { type AdamW } from './optimizer';
 import {
   type CheckpointState,
+  checkpointProblem,
   hasCheckpoint,
   loadCheckpointState,
   loadWeightsInto,
@@ -59,6 +60,8 @@ export class Policy implements Net {
   /** Load a checkpoint directory written by `save` (weights, tokenizer via transformers.js, config). */
   static async load(dir: string, ops: Ops): Promise<Policy> {
     if (!hasCheckpoint(dir)) throw new Error(`${dir}: no checkpoint here (expected model.safetensors and state.json)`);
+    const problem = checkpointProblem(dir);
+    if (problem) throw new Error(`cannot load the policy at ${dir}: ${problem}`);
     const saved = readJson<{ policy: PolicyConfig }>(join(dir, 'config.json'));
     if (!saved.policy) throw new Error(`${join(dir, 'config.json')}: missing "policy" section`);
     const tok = await loadTokenizer(dir);

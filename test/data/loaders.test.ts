@@ -136,6 +136,20 @@ test('VRSBench-VG: degenerate boxes stop the load, or are dropped only when aske
     await rejects(() => loadVrsbenchVg(ann, join(dir, 'Images_val')), /expected a JSON list/);
     writeFileSync(ann, '[{"image_id": "P0001_0001.png", "question": "x"');
     await rejects(() => loadVrsbenchVg(ann, join(dir, 'Images_val')), /invalid JSON/);
+    writeFileSync(ann, 'null');
+    await rejects(
+      () => loadVrsbenchVg(ann, join(dir, 'Images_val')),
+      /VRSBench_EVAL_referring\.json: expected a JSON list .*got null/,
+    );
+    writeFileSync(ann, '[]');
+    await rejects(() => loadVrsbenchVg(ann, join(dir, 'Images_val')), /holds no referring records/);
+    recs[1].image_id = recs[0].image_id;
+    recs[1].question_id = recs[0].question_id;
+    writeFileSync(ann, JSON.stringify(recs));
+    await rejects(
+      () => loadVrsbenchVg(ann, join(dir, 'Images_val')),
+      /record #1: question id 101 appears twice \(first as record #0\)/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -153,7 +167,32 @@ test('RRSIS-D: one sample per sentence of the split; COCO [x, y, w, h] → corne
   assert.is((await loadRrsisD(join(FIX, 'rrsisd'), 'train')).length, 1);
   const dir = copyFixture('rrsisd');
   try {
-    unlinkSync(join(dir, 'refs(unc).json'));
+    await rejects(
+      () => loadRrsisD(dir, 'tset'),
+      /refs\(unc\)\.json: no refs in split "tset" \(splits present: test, train\)/,
+    );
+    const refsPath = join(dir, 'refs(unc).json');
+    const refs = JSON.parse(readFileSync(refsPath, 'utf8'));
+    writeFileSync(refsPath, JSON.stringify([...refs, { ...refs[0], sentences: [] }]));
+    await rejects(() => loadRrsisD(dir, refs[0].split), /ref_id 1\)?: (has no sentences|ref_id 1 appears twice)/);
+    writeFileSync(
+      refsPath,
+      JSON.stringify(
+        refs.map((r: { sentences: unknown }, i: number) => (i === 0 ? { ...r, sentences: undefined } : r)),
+      ),
+    );
+    await rejects(() => loadRrsisD(dir, refs[0].split), /ref #0 \(ref_id \d+\): has no sentences/);
+    writeFileSync(refsPath, JSON.stringify(refs));
+    const inst = join(dir, 'instances.json');
+    const good = readFileSync(inst, 'utf8');
+    writeFileSync(inst, '{}');
+    await rejects(() => loadRrsisD(dir, 'test'), /instances\.json: expected a COCO object with an "images" list/);
+    const coco = JSON.parse(good);
+    coco.annotations[0].bbox = [30, 6, 50, 8];
+    writeFileSync(inst, JSON.stringify(coco));
+    await rejects(() => loadRrsisD(dir, 'test'), /bbox \[30,6,50,8\] lies outside the \d+×\d+ image/);
+    writeFileSync(inst, good);
+    unlinkSync(refsPath);
     writeFileSync(join(dir, 'refs(unc).p'), 'pickle');
     await rejects(() => loadRrsisD(dir, 'test'), /convert the pickle to JSON/);
   } finally {
