@@ -109,7 +109,8 @@ export async function writeSuiteReport(
     '',
     ...(controls.length && !controlsPass
       ? [
-          `> **A control failed at this scale (${failed.join(', ')}): the testbed cannot be trusted to resolve an effect here, and every verdict below is marked uninterpretable.**`,
+          `> **A control failed at this scale (${failed.join(', ')}): the testbed cannot be trusted to resolve an ` +
+            `effect here, and every verdict below is marked uninterpretable.**`,
           '',
         ]
       : []),

@@ -345,7 +345,8 @@ export async function loadRrsisD(
   const splits = new Set(refs.map((r) => r?.split));
   if (!splits.has(split)) {
     throw new Error(
-      `${refsPath}: no refs in split "${split}" (splits present: ${[...splits].map(String).sort().join(', ') || 'none'})`,
+      `${refsPath}: no refs in split "${split}" (splits present: ` +
+        `${[...splits].map(String).sort().join(', ') || 'none'})`,
     );
   }
   const images = new Map(inst.images.map((im) => [im.id, im]));
@@ -373,7 +374,8 @@ export async function loadRrsisD(
     const gt: Box = { x1: x, y1: y, x2: x + w, y2: y + h };
     if (isValidBox(gt) && (x < 0 || y < 0 || x + w > im.width || y + h > im.height)) {
       throw new Error(
-        `${where}: annotation ${ann.id} bbox ${JSON.stringify(ann.bbox)} lies outside the ${im.width}×${im.height} image`,
+        `${where}: annotation ${ann.id} bbox ${JSON.stringify(ann.bbox)} lies outside the ${im.width}×${im.height} ` +
+          `image`,
       );
     }
     if (!isValidBox(gt))
