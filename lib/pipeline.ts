@@ -116,8 +116,9 @@ export function lineage(spec: StageSpec): StageSpec[] {
   return spec.kind === 'base' ? [spec] : [...lineage(spec.from), spec];
 }
 
+/** A stage is done when its summary.json exists and reads (a damaged one makes the stage finish again). */
 export function isDone(spec: StageSpec): boolean {
-  return existsSync(join(stageDir(spec), 'summary.json'));
+  return readCached<StageSummary>(join(stageDir(spec), 'summary.json')) !== null;
 }
 
 export type StageSummary = {

@@ -4,7 +4,7 @@
  * are deterministic for a seed and backend (no wall times), so two runs of the same config
  * produce the same file byte for byte; timings go to `timing.jsonl`.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJson, readJsonl, stableStringify, writeFileAtomic, writeJsonAtomic } from './files';
 
@@ -42,20 +42,22 @@ export class RunDir {
 
   /**
    * On resume from a checkpoint at `step`: drop records logged after it, so the file reads as
-   * if the run had never stopped. Records without a step (headers) are kept.
+   * if the run had never stopped. Records without a step (headers) are kept. When the run resumes
+   * at its last step (`final`), the evaluation logged at that step is dropped too: the trainer
+   * evaluates again before finishing, and must not log it twice. A torn last line (an interrupted
+   * write) is dropped with a warning naming the file.
    */
-  truncateAfter(step: number): void {
+  truncateAfter(step: number, final = false): void {
     for (const f of ['metrics.jsonl', 'timing.jsonl']) {
       const p = join(this.dir, f);
       if (!existsSync(p)) continue;
-      const keep = readFileSync(p, 'utf8')
-        .split('\n')
-        .filter((l) => {
-          if (!l.trim()) return false;
-          const s = (JSON.parse(l) as Metrics).step;
-          return typeof s !== 'number' || s <= step;
-        });
-      writeFileAtomic(p, keep.length ? keep.join('\n') + '\n' : '');
+      const keep = readJsonl<Metrics>(p).filter((m) => {
+        if (typeof m.step !== 'number') return true;
+        if (final && m.step === step && Object.keys(m).some((k) => k.startsWith('eval/'))) return false;
+        return m.step <= step;
+      });
+      const line = (m: Metrics) => (f === 'metrics.jsonl' ? stableStringify(m) : JSON.stringify(m)) + '\n';
+      writeFileAtomic(p, keep.map(line).join(''));
     }
   }
 

@@ -45,7 +45,7 @@ import type { GroundingSample } from './data/samples';
 import { Rng, deriveSeed } from './rng';
 import { Progress } from './progress';
 import { num, oneOf, validate, z } from './config';
-import { evaluateAndLog, isCheckpointStep, isEvalStep, resumeOrStart } from './training';
+import { evaluateAndLog, isCheckpointStep, isEvalStep, resumeOrStart, yieldToEventLoop } from './training';
 
 export type GrpoConfig = {
   /** optimizer steps (one batch of B·G rollouts each) */
@@ -163,7 +163,7 @@ export async function trainGrpo(x: {
   // The reference model: the starting checkpoint, frozen (only needed when β_KL > 0).
   const ref = cfg.betaKL > 0 ? policy.frozenCopy() : null;
   // Data order: shuffled epochs over the pool, drawn from `order`; both saved in checkpoints.
-  const { start, extra } = resumeOrStart(run, policy, opt);
+  const { start, extra } = resumeOrStart(run, policy, opt, cfg.steps);
   let queue: number[] = [];
   if (start > 0) {
     sampler.setState(extra.sampler as ReturnType<Rng['getState']>);
@@ -182,6 +182,7 @@ export async function trainGrpo(x: {
   if (start === 0 && cfg.evalEvery > 0) evaluateAndLog(run, policy, x.evalSet, 0, cfg.maxLen);
   let last: Metrics = {};
   for (let step = start; step < cfg.steps; step++) {
+    await yieldToEventLoop();
     const t0 = Date.now();
     const queries = nextQueries();
     const B = queries.length,

@@ -17,7 +17,7 @@ import type { GroundingSample } from './data/samples';
 import { Rng, deriveSeed } from './rng';
 import { Progress } from './progress';
 import { num, oneOf, validate, z } from './config';
-import { evaluateAndLog, isCheckpointStep, isEvalStep, resumeOrStart } from './training';
+import { evaluateAndLog, isCheckpointStep, isEvalStep, resumeOrStart, yieldToEventLoop } from './training';
 
 export type SftConfig = {
   /** optimizer steps */
@@ -109,13 +109,14 @@ export async function trainSft(x: {
     policy.ops,
   );
   const rng = new Rng(deriveSeed(x.seed, 'sft', 'batches'));
-  const { start, extra } = resumeOrStart(run, policy, opt);
+  const { start, extra } = resumeOrStart(run, policy, opt, cfg.steps);
   if (start > 0) rng.setState(extra.rng as ReturnType<Rng['getState']>);
   const targets = phases.map((p) => p.samples.map((s) => policy.completionIds(targetText(s, cfg.target))));
   const phaseAt = (step: number) => phases.findIndex((p) => step < p.until * cfg.steps);
   const bar = new Progress(x.label ?? 'sft', cfg.steps, { silent: x.quiet });
   let loss = NaN;
   for (let step = start; step < cfg.steps; step++) {
+    await yieldToEventLoop();
     const t0 = Date.now();
     // ── batch ─────────────────────────────────────────────
     const ph = phaseAt(step);

@@ -19,6 +19,7 @@ export function resumeOrStart(
   run: RunDir,
   policy: Policy,
   opt: AdamW,
+  totalSteps: number,
 ): { start: number; extra: Record<string, unknown> } {
   // The newest checkpoint that verifies (falling back to the previous one with a warning; an
   // error when none does): damaged weights are never trained on.
@@ -28,7 +29,7 @@ export function resumeOrStart(
     return { start: 0, extra: {} };
   }
   const st = policy.restore(dir, opt);
-  run.truncateAfter(st.step);
+  run.truncateAfter(st.step, st.step === totalSteps);
   return { start: st.step, extra: st.extra };
 }
 
@@ -51,6 +52,14 @@ export function evaluateAndLog(
     'eval/format': ev.formatRate,
   });
   return ev;
+}
+
+/**
+ * Let the event loop run between steps: a step is synchronous compute, and without this a worker
+ * would never see its parent go away (IPC disconnect) nor refresh its lock's heartbeat.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Evaluate after `done` steps (not at the end: the loop's final evaluation covers that). */

@@ -4,7 +4,10 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { PROJECT_ROOT } from '../../lib/files';
+import { type LockOwner, readOwner } from '../../lib/lock';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { LocalExecutor, type Task, closeGraph, taskId, trainTasks } from '../../experiments/scheduler';
@@ -128,6 +131,44 @@ test(
     const again: string[] = [];
     await new LocalExecutor(fakeWorker(again), 1).run(trainTasks(specs), quiet);
     assert.equal(again, [taskId({ kind: 'train', spec: sft(1) }), taskId({ kind: 'train', spec: specs[0] })]);
+  }),
+);
+
+test(
+  'a worker stops when the process that started it is killed, and its log is on disk',
+  withRuns(async (dir) => {
+    const long: BaseSpec = { ...base, sft: { ...DEFAULT_SFT, steps: 100000, batchSize: 2, checkpointEvery: 100000 } };
+    const taskFile = join(dir, 'task.json');
+    writeFileSync(taskFile, JSON.stringify({ kind: 'train', spec: long }));
+    const cli = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(PROJECT_ROOT, 'test', 'fixtures', 'scripts', 'spawn-and-wait.ts'), taskFile],
+      {
+        env: { ...process.env, RSG_RUNS_DIR: dir, RSG_BACKEND: 'wasm' },
+        stdio: 'ignore',
+      },
+    );
+    // The worker holds the stage's lock once it trains: its owner record names the worker's PID.
+    const lock = join(stageDir(long), 'lock');
+    let owner: LockOwner | null = null;
+    for (let i = 0; i < 300 && !(owner && existsSync(join(stageDir(long), 'metrics.jsonl'))); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      owner = readOwner(lock);
+    }
+    assert.ok(owner && owner.pid !== cli.pid, 'the worker started');
+    cli.kill('SIGKILL');
+    let alive = true;
+    for (let i = 0; i < 100 && alive; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      try {
+        process.kill(owner!.pid, 0);
+      } catch {
+        alive = false;
+      }
+    }
+    assert.not.ok(alive, `worker ${owner!.pid} outlived its parent`);
+    assert.ok(readFileSync(join(stageDir(long), 'worker.log'), 'utf8').length >= 0);
+    assert.ok(existsSync(join(stageDir(long), 'worker.log')), 'the log file exists');
   }),
 );
 
