@@ -34,7 +34,10 @@ test('an unwritable runs directory is named as such', () => {
   assert.is(r.code, 2);
   assert.match(
     r.out,
-    /the runs directory \/etc\/hostname\/runs is not writable \(ENOTDIR: not a directory\); point \$RSG_RUNS_DIR to a writable folder/,
+    new RegExp(
+      String.raw`the runs directory /etc/hostname/runs is not writable \(ENOTDIR: not a directory\); ` +
+        String.raw`point \$RSG_RUNS_DIR to a writable folder`,
+    ),
   );
   noStack(r.out);
 });
