@@ -1,6 +1,8 @@
 /** Every experiment, by name. `experiments/README.md` maps each to the paper. */
 import type { Experiment } from './types';
 import { experiment as quickstart } from './quickstart';
+import { experiment as controls } from './controls';
+import { experiment as cot } from './cot';
 import { experiment as rewardTable } from './reward-table';
 import { experiment as table1 } from './table1';
 import { experiment as table2 } from './table2-ood';
@@ -16,9 +18,21 @@ import { experiment as learningKnobs } from './learning-knobs';
 
 /** The nine experiments that reproduce the paper's analysis, in the paper's order. */
 export const PAPER_SUITE: Experiment[] = [table1, table2, table3, table4, table5, fig5, fig6, sweepAB, sweepL];
-/** What `npm run experiment suite` trains and REPORT.md covers: the paper's nine, then whether GRPO learns. */
-export const SUITE: Experiment[] = [...PAPER_SUITE, learning, learningKnobs];
-export const EXPERIMENTS: Experiment[] = [quickstart, learning, learningKnobs, ...PAPER_SUITE, rewardTable];
+/**
+ * What `npm run experiment suite` trains and REPORT.md covers: the controls first (can this scale resolve
+ * an effect?), the paper's nine, then the CoT diagnosis. `learning` and `learning-knobs` diagnose an
+ * earlier regime in which GRPO barely moved; they stay runnable on their own.
+ */
+export const SUITE: Experiment[] = [controls, ...PAPER_SUITE, cot];
+export const EXPERIMENTS: Experiment[] = [
+  quickstart,
+  controls,
+  ...PAPER_SUITE,
+  cot,
+  learning,
+  learningKnobs,
+  rewardTable,
+];
 
 export function findExperiment(name: string): Experiment {
   const e = EXPERIMENTS.find((x) => x.name === name);

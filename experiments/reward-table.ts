@@ -3,7 +3,7 @@
  * the target, IoU drops to 0 while R_pos (and GIoU, DIoU, centre distance) keep a signal.
  * No training; instant.
  */
-import { groundingReward, AUX_REWARDS, type AuxReward } from '../lib/rewards';
+import { groundingReward, AUX_REWARDS, DEFAULT_GROUNDING_REWARD, type AuxReward } from '../lib/rewards';
 import { formatBox, type Box } from '../lib/boxes';
 import type { Experiment } from './types';
 import { sectionMarkdown } from './markdown';
@@ -27,8 +27,10 @@ export function rewardRows(): { header: string[]; rows: string[][] } {
   const rows = SETUP.shifts.map((dx) => {
     const p: Box = { x1: gt.x1 + dx, y1: gt.y1, x2: gt.x2 + dx, y2: gt.y2 };
     const text = `<think>shifted ${dx} px</think><answer>${formatBox(p)}</answer>`;
-    const vals = aux.map((a) => groundingReward(text, gt, size, { aux: a, beta: 0.1, alpha }).aux.toFixed(3));
-    const full = groundingReward(text, gt, size, { aux: 'pos', beta: 0.1, alpha });
+    const vals = aux.map((a) =>
+      groundingReward(text, gt, size, { ...DEFAULT_GROUNDING_REWARD, aux: a, beta: 0.1, alpha }).aux.toFixed(3),
+    );
+    const full = groundingReward(text, gt, size, { ...DEFAULT_GROUNDING_REWARD, aux: 'pos', beta: 0.1, alpha });
     return [String(dx), formatBox(p), full.iou.toFixed(3), ...vals, full.total.toFixed(3)];
   });
   return { header, rows };

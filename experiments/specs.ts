@@ -18,8 +18,16 @@ export type GrpoOverrides = Partial<Omit<GrpoConfig, 'reward' | 'consistency'>> 
 export type Variant = {
   id: string;
   label: string;
+  /** where RFT starts: the base model, answer-only SFT, or CoT-SFT (with the scale's CoT style, or `cot`) */
   init: 'base' | 'sft' | 'cotsft';
+  /** the CoT style of a CoT-SFT init, when not the scale's */
+  cot?: CotStyle;
   grpo: GrpoOverrides | null;
+  /**
+   * Added to the seed of the GRPO stage only (the lineage it starts from keeps the row's seed):
+   * the A/A control runs one config under a disjoint set of GRPO seeds.
+   */
+  seedOffset?: number;
 };
 
 /** `base` with `o` applied; reward and consistency merge field by field. */
@@ -32,11 +40,12 @@ export function mergeGrpo(base: GrpoConfig, o: GrpoOverrides): GrpoConfig {
   };
 }
 
-export function baseSpec(c: CommonConfig): BaseSpec {
+/** The base model of a seed: every seed pretrains its own (pretraining variance belongs in every interval). */
+export function baseSpec(c: CommonConfig, seed: number): BaseSpec {
   return {
     kind: 'base',
     arch: c.arch,
-    seed: 0,
+    seed,
     sft: {
       ...DEFAULT_SFT,
       steps: c.base.steps,
@@ -59,7 +68,7 @@ export function baseSpec(c: CommonConfig): BaseSpec {
 export function sftSpec(c: CommonConfig, target: CotStyle, seed: number): SftSpec {
   return {
     kind: 'sft',
-    from: baseSpec(c),
+    from: baseSpec(c, seed),
     seed,
     sft: {
       ...DEFAULT_SFT,
@@ -78,13 +87,13 @@ export function sftSpec(c: CommonConfig, target: CotStyle, seed: number): SftSpe
 /** The stage a variant's row is read from (GRPO, or its init model when it has no RFT). */
 export function variantSpec(c: CommonConfig, v: Variant, seed: number): StageSpec {
   const init: BaseSpec | SftSpec =
-    v.init === 'base' ? baseSpec(c) : sftSpec(c, v.init === 'sft' ? 'short' : c.cot, seed);
+    v.init === 'base' ? baseSpec(c, seed) : sftSpec(c, v.init === 'sft' ? 'short' : (v.cot ?? c.cot), seed);
   if (!v.grpo) return init;
   const spec: GrpoSpec = {
     kind: 'grpo',
     from: init,
     grpo: mergeGrpo(c.grpo, v.grpo),
-    seed,
+    seed: seed + (v.seedOffset ?? 0),
     data: { split: 'train', count: c.data.train },
     eval: { split: 'val', count: c.data.val },
   };

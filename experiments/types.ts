@@ -5,6 +5,7 @@ import type { StageSpec } from '../lib/pipeline';
 import type { Figure } from '../lib/report/plots';
 import type { Table } from '../lib/report/tables';
 import type { ClaimResult } from '../lib/report/verdicts';
+import type { ControlResult } from './suite';
 
 export type ReportContext = {
   scale: Scale;
@@ -25,6 +26,8 @@ export type Report = {
   claims: ClaimResult[];
   /** paper-vs-ours text for REPORT.md (Markdown) */
   markdown: string;
+  /** the testbed's controls (experiments/controls.ts), shown first in REPORT.md */
+  controls?: ControlResult[];
 };
 
 export type Experiment = {

@@ -83,6 +83,41 @@ export const V = {
     init: 'base',
     grpo: { reward: IOU_ONLY, spatialConsistency: true, consistency: { lambdaM: 0, lambdaV: 1 } },
   },
+  // CoT diagnosis: the Geo-CoT trace style beside RSGround-R1's.
+  cotsftGeocot: {
+    id: 'cotsft-geocot',
+    label: 'CoT-SFT, Geo-CoT traces (no RFT)',
+    init: 'cotsft',
+    cot: 'geocot',
+    grpo: null,
+  },
+  grpoCotGeocot: {
+    id: 'grpo-cot-geocot',
+    label: 'CoT-SFT (Geo-CoT traces) → GRPO',
+    init: 'cotsft',
+    cot: 'geocot',
+    grpo: { reward: IOU_ONLY, spatialConsistency: false },
+  },
+  // Controls (experiments/controls.ts): can this scale resolve a reward's effect at all?
+  grpoFormatOnly: {
+    id: 'grpo-format-only',
+    label: 'GRPO, R_format only (positive control)',
+    init: 'base',
+    grpo: { reward: { aux: 'none', iouWeight: 0 }, spatialConsistency: false },
+  },
+  grpoWrongBox: {
+    id: 'grpo-wrong-box',
+    label: "GRPO, R_IoU against another query's box (negative control)",
+    init: 'base',
+    grpo: { reward: IOU_ONLY, spatialConsistency: false, rewardTarget: 'other-sample' },
+  },
+  grpoAA: {
+    id: 'grpo-aa',
+    label: 'GRPO (R_format + R_IoU), second GRPO seed set (A/A control)',
+    init: 'base',
+    grpo: { reward: IOU_ONLY, spatialConsistency: false },
+    seedOffset: 1000,
+  },
 } satisfies Record<string, Variant>;
 
 /** λm, λv as a variant (GRPO + L_SC from the base model, IoU reward). λm = λv = 0 is the baseline. */

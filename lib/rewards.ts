@@ -102,18 +102,22 @@ export type GroundingRewardConfig = {
   beta: number;
   /** α in eq. 2 (used by `pos` only). */
   alpha: number;
+  /** The weight of R_IoU in eq. 5: 1 as the paper writes it; 0 leaves R_format alone (the positive control). */
+  iouWeight: number;
 };
 
 export const GROUNDING_REWARD_SCHEMA = z.strictObject({
   aux: oneOf(AUX_REWARDS),
   beta: num.nonNegative(),
   alpha: num.positive(),
+  iouWeight: num.range(0, 1),
 }) satisfies z.ZodType<GroundingRewardConfig>;
 
 export const DEFAULT_GROUNDING_REWARD: Readonly<GroundingRewardConfig> = Object.freeze({
   aux: 'pos',
   beta: 0.1,
   alpha: 2.5,
+  iouWeight: 1,
 });
 
 export type GroundingReward = {
@@ -123,7 +127,7 @@ export type GroundingReward = {
   iou: number;
   /** R_aux ∈ [0, 1] before β (0 when aux = none) */
   aux: number;
-  /** R = R_format + R_IoU + β·R_aux */
+  /** R = R_format + R_IoU + β·R_aux (R_IoU times its weight, 1 unless a control) */
   total: number;
   /** whether an answer box could be parsed at all */
   parsed: boolean;
@@ -160,7 +164,7 @@ export function groundingReward(
   const format = formatReward(text);
   const r_iou = pred == null ? 0 : iou(pred, gt);
   const aux = auxReward(cfg.aux, pred, gt, { ...size, alpha: cfg.alpha });
-  return { format, iou: r_iou, aux, total: format + r_iou + cfg.beta * aux, parsed: pred != null };
+  return { format, iou: r_iou, aux, total: format + cfg.iouWeight * r_iou + cfg.beta * aux, parsed: pred != null };
 }
 
 // ── Other tasks (SPEC §3.6) ─────────────────────────────────────────────────────────────

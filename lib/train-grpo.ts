@@ -16,6 +16,10 @@
  *   linear schedule); the learning rate is a config value.
  * - Two knobs the paper does not have, off by default: μ > 1 (above) and Dr. GRPO advantages
  *   (`advantageScale: 'none'`, centred but not divided by the group's std).
+ * - Two controls the paper does not have, off by default, that check the testbed can resolve a
+ *   reward's effect: `reward.iouWeight: 0` (R_format alone, the positive control's weak arm)
+ *   and `rewardTarget: 'other-sample'` (every box term scored against the ground truth of
+ *   another query in the batch, the negative control).
  */
 import * as tf from '@tensorflow/tfjs';
 import { grpoLoss, referenceLogProbs, sequenceTensors } from './loss';
@@ -76,6 +80,11 @@ export type GrpoConfig = {
   advantageScale: AdvantageScale;
   /** β_KL: weight of the k3 KL to the reference model (0 removes the reference) */
   betaKL: number;
+  /**
+   * Which box the rewards score against: the query's own ground truth ('gt', always outside the
+   * negative control), or the ground truth of the next query in the batch ('other-sample').
+   */
+  rewardTarget: RewardTarget;
   /** R = R_format + R_IoU + β·R_aux (eq. 5) */
   reward: GroundingRewardConfig;
   /** L_SC on/off (eq. 9); off means w = 1 */
@@ -89,6 +98,9 @@ export type GrpoConfig = {
   checkpointEvery: number;
 };
 
+export const REWARD_TARGETS = ['gt', 'other-sample'] as const;
+export type RewardTarget = (typeof REWARD_TARGETS)[number];
+
 export const DEFAULT_GRPO: Readonly<GrpoConfig> = Object.freeze({
   steps: 200,
   queriesPerStep: 8,
@@ -101,6 +113,7 @@ export const DEFAULT_GRPO: Readonly<GrpoConfig> = Object.freeze({
   iterations: 1,
   advantageScale: 'std',
   betaKL: 0.04,
+  rewardTarget: 'gt',
   reward: DEFAULT_GROUNDING_REWARD,
   spatialConsistency: true,
   consistency: DEFAULT_CONSISTENCY,
@@ -121,6 +134,7 @@ export const GRPO_SCHEMA = z.strictObject({
   iterations: num.int(1),
   advantageScale: oneOf(ADVANTAGE_SCALES),
   betaKL: num.nonNegative(),
+  rewardTarget: oneOf(REWARD_TARGETS),
   reward: GROUNDING_REWARD_SCHEMA,
   spatialConsistency: z.boolean({ error: 'must be true or false' }),
   consistency: CONSISTENCY_SCHEMA,
@@ -199,8 +213,11 @@ export async function trainGrpo(x: {
 
     // ── 2. score every rollout: R = R_format + R_IoU + β·R_aux (eq. 5) ─────────────────
     const scores = gen.texts.map((text, n) => {
-      const s = queries[Math.floor(n / G)];
-      return groundingReward(text, s.gt, { imageWidth: s.image.width, imageHeight: s.image.height }, cfg.reward);
+      const b = Math.floor(n / G),
+        s = queries[b];
+      // The negative control scores another query's box.
+      const target = cfg.rewardTarget === 'gt' ? s.gt : queries[(b + 1) % B].gt;
+      return groundingReward(text, target, { imageWidth: s.image.width, imageHeight: s.image.height }, cfg.reward);
     });
     const tScore = Date.now();
 
@@ -285,6 +302,7 @@ export async function trainGrpo(x: {
 
     // ── 5. log: reward terms, SPEC §4 diagnostics, loss parts ───────────────────────────
     const d = groupDiagnostics(groups);
+    const wStats = meanStd(ws);
     const tot = meanStd(scores.map((r) => r.total));
     const fmt = meanStd(scores.map((r) => r.format));
     const iouS = meanStd(scores.map((r) => r.iou));
@@ -309,8 +327,14 @@ export async function trainGrpo(x: {
       'grpo/loss': loss,
       'grpo/grad_norm': gradNorm,
       'grpo/lr': lr,
-      'sc/w_mean': ws.reduce((a, b) => a + b, 0) / ws.length,
+      'sc/w_mean': wStats.mean,
       'sc/w_max': Math.max(...ws),
+      'sc/w_min': Math.min(...ws),
+      // Within-batch spread of w (coefficient of variation): with Adam, a w that is the same for every
+      // group only rescales the loss, which Adam's normalisation cancels; only its spread reweights groups.
+      'sc/w_cv': wStats.mean > 0 ? wStats.std / wStats.mean : 0,
+      'sc/at_wmin': ws.filter((w) => w <= cfg.consistency.wMin).length / ws.length,
+      'sc/at_wmax': ws.filter((w) => w >= cfg.consistency.wMax).length / ws.length,
       'rollout/len': len.mean,
       'rollout/finished': gen.finished.filter(Boolean).length / gen.finished.length,
     };

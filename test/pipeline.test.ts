@@ -54,11 +54,11 @@ const grpo: GrpoSpec = {
  * differently per kernel), so its digest is keyed by the OpenBLAS configuration string.
  */
 const GOLDEN = {
-  version: 2,
-  wasm: '4671cd1d447a3e3198ceaacdfd2c63a5ba39e4952f07c1850501588f798f14e9',
+  version: 3,
+  wasm: '8c4a768c02f3d875810cdf47b22564d7f581bb8eb583bd3cd6e19d437c6ab411',
   blas: {
     'OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64':
-      'e77c5f8c675bf6f6d64bfba23233fc44a9ebb78ab544e7540a540a67133ccfe0',
+      '40665e124c6c1bdbbacfecc5cc12c9d2ee4ea9e2110811083708c82b1cb2a6ab',
   } as Record<string, string>,
 };
 

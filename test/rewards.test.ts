@@ -154,23 +154,32 @@ test('total reward of eq. 5 for each aux choice', () => {
   const size = { imageWidth: 8, imageHeight: 8 };
   const text = '<think>right of it</think><answer>[4, 2, 6, 4]</answer>';
   const rpos = (Math.exp(-0.16) + Math.exp(-0.48)) / 2;
-  const r = groundingReward(text, gt, size, { aux: 'pos', beta: 0.1, alpha: 2.5 });
+  const r = groundingReward(text, gt, size, { aux: 'pos', beta: 0.1, alpha: 2.5, iouWeight: 1 });
   assert.is(r.format, 1);
   assert.is(r.iou, 0);
   close(r.aux, rpos);
   close(r.total, 1 + 0.1 * rpos);
-  assert.is(groundingReward(text, gt, size, { aux: 'none', beta: 0.1, alpha: 2.5 }).total, 1);
+  assert.is(groundingReward(text, gt, size, { aux: 'none', beta: 0.1, alpha: 2.5, iouWeight: 1 }).total, 1);
   for (const aux of AUX_REWARDS) {
-    const x = groundingReward(text, gt, size, { aux, beta: 0.5, alpha: 2.5 });
+    const x = groundingReward(text, gt, size, { aux, beta: 0.5, alpha: 2.5, iouWeight: 1 });
     close(x.aux, auxReward(aux, B(4, 2, 6, 4), gt, { ...size, alpha: 2.5 }));
     close(x.total, 1 + 0.5 * x.aux);
   }
+  // The positive control's reward: R_IoU weighted 0 leaves R_format (+ β·R_aux).
+  const hit = '<think>x</think><answer>[2, 2, 4, 4]</answer>';
+  assert.equal(groundingReward(hit, gt, size, { aux: 'none', beta: 0.1, alpha: 2.5, iouWeight: 0 }), {
+    format: 1,
+    iou: 1,
+    aux: 0,
+    total: 1,
+    parsed: true,
+  });
   // Perfect answer: 1 + 1 + β·1.
   close(groundingReward('<think>x</think><answer>[2, 2, 4, 4]</answer>', gt, size).total, 2.1);
   // Malformed completions earn 0 everywhere, whatever the aux.
   for (const bad of ['', 'garbage', '<answer>[1,2', '<think>x</think><answer>[9, 9, 1, 1]</answer>']) {
     for (const aux of AUX_REWARDS) {
-      const m = groundingReward(bad, gt, size, { aux, beta: 0.1, alpha: 2.5 });
+      const m = groundingReward(bad, gt, size, { aux, beta: 0.1, alpha: 2.5, iouWeight: 1 });
       assert.is(m.iou, 0);
       assert.is(m.aux, 0);
     }

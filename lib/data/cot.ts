@@ -13,6 +13,7 @@
 import { center, formatBox, type Box } from '../boxes';
 import { type Expression, regionOf, regionPhrase, selectorPhrase } from './referring';
 import { PLURAL, type ObjectClass } from './world';
+import type { GroundingSample } from './samples';
 
 export const COT_STYLES = ['short', 'rsground', 'geocot'] as const;
 export type CotStyle = (typeof COT_STYLES)[number];
@@ -118,4 +119,57 @@ export function geocotThink(f: TraceFacts, maxCandidates = 6): string {
 export function groundingCompletion(f: TraceFacts, style: CotStyle): string {
   const think = style === 'rsground' ? rsgroundThink(f) : style === 'geocot' ? geocotThink(f) : shortThink(f);
   return completion(think, formatBox(f.gt));
+}
+
+/** What a generated trace states, checked against the scene (the CoT diagnosis). */
+export type TraceCheck = {
+  /** the count it states of the queried class is right (rsground: "there are three vehicles"; geocot: its evidence) */
+  countRight: boolean | null;
+  /** the region it places the target in is right (rsground's "so the target is at the top left"); null for geocot */
+  regionRight: boolean | null;
+};
+
+const WORD_COUNT = new Map(NUMBER_WORDS.map((w, i) => [w, i]));
+
+/**
+ * Check a generated completion's reasoning against the facts it should state. Tokens come back
+ * space-separated (`there are three vehicles .`), so the patterns allow any spacing. A statement
+ * the trace does not make is `null` (not wrong, just absent).
+ */
+export function checkTrace(text: string, f: TraceFacts, style: CotStyle): TraceCheck {
+  const think = /<think>([\s\S]*?)<\/think>/.exec(text)?.[1] ?? '';
+  const t = ` ${think.replace(/\s+/g, ' ').trim()} `;
+  const cls = f.expression.cls;
+  const trueCount = f.objects.filter((o) => o.cls === cls).length;
+  if (style === 'rsground') {
+    const m = / there (?:is|are) (\w+) /.exec(t);
+    const n = m ? (WORD_COUNT.get(m[1]) ?? (/^\d+$/.test(m[1]) ? Number(m[1]) : NaN)) : undefined;
+    const r = / so the target is (.+?) \. /.exec(t);
+    return {
+      countRight: n === undefined ? null : n === trueCount,
+      regionRight: r ? r[1].trim() === where(f.gt, f.imageSize) : null,
+    };
+  }
+  if (style === 'geocot') {
+    const ev = / evidence : (.*?) \. synthesis /.exec(t);
+    if (!ev) return { countRight: null, regionRight: null };
+    const boxes = ev[1].split(' ; ').filter((e) => e.trim().startsWith(`${cls} [`)).length;
+    return { countRight: boxes === Math.min(trueCount, 6), regionRight: null };
+  }
+  return { countRight: null, regionRight: null };
+}
+
+/** The trace facts of a mini-world grounding sample (what its `meta` carries). */
+export function factsOf(s: GroundingSample): TraceFacts {
+  const m = s.meta as
+    { expression?: Expression; objects?: { cls: ObjectClass; box: Box }[]; targetIndex?: number } | undefined;
+  if (!m?.expression || !m.objects || m.targetIndex === undefined)
+    throw new Error(`sample ${s.id} carries no scene facts (only mini-world samples do)`);
+  return {
+    expression: m.expression,
+    gt: s.gt,
+    imageSize: s.image.width,
+    objects: m.objects,
+    targetIndex: m.targetIndex,
+  };
 }

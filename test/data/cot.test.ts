@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { formatReward, parseAnswer, parseCount, thinkBlock } from '../../lib/answer';
 import { groundingSplit, countingSplit, regionSplit } from '../../lib/data/splits';
 import { multiTargetReward } from '../../lib/rewards';
-import { COT_STYLES } from '../../lib/data/cot';
+import { COT_STYLES, checkTrace, factsOf } from '../../lib/data/cot';
+import { worldTokenizer } from '../../lib/model/tokenizer';
 
 test('every grounding trace, in every style, is well formatted and answers the ground truth', () => {
   for (const s of groundingSplit('val', { count: 300 })) {
@@ -38,6 +39,40 @@ test('counting traces answer the count; region traces earn the full multi-target
     if (s.boxes.length === 0) empty++;
   }
   assert.ok(empty >= 1, 'some region queries have no target');
+});
+
+test('checkTrace: the ground-truth traces check right, as the policy writes them (space-separated tokens)', () => {
+  const tok = worldTokenizer(64);
+  const asWritten = (t: string) => tok.decode(tok.encode(t));
+  let checked = 0;
+  for (const s of groundingSplit('val', { count: 120 })) {
+    const cot = s.meta!.cot as Record<string, string>,
+      f = factsOf(s);
+    assert.equal(
+      checkTrace(asWritten(cot.rsground), f, 'rsground'),
+      { countRight: true, regionRight: true },
+      cot.rsground,
+    );
+    assert.equal(checkTrace(asWritten(cot.geocot), f, 'geocot'), { countRight: true, regionRight: null }, cot.geocot);
+    assert.equal(checkTrace(asWritten(cot.short), f, 'short'), { countRight: null, regionRight: null });
+    // A wrong count word, or a wrong region, is caught.
+    const words = ['one', 'two', 'three', 'four', 'five', 'six'];
+    const n = f.objects.filter((o) => o.cls === f.expression.cls).length;
+    const wrong = asWritten(cot.rsground).replace(/ (is|are) (\w+) /, ` are ${words[n % 6]} `);
+    assert.is(checkTrace(wrong, f, 'rsground').countRight, false);
+    const moved = asWritten(cot.rsground).replace(/so the target is .+? \. </, 'so the target is nowhere . <');
+    assert.is(checkTrace(moved, f, 'rsground').regionRight, false);
+    checked++;
+  }
+  assert.is(checked, 120);
+  assert.equal(
+    checkTrace(
+      '<think> find it . </think> <answer> [ 1 , 2 , 3 , 4 ] </answer>',
+      factsOf(groundingSplit('val', { count: 1 })[0]),
+      'rsground',
+    ),
+    { countRight: null, regionRight: null },
+  );
 });
 
 test.run();
