@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { FigureExporter } from '../lib/report/export';
 import { writeTable } from '../lib/report/tables';
 import { PROJECT_ROOT, writeFileAtomic } from '../lib/files';
-import { stageDir, stageHash, lineage, type StageSpec } from '../lib/pipeline';
+import { stageDir, stageHash, lineage, trainedAt, type StageSpec } from '../lib/pipeline';
+import { gitCommit } from '../lib/files';
 import { relative } from 'node:path';
 import type { Report } from './types';
 import type { Scale } from './scales';
@@ -22,6 +23,19 @@ function provenanceOf(specs: StageSpec[], backend: string) {
     seeds,
     backend,
   };
+}
+
+/** "1–5" for a run of consecutive seeds, else the list. */
+function compactSeeds(seeds: number[]): string {
+  const s = [...seeds].sort((a, b) => a - b);
+  const runs: string[] = [];
+  for (let i = 0; i < s.length;) {
+    let j = i;
+    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
+    runs.push(j > i + 1 ? `${s[i]}–${s[j]}` : s.slice(i, j + 1).join(', '));
+    i = j + 1;
+  }
+  return runs.join(', ');
 }
 
 export async function exportReport(
@@ -45,11 +59,19 @@ export async function exportReport(
     const ex = exporter ?? (await FigureExporter.start());
     try {
       for (const f of report.figures) {
-        await ex.write(dir, f.name, f.figure, {
-          description: f.description,
-          generatedBy: `npm run experiment ${experiment}`,
-          ...provenanceOf(f.specs, backend),
-        });
+        const prov = provenanceOf(f.specs, backend);
+        const cmd = `npm run experiment ${experiment}${scale === 'default' ? '' : ` -- --scale ${scale}`}`;
+        const caption = f.specs.length
+          ? `${scale} scale · seeds ${compactSeeds(prov.seeds)} · ${backend} · trained at ` +
+            `${trainedAt(f.specs).join(', ')} · ${cmd}`
+          : `computed, no training · code at ${gitCommit()} · ${cmd}`;
+        await ex.write(
+          dir,
+          f.name,
+          f.figure,
+          { description: f.description, generatedBy: cmd, ...prov, trainedAt: trainedAt(f.specs) },
+          caption,
+        );
         written.push(`${f.name}.{svg,png}`);
       }
     } finally {

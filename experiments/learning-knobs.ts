@@ -3,7 +3,7 @@
  * GRPO baseline (from the base model, IoU reward): learning rate, queries per step, μ updates
  * per batch, advantage scaling (Dr. GRPO), rollout temperature, no KL. Validation only.
  */
-import { collect, comparisonTable, curveOverSeeds } from './results';
+import { collect, comparisonTable, curveOverSeeds, percent } from './results';
 import { type Variant, specsOf, variantSpec } from './specs';
 import type { CommonConfig } from './scales';
 import { V } from './variants';
@@ -88,8 +88,8 @@ export const experiment: Experiment = {
           figure: lineFigure(
             'GRPO knobs: val Acc@0.5 during training',
             'GRPO step',
-            'val Acc@0.5',
-            variants.map((v) => ({ name: v.label, ...curveOverSeeds(grpoSpecs(v), 'eval/acc50') })),
+            'val Acc@0.5 (%)',
+            variants.map((v) => ({ name: v.label, ...percent(curveOverSeeds(grpoSpecs(v), 'eval/acc50')) })),
           ),
         },
       ],

@@ -11,7 +11,7 @@
  *   diagnostic run of 4× the steps (which revisits its pool about twice at the default scale).
  * Tuning happens on val only; nothing here reads the test split.
  */
-import { collect, comparisonTable, curveOverSeeds, perSeed, stageMetrics } from './results';
+import { collect, comparisonTable, curveOverSeeds, percent, perSeed, stageMetrics } from './results';
 import { type Variant, specsOf, variantSpec } from './specs';
 import type { CommonConfig } from './scales';
 import { V } from './variants';
@@ -213,8 +213,8 @@ export const experiment: Experiment = {
         figure: lineFigure(
           'GRPO: val Acc@0.5 during training',
           'GRPO step',
-          'val Acc@0.5',
-          grpoRows(c).map((v) => ({ name: v.label, ...curveOverSeeds(grpoSpecs(v), 'eval/acc50') })),
+          'val Acc@0.5 (%)',
+          grpoRows(c).map((v) => ({ name: v.label, ...percent(curveOverSeeds(grpoSpecs(v), 'eval/acc50')) })),
         ),
       },
       {
@@ -224,8 +224,8 @@ export const experiment: Experiment = {
         figure: lineFigure(
           'GRPO: rollout IoU reward per step (10-step moving average)',
           'GRPO step',
-          'mean R_IoU of the rollouts',
-          grpoRows(c).map((v) => ({ name: v.label, ...curveOverSeeds(grpoSpecs(v), 'reward/iou', 10) })),
+          'mean IoU of the rollouts (%)',
+          grpoRows(c).map((v) => ({ name: v.label, ...percent(curveOverSeeds(grpoSpecs(v), 'reward/iou', 10)) })),
         ),
       },
     ];

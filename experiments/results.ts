@@ -10,7 +10,7 @@ import { type DataRef, type StageSpec, evaluateStage, linkRun, stageDir } from '
 import { readJsonl } from '../lib/files';
 import { meanCI, formatCI, type Interval } from '../lib/stats';
 import type { Evaluation } from '../lib/evaluate';
-import { barFigure, type Bar, type Figure } from '../lib/report/plots';
+import { type Figure, type RowBars, rowsFigure as rowsBars } from '../lib/report/plots';
 import type { Table } from '../lib/report/tables';
 import { type Claim, type ClaimResult, type PerSample, judgePaired } from '../lib/report/verdicts';
 import type { PaperRow } from '../lib/report/paper';
@@ -124,15 +124,25 @@ export function comparisonTable(
   };
 }
 
-/** Acc@0.5 and mIoU per row, with 95% CI error bars. */
-export function rowsFigure(title: string, rows: Row[]): Figure {
-  const bars: Bar[] = [];
-  for (const r of rows) {
+/**
+ * Acc@0.5 and mIoU per row as horizontal bars (%): the 95% CI over seeds, each seed as a point,
+ * and the paper's number where it has one (`paper`, in table order).
+ */
+export function rowsFigure(title: string, rows: Row[], paper: (PaperRow | undefined)[] = []): Figure {
+  const bars: RowBars[] = rows.map((r, i) => {
     const ci = intervals(r);
-    for (const m of ['acc50', 'miou'] as MetricName[])
-      bars.push({ group: r.variant.label, name: METRIC_LABEL[m], value: 100 * ci[m].mean, err: 100 * ci[m].halfWidth });
-  }
-  return barFigure(title, '% (mean ± 95% CI over seeds)', bars);
+    return {
+      label: r.variant.label,
+      values: (['acc50', 'miou'] as const).map((m) => ({
+        metric: METRIC_LABEL[m],
+        mean: 100 * ci[m].mean,
+        err: 100 * ci[m].halfWidth,
+        seeds: perSeed(r, m).map((x) => 100 * x),
+        paper: paper[i]?.[m],
+      })),
+    };
+  });
+  return rowsBars(title, bars);
 }
 
 /** A stage's metrics.jsonl records (a torn last line is dropped). */
@@ -185,6 +195,11 @@ export function beats(rows: Rows, a: string, b: string, claim: Claim, what: stri
   });
 }
 
+/** A curve of fractions as percentages (one unit for accuracies and IoUs in every figure). */
+export function percent<T extends { y: number[]; lo: number[]; hi: number[] }>(c: T): T {
+  return { ...c, y: c.y.map((v) => 100 * v), lo: c.lo.map((v) => 100 * v), hi: c.hi.map((v) => 100 * v) };
+}
+
 /**
  * The skeleton of a table experiment: collect its rows on a split, the table of ours beside the
  * paper's (`paper` keyed by variant id), the bar figure, and the claims judged on the rows.
@@ -205,7 +220,8 @@ export async function tableReport(
 ): Promise<Report & { rows: Rows }> {
   const c = ctx.config;
   const rows = await collect(x.experiment, c, x.variants, x.ref, ctx.pool);
-  const table = comparisonTable(x.title, rows.list, x.paper ? x.variants.map((v) => x.paper![v.id]) : [], x.note);
+  const paper = x.paper ? x.variants.map((v) => x.paper![v.id]) : [];
+  const table = comparisonTable(x.title, rows.list, paper, x.note);
   const claims = x.claims(rows);
   const specs = specsOf(c, x.variants);
   return {
@@ -214,7 +230,7 @@ export async function tableReport(
     figures: [
       {
         name: x.experiment,
-        figure: rowsFigure(x.title, rows.list),
+        figure: rowsFigure(x.title, rows.list, paper),
         description: `Acc@0.5 and mIoU per row, ${x.description}`,
         specs,
       },

@@ -46,7 +46,7 @@ export const experiment: Experiment = {
       });
       figures.push({
         name: `table2-${split}`,
-        figure: rowsFigure(`Table 2: ${split}`, rows.list),
+        figure: rowsFigure(`Table 2: ${split}`, rows.list, paper),
         description: `OOD accuracy on ${split}`,
         specs: specsOf(c, VARIANTS),
       });

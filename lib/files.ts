@@ -2,6 +2,7 @@
  * Files that must never be half-written: atomic writes (temp file, then rename), JSONL, and
  * the project's data and run directories ($RSG_DATA_DIR, $RSG_RUNS_DIR).
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -148,4 +149,23 @@ export function swapDirectory(src: string, dest: string): void {
     throw e;
   }
   if (had) rmSync(old, { recursive: true, force: true });
+}
+
+/** The code's commit (12 hex digits), `-dirty` when tracked files outside figures/ differ from it; 'unknown' outside
+ * git. */
+export function gitCommit(): string {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+    }).trim();
+    const dirty = execFileSync(
+      'git',
+      ['status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)figures'],
+      { cwd: PROJECT_ROOT, encoding: 'utf8' },
+    ).trim();
+    return dirty ? `${sha}-dirty` : sha;
+  } catch {
+    return 'unknown';
+  }
 }

@@ -16,7 +16,7 @@
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { ensureWritableDir, hashConfig, readJson, runsDir, writeJsonAtomic } from './files';
+import { ensureWritableDir, gitCommit, hashConfig, readJson, runsDir, writeJsonAtomic } from './files';
 import { Policy } from './model/policy';
 import { type PolicyArch, resolveArch } from './model/network';
 import { RunDir } from './runs';
@@ -129,6 +129,8 @@ export type StageSummary = {
   backendDetail?: string;
   seconds: number;
   steps: number;
+  /** the commit of the code that trained the stage (`-dirty` with uncommitted changes) */
+  commit?: string;
   /** the final evaluation on the spec's eval set */
   eval: Omit<Evaluation, 'results'> | null;
   last?: Metrics;
@@ -138,6 +140,16 @@ export type StageSummary = {
 export type StageRecord = { spec: StageSpec; hash: string; code: number; data: number };
 
 // ── Running a stage ──────────────────────────────────────────────────────────────────────
+
+/** The commits of the code that trained these stages and everything upstream of them (from their summaries). */
+export function trainedAt(specs: StageSpec[]): string[] {
+  const commits = new Set<string>();
+  for (const s of specs.flatMap(lineage)) {
+    const sum = readCached<StageSummary>(join(stageDir(s), 'summary.json'));
+    commits.add(sum?.commit ?? 'unrecorded');
+  }
+  return [...commits].sort();
+}
 
 /** The policy at the end of a finished stage. */
 export async function loadStagePolicy(spec: StageSpec, ops: Ops): Promise<Policy> {
@@ -188,6 +200,7 @@ export async function runStage(
       backend: backend.name,
       backendDetail: backend.detail,
       seconds: (Date.now() - t0) / 1000,
+      commit: gitCommit(),
       steps,
       eval: strip(ev),
       ...(last ? { last } : {}),

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { barFigure, heatmapFigure, lineFigure } from '../../lib/report/plots';
+import { diffHeatmapFigure, heatmapFigure, lineFigure, rowsFigure, textWidth, wrap } from '../../lib/report/plots';
 
-test('lineFigure: one trace per series, plus a closed band polygon when lo/hi are given', () => {
+test('lineFigure: a trace per series, a closed band polygon for lo/hi, the legend right of the plot', () => {
   const f = lineFigure('t', 'step', 'acc', [
     { name: 'a', x: [0, 1, 2], y: [1, 2, 3], lo: [0, 1, 2], hi: [2, 3, 4] },
     { name: 'b', x: [0, 1], y: [5, 6] },
@@ -15,23 +15,59 @@ test('lineFigure: one trace per series, plus a closed band polygon when lo/hi ar
   assert.equal(f.data[1].y, [1, 2, 3]);
   assert.is(f.data[2].name, 'b');
   assert.is((f.layout.font as { family: string }).family, 'DejaVu Sans');
+  assert.is((f.layout.legend as { x: number }).x, 1.02);
 });
 
-test('barFigure: bars grouped by row, missing cells null, non-finite errors drawn as 0', () => {
-  const f = barFigure('t', '%', [
-    { group: 'GRPO', name: 'Acc@0.5', value: 60, err: 1.5 },
-    { group: 'GRPO', name: 'mIoU', value: 55, err: NaN },
-    { group: 'full', name: 'Acc@0.5', value: 65 },
+test('rowsFigure: horizontal bars per metric, a left margin that fits every label, seeds and paper as points', () => {
+  const long = 'RSGround-R1 (CoT-SFT → GRPO + R_pos + L_SC)';
+  const f = rowsFigure('Table 1', [
+    { label: 'GRPO', values: [{ metric: 'Acc@0.5', mean: 60, err: 1.5, seeds: [59, 60, 61], paper: 66.65 }] },
+    { label: long, values: [{ metric: 'Acc@0.5', mean: 65, err: NaN, seeds: [65] }] },
   ]);
-  assert.is(f.data.length, 2);
-  assert.equal(f.data[0].x, ['GRPO', 'full']);
-  assert.equal(f.data[0].y, [60, 65]);
-  assert.equal((f.data[0].error_y as { array: number[] }).array, [1.5, 0]);
-  assert.equal(f.data[1].y, [55, null]);
-  assert.equal((f.data[1].error_y as { array: number[] }).array, [0, 0]);
+  const bars = f.data.filter((d) => d.type === 'bar');
+  assert.is(bars.length, 1);
+  assert.is(bars[0].orientation, 'h');
+  assert.equal(bars[0].y, ['GRPO', long]);
+  assert.equal((bars[0].error_x as { array: number[] }).array, [1.5, 0]);
+  assert.ok((f.layout.margin as { l: number }).l >= textWidth(long), 'room for the longest label');
+  const seeds = f.data.find((d) => d.name === 'one seed')!;
+  assert.equal(seeds.x, [59, 60, 61, 65]);
+  const paper = f.data.find((d) => String(d.name).startsWith('paper'))!;
+  assert.equal([paper.x, paper.y], [[66.65], ['GRPO']]);
+  assert.match(String((f.layout.xaxis as { title: { text: string } }).title.text), '(%)');
 });
 
-test('heatmapFigure: categorical axes, cell text with one decimal and a dash for missing', () => {
+test('diffHeatmapFigure: diverging scale centred on 0 over a fixed range; significant cells starred', () => {
+  const f = diffHeatmapFigure(
+    't',
+    'β',
+    'α',
+    [0.1, 0.3],
+    [1, 2.5],
+    [
+      [0, 1.234],
+      [-2, NaN],
+    ],
+    [
+      [0, 0.5],
+      [1, NaN],
+    ],
+    [
+      [false, true],
+      [true, false],
+    ],
+    [0, 0],
+    5,
+  );
+  const h = f.data[0] as Record<string, unknown>;
+  assert.equal([h.colorscale, h.zmid, h.zmin, h.zmax], ['RdBu', 0, -5, 5]);
+  assert.equal(h.text, [
+    ['baseline', '+1.2 ± 0.5 *'],
+    ['−2.0 ± 1.0 *', '–'],
+  ]);
+});
+
+test('heatmapFigure and wrap: categorical axes, cell text, titles broken into lines', () => {
   const f = heatmapFigure(
     't',
     'α',
@@ -48,6 +84,7 @@ test('heatmapFigure: categorical axes, cell text with one decimal and a dash for
     ['1.2', '–'],
     ['3.0', '4.0'],
   ]);
+  assert.is(wrap('a bb ccc dddd', 6), 'a bb<br>ccc<br>dddd');
 });
 
 test.run();
