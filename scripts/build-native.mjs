@@ -3,7 +3,7 @@
 // Optional: when it cannot be built (no compiler, no libopenblas-dev), print one clear line and
 // exit 0 — everything then runs on the wasm backend.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -11,7 +11,15 @@ const root = new URL('..', import.meta.url).pathname;
 const require = createRequire(import.meta.url);
 const force = process.argv.includes('--force');
 const out = join(root, 'native/build/Release/rsg_blas.node');
-if (existsSync(out) && !force) {
+// Rebuild when the built addon is older than its sources (its interface version differs).
+const want = Number(/exports\.Set\("version", (\d+)\)/.exec(readFileSync(join(root, 'native/src/blas.cc'), 'utf8'))?.[1]);
+let have = null;
+try {
+  have = existsSync(out) ? require(out).version : null;
+} catch {
+  have = null;
+}
+if (have === want && !force) {
   console.log(`native: ${out} already built (--force to rebuild)`);
   process.exit(0);
 }

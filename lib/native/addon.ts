@@ -163,7 +163,7 @@ export type Native = {
 };
 
 /** The addon's interface version this code expects (native/src/blas.cc exports it). */
-const NATIVE_VERSION = 6;
+const NATIVE_VERSION = 7;
 
 const ADDON = join(PROJECT_ROOT, 'native', 'build', 'Release', 'rsg_blas.node');
 let native: Native | null | undefined;
