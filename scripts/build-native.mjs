@@ -12,7 +12,8 @@ const require = createRequire(import.meta.url);
 const force = process.argv.includes('--force');
 const out = join(root, 'native/build/Release/rsg_blas.node');
 // Rebuild when the built addon is older than its sources (its interface version differs).
-const want = Number(/exports\.Set\("version", (\d+)\)/.exec(readFileSync(join(root, 'native/src/blas.cc'), 'utf8'))?.[1]);
+const sources = readFileSync(join(root, 'native/src/blas.cc'), 'utf8');
+const want = Number(/exports\.Set\("version", (\d+)\)/.exec(sources)?.[1]);
 let have = null;
 try {
   have = existsSync(out) ? require(out).version : null;
