@@ -5,7 +5,9 @@ import { SCALE_NAMES, type Scale } from './scales';
 import { defaultJobs } from './scheduler';
 import { parseSeeds } from './config';
 import { runExperiment, resolveConfig, type RunExperimentOptions } from './runner';
-import { trainSuite, writeSuiteReport } from './suite';
+import { suiteFor, trainSuite, writeSuiteReport } from './suite';
+import { DATASETS, type DatasetName } from '../lib/data/datasets';
+import { resolve } from 'node:path';
 import { BACKENDS } from '../lib/backend';
 import { runsDir } from '../lib/files';
 import { listStale } from '../lib/pipeline';
@@ -45,6 +47,8 @@ type Options = {
   set: string[];
   jobs?: number;
   backend?: string;
+  dataset: DatasetName;
+  dataRoot?: string;
   train: boolean;
   showConfig?: boolean;
   list?: boolean;
@@ -76,6 +80,14 @@ Figures and tables go to figures/ (default scale) or figures/<scale>/.`,
     `parallel worker processes (default: ${defaultJobs()}, one per core; $RSG_JOBS)`,
     positiveInt('jobs'),
   )
+  .option(
+    '--dataset <name>',
+    `where SFT, GRPO and evaluation read their data: ${DATASETS.join(' | ')} (real images letterboxed to the ` +
+      "policy's input, metrics in original pixels)",
+    oneOfOption('dataset', DATASETS),
+    'synthetic',
+  )
+  .option('--data-root <dir>', 'the folder that holds --dataset ($RSG_DATA_ROOT)')
   .option('--backend <b>', `${BACKENDS.join(' | ')} (default: auto; $RSG_BACKEND)`, oneOfOption('backend', BACKENDS))
   .option('--no-train', 'only rebuild the report from finished runs')
   .option('--show-config', 'print the resolved config and exit')
@@ -128,7 +140,13 @@ async function main(): Promise<void> {
     jobs: values.jobs,
     backend: values.backend,
     noTrain: !values.train,
+    dataset: {
+      name: values.dataset,
+      root: values.dataset === 'synthetic' ? '' : resolve(values.dataRoot ?? process.env.RSG_DATA_ROOT ?? ''),
+    },
   };
+  if (values.dataset !== 'synthetic' && !(values.dataRoot ?? process.env.RSG_DATA_ROOT))
+    throw new Error(`--dataset ${values.dataset} needs --data-root DIR (or $RSG_DATA_ROOT): the folder that holds it`);
   const t0 = Date.now();
   if (values.showConfig) {
     if (exp) console.log(JSON.stringify(resolveConfig(exp.name, opts).config, null, 2));
@@ -138,10 +156,11 @@ async function main(): Promise<void> {
   if (scale === 'quick')
     console.log('quick scale: a plumbing check (every path runs, in minutes); its numbers are not results');
   if (!exp) {
-    for (const e of SUITE) resolveConfig(e.name, opts); // every config valid before anything trains
-    console.log(`the suite (${SUITE.map((e) => e.name).join(', ')}) at ${scale} scale`);
+    const suite = suiteFor(opts);
+    for (const e of suite) resolveConfig(e.name, opts); // every config valid before anything trains
+    console.log(`the suite (${suite.map((e) => e.name).join(', ')}) at ${scale} scale`);
     if (!opts.noTrain) await trainSuite(opts);
-    const { path, claims, notRun } = await writeSuiteReport([...SUITE.map((e) => e.name), 'reward-table'], {
+    const { path, claims, notRun } = await writeSuiteReport([...suite.map((e) => e.name), 'reward-table'], {
       ...opts,
       scale,
     });

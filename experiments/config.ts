@@ -4,6 +4,8 @@
  * the whole result (every number with its range) before anything trains.
  */
 import { COMMON_SCHEMA, type CommonConfig } from './scales';
+import { existsSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { validate } from '../lib/config';
 
 /**
@@ -68,5 +70,14 @@ export function parseSeeds(s: string): number[] {
 
 /** Validate a merged config; errors name every bad key by its dotted path. */
 export function validateCommon(c: CommonConfig): CommonConfig {
-  return validate(COMMON_SCHEMA, c, '') as CommonConfig;
+  const v = validate(COMMON_SCHEMA, c, '') as CommonConfig;
+  if (v.dataset.name !== 'synthetic') {
+    if (!v.dataset.root)
+      throw new Error(
+        `dataset.name = ${v.dataset.name} needs dataset.root: pass --data-root DIR (or set $RSG_DATA_ROOT)`,
+      );
+    if (!isAbsolute(v.dataset.root)) throw new Error(`dataset.root = ${v.dataset.root}: must be an absolute path`);
+    if (!existsSync(v.dataset.root)) throw new Error(`dataset.root = ${v.dataset.root}: no such folder`);
+  }
+  return v;
 }

@@ -11,7 +11,7 @@
  * uninterpretable.
  */
 import { collect, comparisonTable, perSample, perSeed, rowsFigure, type Rows } from './results';
-import { specsOf } from './specs';
+import { dataRef, specsOf } from './specs';
 import { V } from './variants';
 import { judgePaired } from '../lib/report/verdicts';
 import type { Experiment, Report } from './types';
@@ -65,7 +65,7 @@ export const experiment: Experiment = {
   specs: (c) => specsOf(c, VARIANTS),
   async report(ctx): Promise<Report> {
     const c = ctx.config;
-    const rows = await collect('controls', c, VARIANTS, { split: 'test', count: c.data.test }, ctx.pool);
+    const rows = await collect('controls', c, VARIANTS, dataRef(c, 'test', c.data.test), ctx.pool);
     const controls = controlResults(rows);
     const table = comparisonTable(
       `Controls: the rows they compare (test split, ${c.data.test} samples)`,

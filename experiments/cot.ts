@@ -48,6 +48,7 @@ function traceStats(
 
 export const experiment: Experiment = {
   name: 'cot',
+  syntheticOnly: 'it checks each trace against the scene facts only the mini world records, and trains Geo-CoT traces',
   paper: 'Table 3 (CoT-SFT row), diagnosed',
   description: 'answer-only SFT vs CoT-SFT (RSGround and Geo-CoT traces), before and after GRPO; are the traces right?',
   specs: (c) => specsOf(c, VARIANTS),

@@ -8,10 +8,24 @@ import { gitCommit } from '../lib/files';
 import { relative } from 'node:path';
 import type { Report } from './types';
 import type { Scale } from './scales';
+import type { DatasetName } from '../lib/data/datasets';
 
-/** figures/ for the default scale; figures/<scale>/ otherwise (never overwrite the committed default outputs). */
-export function figuresDir(scale: Scale): string {
-  return scale === 'default' ? join(PROJECT_ROOT, 'figures') : join(PROJECT_ROOT, 'figures', scale);
+/**
+ * figures/ for the default scale on the mini world; figures/<scale>/ for another scale, and
+ * figures/<dataset>[/<scale>]/ for a real benchmark (never overwrite the committed default outputs).
+ */
+export function figuresDir(scale: Scale, dataset: DatasetName = 'synthetic'): string {
+  const parts = [...(dataset === 'synthetic' ? [] : [dataset]), ...(scale === 'default' ? [] : [scale])];
+  return join(PROJECT_ROOT, 'figures', ...parts);
+}
+
+/** The command that regenerates an experiment's outputs. */
+function commandOf(experiment: string, scale: Scale, dataset: DatasetName): string {
+  const flags = [
+    ...(scale === 'default' ? [] : [`--scale ${scale}`]),
+    ...(dataset === 'synthetic' ? [] : [`--dataset ${dataset}`]),
+  ];
+  return `npm run experiment ${experiment}${flags.length ? ` -- ${flags.join(' ')}` : ''}`;
 }
 
 function provenanceOf(specs: StageSpec[], backend: string) {
@@ -43,14 +57,17 @@ export async function exportReport(
   scale: Scale,
   report: Report,
   backend: string,
-  exporter?: FigureExporter,
+  o: { exporter?: FigureExporter; dataset?: DatasetName } = {},
 ): Promise<string[]> {
-  const dir = figuresDir(scale);
+  const dataset = o.dataset ?? 'synthetic';
+  const dir = figuresDir(scale, dataset);
+  const cmd = commandOf(experiment, scale, dataset);
+  const exporter = o.exporter;
   const written: string[] = [];
   for (const t of report.tables) {
     await writeTable(dir, t.name, t.table, {
       description: t.description,
-      generatedBy: `npm run experiment ${experiment}${scale === 'default' ? '' : ` -- --scale ${scale}`}`,
+      generatedBy: cmd,
       ...provenanceOf(t.specs, backend),
     });
     written.push(`${t.name}.{csv,md,tex}`);
@@ -60,9 +77,9 @@ export async function exportReport(
     try {
       for (const f of report.figures) {
         const prov = provenanceOf(f.specs, backend);
-        const cmd = `npm run experiment ${experiment}${scale === 'default' ? '' : ` -- --scale ${scale}`}`;
         const caption = f.specs.length
-          ? `${scale} scale · seeds ${compactSeeds(prov.seeds)} · ${backend} · trained at ` +
+          ? `${dataset === 'synthetic' ? '' : `${dataset} · `}${scale} scale · seeds ${compactSeeds(prov.seeds)} · ` +
+            `${backend} · trained at ` +
             `${trainedAt(f.specs).join(', ')} · ${cmd}`
           : `computed, no training · code at ${gitCommit()} · ${cmd}`;
         await ex.write(

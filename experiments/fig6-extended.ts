@@ -1,6 +1,6 @@
 /** fig6-extended — accuracy over a longer training run, GRPO vs the full method (paper Figure 6). */
 import { beats, collect, curveOverSeeds, comparisonTable } from './results';
-import { specsOf, variantSpec } from './specs';
+import { dataRef, specsOf, variantSpec } from './specs';
 import type { CommonConfig } from './scales';
 import { V } from './variants';
 import { lineFigure } from '../lib/report/plots';
@@ -44,7 +44,7 @@ export const experiment: Experiment = {
       description: `${key} on val every evalEvery steps, mean and 95% CI over seeds`,
       specs: specsOf(c, VARIANTS),
     }));
-    const rows = await collect('fig6-extended', c, VARIANTS, { split: 'test', count: c.data.test }, ctx.pool);
+    const rows = await collect('fig6-extended', c, VARIANTS, dataRef(c, 'test', c.data.test), ctx.pool);
     const table = comparisonTable(`Figure 6: test after ${c.grpo.steps} steps (${EXTEND}× the default)`, rows.list);
     const claims = [
       beats(

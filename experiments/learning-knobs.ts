@@ -4,7 +4,7 @@
  * per batch, advantage scaling (Dr. GRPO), rollout temperature, no KL. Validation only.
  */
 import { collect, comparisonTable, curveOverSeeds, percent } from './results';
-import { type Variant, specsOf, variantSpec } from './specs';
+import { type Variant, dataRef, specsOf, variantSpec } from './specs';
 import type { CommonConfig } from './scales';
 import { V } from './variants';
 import { lineFigure } from '../lib/report/plots';
@@ -48,13 +48,7 @@ export const experiment: Experiment = {
   async report(ctx) {
     const c = ctx.config;
     const variants = knobVariants(c);
-    const rows = await collect(
-      'learning-knobs',
-      c,
-      [V.base, ...variants],
-      { split: 'val', count: c.data.val },
-      ctx.pool,
-    );
+    const rows = await collect('learning-knobs', c, [V.base, ...variants], dataRef(c, 'val', c.data.val), ctx.pool);
     const main = comparisonTable(
       'GRPO knobs, one at a time: validation split',
       rows.list,

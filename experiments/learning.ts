@@ -12,7 +12,7 @@
  * Tuning happens on val only; nothing here reads the test split.
  */
 import { collect, comparisonTable, curveOverSeeds, percent, perSeed, stageMetrics } from './results';
-import { type Variant, specsOf, variantSpec } from './specs';
+import { type Variant, dataRef, specsOf, variantSpec } from './specs';
 import type { CommonConfig } from './scales';
 import { V } from './variants';
 import { lineFigure } from '../lib/report/plots';
@@ -117,9 +117,9 @@ export const experiment: Experiment = {
   specs: (c) => specsOf(c, variantsOf(c)),
   async report(ctx) {
     const c = ctx.config;
-    const val = { split: 'val', count: c.data.val };
+    const val = dataRef(c, 'val', c.data.val);
     // Queries from the start of the train split: all inside the RFT pool (its first trainFraction).
-    const pool = { split: 'train', count: c.data.val };
+    const pool = dataRef(c, 'train', c.data.val);
     const variants = variantsOf(c);
     const rows = await collect('learning', c, variants, val, ctx.pool);
     const poolRows = await collect('learning', c, variants, pool, ctx.pool);
@@ -131,7 +131,7 @@ export const experiment: Experiment = {
         '(seed-independent). Dr. GRPO advantages were chosen on this split (learning-knobs).',
     );
     // Chosen on val; the test split only confirms (nothing is tuned on it).
-    const testRowsData = await collect('learning', c, testRows(), { split: 'test', count: c.data.test }, ctx.pool);
+    const testRowsData = await collect('learning', c, testRows(), dataRef(c, 'test', c.data.test), ctx.pool);
     const test = comparisonTable(
       'Confirmation on the test split (settings chosen on val)',
       testRowsData.list,

@@ -3,7 +3,7 @@
  * metrics in a small table. A first look at the method in minutes (≤ 10 on a 2-core CPU).
  */
 import { collect, comparisonTable } from './results';
-import { type Variant, specsOf } from './specs';
+import { type Variant, dataRef, specsOf } from './specs';
 import type { CommonConfig } from './scales';
 import type { Experiment } from './types';
 import { V } from './variants';
@@ -27,7 +27,7 @@ export const experiment: Experiment = {
   specs: (c) => specsOf(c, VARIANTS),
   async report(ctx) {
     const c = ctx.config;
-    const rows = await collect('quickstart', c, VARIANTS, { split: 'test', count: c.data.test }, ctx.pool);
+    const rows = await collect('quickstart', c, VARIANTS, dataRef(c, 'test', c.data.test), ctx.pool);
     const table = comparisonTable(
       `quickstart: test split (${c.data.test} samples), seed ${c.seeds.join(',')}`,
       rows.list,

@@ -15,6 +15,8 @@ import type { Report } from './types';
 export type RunExperimentOptions = {
   scale?: Scale;
   seeds?: number[];
+  /** the dataset SFT, GRPO and evaluation read (default: the mini world) */
+  dataset?: CommonConfig['dataset'];
   /** dotted-path overrides, e.g. ['grpo.steps=300'] */
   set?: string[];
   jobs?: number;
@@ -34,8 +36,12 @@ export function resolveConfig(name: string, o: RunExperimentOptions = {}): { sca
   let config = structuredClone(SCALES[scale]);
   if (exp.configure) config = exp.configure(config, scale);
   if (o.seeds) config = { ...config, seeds: o.seeds };
+  if (o.dataset) config = { ...config, dataset: o.dataset };
   for (const s of o.set ?? []) config = applySet(config, s);
-  return { scale, config: validateCommon(config) };
+  const valid = validateCommon(config);
+  if (exp.syntheticOnly && valid.dataset.name !== 'synthetic')
+    throw new Error(`${name} runs on the mini world only: ${exp.syntheticOnly} (drop --dataset ${valid.dataset.name})`);
+  return { scale, config: valid };
 }
 
 export async function runExperiment(
@@ -70,6 +76,8 @@ export async function runExperiment(
   }
   const report = await exp.report({ scale, config, log, pool });
   const exporting = o.export !== false && (report.tables.length > 0 || report.figures.length > 0);
-  const written = exporting ? await exportReport(exp.name, scale, report, backend.name) : [];
+  const written = exporting
+    ? await exportReport(exp.name, scale, report, backend.name, { dataset: config.dataset.name })
+    : [];
   return { report, written, config, scale };
 }

@@ -8,6 +8,7 @@ import { type PolicyArch, ARCH_SCHEMA, DEFAULT_POLICY } from '../lib/model/netwo
 import { type GrpoConfig, DEFAULT_GRPO, GRPO_SCHEMA } from '../lib/train-grpo';
 import { type CotStyle, COT_STYLES } from '../lib/data/cot';
 import { num, oneOf, z } from '../lib/config';
+import { DATASETS, type DatasetName } from '../lib/data/datasets';
 
 export const SCALE_NAMES = ['quick', 'default', 'full'] as const;
 export type Scale = (typeof SCALE_NAMES)[number];
@@ -25,6 +26,12 @@ export type CommonConfig = {
   grpo: GrpoConfig;
   /** how many samples of each split */
   data: { train: number; val: number; test: number; ood: number };
+  /**
+   * where SFT, GRPO and evaluation read their data: the mini world, or a real benchmark in `root`
+   * (images letterboxed to the policy's input, metrics in original pixels). Base pretraining
+   * always reads the mini world's generic corpus.
+   */
+  dataset: { name: DatasetName; root: string };
   seeds: number[];
 };
 
@@ -37,6 +44,7 @@ export const COMMON_SCHEMA = z.strictObject({
   cot: oneOf(COT_STYLES),
   grpo: GRPO_SCHEMA,
   data: z.strictObject({ train: num.int(1), val: num.int(1), test: num.int(1), ood: num.int(1) }),
+  dataset: z.strictObject({ name: oneOf(DATASETS), root: z.string() }),
   seeds: z.array(num.int(0), { error: 'must be a list of integers ≥ 0' }).min(1, 'needs at least one seed'),
 }) satisfies z.ZodType<CommonConfig>;
 
@@ -47,6 +55,7 @@ const DEFAULT: CommonConfig = {
   cot: 'rsground',
   grpo: { ...DEFAULT_GRPO, steps: 150, queriesPerStep: 8, group: 8, evalEvery: 50, checkpointEvery: 25 },
   data: { train: 6000, val: 300, test: 1000, ood: 500 },
+  dataset: { name: 'synthetic', root: '' },
   seeds: [1, 2, 3],
 };
 

@@ -3,7 +3,7 @@
  * starts and how its GRPO differs from the scale's; identical rows in different experiments
  * resolve to identical specs, so they share runs.
  */
-import { type BaseSpec, type GrpoSpec, type SftSpec, type StageSpec, DEFAULT_SFT } from '../lib/pipeline';
+import { type BaseSpec, type DataRef, type GrpoSpec, type SftSpec, type StageSpec, DEFAULT_SFT } from '../lib/pipeline';
 import type { GrpoConfig } from '../lib/train-grpo';
 import type { CotStyle } from '../lib/data/cot';
 import type { CommonConfig } from './scales';
@@ -38,6 +38,13 @@ export function mergeGrpo(base: GrpoConfig, o: GrpoOverrides): GrpoConfig {
     reward: { ...base.reward, ...o.reward },
     consistency: { ...base.consistency, ...o.consistency },
   };
+}
+
+/** A split of the config's dataset: the mini world's, or the real benchmark's under its root. */
+export function dataRef(c: CommonConfig, split: 'train' | 'val' | 'test', count: number): DataRef {
+  return c.dataset.name === 'synthetic'
+    ? { split, count }
+    : { split, count, dataset: c.dataset.name, root: c.dataset.root };
 }
 
 /** The base model of a seed: every seed pretrains its own (pretraining variance belongs in every interval). */
@@ -79,8 +86,8 @@ export function sftSpec(c: CommonConfig, target: CotStyle, seed: number): SftSpe
       warmup: 20,
       checkpointEvery: Math.max(25, Math.round(c.sft.steps / 4)),
     },
-    data: { split: 'train', count: c.data.train },
-    eval: { split: 'val', count: c.data.val },
+    data: dataRef(c, 'train', c.data.train),
+    eval: dataRef(c, 'val', c.data.val),
   };
 }
 
@@ -94,8 +101,8 @@ export function variantSpec(c: CommonConfig, v: Variant, seed: number): StageSpe
     from: init,
     grpo: mergeGrpo(c.grpo, v.grpo),
     seed: seed + (v.seedOffset ?? 0),
-    data: { split: 'train', count: c.data.train },
-    eval: { split: 'val', count: c.data.val },
+    data: dataRef(c, 'train', c.data.train),
+    eval: dataRef(c, 'val', c.data.val),
   };
   return spec;
 }

@@ -21,10 +21,15 @@ import { selectBackend } from '../lib/backend';
 import { type StageSpec, trainedAt } from '../lib/pipeline';
 import type { Report } from './types';
 
+/** The suite's experiments that run on the options' dataset (on a real benchmark: all but the mini-world-only ones). */
+export function suiteFor(o: RunExperimentOptions): typeof SUITE {
+  return o.dataset && o.dataset.name !== 'synthetic' ? SUITE.filter((e) => !e.syntheticOnly) : SUITE;
+}
+
 /** Train every stage the suite's experiments need, in one scheduler. */
 export async function trainSuite(o: RunExperimentOptions): Promise<void> {
   const specs: StageSpec[] = [];
-  for (const e of SUITE) specs.push(...e.specs(resolveConfig(e.name, o).config));
+  for (const e of suiteFor(o)) specs.push(...e.specs(resolveConfig(e.name, o).config));
   await runStages(specs, { jobs: o.jobs ?? defaultJobs(), backend: o.backend, log: o.log ?? console.log });
 }
 
@@ -100,7 +105,9 @@ export async function writeSuiteReport(
   const log = o.log ?? console.log;
   const built: { name: string; report: Report; specs: StageSpec[] }[] = [];
   const notRun: string[] = [];
-  for (const name of names.map((n) => findExperiment(n).name)) {
+  const dataset = o.dataset?.name ?? 'synthetic';
+  const wanted = names.map(findExperiment).filter((e) => dataset === 'synthetic' || !e.syntheticOnly);
+  for (const name of wanted.map((e) => e.name)) {
     try {
       const { report, config } = await runExperiment(name, { ...o, noTrain: true, export: false, log: () => {} });
       built.push({ name, report, specs: findExperiment(name).specs(config) });
@@ -117,20 +124,20 @@ export async function writeSuiteReport(
   }
   const backend = (await selectBackend(o.backend ?? process.env.RSG_BACKEND ?? 'auto')).name;
   for (const { name, report } of built) {
-    const written = await exportReport(name, o.scale, report, backend);
+    const written = await exportReport(name, o.scale, report, backend, { dataset });
     log(`${name}: ${written.length ? written.join(', ') : 'nothing to write'}`);
   }
   const controls = built.flatMap((b) => b.report.controls ?? []);
   const controlsPass = controls.every((c) => c.passes);
   let claims = adjustFamily(built.flatMap((b) => b.report.claims));
   if (!controlsPass) claims = markUninterpretable(claims);
-  const dir = figuresDir(o.scale);
+  const dir = figuresDir(o.scale, dataset);
   const limitsFile = join(figuresDir('default'), 'LIMITS.md');
   const limits = existsSync(limitsFile) ? readFileSync(limitsFile, 'utf8') : '';
   const seeds = o.seeds ?? SCALES[o.scale].seeds;
   const failed = controls.filter((c) => !c.passes).map((c) => c.control);
   const report = [
-    `# RSGround-R1 on the mini world: the paper's numbers and ours`,
+    `# RSGround-R1 on ${dataset === 'synthetic' ? 'the mini world' : dataset}: the paper's numbers and ours`,
     '',
     ...(controls.length && !controlsPass
       ? [

@@ -5,7 +5,7 @@
  * numbers as a table.
  */
 import { collect, intervals, perSeed, type Rows } from './results';
-import { type Variant, specsOf } from './specs';
+import { type Variant, dataRef, specsOf } from './specs';
 import { diffHeatmapFigure } from '../lib/report/plots';
 import { formatCI, pairedDiffCI } from '../lib/stats';
 import type { Experiment, Report, ReportContext } from './types';
@@ -37,7 +37,7 @@ export function sweepVariants(s: SweepSpec): Variant[] {
 export async function sweepReport(ctx: ReportContext, s: SweepSpec): Promise<Report> {
   const c = ctx.config;
   const variants = sweepVariants(s);
-  const rows: Rows = await collect(s.name, c, variants, { split: 'val', count: c.data.val }, ctx.pool);
+  const rows: Rows = await collect(s.name, c, variants, dataRef(c, 'val', c.data.val), ctx.pool);
   const base = rows.get(s.baseline.id);
   const figures = (['acc50', 'miou'] as const).map((m) => {
     const d = s.ys.map((y) => s.xs.map((x) => pairedDiffCI(perSeed(rows.get(s.cell(y, x).id), m), perSeed(base, m))));

@@ -1,6 +1,6 @@
 /** table1 — in-domain comparison (paper Table 1): base, SFT, GRPO, and the full method. */
 import { beats, tableReport } from './results';
-import { specsOf } from './specs';
+import { dataRef, specsOf } from './specs';
 import { V } from './variants';
 import { PAPER } from '../lib/report/paper';
 import type { Experiment } from './types';
@@ -18,7 +18,7 @@ export const experiment: Experiment = {
       experiment: 'table1',
       title: 'Table 1: in-domain test split',
       variants: VARIANTS,
-      ref: { split: 'test', count: ctx.config.data.test },
+      ref: dataRef(ctx.config, 'test', ctx.config.data.test),
       paper: { base: P.base, sft: P.sft, grpo: P.grpo, full: P.full },
       description: 'Table 1 reproduction on the mini world test split',
       claims: (rows) => [

@@ -12,6 +12,7 @@ const VARIANTS = [V.sft, V.grpo, V.full];
 
 export const experiment: Experiment = {
   name: 'table2-ood',
+  syntheticOnly: 'its out-of-domain test sets are shifts of the mini world (palette, density, scale)',
   paper: 'Table 2',
   description: 'out-of-domain test sets (palette, scale, density) for SFT, GRPO and RSGround-R1',
   specs: (c) => specsOf(c, VARIANTS),

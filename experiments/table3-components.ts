@@ -1,7 +1,7 @@
 /** table3-components — component analysis (paper Table 3): ±CoT-SFT, ±R_pos, ±L_SC. */
 import { mean } from '../lib/stats';
 import { beats, perSeed, tableReport } from './results';
-import { specsOf } from './specs';
+import { dataRef, specsOf } from './specs';
 import { V } from './variants';
 import { PAPER } from '../lib/report/paper';
 import type { Experiment } from './types';
@@ -19,7 +19,7 @@ export const experiment: Experiment = {
       experiment: 'table3-components',
       title: 'Table 3: components (CoT-SFT / R_pos / L_SC)',
       variants: VARIANTS,
-      ref: { split: 'test', count: ctx.config.data.test },
+      ref: dataRef(ctx.config, 'test', ctx.config.data.test),
       paper: { grpo: P.grpo, 'grpo-cot': P.cot, 'grpo-pos': P.pos, 'grpo-sc': P.sc, full: P.full },
       description: 'Table 3 reproduction',
       claims: (rows) => {

@@ -1,6 +1,6 @@
 /** table4-rewards — distance-aware reward alternatives (paper Table 4): IoU, +GIoU, +DIoU, +centre, +R_pos. */
 import { beats, perSeed, tableReport } from './results';
-import { specsOf } from './specs';
+import { dataRef, specsOf } from './specs';
 import { V } from './variants';
 import { PAPER } from '../lib/report/paper';
 import { judgePaired } from '../lib/report/verdicts';
@@ -21,7 +21,7 @@ export const experiment: Experiment = {
       experiment: 'table4-rewards',
       title: 'Table 4: reward alternatives (β = 0.1 each, mapped to [0, 1])',
       variants: VARIANTS,
-      ref: { split: 'test', count: ctx.config.data.test },
+      ref: dataRef(ctx.config, 'test', ctx.config.data.test),
       paper: { grpo: P.none, 'grpo-giou': P.giou, 'grpo-diou': P.diou, 'grpo-center': P.center, 'grpo-pos': P.pos },
       description: 'Table 4 reproduction',
       claims: (rows) => {

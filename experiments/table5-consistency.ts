@@ -1,6 +1,6 @@
 /** table5-consistency — the m(IoU) and Var(IoU) terms of w (paper Table 5). */
 import { beats, perSeed, tableReport } from './results';
-import { specsOf } from './specs';
+import { dataRef, specsOf } from './specs';
 import { V } from './variants';
 import { PAPER } from '../lib/report/paper';
 import { judgePaired } from '../lib/report/verdicts';
@@ -19,7 +19,7 @@ export const experiment: Experiment = {
       experiment: 'table5-consistency',
       title: 'Table 5: m(IoU) and Var(IoU) in w',
       variants: VARIANTS,
-      ref: { split: 'test', count: ctx.config.data.test },
+      ref: dataRef(ctx.config, 'test', ctx.config.data.test),
       paper: { grpo: P.none, 'grpo-sc-m': P.m, 'grpo-sc-v': P.v, 'grpo-sc': P.both },
       description: 'Table 5 reproduction',
       claims: (rows) => {

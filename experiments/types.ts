@@ -35,6 +35,8 @@ export type Experiment = {
   /** the paper table or figure it reproduces */
   paper: string;
   description: string;
+  /** why it runs on the mini world only (e.g. it needs scene facts or generated shifts); absent: any dataset */
+  syntheticOnly?: string;
   /** this experiment's differences from a scale preset */
   configure?: (c: CommonConfig, scale: Scale) => CommonConfig;
   /** every stage whose results the report reads (upstream stages are added automatically) */

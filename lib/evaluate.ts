@@ -1,8 +1,10 @@
 /**
  * Greedy evaluation (SPEC §6): decode each sample once, parse the answer (unparseable → IoU 0),
- * and report Acc@0.5, Acc@0.7, mIoU, cIoU, the format rate and per-sample results.
+ * map it to the original image's pixels (letterboxed real images, lib/data/fit.ts), and report Acc@0.5, Acc@0.7, mIoU,
+ * cIoU, the format rate and per-sample results.
  */
 import { iou, overlap } from './boxes';
+import { fromLetterbox } from './data/conventions';
 import { formatReward, parseAnswer } from './answer';
 import { groundingMetrics, type GroundingMetrics } from './metrics';
 import type { Policy } from './model/policy';
@@ -46,15 +48,18 @@ export function evaluatePolicy(
     });
     chunk.forEach((s, k) => {
       const text = g.texts[k];
-      const box = parseAnswer(text);
-      const o = overlap(box, s.gt);
+      // A letterboxed real image: the prediction goes back to the original pixels, where it is scored.
+      const parsed = parseAnswer(text);
+      const box = s.original && parsed ? fromLetterbox(parsed, s.original.letterbox) : parsed;
+      const gt = s.original?.gt ?? s.gt;
+      const o = overlap(box, gt);
       inters.push(o.inter);
       unions.push(o.union);
       len += g.ids[k].length;
       results.push({
         id: s.id,
         text,
-        iou: box ? iou(box, s.gt) : 0,
+        iou: box ? iou(box, gt) : 0,
         format: formatReward(text),
         cueFamily: s.meta?.cueFamily as string | undefined,
       });

@@ -15,7 +15,7 @@
  * test/pipeline.test.ts fails when the arithmetic changes and the version does not).
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ensureWritableDir, gitCommit, hashConfig, readJson, runsDir, writeJsonAtomic } from './files';
 import { Policy } from './model/policy';
 import { type PolicyArch, resolveArch } from './model/network';
@@ -24,6 +24,9 @@ import { trainSft, type SftConfig, DEFAULT_SFT, validateSft } from './train-sft'
 import { trainGrpo, type GrpoConfig, DEFAULT_GRPO, validateGrpo } from './train-grpo';
 import { evaluatePolicy, samplingEvaluation, type Evaluation, type SamplingEvaluation } from './evaluate';
 import { GENERATOR_VERSION, groundingSplit, splitSpec } from './data/splits';
+import { type RealDataset, REAL_DATASETS, loadDataset } from './data/datasets';
+import { fitToPolicy } from './data/fit';
+import type { GroundingSample } from './data/samples';
 import { selectBackend } from './backend';
 import type { Ops } from './model/ops';
 import type { Metrics } from './runs';
@@ -37,7 +40,12 @@ import { acquireLock, describeOwner } from './lock';
  */
 export const TRAINING_CODE_VERSION = 4;
 
-export type DataRef = { split: string; count: number };
+/**
+ * A data split: the mini world's (no `dataset`), or a real benchmark's under `root`, letterboxed
+ * to the policy's input (lib/data/fit.ts). `count` is the number of samples (the first `count`
+ * of a real split; fewer when it has fewer).
+ */
+export type DataRef = { split: string; count: number; dataset?: RealDataset; root?: string };
 
 /** Base pretraining: SFT from a fresh initialisation through curriculum phases (each used until `until` × steps). */
 export type BaseSpec = {
@@ -60,7 +68,16 @@ export type GrpoSpec = {
 export type StageSpec = BaseSpec | SftSpec | GrpoSpec;
 
 function checkData(ref: DataRef, where: string): DataRef {
-  splitSpec(ref.split); // throws on an unknown split, listing the known ones
+  if (ref.dataset === undefined)
+    splitSpec(ref.split); // throws on an unknown split, listing the known ones
+  else {
+    if (!(REAL_DATASETS as readonly string[]).includes(ref.dataset))
+      throw new Error(`${where}.dataset = ${JSON.stringify(ref.dataset)}: must be one of ${REAL_DATASETS.join(', ')}`);
+    if (typeof ref.root !== 'string' || !isAbsolute(ref.root))
+      throw new Error(
+        `${where}.root = ${JSON.stringify(ref.root)}: a real dataset needs the absolute path of its folder`,
+      );
+  }
   if (!Number.isInteger(ref.count) || ref.count < 1)
     throw new Error(`${where}.count = ${ref.count}: must be an integer ≥ 1`);
   return ref;
@@ -157,12 +174,25 @@ export async function loadStagePolicy(spec: StageSpec, ops: Ops): Promise<Policy
   return Policy.load(join(stageDir(spec), 'checkpoint'), ops);
 }
 
-const splitCache = new Map<string, ReturnType<typeof groundingSplit>>();
-function samples(ref: DataRef) {
-  const key = `${ref.split}:${ref.count}`;
+/** The base stage at the root of a lineage (its arch fixes the input size). */
+function baseOf(spec: StageSpec): BaseSpec {
+  return spec.kind === 'base' ? spec : baseOf(spec.from);
+}
+
+const splitCache = new Map<string, Promise<GroundingSample[]>>();
+/** The samples of a data ref, real images letterboxed to `imageSize` (cached per process). */
+function samples(ref: DataRef, imageSize: number, log?: (m: string) => void): Promise<GroundingSample[]> {
+  const key = JSON.stringify([ref.dataset ?? 'synthetic', ref.root ?? '', ref.split, ref.count, imageSize]);
   let s = splitCache.get(key);
   if (!s) {
-    s = groundingSplit(ref.split, { count: ref.count });
+    s =
+      ref.dataset === undefined
+        ? Promise.resolve(groundingSplit(ref.split, { count: ref.count }))
+        : loadDataset({ dataset: ref.dataset, root: ref.root, split: ref.split, count: ref.count }).then((raw) => {
+            log?.(`${ref.dataset} ${ref.split}: letterboxing ${raw.length} images to ${imageSize}×${imageSize}`);
+            return fitToPolicy(raw, imageSize);
+          });
+    s.catch(() => splitCache.delete(key));
     splitCache.set(key, s);
   }
   return s;
@@ -193,6 +223,7 @@ export async function runStage(
     run.writeConfig(record);
     const t0 = Date.now();
     const label = stageName(spec);
+    const size = baseOf(spec).arch.imageSize;
     let summary: StageSummary;
     const done = (steps: number, ev: Evaluation | undefined, last?: Metrics): StageSummary => ({
       kind: spec.kind,
@@ -212,13 +243,15 @@ export async function runStage(
           : await loadStagePolicy(spec.from, backend.ops);
       const train =
         spec.kind === 'base'
-          ? spec.curriculum.map((p) => ({ until: p.until, samples: samples(p.data) }))
-          : samples(spec.data);
+          ? await Promise.all(
+              spec.curriculum.map(async (p) => ({ until: p.until, samples: await samples(p.data, size, log) })),
+            )
+          : await samples(spec.data, size, log);
       const r = await trainSft({
         policy,
         run,
         train,
-        evalSet: samples(spec.eval),
+        evalSet: await samples(spec.eval, size, log),
         config: spec.sft,
         seed: spec.seed,
         label,
@@ -231,8 +264,8 @@ export async function runStage(
       const r = await trainGrpo({
         policy,
         run,
-        train: samples(spec.data),
-        evalSet: samples(spec.eval),
+        train: await samples(spec.data, size, log),
+        evalSet: await samples(spec.eval, size, log),
         config: spec.grpo,
         seed: spec.seed,
         label,
@@ -267,18 +300,29 @@ export async function runLineage(
 
 // ── Evaluations of finished stages ───────────────────────────────────────────────────────
 
-/** Greedy evaluation cache of a stage on a split: `eval/<split>-<count>.json`, with per-sample results. */
-export function evalFile(spec: StageSpec, ref: DataRef): string {
-  return join(stageDir(spec), 'eval', `${ref.split}-${ref.count}.json`);
+/** `<split>-<count>`, prefixed by a real dataset's name. */
+function refKey(ref: DataRef): string {
+  return `${ref.dataset ? `${ref.dataset}-` : ''}${ref.split}-${ref.count}`;
 }
 
-/** A cached evaluation that is whole: the metrics are finite numbers and there is one result per sample. */
-function usableEvaluation(e: Partial<Evaluation> | null, n: number): e is Evaluation {
+/** Greedy evaluation cache of a stage on a split: `eval/[<dataset>-]<split>-<count>.json`, with per-sample results. */
+export function evalFile(spec: StageSpec, ref: DataRef): string {
+  return join(stageDir(spec), 'eval', `${refKey(ref)}.json`);
+}
+
+/**
+ * A cached evaluation that is whole: the metrics are finite numbers and there is one result per
+ * sample (a real split may hold fewer than `count`: then at least one, and no more than count).
+ */
+function usableEvaluation(e: Partial<Evaluation> | null, ref: DataRef): e is Evaluation {
+  const n = ref.count;
   if (!e || typeof e !== 'object') return false;
   const finite = (['acc50', 'acc70', 'miou', 'ciou', 'formatRate'] as const).every(
     (k) => typeof e[k] === 'number' && Number.isFinite(e[k]),
   );
-  return finite && Array.isArray(e.results) && e.results.length === n;
+  const whole =
+    Array.isArray(e.results) && (ref.dataset ? e.results.length >= 1 && e.results.length <= n : e.results.length === n);
+  return finite && whole;
 }
 
 function readCached<T>(file: string): T | null {
@@ -297,13 +341,13 @@ export async function evaluateStage(spec: StageSpec, ref: DataRef): Promise<Eval
   const file = evalFile(spec, ref);
   if (existsSync(file)) {
     const cached = readCached<Evaluation>(file);
-    if (usableEvaluation(cached, ref.count)) return cached;
+    if (usableEvaluation(cached, ref)) return cached;
     console.error(`${file}: damaged evaluation cache (not whole JSON, or metrics not finite); recomputing`);
   }
   const { ops } = await selectBackend(process.env.RSG_BACKEND ?? 'auto');
   const policy = await loadStagePolicy(spec, ops);
   try {
-    const ev = evaluatePolicy(policy, samples(ref));
+    const ev = evaluatePolicy(policy, await samples(ref, baseOf(spec).arch.imageSize));
     writeJsonAtomic(file, ev);
     return ev;
   } finally {
@@ -321,14 +365,20 @@ export async function samplingEvaluateStage(
   ref: DataRef,
   o: { group: number; temperature: number; maxLen?: number },
 ): Promise<SamplingEvaluation> {
-  const file = join(stageDir(spec), 'eval', `${ref.split}-${ref.count}-sampled-g${o.group}-t${o.temperature}.json`);
+  const file = join(stageDir(spec), 'eval', `${refKey(ref)}-sampled-g${o.group}-t${o.temperature}.json`);
   const cached = existsSync(file) ? readCached<SamplingEvaluation>(file) : null;
-  if (cached && Array.isArray(cached.rewards) && cached.rewards.length === ref.count && Number.isFinite(cached.passAtG))
+  const n = cached?.rewards?.length ?? 0;
+  if (
+    cached &&
+    Array.isArray(cached.rewards) &&
+    (ref.dataset ? n >= 1 && n <= ref.count : n === ref.count) &&
+    Number.isFinite(cached.passAtG)
+  )
     return cached;
   const { ops } = await selectBackend(process.env.RSG_BACKEND ?? 'auto');
   const policy = await loadStagePolicy(spec, ops);
   try {
-    const ev = samplingEvaluation(policy, samples(ref), { ...o, seed: 0 });
+    const ev = samplingEvaluation(policy, await samples(ref, baseOf(spec).arch.imageSize), { ...o, seed: 0 });
     writeJsonAtomic(file, ev);
     return ev;
   } finally {

@@ -77,7 +77,11 @@ function isCurriculum(t: readonly GroundingSample[] | readonly CurriculumPhase[]
 export function targetText(s: GroundingSample, style: CotStyle): string {
   const cot = s.meta?.cot as Record<string, string> | undefined;
   const t = cot?.[style];
-  if (!t) throw new Error(`sample ${s.id} has no "${style}" completion (only synthetic samples carry CoT traces)`);
+  if (!t)
+    throw new Error(
+      `sample ${s.id} has no "${style}" completion (real samples carry short and rsground traces only: geocot needs ` +
+        `the mini world's scene facts)`,
+    );
   return t;
 }
 

@@ -7,7 +7,15 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { materializeSplit, writeSplitStats } from '../lib/data/disk';
-import { SPLIT_NAMES, GROUNDING_SPLITS, splitSpec, groundingSplit, groundingSample } from '../lib/data/splits';
+import {
+  SPLIT_NAMES,
+  GROUNDING_SPLITS,
+  OOD_SPLITS,
+  splitSpec,
+  groundingSplit,
+  groundingSample,
+} from '../lib/data/splits';
+import { EXPORT_FORMATS, type ExportFormat, exportSplit } from '../lib/data/export';
 import { datasetStats, statsMarkdown } from '../lib/data/stats';
 import { renderSample } from '../lib/data/render';
 import { dataDir, writeFileAtomic, PROJECT_ROOT } from '../lib/files';
@@ -20,6 +28,10 @@ const HELP = `usage:
       print dataset statistics (default: train, val, test and the OOD splits)
   npm run data -- samples [--split val] [--n 6] [--out figures/samples]
       render samples with their ground truth to PNG
+  npm run data -- export [split ...] --format vlm-r1|sharegpt [--size 512] [--count N] [--out DIR]
+      every grounding split (default: train, val, test and the OOD sets) as images + JSONL for
+      real VLM trainers (VLM-R1, ShareGPT-style), boxes in the exported image's pixels; default
+      out: data/export-<format>-<size>; score a model on it with npm run score -- --dataset exported
 
 splits: ${SPLIT_NAMES.join(', ')}`;
 
@@ -27,6 +39,8 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     count: { type: 'string' },
+    format: { type: 'string' },
+    size: { type: 'string' },
     out: { type: 'string' },
     split: { type: 'string' },
     n: { type: 'string' },
@@ -55,6 +69,30 @@ async function main(): Promise<void> {
         throw new Error(`stats: "${s}" is not a grounding split (choose from ${GROUNDING_SPLITS.join(', ')})`);
       const n = count ?? Math.min(splitSpec(s).size, 2000);
       console.log(statsMarkdown(`${s}: ${splitSpec(s).description}`, datasetStats(groundingSplit(s, { count: n }))));
+    }
+    return;
+  }
+  if (cmd === 'export') {
+    const format = values.format ?? 'vlm-r1';
+    if (!(EXPORT_FORMATS as readonly string[]).includes(format))
+      throw new Error(`--format ${format} is invalid (allowed: ${EXPORT_FORMATS.join(', ')})`);
+    const size = intOption('size', values.size, 512)!;
+    const splits = rest.length ? rest : ['train', 'val', 'test', ...OOD_SPLITS];
+    for (const s of splits)
+      if (!GROUNDING_SPLITS.includes(s as never))
+        throw new Error(`export: "${s}" is not a grounding split (choose from ${GROUNDING_SPLITS.join(', ')})`);
+    const root = values.out ?? join(dataDir(), `export-${format}-${size}`);
+    for (const s of splits) {
+      const count = intOption('count', values.count) ?? splitSpec(s).size;
+      const bar = new Progress(`export ${s}`, count);
+      const r = await exportSplit(s, {
+        root,
+        format: format as ExportFormat,
+        size,
+        count,
+        onProgress: (d) => bar.update(d),
+      });
+      console.log(`${r.file}: ${r.count} records (${format}, ${size}×${size})`);
     }
     return;
   }

@@ -1,5 +1,6 @@
 /** The sample types every data source produces (synthetic world and real-dataset loaders). */
 import type { Box } from '../boxes';
+import type { Letterbox } from './conventions';
 
 export type SampleImage = {
   width: number;
@@ -24,7 +25,15 @@ export type GroundingSample = {
   unique: boolean;
   /** cue type, distractors, objects, masks, CoT traces, … */
   meta?: Record<string, unknown>;
+  /**
+   * A real image fitted to the policy's input (lib/data/fit.ts): `image` and `gt` are then in the
+   * letterboxed square, and this is the original frame, in which every metric is computed.
+   */
+  original?: OriginalFrame;
 };
+
+/** The original image size and box of a letterboxed sample, and the letterbox between the two. */
+export type OriginalFrame = { width: number; height: number; gt: Box; letterbox: Letterbox };
 
 /** Counting (Geo-CoT): "how many vehicles are there ?" */
 export type CountingSample = {
