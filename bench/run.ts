@@ -7,12 +7,14 @@ import { benchTrain, benchSuiteEstimate } from './train';
 import { cpus } from 'node:os';
 import { benchProfile } from './profile';
 import { benchData } from './data';
+import { benchService } from './service';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   rewards: benchRewards,
   train: async () => benchSuiteEstimate(await benchTrain(), cpus().length),
   profile: () => benchProfile(),
   data: benchData,
+  service: () => benchService(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -11,6 +11,8 @@ APT_PACKAGES=(
   chromium fonts-dejavu-core
   # optional native BLAS kernels
   libopenblas-dev
+  # the Python reward-service clients in examples/ (their test)
+  python3-requests
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
