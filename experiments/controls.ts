@@ -15,8 +15,8 @@ import { dataRef, specsOf } from './specs';
 import { V } from './variants';
 import { judgePaired } from '../lib/report/verdicts';
 import type { Experiment, Report } from './types';
-import type { ControlResult } from './suite';
-import { controlsMarkdown } from './suite';
+import type { ControlResult } from './types';
+import { markdownTable } from '../lib/report/tables';
 import { sectionMarkdown } from './markdown';
 
 const VARIANTS = [V.grpo, V.grpoFormatOnly, V.grpoWrongBox, V.grpoAA];
@@ -103,3 +103,11 @@ export const experiment: Experiment = {
     };
   },
 };
+
+/** The controls table as Markdown (the columns REPORT.md promises). */
+export function controlsMarkdown(rows: ControlResult[]): string {
+  return markdownTable(
+    ['control', 'expected', 'difference (95% CI)', 'passes'],
+    rows.map((r) => [r.control, r.expected, r.difference, r.passes ? 'yes' : 'no']),
+  );
+}

@@ -17,6 +17,7 @@ import { exportReport, figuresDir } from './export';
 import { gitCommit, writeFileAtomic } from '../lib/files';
 import { type ClaimResult, adjustFamily, markUninterpretable } from '../lib/report/verdicts';
 import { markdownTable } from '../lib/report/tables';
+import { controlsMarkdown } from './controls';
 import { selectBackend } from '../lib/backend';
 import { type StageSpec, trainedAt } from '../lib/pipeline';
 import type { Report } from './types';
@@ -59,18 +60,7 @@ function gallery(built: { name: string; report: Report }[], scale: Scale): strin
   return lines.join('\n');
 }
 
-/** A control's row: what it compares, what must hold, and whether it did. */
-export type ControlResult = { control: string; expected: string; difference: string; passes: boolean };
-
 const pts = (x: number) => (100 * x).toFixed(2);
-
-/** The controls table as Markdown (the columns REPORT.md promises). */
-export function controlsMarkdown(rows: ControlResult[]): string {
-  return markdownTable(
-    ['control', 'expected', 'difference (95% CI)', 'passes'],
-    rows.map((r) => [r.control, r.expected, r.difference, r.passes ? 'yes' : 'no']),
-  );
-}
 
 /** The verdict table: raw paired verdict, MDE, Holm-adjusted verdict. */
 function verdictTable(claims: ClaimResult[]): string {

@@ -5,7 +5,6 @@ import type { StageSpec } from '../lib/pipeline';
 import type { Figure } from '../lib/report/plots';
 import type { Table } from '../lib/report/tables';
 import type { ClaimResult } from '../lib/report/verdicts';
-import type { ControlResult } from './suite';
 
 export type ReportContext = {
   scale: Scale;
@@ -43,3 +42,6 @@ export type Experiment = {
   specs: (c: CommonConfig) => StageSpec[];
   report: (ctx: ReportContext) => Promise<Report>;
 };
+
+/** A control's row: what it compares, what must hold, and whether it did. */
+export type ControlResult = { control: string; expected: string; difference: string; passes: boolean };
