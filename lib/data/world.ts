@@ -88,6 +88,17 @@ export const PALETTES: Record<string, Palette> = {
     water: [72, 140, 150],
     road: [150, 138, 118],
   },
+  volcanic: {
+    name: 'volcanic',
+    fields: [
+      [74, 70, 66],
+      [90, 82, 74],
+      [62, 64, 60],
+      [98, 92, 80],
+    ],
+    water: [38, 72, 98],
+    road: [132, 128, 122],
+  },
 };
 
 export type WorldConfig = {
@@ -109,14 +120,19 @@ export type WorldConfig = {
   classes: readonly ObjectClass[];
 };
 
+/**
+ * The RSVG splits' world: 2–8 objects, 1.5× the classes' base sizes, 2–4 look-alikes of the
+ * scene's dominant class — calibrated so that supervision and GRPO both have something to learn at
+ * the default scale (experiments/CALIBRATION.md); the out-of-domain splits vary it.
+ */
 export const DEFAULT_WORLD: Readonly<WorldConfig> = Object.freeze({
   imageSize: 64,
   minObjects: 2,
-  maxObjects: 12,
-  objectScale: 1,
+  maxObjects: 8,
+  objectScale: 1.5,
   palette: 'temperate',
   clusterProb: 0.5,
-  dominantCount: [2, 6] as [number, number],
+  dominantCount: [2, 4] as [number, number],
   noise: 7,
   classes: OBJECT_CLASSES,
 });

@@ -104,7 +104,7 @@ test('bad world configs are rejected with the field and the allowed values', () 
   );
   assert.throws(
     () => validateWorld({ ...DEFAULT_WORLD, palette: 'mars' }),
-    /palette = "mars" is invalid \(allowed: temperate, arid\)/,
+    /palette = "mars" is invalid \(allowed: temperate, arid, volcanic\)/,
   );
   assert.throws(() => validateWorld({ ...DEFAULT_WORLD, maxObjects: 1 }), /maxObjects/);
   assert.throws(() => validateWorld({ ...DEFAULT_WORLD, classes: ['boat' as never] }), /classes = "boat"/);
