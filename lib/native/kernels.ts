@@ -369,8 +369,8 @@ const FAST_KERNELS: Record<string, (orig: KernelFn, n: Native) => KernelFn> = {
 // A layer norm written with tfjs ops is ~12 kernels forward and ~35 backward, each a pass over
 // the activations plus a dispatch; GELU is 3 + ~8. On blas they are one kernel each way
 // (bench/profile.ts measured layer norms at about a third of the GRPO fwd+bwd before).
-// lib/policy.ts uses these when `fusedOpsAvailable()`; the maths is the same as its composite
-// version (test/blas.test.ts compares values and gradients).
+// blasOps (lib/native/ops.ts) serves them to the model; the maths is the composite ops'
+// (test/native/ops.test.ts compares values and gradients).
 
 const FUSED_NAMES = [
   'RsgLayerNorm',

@@ -1,0 +1,171 @@
+/**
+ * The blas ops (lib/native/ops.ts: one native kernel each way for layer norm, GELU, attention and
+ * AdamW) against the composite tfjs ops (lib/model/ops.ts) on the same backend: values and
+ * gradients of each op, AdamW step for step, and a whole policy's loss and every parameter's
+ * gradient. Both implement one set of formulas; they may differ by float rounding only.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../../lib/backend';
+import { blasAvailable, blasUnavailableReason } from '../../lib/native/addon';
+import { compositeOps, type Ops } from '../../lib/model/ops';
+import { AdamW } from '../../lib/model/optimizer';
+import { Policy } from '../../lib/model/policy';
+import { sequenceTensors, sftLoss } from '../../lib/loss';
+import { type Net, disposeEncoderInput } from '../../lib/model/network';
+import { groundingSplit } from '../../lib/data/splits';
+import { Rng } from '../../lib/rng';
+import { TINY } from '../helpers';
+
+const available = blasAvailable();
+if (!available) console.log(`blas ops tests skipped: ${blasUnavailableReason()}`);
+const t = available ? test : test.skip;
+const fused: Ops | null = available ? (await selectBackend('blas')).ops : null;
+const composite = compositeOps('blas', { explicitTranspose: false });
+
+function maxRel(a: Float32Array[], b: Float32Array[]): number {
+  assert.is(a.length, b.length);
+  let w = 0;
+  a.forEach((x, i) => {
+    assert.is(x.length, b[i].length, `output ${i} has another size`);
+    x.forEach((v, j) => (w = Math.max(w, Math.abs(v - b[i][j]) / (1 + Math.abs(v)))));
+  });
+  return w;
+}
+
+/** f's value and its gradients with respect to xs, for one set of ops. */
+function valueAndGrads(ops: Ops, f: (ops: Ops, ...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[]): Float32Array[] {
+  return tf.tidy(() => {
+    const y = f(ops, ...xs);
+    const dy = tf.randomNormal(y.shape, 0, 1, 'float32', 99);
+    const grads = tf.grads((...zs: tf.Tensor[]) => tf.sum(tf.mul(f(ops, ...zs), dy)))(xs);
+    return [y, ...grads].map((z) => z.dataSync() as Float32Array);
+  });
+}
+
+function agree(f: (ops: Ops, ...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], tol: number, what: string): void {
+  const a = valueAndGrads(composite, f, xs);
+  const b = valueAndGrads(fused!, f, xs);
+  const worst = maxRel(a, b);
+  assert.ok(worst < tol, `${what}: max rel ${worst}`);
+  assert.ok(
+    a.slice(1).every((g) => g.some((x) => x !== 0)),
+    `${what}: every input gets a gradient`,
+  );
+}
+
+t('layer norm and GELU: values and gradients equal the composite ops', () => {
+  const x = tf.randomNormal([5, 7, 12], 0, 2, 'float32', 1);
+  const g = tf.randomNormal([12], 1, 0.3, 'float32', 2);
+  const b = tf.randomNormal([12], 0, 1, 'float32', 3);
+  agree((ops, z, gg, bb) => ops.layerNorm(z, gg, bb, 1e-5), [x, g, b], 2e-5, 'layer norm');
+  agree((ops, z) => ops.gelu(z), [x], 2e-5, 'GELU');
+  agree((ops, z, gg, bb) => ops.gelu(ops.layerNorm(z, gg, bb, 1e-5)), [x, g, b], 2e-5, 'GELU ∘ layer norm');
+  // the comparison can fail: a GELU with another slope is caught
+  const wrong: Ops = { ...composite, gelu: (z) => tf.mul(z, tf.sigmoid(tf.mul(z, 1.6))) };
+  assert.ok(
+    maxRel(
+      valueAndGrads(composite, (o, z) => o.gelu(z), [x]),
+      valueAndGrads(wrong, (o, z) => o.gelu(z), [x]),
+    ) > 1e-3,
+  );
+  tf.dispose([x, g, b]);
+});
+
+for (const [causal, withMask, withPos] of [
+  [false, false, false],
+  [false, true, false],
+  [true, false, false],
+  [false, true, true],
+  [true, false, true],
+] as const) {
+  t(`attention (causal ${causal}, key mask ${withMask}, position readout ${withPos}) equals the composite`, () => {
+    const B = 3,
+      T = 6,
+      d = 8,
+      heads = 2;
+    const q = tf.randomNormal([B, T, d], 0, 1, 'float32', 11);
+    const k = tf.randomNormal([B, T, d], 0, 1, 'float32', 12);
+    const v = tf.randomNormal([B, T, d], 0, 1, 'float32', 13);
+    // additive key mask: the last two keys of row 1 and the last key of row 2 are padding
+    const maskRows = [0, 1, 2].map((r) => Array.from({ length: T }, (_, j) => (j >= T - r ? -1e9 : 0)));
+    const mask = withMask ? tf.tensor2d(maskRows) : null;
+    const pos = withPos ? tf.randomNormal([T, d], 0, 0.5, 'float32', 14) : null;
+    const f = (ops: Ops, qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor) =>
+      ops.attention(qq, kk, vv, mask, pos, heads, causal);
+    const [y] = valueAndGrads(composite, f, [q, k, v]);
+    assert.is(y.length, B * T * (withPos ? 2 * d : d));
+    agree(f, [q, k, v], 1e-4, 'attention');
+    tf.dispose([q, k, v, ...(mask ? [mask] : []), ...(pos ? [pos] : [])]);
+  });
+}
+
+t('AdamW (clipping, decoupled decay on matrices only) follows the composite update step for step', () => {
+  const run = (ops: Ops) => {
+    const params = new Map([
+      ['w.w', tf.variable(tf.randomNormal([6, 5], 0, 1, 'float32', 1), true, 'w.w')],
+      ['b.b', tf.variable(tf.randomNormal([5], 0, 1, 'float32', 2), true, 'b.b')],
+      ['tok_emb', tf.variable(tf.randomNormal([4, 5], 0, 1, 'float32', 3), true, 'tok_emb')],
+    ]);
+    const opt = new AdamW(params, { lr: 0.05, beta1: 0.9, beta2: 0.98, eps: 1e-8, weightDecay: 0.1, clipNorm: 1 }, ops);
+    const norms: number[] = [];
+    for (let s = 0; s < 4; s++) {
+      const grads = Object.fromEntries(
+        [...params.values()].map((v, i) => [v.name, tf.randomNormal(v.shape, 0, s + 1, 'float32', 1 + 10 * s + i)]),
+      );
+      norms.push(opt.apply(grads));
+      tf.dispose(Object.values(grads));
+    }
+    const out = [...params.values(), ...opt.m.values(), ...opt.v.values()].map((x) => x.dataSync() as Float32Array);
+    tf.dispose([...params.values(), ...opt.m.values(), ...opt.v.values()]);
+    return { out, norms };
+  };
+  const a = run(composite),
+    b = run(fused!);
+  const worst = maxRel(a.out, b.out);
+  assert.ok(worst < 1e-5, `max rel ${worst}`);
+  a.norms.forEach((n, i) => assert.ok(Math.abs(n - b.norms[i]) < 1e-4 * n, `norm ${i}: ${n} vs ${b.norms[i]}`));
+  assert.ok(
+    a.norms.some((n) => n > 1),
+    'clipping exercised',
+  );
+});
+
+for (const readout of [true, false]) {
+  t(`a policy's SFT loss and every parameter's gradient equal the composite ops' (readout ${readout})`, () => {
+    const arch = { ...TINY, nEncLayers: 2, nDecLayers: 2, maxCompletionLen: 20, positionReadout: readout };
+    const pf = Policy.create(arch, 4, fused!);
+    let k = 0;
+    for (const v of pf.params.values())
+      v.assign(tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', 100 + k++))));
+    const pc: Net = { params: pf.params, cfg: pf.cfg, ops: composite };
+    const samples = groundingSplit('val', { count: 3 });
+    const enc = pf.encoderInput(samples);
+    const G = 2;
+    const rng = new Rng(9);
+    const seqs = Array.from({ length: 3 * G }, (_, n) =>
+      Array.from({ length: 3 + (n % 4) }, () => rng.int(0, pf.tok.size - 1)),
+    );
+    const s = sequenceTensors(seqs, pf.tok.bosId, pf.tok.padId);
+    const vars = [...pf.params.values()];
+    const run = (p: Net) =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => sftLoss(p, { enc, group: G, ...s }), vars);
+        return [value.dataSync() as Float32Array, ...vars.map((v) => grads[v.name].dataSync() as Float32Array)];
+      });
+    const a = run(pc),
+      b = run(pf);
+    const worst = maxRel(a, b);
+    assert.ok(worst < 1e-4, `max rel ${worst}`);
+    assert.ok(
+      a.slice(1).every((g) => g.some((x) => x !== 0)),
+      'every parameter gets a gradient',
+    );
+    tf.dispose([s.inputIds, s.targets, s.mask]);
+    disposeEncoderInput(enc);
+    pf.dispose();
+  });
+}
+
+test.run();
