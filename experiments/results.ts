@@ -120,7 +120,12 @@ export function comparisonTable(
     title,
     header,
     rows: body,
-    note: note ?? 'Ours: mean ± 95% CI (Student t) over seeds, in %. Paper: RSGround-R1 (DIOR-RSVG), quoted.',
+    note:
+      note ??
+      (rows.some((r) => r.seeds.length < 2)
+        ? 'Ours: one seed (n = 1), in %: no interval, so no difference here is a finding.'
+        : 'Ours: mean ± 95% CI (Student t) over seeds, in %.') +
+        (withPaper ? ' Paper: RSGround-R1 (DIOR-RSVG), quoted.' : ''),
   };
 }
 
