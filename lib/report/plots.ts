@@ -119,6 +119,11 @@ export function lineFigure(
   });
   const legendW = Math.min(320, 40 + Math.max(...series.map((s) => textWidth(s.name)), 0));
   const width = 80 + 460 + legendW;
+  // The x range padded by 4% each side: a first tick label at the plot's corner would touch the
+  // y axis's lowest tick label.
+  const xs = series.flatMap((s) => s.x).filter(Number.isFinite);
+  const span = xs.length ? Math.max(...xs) - Math.min(...xs) || 1 : 1;
+  const xRange = xs.length ? [Math.min(...xs) - 0.04 * span, Math.max(...xs) + 0.04 * span] : undefined;
   const layout = baseLayout(
     title,
     xTitle,
@@ -129,6 +134,11 @@ export function lineFigure(
       ...extra,
     },
   );
+  if (xRange && !('xaxis' in extra))
+    (layout as { xaxis: Record<string, unknown> }).xaxis = {
+      ...(layout as { xaxis: Record<string, unknown> }).xaxis,
+      range: xRange,
+    };
   return { data, layout };
 }
 
