@@ -2,7 +2,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { EXPERIMENTS, SUITE, findExperiment } from './registry';
 import { SCALE_NAMES, type Scale } from './scales';
-import { defaultJobs } from './scheduler';
+import { defaultJobs, runStages, trainTasks } from './scheduler';
+import { SlurmExecutor, cancel, slurmConfig, status, queue, runsTag, slurmUnavailable } from './slurm';
 import { parseSeeds } from './config';
 import { runExperiment, resolveConfig, type RunExperimentOptions } from './runner';
 import { suiteFor, trainSuite, writeSuiteReport } from './suite';
@@ -53,6 +54,14 @@ type Options = {
   showConfig?: boolean;
   list?: boolean;
   listStale?: boolean;
+  executor: 'local' | 'slurm';
+  wait?: boolean;
+  slurmPartition?: string;
+  slurmCpus?: number;
+  slurmMem?: string;
+  slurmTime?: string;
+  slurmGres?: string;
+  slurmConfig?: string;
 };
 
 const program = new Command('npm run experiment')
@@ -63,7 +72,12 @@ const program = new Command('npm run experiment')
 Runs go to ${runsDir()} ($RSG_RUNS_DIR): finished runs are reused, interrupted ones resume.
 Figures and tables go to figures/ (default scale) or figures/<scale>/.`,
   )
-  .argument('[name]', 'the experiment (see --list), or "suite" for all of them and figures/REPORT.md')
+  .argument(
+    '[name]',
+    'the experiment (see --list), "suite" for all of them and figures/REPORT.md, or "status" / "cancel" ' +
+      '(Slurm jobs of the experiment named next)',
+  )
+  .argument('[target]', 'for status and cancel: the experiment (or suite) whose jobs to show or cancel')
   .option('--quick', 'quick scale: a plumbing check in minutes (CI), not a result')
   .option('--scale <scale>', `${SCALE_NAMES.join(' | ')}`, oneOfOption('scale', SCALE_NAMES), 'default')
   .option('--seed <n>', 'one seed', (v) => seedOption(v).slice(0, 1))
@@ -89,6 +103,23 @@ Figures and tables go to figures/ (default scale) or figures/<scale>/.`,
   )
   .option('--data-root <dir>', 'the folder that holds --dataset ($RSG_DATA_ROOT)')
   .option('--backend <b>', `${BACKENDS.join(' | ')} (default: auto; $RSG_BACKEND)`, oneOfOption('backend', BACKENDS))
+  .option(
+    '--executor <e>',
+    'local (worker processes here) | slurm (every stage an sbatch job, parents as afterok dependencies)',
+    oneOfOption('executor', ['local', 'slurm']),
+    'local',
+  )
+  .option('--wait', 'with --executor slurm: follow the jobs, then evaluate (as jobs) and write the report')
+  .option('--slurm-partition <p>', 'Slurm partition for every job')
+  .option('--slurm-cpus <n>', 'CPUs per job (default: the stage OpenBLAS threads, 1)', positiveInt('slurm-cpus'))
+  .option('--slurm-mem <m>', 'memory per job, e.g. 4G')
+  .option('--slurm-time <t>', 'time limit per job, e.g. 2:00:00')
+  .option('--slurm-gres <g>', 'generic resources per job, e.g. gpu:1 (for --backend tensorflow)')
+  .option(
+    '--slurm-config <file>',
+    'JSON resources: {"default": {...}, "base": {...}, "sft": {...}, "grpo": {...}, "eval": {...}} with fields ' +
+      'partition, cpus, mem, time, gres (flags override "default")',
+  )
   .option('--no-train', 'only rebuild the report from finished runs')
   .option('--show-config', 'print the resolved config and exit')
   .option('--list', 'list the experiments')
@@ -105,6 +136,86 @@ Figures and tables go to figures/ (default scale) or figures/<scale>/.`,
     ].join('\n'),
   )
   .showHelpAfterError('(npm run experiment -- --help for the options)');
+
+/** The run options every command shares: scale, seeds, --set, jobs, backend, dataset. */
+function commonOptions(values: Options): RunExperimentOptions {
+  return {
+    scale: values.quick ? 'quick' : values.scale,
+    seeds: values.seed ?? values.seeds,
+    set: values.set,
+    jobs: values.jobs,
+    backend: values.backend,
+    dataset: {
+      name: values.dataset,
+      root: values.dataset === 'synthetic' ? '' : resolve(values.dataRoot ?? process.env.RSG_DATA_ROOT ?? ''),
+    },
+  };
+}
+
+/** The Slurm executor the flags ask for (null for local); Slurm's absence is an error here. */
+function executorOf(values: Options): SlurmExecutor | null {
+  const slurmFlags = [values.slurmPartition, values.slurmCpus, values.slurmMem, values.slurmTime, values.slurmGres];
+  if (values.executor !== 'slurm') {
+    if (values.wait || values.slurmConfig || slurmFlags.some((v) => v !== undefined))
+      throw new Error('--wait and --slurm-* options need --executor slurm');
+    return null;
+  }
+  const missing = slurmUnavailable();
+  if (missing) throw new Error(missing);
+  const resources = slurmConfig(
+    {
+      partition: values.slurmPartition,
+      cpus: values.slurmCpus,
+      mem: values.slurmMem,
+      time: values.slurmTime,
+      gres: values.slurmGres,
+    },
+    values.slurmConfig,
+  );
+  return new SlurmExecutor({ resources, wait: !!values.wait });
+}
+
+/** `status [name]`: each stage's state and job; `cancel <name>`: cancel the experiment's jobs. */
+function jobsCommand(cmd: 'status' | 'cancel', target: string | undefined, values: Options): void {
+  const opts = commonOptions(values);
+  if (!target) {
+    if (cmd === 'cancel')
+      throw new Error('cancel needs the experiment whose jobs to cancel: npm run experiment ' + 'cancel <name>');
+    const missing = slurmUnavailable();
+    if (missing) throw new Error(missing.replace('--executor slurm', 'status'));
+    const prefix = `rsg-${runsTag()}-`;
+    const jobs = [...queue().values()].filter((j) => j.name.startsWith(prefix));
+    if (!jobs.length) console.log(`no Slurm jobs of ${runsDir()} in the queue`);
+    else
+      printTable(
+        ['job', 'state', 'task'],
+        jobs.map((j) => [j.id, j.state.toLowerCase(), j.name.slice(prefix.length)]),
+      );
+    return;
+  }
+  const exps = target === 'suite' ? suiteFor(opts) : [findExperiment(target)];
+  const tasks = trainTasks(exps.flatMap((e) => e.specs(resolveConfig(e.name, opts).config)));
+  if (cmd === 'cancel') {
+    const done = cancel(tasks);
+    console.log(
+      done.length
+        ? `cancelled ${done.map((j) => `${j.id} (${j.name})`).join(', ')}`
+        : `no queued or running jobs of ${target}`,
+    );
+    return;
+  }
+  const rows = status(tasks);
+  printTable(
+    ['task', 'what', 'state', 'job', 'log'],
+    rows.map((r) => [r.task, r.what, r.state, r.job, r.log]),
+  );
+  const count = (st: string) => rows.filter((r) => r.state === st).length;
+  console.log(
+    `\n${target} at ${opts.scale} scale: ${count('done')} done, ${count('running')} running, ${count('queued')} ` +
+      `queued, ` +
+      `${count('failed or cancelled')} failed or cancelled, ${count('not started')} not started`,
+  );
+}
 
 async function main(): Promise<void> {
   program.parse();
@@ -131,19 +242,12 @@ async function main(): Promise<void> {
     program.help();
     return;
   }
+  if (name === 'status' || name === 'cancel') return jobsCommand(name, program.args[1], values);
   const exp = name === 'suite' ? null : findExperiment(name);
   const scale: Scale = values.quick ? 'quick' : values.scale;
   const opts: RunExperimentOptions = {
-    scale,
-    seeds: values.seed ?? values.seeds,
-    set: values.set,
-    jobs: values.jobs,
-    backend: values.backend,
+    ...commonOptions(values),
     noTrain: !values.train,
-    dataset: {
-      name: values.dataset,
-      root: values.dataset === 'synthetic' ? '' : resolve(values.dataRoot ?? process.env.RSG_DATA_ROOT ?? ''),
-    },
   };
   if (values.dataset !== 'synthetic' && !(values.dataRoot ?? process.env.RSG_DATA_ROOT))
     throw new Error(`--dataset ${values.dataset} needs --data-root DIR (or $RSG_DATA_ROOT): the folder that holds it`);
@@ -155,6 +259,26 @@ async function main(): Promise<void> {
   }
   if (scale === 'quick')
     console.log('quick scale: a plumbing check (every path runs, in minutes); its numbers are not results');
+  const slurm = executorOf(values);
+  opts.executor = slurm ?? undefined;
+  if (slurm && !values.wait && values.train) {
+    // Submit the training graph and return: the report needs the evaluations, which --wait runs.
+    if (!exp) await trainSuite(opts);
+    else
+      await runStages(exp.specs(resolveConfig(exp.name, opts).config), {
+        jobs: 1,
+        backend: opts.backend,
+        log: console.log,
+        executor: slurm,
+      });
+    const again = process.argv.slice(2).join(' ');
+    console.log(
+      `\n${slurm.jobs.size ? 'jobs in the queue' : 'nothing to submit: every stage is trained'}. ` +
+        `\`npm run experiment status ${name}\` shows them; \`npm run experiment -- ${again} --wait\` follows them ` +
+        '(resubmitting nothing), evaluates on Slurm and writes the report.',
+    );
+    return;
+  }
   if (!exp) {
     const suite = suiteFor(opts);
     for (const e of suite) resolveConfig(e.name, opts); // every config valid before anything trains

@@ -12,11 +12,12 @@ import type { DatasetName } from '../lib/data/datasets';
 
 /**
  * figures/ for the default scale on the mini world; figures/<scale>/ for another scale, and
- * figures/<dataset>[/<scale>]/ for a real benchmark (never overwrite the committed default outputs).
+ * figures/<dataset>[/<scale>]/ for a real benchmark (never overwrite the committed default outputs);
+ * under $RSG_FIGURES_DIR instead of the project's figures/ when it is set.
  */
 export function figuresDir(scale: Scale, dataset: DatasetName = 'synthetic'): string {
   const parts = [...(dataset === 'synthetic' ? [] : [dataset]), ...(scale === 'default' ? [] : [scale])];
-  return join(PROJECT_ROOT, 'figures', ...parts);
+  return join(process.env.RSG_FIGURES_DIR || join(PROJECT_ROOT, 'figures'), ...parts);
 }
 
 /** The command that regenerates an experiment's outputs. */

@@ -4,7 +4,7 @@
  */
 import { SCALES, SCALE_NAMES, type Scale, type CommonConfig } from './scales';
 import { applySet, validateCommon } from './config';
-import { type RunOptions, defaultJobs, runStages } from './scheduler';
+import { type Executor, type RunOptions, defaultJobs, runStages } from './scheduler';
 import { findExperiment } from './registry';
 import { exportReport } from './export';
 import { selectBackend } from '../lib/backend';
@@ -21,6 +21,8 @@ export type RunExperimentOptions = {
   set?: string[];
   jobs?: number;
   backend?: string;
+  /** who runs the stages and evaluations (default: local worker processes) */
+  executor?: Executor;
   /** build the report from existing runs only (fail if a stage is missing) */
   noTrain?: boolean;
   /** write the report's tables and figures to figures/ (default true) */
@@ -52,7 +54,7 @@ export async function runExperiment(
   const { scale, config } = resolveConfig(name, o);
   ensureWritableDir(runsDir(), 'runs directory', 'RSG_RUNS_DIR');
   const log = o.log ?? ((m: string) => console.log(m));
-  const pool: RunOptions = { jobs: o.jobs ?? defaultJobs(), backend: o.backend, log };
+  const pool: RunOptions = { jobs: o.jobs ?? defaultJobs(), backend: o.backend, log, executor: o.executor };
   const backend = await selectBackend(o.backend ?? process.env.RSG_BACKEND ?? 'auto');
   const specs = exp.specs(config);
   if (o.noTrain) {

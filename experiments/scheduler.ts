@@ -78,7 +78,7 @@ export function blasThreads(): number {
 }
 
 /** The last step (and reward or loss) a training stage logged, for the status line. */
-function progressOf(s: StageSpec): { step: number; value?: number } {
+export function progressOf(s: StageSpec): { step: number; value?: number } {
   const f = join(stageDir(s), 'metrics.jsonl');
   if (!existsSync(f)) return { step: 0 };
   const lines = readFileSync(f, 'utf8').split('\n');
@@ -95,16 +95,22 @@ function progressOf(s: StageSpec): { step: number; value?: number } {
   return { step: 0 };
 }
 
+/** Write the task file a worker reads (`experiments/worker.ts <file>`) next to its stage; returns its path. */
+export function writeTaskFile(t: Task): string {
+  const dir = stageDir(t.spec);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${t.kind === 'train' ? 'task' : `task-eval-${t.ref.split}-${t.ref.count}`}.json`);
+  writeJsonAtomic(file, t);
+  return file;
+}
+
 /**
  * Start a worker process for a task: `experiments/worker.ts <task.json>`, its output appended to
  * the task's log file as it comes (nothing is lost if this process dies), connected by an IPC
  * channel so that it stops when this process goes away. Resolves with its exit code.
  */
 export function spawnWorker(t: Task, opts: { backend?: string } = {}): Promise<number> {
-  const dir = stageDir(t.spec);
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${t.kind === 'train' ? 'task' : `task-eval-${t.ref.split}-${t.ref.count}`}.json`);
-  writeJsonAtomic(file, t);
+  const file = writeTaskFile(t);
   const fd = openSync(taskLog(t), 'a');
   return new Promise((resolve) => {
     const env = {

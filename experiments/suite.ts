@@ -31,7 +31,12 @@ export function suiteFor(o: RunExperimentOptions): typeof SUITE {
 export async function trainSuite(o: RunExperimentOptions): Promise<void> {
   const specs: StageSpec[] = [];
   for (const e of suiteFor(o)) specs.push(...e.specs(resolveConfig(e.name, o).config));
-  await runStages(specs, { jobs: o.jobs ?? defaultJobs(), backend: o.backend, log: o.log ?? console.log });
+  await runStages(specs, {
+    jobs: o.jobs ?? defaultJobs(),
+    backend: o.backend,
+    log: o.log ?? console.log,
+    executor: o.executor,
+  });
 }
 
 /** figures/README.md: every figure as a thumbnail with what it shows and the command that rebuilds it. */

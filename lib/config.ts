@@ -15,10 +15,15 @@ function at(value: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 function allowedKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
-  let s: unknown = schema;
+  // optional sections are wrapped: look through the wrapper for the object's keys
+  const unwrap = (x: unknown): unknown => {
+    const u = x as { shape?: unknown; unwrap?: () => unknown } | undefined;
+    return u && !u.shape && typeof u.unwrap === 'function' ? unwrap(u.unwrap()) : x;
+  };
+  let s: unknown = unwrap(schema);
   for (const k of path) {
     const shape = (s as { shape?: Record<string, unknown> }).shape;
-    s = shape?.[String(k)];
+    s = unwrap(shape?.[String(k)]);
   }
   const shape = (s as { shape?: Record<string, unknown> } | undefined)?.shape;
   return shape ? Object.keys(shape) : [];
