@@ -69,7 +69,7 @@ export const SCALES: Record<Scale, CommonConfig> = {
     ...DEFAULT,
     base: { ...DEFAULT.base, steps: 600, count: 2000 },
     sft: { ...DEFAULT.sft, steps: 100 },
-    grpo: { ...DEFAULT.grpo, steps: 60, evalEvery: 20, checkpointEvery: 20 },
+    grpo: { ...DEFAULT.grpo, steps: 40, evalEvery: 20, checkpointEvery: 20 },
     data: { train: 2000, val: 200, test: 300, ood: 200 },
     seeds: [1],
   },
