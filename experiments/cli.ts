@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { EXPERIMENTS, SUITE, findExperiment } from './registry';
 import { SCALE_NAMES, type Scale } from './scales';
 import { defaultJobs, runStages, trainTasks } from './scheduler';
-import { SlurmExecutor, cancel, slurmConfig, status, queue, runsTag, slurmUnavailable } from './slurm';
+import { SlurmExecutor, cancel, slurmConfig, status, queue, jobPrefix, slurmUnavailable } from './slurm';
 import { parseSeeds } from './config';
 import { runExperiment, resolveConfig, type RunExperimentOptions } from './runner';
 import { suiteFor, trainSuite, writeSuiteReport } from './suite';
@@ -183,7 +183,7 @@ function jobsCommand(cmd: 'status' | 'cancel', target: string | undefined, value
       throw new Error('cancel needs the experiment whose jobs to cancel: npm run experiment ' + 'cancel <name>');
     const missing = slurmUnavailable();
     if (missing) throw new Error(missing.replace('--executor slurm', 'status'));
-    const prefix = `rsg-${runsTag()}-`;
+    const prefix = jobPrefix();
     const jobs = [...queue().values()].filter((j) => j.name.startsWith(prefix));
     if (!jobs.length) console.log(`no Slurm jobs of ${runsDir()} in the queue`);
     else

@@ -115,9 +115,14 @@ export function runsTag(dir = runsDir()): string {
   return hashConfig(dir, 6);
 }
 
+/** What every job name of this runs directory starts with. */
+export function jobPrefix(dir = runsDir()): string {
+  return `rsg-${runsTag(dir)}-`;
+}
+
 /** The job name: `rsg-<runs tag>-<task id>` (the task id carries the stage hash). */
 export function jobName(t: Task, dir = runsDir()): string {
-  return `rsg-${runsTag(dir)}-${taskId(t)}`;
+  return `${jobPrefix(dir)}${taskId(t)}`;
 }
 
 /** Where a task's job script is written. */
@@ -338,7 +343,7 @@ export function cancel(tasks: Task[], run: Run = runCmd): QueuedJob[] {
   const missing = slurmUnavailable(run);
   if (missing) throw new Error(missing);
   const stages = new Set(closeGraph(tasks).map((t) => stageName(t.spec)));
-  const prefix = `rsg-${runsTag()}-`;
+  const prefix = jobPrefix();
   const mine = [...queue(run).values()].filter(
     (j) => j.name.startsWith(prefix) && [...stages].some((s) => j.name.includes(s)),
   );
