@@ -94,19 +94,26 @@ export function thinkBlock(text: string): string | null {
   return close < 0 ? null : text.slice(open + THINK_OPEN.length, close);
 }
 
+/** An empty bracketed list, `[]`, with any spaces inside. */
+const EMPTY_LIST = /\[\s*\]/;
+
 /**
- * Multi-target answers (RemoteReasoner, SPEC §3.6): every bracketed list of four numbers in
- * the first answer block, e.g. `[[1, 2, 3, 4], [5, 6, 7, 8]]`. `null` when there is no answer
- * block; `[]` when the block holds no box (a legitimate "no target" answer). Never throws.
+ * SPEC §3.7: the boxes of a several-box answer (RemoteReasoner regions, Geo-CoT detection), in
+ * answer order. In the first answer block: every inner list of four numbers of a list of lists
+ * (`[[1, 2, 3, 4], [5, 6, 7, 8]]`), or the one box of a flat four-number list, or the boxes of
+ * a JSON list of `{"bbox_2d": […]}` objects; `[]` when the block holds an empty list (the legitimate
+ * "no such object"). `null` when there is no answer block or nothing parseable in it (which earns what
+ * an empty answer earns, and 0 format). Never throws.
  */
-export function parseAnswerBoxes(text: string): Box[] | null {
+export function parseBoxes(text: string): Box[] | null {
   const a = answerBlock(text);
   if (a === null) return null;
   const boxes: Box[] = [];
   for (const m of a.matchAll(FOUR_NUMBERS_ALL)) {
     boxes.push({ x1: Number(m[1]), y1: Number(m[2]), x2: Number(m[3]), y2: Number(m[4]) });
   }
-  return boxes;
+  if (boxes.length > 0) return boxes;
+  return EMPTY_LIST.test(a) ? [] : null;
 }
 
 /**

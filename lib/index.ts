@@ -1,7 +1,7 @@
 /**
  * The public API of rsground-lab: what a notebook or a script imports.
  *
- * - geometry, answers, rewards (SPEC §2–§4), metrics and statistics;
+ * - geometry, answers, rewards (SPEC §2–§4), metrics and statistics; regions, masks and contours (SPEC §6.2);
  * - data: the mini world and its splits, the real-benchmark loaders, every dataset by name,
  *   box conventions and the letterbox, the export for real VLMs, drawing;
  * - models and training: the policy, backends, SFT and GRPO, the stage pipeline;
@@ -13,6 +13,7 @@ export * from './answer';
 export * from './rewards';
 export * from './grpo';
 export * from './metrics';
+export * from './regions';
 export * from './stats';
 export * from './rng';
 export { maxWeightAssignment } from './hungarian';

@@ -5,7 +5,7 @@
  * Pure functions over plain numbers and `Box`; no tensors. Each states its range.
  */
 import { type Box, assertValidGt, center, clipBox, diou, giou, iou, isValidBox } from './boxes';
-import { formatReward, parseAnswer, parseAnswerBoxes, parseCount, thinkAnswerParts } from './answer';
+import { formatReward, parseAnswer, parseBoxes, parseCount, thinkAnswerParts } from './answer';
 import { maxWeightAssignment } from './hungarian';
 import { num, oneOf, z } from './config';
 
@@ -183,20 +183,31 @@ export function countRewardFromText(text: string, target: number, a = 1): number
 export type Matching = 'hungarian' | 'max';
 
 /**
- * RemoteReasoner's multi-target IoU reward (eq. 4) in [0, 1]: (1/|G|) Σ_j IoU(b_{π(j)}, g_j).
- * `hungarian` (default, as the paper's text says) pairs each ground truth with at most one
- * predicted box and each box with at most one ground truth, maximising the total IoU; `max`
- * is eq. 4 read literally (each ground truth takes its best box, boxes may be reused), which
- * is never smaller. No ground truth: 1 when no box was predicted, else 0.
+ * RemoteReasoner's multi-target IoU reward (SPEC §3.7) in [0, 1]. `max` (default, eq. 4 as
+ * printed): (1/J) Σ_j max_k IoU(b_k, g_j), each ground truth takes its best box and boxes may be
+ * reused. `hungarian` (the paper's text says "optimal Hungarian matching"): the one-to-one
+ * matching of maximum total IoU, Σ matched IoU / max(K, J), so extra boxes cost. No ground
+ * truth: 1 when no box was predicted, else 0.
  */
-export function multiTargetIoU(pred: readonly Box[], gts: readonly Box[], matching: Matching = 'hungarian'): number {
+export function multiTargetIoU(pred: readonly Box[], gts: readonly Box[], matching: Matching = 'max'): number {
   gts.forEach((g, j) => assertValidGt(g, `multi-target ground truth #${j}`));
   if (gts.length === 0) return pred.length === 0 ? 1 : 0;
   if (pred.length === 0) return 0;
+  if (matching === 'max') return gts.reduce((s, g) => s + Math.max(...pred.map((b) => iou(b, g))), 0) / gts.length;
+  return matchedIoU(pred, gts);
+}
+
+/**
+ * SPEC §6.2: the one-to-one, maximum-total-IoU matching of predicted boxes to ground truths,
+ * Σ matched IoU / max(K, J), in [0, 1]; 1 when K = J = 0. A query's region score.
+ */
+export function matchedIoU(pred: readonly Box[], gts: readonly Box[]): number {
+  if (gts.length === 0 && pred.length === 0) return 1;
+  if (gts.length === 0 || pred.length === 0) return 0;
   const m = gts.map((g) => pred.map((b) => iou(b, g))); // [J][K]
-  if (matching === 'max') return m.reduce((s, row) => s + Math.max(...row), 0) / gts.length;
   const assign = maxWeightAssignment(m);
-  return assign.reduce((s, k, j) => s + (k >= 0 ? m[j][k] : 0), 0) / gts.length;
+  const total = assign.reduce((s, k, j) => s + (k >= 0 ? m[j][k] : 0), 0);
+  return total / Math.max(pred.length, gts.length);
 }
 
 /** RemoteReasoner's count reward (eq. 5): 1 if J = K = 0; 0 if J = 0 < K; else exp(−2|K − J|/J). */
@@ -208,14 +219,15 @@ export function multiTargetCountReward(predictedCount: number, targetCount: numb
 export type MultiTargetReward = { format: number; iou: number; count: number; total: number };
 
 /** RemoteReasoner eq. 6: R = R_IoU + R_count + R_format, from a completion's text. */
-export function multiTargetReward(
-  text: string,
-  gts: readonly Box[],
-  matching: Matching = 'hungarian',
-): MultiTargetReward {
-  const boxes = parseAnswerBoxes(text);
+export function multiTargetReward(text: string, gts: readonly Box[], matching: Matching = 'max'): MultiTargetReward {
+  const boxes = parseBoxes(text);
   const format = multiTargetFormatReward(text);
-  if (boxes == null) return { format, iou: 0, count: 0, total: format };
+  // SPEC §3.7: an unreadable answer earns what an empty answer to a non-empty query earns
+  // (R_IoU 0, R_count exp(−2) when J > 0), and never the full marks of "no such object"
+  if (boxes == null) {
+    const count = gts.length > 0 ? multiTargetCountReward(0, gts.length) : 0;
+    return { format, iou: 0, count, total: format + count };
+  }
   const r_iou = multiTargetIoU(boxes, gts, matching);
   const count = multiTargetCountReward(boxes.length, gts.length);
   return { format, iou: r_iou, count, total: format + r_iou + count };

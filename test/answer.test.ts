@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseAnswer, formatReward, parseAnswerBoxes, parseCount, thinkBlock } from '../lib/answer';
+import { parseAnswer, formatReward, parseBoxes, parseCount, thinkBlock } from '../lib/answer';
 
 type Case = [name: string, text: string, format: 0 | 1, parsed: [number, number, number, number] | null];
 const T = '<think>the vehicle at the top left</think>';
@@ -64,7 +64,7 @@ test('never throws on non-strings', () => {
   for (const bad of [null, undefined, 42, {}, []] as unknown as string[]) {
     assert.is(formatReward(bad), 0);
     assert.is(parseAnswer(bad), null);
-    assert.is(parseAnswerBoxes(bad), null);
+    assert.is(parseBoxes(bad), null);
   }
 });
 
@@ -84,7 +84,7 @@ test('10⁶-character and adversarial texts are handled quickly and correctly', 
   for (const s of adversarial) {
     assert.is(formatReward(s), 0);
     parseAnswer(s);
-    parseAnswerBoxes(s);
+    parseBoxes(s);
     parseCount(s);
   }
   // A million spaces inside the list are still a valid answer (spaces are allowed).
@@ -95,10 +95,27 @@ test('10⁶-character and adversarial texts are handled quickly and correctly', 
   assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
 });
 
-test('multi-target boxes and counts', () => {
-  assert.equal(parseAnswerBoxes(`${T}<answer>[[1,2,3,4], [5, 6, 7, 8]]</answer>`)?.length, 2);
-  assert.equal(parseAnswerBoxes(`${T}<answer>[]</answer>`), []);
-  assert.is(parseAnswerBoxes('no answer'), null);
+test('parseBoxes reads several-box answers (SPEC §3.7)', () => {
+  const b = (x1: number, y1: number, x2: number, y2: number) => ({ x1, y1, x2, y2 });
+  // a list of lists, in answer order
+  assert.equal(parseBoxes(`${T}<answer>[[1,2,3,4], [5, 6, 7, 8]]</answer>`), [b(1, 2, 3, 4), b(5, 6, 7, 8)]);
+  // a flat four-number list is one box; decimals and negatives parse (validity is the rewards' business)
+  assert.equal(parseBoxes(`${T}<answer>[9, 8.5, -7, 6]</answer>`), [b(9, 8.5, -7, 6)]);
+  // a JSON list of bbox_2d objects
+  const json = '[{"bbox_2d": [1, 2, 3, 4], "label": "ship"}, {"bbox_2d": [10, 20, 30, 40]}]';
+  assert.equal(parseBoxes(`${T}<answer>${json}</answer>`), [b(1, 2, 3, 4), b(10, 20, 30, 40)]);
+  // an inner list that is not four numbers is skipped
+  assert.equal(parseBoxes(`${T}<answer>[[1, 2, 3], [5, 6, 7, 8]]</answer>`), [b(5, 6, 7, 8)]);
+  // the first answer block only
+  assert.equal(parseBoxes(`${T}<answer>[]</answer><answer>[1, 2, 3, 4]</answer>`), []);
+  // an empty list is "no such object"; nothing parseable or no block is null
+  assert.equal(parseBoxes(`${T}<answer>[ ]</answer>`), []);
+  assert.is(parseBoxes(`${T}<answer>none</answer>`), null);
+  assert.is(parseBoxes(`${T}<answer>[1, 2]</answer>`), null);
+  assert.is(parseBoxes('no answer'), null);
+});
+
+test('counts and think blocks', () => {
   assert.is(parseCount('<think>x</think><answer>There are a total of 6 airplanes.</answer>'), 6);
   assert.is(parseCount('<think>x</think><answer>none</answer>'), null);
   assert.is(thinkBlock(`${T}<answer>[1,2,3,4]</answer>`), 'the vehicle at the top left');

@@ -8,6 +8,11 @@ test('lib/index exports every entry point a notebook needs', () => {
   const wanted = [
     'iou',
     'parseAnswer',
+    'parseBoxes',
+    'contourMetrics',
+    'oracleMask',
+    'regionMetrics',
+    'matchedIoU',
     'groundingReward',
     'positionalReward',
     'groupAdvantages',

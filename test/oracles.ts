@@ -83,3 +83,47 @@ export function bruteAssignmentValue(w: number[][]): number {
   rec(0, 0);
   return best;
 }
+
+/**
+ * SPEC §6.2 contour metrics literally: boundary pixels by their 4 neighbours, F1@k by checking
+ * every pair's Chebyshev distance, ASD and HD by every pair's Euclidean distance.
+ */
+export function contourMetricsLiteral(
+  pred: Uint8Array,
+  gt: Uint8Array,
+  W: number,
+  H: number,
+): { f1At1: number; f1At3: number; asd: number; hd: number } {
+  const edge = (m: Uint8Array) => {
+    const inside = (x: number, y: number) => x >= 0 && y >= 0 && x < W && y < H && m[y * W + x] === 1;
+    const pts: [number, number][] = [];
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++)
+        if (
+          inside(x, y) &&
+          [
+            [-1, 0],
+            [1, 0],
+            [0, -1],
+            [0, 1],
+          ].some(([dx, dy]) => !inside(x + dx, y + dy))
+        )
+          pts.push([x, y]);
+    return pts;
+  };
+  const P = edge(pred),
+    G = edge(gt);
+  if (P.length === 0 && G.length === 0) return { f1At1: 1, f1At3: 1, asd: 0, hd: 0 };
+  if (P.length === 0 || G.length === 0) return { f1At1: 0, f1At3: 0, asd: Math.hypot(W, H), hd: Math.hypot(W, H) };
+  const near = (a: [number, number], B: [number, number][], k: number) =>
+    B.some((b) => Math.max(Math.abs(a[0] - b[0]), Math.abs(a[1] - b[1])) <= k);
+  const f1 = (k: number) => {
+    const p = P.filter((a) => near(a, G, k)).length / P.length;
+    const r = G.filter((a) => near(a, P, k)).length / G.length;
+    return p + r === 0 ? 0 : (2 * p * r) / (p + r);
+  };
+  const dist = (a: [number, number], B: [number, number][]) =>
+    Math.min(...B.map((b) => Math.hypot(a[0] - b[0], a[1] - b[1])));
+  const all = [...P.map((a) => dist(a, G)), ...G.map((a) => dist(a, P))];
+  return { f1At1: f1(1), f1At3: f1(3), asd: all.reduce((s, d) => s + d, 0) / all.length, hd: Math.max(...all) };
+}

@@ -11,6 +11,7 @@ import {
   countReward,
   countRewardFromText,
   multiTargetIoU,
+  matchedIoU,
   multiTargetCountReward,
   multiTargetReward,
   multiTargetFormatReward,
@@ -214,10 +215,49 @@ test('multi-target IoU: Hungarian vs literal eq. 4, hand-computed', () => {
   close(multiTargetIoU([b], [g1, g3], 'hungarian'), 1 / 14);
   // Perfect, permuted prediction scores 1 under both.
   close(multiTargetIoU([g2, g1], [g1, g2]), 1);
-  close(multiTargetIoU([g2, g1], [g1, g2], 'max'), 1);
-  assert.is(multiTargetIoU([], []), 1);
-  assert.is(multiTargetIoU([g1], []), 0);
-  assert.is(multiTargetIoU([], [g1]), 0);
+  close(multiTargetIoU([g2, g1], [g1, g2], 'hungarian'), 1);
+  // Extra boxes (K > J): eq. 4 ignores them, Hungarian divides by max(K, J) (SPEC §3.7).
+  close(multiTargetIoU([g1, g2, b], [g1]), 1);
+  close(multiTargetIoU([g1, g2, b], [g1], 'hungarian'), 1 / 3);
+  close(matchedIoU([g1, g2, b], [g1]), 1 / 3);
+  for (const m of ['max', 'hungarian'] as const) {
+    assert.is(multiTargetIoU([], [], m), 1);
+    assert.is(multiTargetIoU([g1], [], m), 0);
+    assert.is(multiTargetIoU([], [g1], m), 0);
+  }
+  assert.is(matchedIoU([], []), 1);
+});
+
+test('matched IoU agrees with brute force over every one-to-one matching', () => {
+  const rng = new Rng(7);
+  const box = () => {
+    const x = rng.int(0, 20),
+      y = rng.int(0, 20);
+    return B(x, y, x + 1 + rng.int(0, 10), y + 1 + rng.int(0, 10));
+  };
+  // best total IoU over injective maps of the smaller side into the larger, by recursion
+  const brute = (p: Box[], g: Box[]): number => {
+    if (p.length === 0 || g.length === 0) return 0;
+    const [first, ...rest] = g;
+    let best = brute(p, rest); // g[0] unmatched
+    p.forEach(
+      (b, k) =>
+        (best = Math.max(
+          best,
+          iou(b, first) +
+            brute(
+              p.filter((_, i) => i !== k),
+              rest,
+            ),
+        )),
+    );
+    return best;
+  };
+  for (let t = 0; t < 200; t++) {
+    const p = Array.from({ length: rng.int(1, 5) }, box),
+      g = Array.from({ length: rng.int(1, 5) }, box);
+    close(matchedIoU(p, g), brute(p, g) / Math.max(p.length, g.length));
+  }
 });
 
 test('multi-target count reward (RemoteReasoner eq. 5), hand-computed', () => {
@@ -236,7 +276,18 @@ test('multi-target reward and format from text', () => {
   assert.is(multiTargetFormatReward('<think>x</think><answer>[[0, 0, 2.5, 2]]</answer>'), 0);
   assert.is(multiTargetFormatReward('<think>x</think><answer>[[0, 0, 2, 2],]</answer>'), 0);
   assert.is(multiTargetFormatReward(`<think>x</think><answer>[${'[1,2,3,4],'.repeat(50_000)}]</answer>`), 0);
-  assert.equal(multiTargetReward('nothing', gts), { format: 0, iou: 0, count: 0, total: 0 });
+  // unreadable: what an empty answer to a non-empty query earns (SPEC §3.7), never the "no object" marks
+  const e2 = Math.exp(-2);
+  assert.equal(multiTargetReward('nothing', gts), { format: 0, iou: 0, count: e2, total: e2 });
+  const empty = multiTargetReward('<think>x</think><answer>[]</answer>', gts);
+  assert.equal(empty, { format: 1, iou: 0, count: e2, total: 1 + e2 });
+  assert.equal(multiTargetReward('<think>x</think><answer>none</answer>', []), {
+    format: 0,
+    iou: 0,
+    count: 0,
+    total: 0,
+  });
+  assert.equal(multiTargetReward('<think>x</think><answer>[]</answer>', []), { format: 1, iou: 1, count: 1, total: 3 });
 });
 
 test.run();
