@@ -2,13 +2,20 @@
  * Greedy evaluation (SPEC §6): decode each sample once, parse the answer (unparseable → IoU 0),
  * map it to the original image's pixels (letterboxed real images, lib/data/fit.ts), and report Acc@0.5, Acc@0.7, mIoU,
  * cIoU, the format rate and per-sample results.
+ *
+ * Region queries (RemoteReasoner, SPEC §6.2) report through the same fields: a sample's `iou` is its
+ * matched IoU, Acc@τ the share with matched IoU ≥ τ, mIoU its mean, cIoU the oracle masks' cIoU, and
+ * `region` holds count accuracy, gIoU and the contour metrics.
  */
 import { iou, overlap } from './boxes';
 import { fromLetterbox } from './data/conventions';
-import { formatReward, parseAnswer } from './answer';
+import { formatReward, parseAnswer, parseBoxes } from './answer';
 import { groundingMetrics, type GroundingMetrics } from './metrics';
 import type { Policy } from './model/policy';
-import type { GroundingSample } from './data/samples';
+import { isRegionSample, type GroundingSample, type RegionSample, type TaskSample } from './data/samples';
+import { rleToMask } from './data/world';
+import { matchedIoU, multiTargetFormatReward } from './rewards';
+import { objectsMask, predictedMask, regionMetrics, type MaskedObject, type RegionMetrics } from './regions';
 import { Rng } from './rng';
 import { groundingReward, DEFAULT_GROUNDING_REWARD } from './rewards';
 
@@ -23,16 +30,83 @@ export type Evaluation = GroundingMetrics & {
   meanLength: number;
   /** Acc@0.5 per cue family */
   byCue: Record<string, { n: number; acc50: number }>;
+  /** region queries only: SPEC §6.2's count accuracy, mask and contour metrics */
+  region?: RegionMetrics;
   results: SampleResult[];
 };
 
+/** The objects of a synthetic sample's scene (from its metadata), as the oracle segmenter needs them. */
+export function sceneObjects(s: RegionSample): MaskedObject[] {
+  const objects = s.meta?.objects as { box: MaskedObject['box']; maskRle: number[] }[] | undefined;
+  if (!objects) throw new Error(`sample ${s.id}: no scene objects in its metadata (the mask oracle needs them)`);
+  return objects.map((o) => ({
+    box: o.box,
+    mask: rleToMask(o.maskRle, (o.box.x2 - o.box.x1) * (o.box.y2 - o.box.y1)),
+  }));
+}
+
+/** Greedy evaluation of region queries (SPEC §6.2), in the fields of `Evaluation`. */
+function evaluateRegions(policy: Policy, samples: readonly RegionSample[], batch: number, maxLen: number): Evaluation {
+  const rng = new Rng(0);
+  const results: SampleResult[] = [];
+  const forMetrics: Parameters<typeof regionMetrics>[0][number][] = [];
+  let len = 0;
+  for (let i = 0; i < samples.length; i += batch) {
+    const chunk = samples.slice(i, i + batch);
+    const g = policy.generate(chunk, rng, { group: 1, temperature: 1, maxLen, greedy: true });
+    chunk.forEach((s, k) => {
+      const text = g.texts[k];
+      const pred = parseBoxes(text);
+      const objects = sceneObjects(s);
+      const { width, height } = s.image;
+      const referents = objects.filter((o) => s.boxes.some((b) => iou(b, o.box) === 1));
+      forMetrics.push({
+        pred,
+        gts: s.boxes,
+        predMask: predictedMask(pred ?? [], objects, width, height),
+        gtMask: objectsMask(referents, width, height),
+        width,
+        height,
+      });
+      len += g.ids[k].length;
+      results.push({
+        id: s.id,
+        text,
+        iou: pred === null ? 0 : matchedIoU(pred, s.boxes),
+        format: multiTargetFormatReward(text),
+      });
+    });
+  }
+  const region = regionMetrics(forMetrics);
+  const ious = results.map((r) => r.iou);
+  const n = results.length;
+  return {
+    acc50: region.acc50,
+    acc70: ious.filter((v) => v >= 0.7).length / n,
+    miou: region.meanIoU,
+    ciou: region.cIoU,
+    n,
+    formatRate: results.reduce((a, r) => a + r.format, 0) / n,
+    meanLength: len / n,
+    byCue: {},
+    region,
+    results,
+  };
+}
+
 export function evaluatePolicy(
   policy: Policy,
-  samples: readonly GroundingSample[],
+  all: readonly TaskSample[],
   opts: { batch?: number; maxLen?: number } = {},
 ): Evaluation {
-  if (samples.length === 0) throw new Error('evaluatePolicy: no samples to evaluate (an empty split has no accuracy)');
+  if (all.length === 0) throw new Error('evaluatePolicy: no samples to evaluate (an empty split has no accuracy)');
   const batch = opts.batch ?? 100;
+  const regions = all.filter(isRegionSample);
+  if (regions.length === all.length)
+    return evaluateRegions(policy, regions, batch, opts.maxLen ?? policy.cfg.maxCompletionLen);
+  if (regions.length > 0)
+    throw new Error('evaluatePolicy: a set mixes region and grounding queries; evaluate each apart');
+  const samples = all as readonly GroundingSample[];
   const rng = new Rng(0); // unused by greedy decoding, required by the API
   const results: SampleResult[] = [];
   const inters: number[] = [],

@@ -23,10 +23,10 @@ import { RunDir } from './runs';
 import { trainSft, type SftConfig, DEFAULT_SFT, validateSft } from './train-sft';
 import { trainGrpo, type GrpoConfig, DEFAULT_GRPO, validateGrpo } from './train-grpo';
 import { evaluatePolicy, samplingEvaluation, type Evaluation, type SamplingEvaluation } from './evaluate';
-import { GENERATOR_VERSION, groundingSplit, splitSpec } from './data/splits';
+import { GENERATOR_VERSION, groundingSplit, regionSplit, splitSpec } from './data/splits';
 import { type RealDataset, REAL_DATASETS, loadDataset } from './data/datasets';
 import { fitToPolicy } from './data/fit';
-import type { GroundingSample } from './data/samples';
+import { isRegionSample, type GroundingSample, type TaskSample } from './data/samples';
 import { selectBackend } from './backend';
 import type { Ops } from './model/ops';
 import type { Metrics } from './runs';
@@ -179,15 +179,22 @@ function baseOf(spec: StageSpec): BaseSpec {
   return spec.kind === 'base' ? spec : baseOf(spec.from);
 }
 
-const splitCache = new Map<string, Promise<GroundingSample[]>>();
-/** The samples of a data ref, real images letterboxed to `imageSize` (cached per process). */
-function samples(ref: DataRef, imageSize: number, log?: (m: string) => void): Promise<GroundingSample[]> {
+const splitCache = new Map<string, Promise<TaskSample[]>>();
+/**
+ * The samples of a data ref, real images letterboxed to `imageSize` (cached per process): grounding
+ * queries, or region queries for a region split (RemoteReasoner).
+ */
+function samples(ref: DataRef, imageSize: number, log?: (m: string) => void): Promise<TaskSample[]> {
   const key = JSON.stringify([ref.dataset ?? 'synthetic', ref.root ?? '', ref.split, ref.count, imageSize]);
-  let s = splitCache.get(key);
+  let s: Promise<TaskSample[]> | undefined = splitCache.get(key);
   if (!s) {
     s =
       ref.dataset === undefined
-        ? Promise.resolve(groundingSplit(ref.split, { count: ref.count }))
+        ? Promise.resolve(
+            splitSpec(ref.split).task === 'region'
+              ? regionSplit(ref.split, { count: ref.count })
+              : groundingSplit(ref.split, { count: ref.count }),
+          )
         : loadDataset({ dataset: ref.dataset, root: ref.root, split: ref.split, count: ref.count }).then((raw) => {
             log?.(`${ref.dataset} ${ref.split}: letterboxing ${raw.length} images to ${imageSize}×${imageSize}`);
             return fitToPolicy(raw, imageSize);
@@ -378,7 +385,11 @@ export async function samplingEvaluateStage(
   const { ops } = await selectBackend(process.env.RSG_BACKEND ?? 'auto');
   const policy = await loadStagePolicy(spec, ops);
   try {
-    const ev = samplingEvaluation(policy, await samples(ref, baseOf(spec).arch.imageSize), { ...o, seed: 0 });
+    const set = await samples(ref, baseOf(spec).arch.imageSize);
+    const grounding = set.filter((x): x is GroundingSample => !isRegionSample(x));
+    if (grounding.length !== set.length)
+      throw new Error(`sampling evaluation: ${ref.split} holds region queries (not supported)`);
+    const ev = samplingEvaluation(policy, grounding, { ...o, seed: 0 });
     writeJsonAtomic(file, ev);
     return ev;
   } finally {

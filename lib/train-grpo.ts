@@ -2,7 +2,8 @@
  * Reinforcement fine-tuning with GRPO (RSGround-R1 §3.3–3.4; SPEC §3–§5).
  *
  * One loop, in the paper's order: sample G rollouts per query → score them
- * (R = R_format + R_IoU + β·R_aux) → group statistics (advantages; spatial-consistency weight
+ * (R = R_format + R_IoU + β·R_aux; for region queries RemoteReasoner's R_format + R_IoU + R_count,
+ * through the task registry of tasks.ts) → group statistics (advantages; spatial-consistency weight
  * w from the group's IoUs) → μ policy updates (default 1) of the clipped objective with the k3
  * KL to the frozen reference (the starting checkpoint) → log → evaluate → checkpoint.
  *
@@ -24,12 +25,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { grpoLoss, referenceLogProbs, sequenceTensors } from './loss';
 import { AdamW, DEFAULT_OPTIM, lrAt } from './model/optimizer';
-import {
-  GROUNDING_REWARD_SCHEMA,
-  DEFAULT_GROUNDING_REWARD,
-  type GroundingRewardConfig,
-  groundingReward,
-} from './rewards';
+import { GROUNDING_REWARD_SCHEMA, DEFAULT_GROUNDING_REWARD, type GroundingRewardConfig } from './rewards';
+import { REGION_REWARD_SCHEMA, rolloutReward, type RegionRewardConfig } from './tasks';
 import {
   ADVANTAGE_SCALES,
   CONSISTENCY_SCHEMA,
@@ -45,7 +42,7 @@ import type { Evaluation } from './evaluate';
 import { disposeEncoderInput } from './model/network';
 import type { Policy } from './model/policy';
 import type { RunDir, Metrics } from './runs';
-import type { GroundingSample } from './data/samples';
+import type { TaskSample } from './data/samples';
 import { Rng, deriveSeed } from './rng';
 import { Progress } from './progress';
 import { num, oneOf, validate, z } from './config';
@@ -87,6 +84,11 @@ export type GrpoConfig = {
   rewardTarget: RewardTarget;
   /** R = R_format + R_IoU + β·R_aux (eq. 5) */
   reward: GroundingRewardConfig;
+  /**
+   * Region queries (RemoteReasoner, SPEC §3.7): R = R_format + R_IoU + R_count with this matching
+   * and count weight. Absent means DEFAULT_REGION_REWARD (and leaves grounding stages' hashes as they were).
+   */
+  region?: RegionRewardConfig;
   /** L_SC on/off (eq. 9); off means w = 1 */
   spatialConsistency: boolean;
   /** λm, λv, w_min, w_max (eq. 8) */
@@ -136,6 +138,7 @@ export const GRPO_SCHEMA = z.strictObject({
   betaKL: num.nonNegative(),
   rewardTarget: oneOf(REWARD_TARGETS),
   reward: GROUNDING_REWARD_SCHEMA,
+  region: REGION_REWARD_SCHEMA.optional(),
   spatialConsistency: z.boolean({ error: 'must be true or false' }),
   consistency: CONSISTENCY_SCHEMA,
   trainFraction: z.number().gt(0, 'must be in (0, 1]').lte(1, 'must be in (0, 1]'),
@@ -160,8 +163,8 @@ export type StepHook = (m: Metrics) => void;
 export async function trainGrpo(x: {
   policy: Policy;
   run: RunDir;
-  train: readonly GroundingSample[];
-  evalSet?: readonly GroundingSample[];
+  train: readonly TaskSample[];
+  evalSet?: readonly TaskSample[];
   config: GrpoConfig;
   seed: number;
   label?: string;
@@ -184,8 +187,8 @@ export async function trainGrpo(x: {
     order.setState(extra.order as ReturnType<Rng['getState']>);
     queue = [...(extra.queue as number[])];
   }
-  const nextQueries = (): GroundingSample[] => {
-    const out: GroundingSample[] = [];
+  const nextQueries = (): TaskSample[] => {
+    const out: TaskSample[] = [];
     while (out.length < cfg.queriesPerStep) {
       if (queue.length === 0) queue = order.shuffle(pool.map((_, i) => i));
       out.push(pool[queue.pop()!]);
@@ -211,13 +214,12 @@ export async function trainGrpo(x: {
     });
     const tSample = Date.now();
 
-    // ── 2. score every rollout: R = R_format + R_IoU + β·R_aux (eq. 5) ─────────────────
+    // ── 2. score every rollout: R = R_format + R_IoU + β·R_aux (eq. 5; regions: eq. 6) ─
     const scores = gen.texts.map((text, n) => {
-      const b = Math.floor(n / G),
-        s = queries[b];
+      const b = Math.floor(n / G);
       // The negative control scores another query's box.
-      const target = cfg.rewardTarget === 'gt' ? s.gt : queries[(b + 1) % B].gt;
-      return groundingReward(text, target, { imageWidth: s.image.width, imageHeight: s.image.height }, cfg.reward);
+      const target = cfg.rewardTarget === 'gt' ? queries[b] : queries[(b + 1) % B];
+      return rolloutReward(text, queries[b], target, cfg);
     });
     const tScore = Date.now();
 

@@ -3,7 +3,8 @@
  * - base: the generic corpus with the short, reasoning-free completion (a stand-in for an
  *   instruction-tuned VLM that grounds objects but does not reason about positions);
  * - SFT baseline: answer-only (short completion) on the RSVG train split;
- * - CoT-SFT: the RSVG train split with CoT traces (`rsground` or `geocot`).
+ * - CoT-SFT: the RSVG train split with CoT traces (`rsground` or `geocot`);
+ * - region SFT (RemoteReasoner's comparison): region queries answered with every target box.
  */
 import * as tf from '@tensorflow/tfjs';
 import { sftLoss, sequenceTensors } from './loss';
@@ -13,7 +14,8 @@ import type { Evaluation } from './evaluate';
 import { disposeEncoderInput } from './model/network';
 import type { Policy } from './model/policy';
 import type { RunDir } from './runs';
-import type { GroundingSample } from './data/samples';
+import { isRegionSample, type TaskSample } from './data/samples';
+import { formatBox } from './boxes';
 import { Rng, deriveSeed } from './rng';
 import { Progress } from './progress';
 import { num, oneOf, validate, z } from './config';
@@ -67,14 +69,21 @@ export function validateSft(c: SftConfig, where = 'sft'): SftConfig {
 export type SftResult = { finalLoss: number; steps: number; eval?: Evaluation };
 
 /** One phase of a curriculum: its samples are used until `until` (a fraction of the steps). */
-export type CurriculumPhase = { until: number; samples: readonly GroundingSample[] };
+export type CurriculumPhase = { until: number; samples: readonly TaskSample[] };
 
-function isCurriculum(t: readonly GroundingSample[] | readonly CurriculumPhase[]): t is readonly CurriculumPhase[] {
+function isCurriculum(t: readonly TaskSample[] | readonly CurriculumPhase[]): t is readonly CurriculumPhase[] {
   return t.length > 0 && 'until' in t[0];
 }
 
-/** The supervised completion of a sample in a given style. */
-export function targetText(s: GroundingSample, style: CotStyle): string {
+/**
+ * The supervised completion of a sample in a given style. A region query's `short` completion
+ * restates the query and lists every target box, left to right (SPEC §3.7's answer).
+ */
+export function targetText(s: TaskSample, style: CotStyle): string {
+  if (isRegionSample(s) && style === 'short') {
+    const boxes = [...s.boxes].sort((a, b) => a.x1 - b.x1 || a.y1 - b.y1).map(formatBox);
+    return `<think>find ${s.query} .</think><answer>[${boxes.join(', ')}]</answer>`;
+  }
   const cot = s.meta?.cot as Record<string, string> | undefined;
   const t = cot?.[style];
   if (!t)
@@ -93,8 +102,8 @@ export async function trainSft(x: {
   policy: Policy;
   run: RunDir;
   /** the training samples, or curriculum phases: phase k covers steps up to until·steps */
-  train: readonly GroundingSample[] | readonly CurriculumPhase[];
-  evalSet?: readonly GroundingSample[];
+  train: readonly TaskSample[] | readonly CurriculumPhase[];
+  evalSet?: readonly TaskSample[];
   config: SftConfig;
   seed: number;
   label?: string;

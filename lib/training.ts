@@ -7,7 +7,7 @@ import { evaluatePolicy, type Evaluation } from './evaluate';
 import { goodCheckpoint, hasCheckpoint } from './model/checkpoint';
 import type { AdamW } from './model/optimizer';
 import type { Policy } from './model/policy';
-import type { GroundingSample } from './data/samples';
+import type { TaskSample } from './data/samples';
 import type { RunDir } from './runs';
 
 /**
@@ -37,7 +37,7 @@ export function resumeOrStart(
 export function evaluateAndLog(
   run: RunDir,
   policy: Policy,
-  evalSet: readonly GroundingSample[] | undefined,
+  evalSet: readonly TaskSample[] | undefined,
   step: number,
   maxLen?: number,
 ): Evaluation | undefined {
@@ -50,6 +50,7 @@ export function evaluateAndLog(
     'eval/miou': ev.miou,
     'eval/ciou': ev.ciou,
     'eval/format': ev.formatRate,
+    ...(ev.region ? { 'eval/count_acc': ev.region.countAcc, 'eval/giou': ev.region.gIoU } : {}),
   });
   return ev;
 }

@@ -14,6 +14,11 @@ import {
 } from '../lib/regions';
 import { Rng } from '../lib/rng';
 import { contourMetricsLiteral } from './oracles';
+import { regionSplit } from '../lib/data/splits';
+import { sceneObjects } from '../lib/evaluate';
+import { iou } from '../lib/boxes';
+import { targetText } from '../lib/train-sft';
+import { parseBoxes } from '../lib/answer';
 
 const B = (x1: number, y1: number, x2: number, y2: number): Box => ({ x1, y1, x2, y2 });
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps, `${a} vs ${b}`);
@@ -187,6 +192,41 @@ test('region metrics: matched IoU, count accuracy, mask and contour averages, ha
   assert.ok(Number.isNaN(regionMetrics([{ pred: [], gts: [] }]).gIoU));
   // an empty answer to a no-target query is right
   assert.is(regionMetrics([{ pred: [], gts: [] }]).acc50, 1);
+});
+
+test('on the mini world, the true boxes through the oracle give the true masks; a shifted answer scores lower', () => {
+  const samples = regionSplit('region-test', { count: 60 });
+  const perfect = [],
+    shifted = [];
+  for (const s of samples) {
+    const objects = sceneObjects(s);
+    const { width, height } = s.image;
+    const gtMask = objectsMask(
+      objects.filter((o) => s.boxes.some((b) => iou(b, o.box) === 1)),
+      width,
+      height,
+    );
+    // the SFT target lists exactly the sample's boxes
+    const pred = parseBoxes(targetText(s, 'short'))!;
+    assert.is(pred.length, s.boxes.length);
+    perfect.push({ pred, gts: s.boxes, predMask: predictedMask(pred, objects, width, height), gtMask, width, height });
+    const off = pred.map((b) => B(b.x1 + 3, b.y1 + 3, b.x2 + 3, b.y2 + 3));
+    shifted.push({
+      pred: off,
+      gts: s.boxes,
+      predMask: predictedMask(off, objects, width, height),
+      gtMask,
+      width,
+      height,
+    });
+  }
+  const a = regionMetrics(perfect),
+    b = regionMetrics(shifted);
+  assert.is(a.acc50, 1);
+  assert.is(a.countAcc, 1);
+  assert.ok(a.gIoU > 0.97, `gIoU ${a.gIoU}`);
+  assert.ok(a.f1At1 > 0.97, `F1@1 ${a.f1At1}`);
+  assert.ok(b.gIoU < a.gIoU && b.f1At1 < a.f1At1 && b.asd > a.asd, JSON.stringify(b));
 });
 
 test.run();

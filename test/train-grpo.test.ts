@@ -9,7 +9,8 @@ import { Policy } from '../lib/model/policy';
 import { trainGrpo, DEFAULT_GRPO, type GrpoConfig } from '../lib/train-grpo';
 import { trainSft, DEFAULT_SFT } from '../lib/train-sft';
 import { RunDir } from '../lib/runs';
-import { groundingSplit } from '../lib/data/splits';
+import { groundingSplit, regionSplit } from '../lib/data/splits';
+import { evaluatePolicy } from '../lib/evaluate';
 import { rejects } from './helpers';
 
 const { ops } = await selectBackend(process.env.RSG_TEST_BACKEND ?? 'wasm');
@@ -185,6 +186,51 @@ test('SFT: resumes exactly too, and leaks nothing', async () => {
   assert.is(readFileSync(join(b, 'metrics.jsonl'), 'utf8'), readFileSync(join(a, 'metrics.jsonl'), 'utf8'));
   rmSync(a, { recursive: true, force: true });
   rmSync(b, { recursive: true, force: true });
+});
+
+test('region queries through the same loops: SFT lists the boxes, GRPO scores R_format + R_IoU + R_count, no leaks', async () => {
+  const rTrain = regionSplit('region-train', { count: 12 });
+  const rVal = regionSplit('region-test', { count: 3 });
+  const dir = tmp();
+  const p = Policy.create({ ...TINY, maxCompletionLen: 64 }, 2, ops);
+  await trainSft({
+    policy: p,
+    run: new RunDir(join(dir, 'sft')),
+    train: rTrain,
+    config: { ...DEFAULT_SFT, steps: 30, batchSize: 4, lr: 3e-3, evalEvery: 0, checkpointEvery: 30, target: 'short' },
+    seed: 1,
+    quiet: true,
+  });
+  const losses = readFileSync(join(dir, 'sft', 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l)['sft/loss'] as number);
+  assert.ok(losses.at(-1)! < losses[0] - 0.3, `SFT loss ${losses[0]} → ${losses.at(-1)}`);
+  const n0 = tf.memory().numTensors;
+  const r = await trainGrpo({
+    policy: p,
+    run: new RunDir(join(dir, 'grpo')),
+    train: rTrain,
+    evalSet: rVal,
+    config: { ...CFG, maxLen: 64, steps: 2 },
+    seed: 1,
+    quiet: true,
+  });
+  assert.is(tf.memory().numTensors, n0, 'tensors after the run');
+  for (const k of ['reward/total', 'reward/format', 'reward/iou', 'reward/aux'])
+    assert.ok(Number.isFinite(r.last[k] as number), `${k} = ${r.last[k]}`);
+  // R_count ∈ [0, 1] is logged as the auxiliary term
+  assert.ok((r.last['reward/aux'] as number) >= 0 && (r.last['reward/aux'] as number) <= 1);
+  const log = readFileSync(join(dir, 'grpo', 'metrics.jsonl'), 'utf8');
+  assert.match(log, /"eval\/count_acc"/);
+  // the evaluation reports region metrics through the common fields
+  const ev = evaluatePolicy(p, rVal, { maxLen: 64 });
+  assert.ok(ev.region, 'region metrics');
+  assert.is(ev.n, 3);
+  assert.is(ev.acc50, ev.region!.acc50);
+  assert.throws(() => evaluatePolicy(p, [...rVal, ...val]), /mixes region and grounding/);
+  p.dispose();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('bad configs are rejected with the field and value', async () => {

@@ -56,3 +56,11 @@ export type RegionSample = {
   boxes: Box[];
   meta?: Record<string, unknown>;
 };
+
+/** What SFT, GRPO and evaluation train and score on: single-target grounding or multi-target regions. */
+export type TaskSample = GroundingSample | RegionSample;
+
+/** A region query (several boxes, possibly none) rather than a single-target referring expression. */
+export function isRegionSample(s: TaskSample): s is RegionSample {
+  return !('gt' in s);
+}
