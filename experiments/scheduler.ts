@@ -10,6 +10,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { type DataRef, type StageSpec, evalFile, isDone, lineage, stageDir, stageName } from '../lib/pipeline';
 import { PROJECT_ROOT, writeJsonAtomic } from '../lib/files';
+import { DEFAULT_REGION_REWARD } from '../lib/tasks';
 import { fmtDuration } from '../lib/progress';
 
 export type Task = { kind: 'train'; spec: StageSpec } | { kind: 'eval'; spec: StageSpec; ref: DataRef };
@@ -220,9 +221,14 @@ export function describeTask(t: Task): string {
   if (t.kind === 'eval') return `evaluation on ${t.ref.split} (${t.ref.count})`;
   const s = t.spec;
   if (s.kind === 'base') return `base pretraining, seed ${s.seed}`;
+  const on = s.data.split.startsWith('region-') ? ` on ${s.data.split}` : '';
   if (s.kind === 'sft')
-    return `${s.sft.target === 'short' ? 'answer-only SFT' : `CoT-SFT (${s.sft.target})`}, seed ${s.seed}`;
+    return `${s.sft.target === 'short' ? 'answer-only SFT' : `CoT-SFT (${s.sft.target})`}${on}, seed ${s.seed}`;
   const g = s.grpo;
+  if (on) {
+    const r = g.region ?? DEFAULT_REGION_REWARD;
+    return `GRPO${on} R_IoU=${r.matching} R_count×${r.countWeight} from ${s.from.kind}, seed ${s.seed}`;
+  }
   const extra = [
     g.advantageScale !== 'std' ? ` adv=${g.advantageScale}` : '',
     g.iterations > 1 ? ` μ=${g.iterations}` : '',

@@ -72,7 +72,16 @@ export function baseSpec(c: CommonConfig, seed: number): BaseSpec {
   };
 }
 
-export function sftSpec(c: CommonConfig, target: CotStyle, seed: number): SftSpec {
+/** SFT of a seed's base on the scale's train split (or on `on`, e.g. the region splits). */
+export function sftSpec(
+  c: CommonConfig,
+  target: CotStyle,
+  seed: number,
+  on: { data: DataRef; eval: DataRef } = {
+    data: dataRef(c, 'train', c.data.train),
+    eval: dataRef(c, 'val', c.data.val),
+  },
+): SftSpec {
   return {
     kind: 'sft',
     from: baseSpec(c, seed),
@@ -86,8 +95,8 @@ export function sftSpec(c: CommonConfig, target: CotStyle, seed: number): SftSpe
       warmup: 20,
       checkpointEvery: Math.max(25, Math.round(c.sft.steps / 4)),
     },
-    data: dataRef(c, 'train', c.data.train),
-    eval: dataRef(c, 'val', c.data.val),
+    data: on.data,
+    eval: on.eval,
   };
 }
 

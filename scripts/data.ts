@@ -14,9 +14,10 @@ import {
   splitSpec,
   groundingSplit,
   groundingSample,
+  regionSplit,
 } from '../lib/data/splits';
 import { EXPORT_FORMATS, type ExportFormat, exportSplit } from '../lib/data/export';
-import { datasetStats, statsMarkdown } from '../lib/data/stats';
+import { datasetStats, regionStats, regionStatsMarkdown, statsMarkdown } from '../lib/data/stats';
 import { renderSample } from '../lib/data/render';
 import { dataDir, writeFileAtomic, PROJECT_ROOT } from '../lib/files';
 import { Progress } from '../lib/progress';
@@ -25,7 +26,8 @@ const HELP = `usage:
   npm run data -- <split ...|all> [--count N] [--out DIR]
       materialise splits to DIR (default $RSG_DATA_DIR or ./data) as samples.jsonl + images/*.png + manifest.json
   npm run data -- stats [split ...] [--count N]
-      print dataset statistics (default: train, val, test and the OOD splits)
+      print dataset statistics (default: train, val, test and the OOD splits; a region split,
+      e.g. region-test, gives how many objects its queries name)
   npm run data -- samples [--split val] [--n 6] [--out figures/samples]
       render samples with their ground truth to PNG
   npm run data -- export [split ...] --format vlm-r1|sharegpt [--size 512] [--count N] [--out DIR]
@@ -64,11 +66,21 @@ async function main(): Promise<void> {
   if (cmd === 'stats') {
     const splits = rest.length ? rest : ['train', 'val', 'test', 'ood-palette', 'ood-scale', 'ood-dense'];
     const count = intOption('count', values.count);
+    const regions = SPLIT_NAMES.filter((x) => splitSpec(x).task === 'region');
     for (const s of splits) {
-      if (!GROUNDING_SPLITS.includes(s as never))
-        throw new Error(`stats: "${s}" is not a grounding split (choose from ${GROUNDING_SPLITS.join(', ')})`);
+      const isRegion = (regions as string[]).includes(s);
+      if (!GROUNDING_SPLITS.includes(s as never) && !isRegion)
+        throw new Error(
+          `stats: "${s}" is neither a grounding nor a region split (choose from ` +
+            `${[...GROUNDING_SPLITS, ...regions].join(', ')})`,
+        );
       const n = count ?? Math.min(splitSpec(s).size, 2000);
-      console.log(statsMarkdown(`${s}: ${splitSpec(s).description}`, datasetStats(groundingSplit(s, { count: n }))));
+      const title = `${s}: ${splitSpec(s).description}`;
+      console.log(
+        isRegion
+          ? regionStatsMarkdown(title, regionStats(regionSplit(s, { count: n })))
+          : statsMarkdown(title, datasetStats(groundingSplit(s, { count: n }))),
+      );
     }
     return;
   }

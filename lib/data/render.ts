@@ -18,6 +18,11 @@ export type RenderOptions = {
   gt?: Box[];
   /** caption above the image (the query) */
   caption?: string;
+  /**
+   * outlined regions (masks as polygons in image pixels, e.g. `maskPolygons`): filled translucent,
+   * outlined in their colour, under the boxes
+   */
+  regions?: { polygons: [number, number][][][]; color: string }[];
 };
 
 const PALETTE = ['#ff3b30', '#ff9500', '#af52de', '#007aff', '#ffcc00'];
@@ -39,6 +44,16 @@ export async function renderImage(image: SampleImage, opts: RenderOptions = {}):
   if (opts.caption) {
     parts.push(`<rect x="0" y="0" width="${W}" height="${captionH}" fill="#ffffff"/>`);
     parts.push(`<text x="6" y="19" font-family="DejaVu Sans" font-size="14" fill="#111">${esc(opts.caption)}</text>`);
+  }
+  for (const r of opts.regions ?? []) {
+    const d = r.polygons
+      .flatMap((poly) => poly.map((ring) => `M${ring.map(([x, y]) => `${x * k},${y * k + captionH}`).join('L')}Z`))
+      .join('');
+    if (d)
+      parts.push(
+        `<path d="${d}" fill="${r.color}" fill-opacity="0.3" fill-rule="evenodd" stroke="${r.color}" ` +
+          `stroke-width="1.5"/>`,
+      );
   }
   for (const g of opts.gt ?? []) parts.push(rect(g, '#34c759'));
   (opts.boxes ?? []).forEach((d, i) => {

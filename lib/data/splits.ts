@@ -168,18 +168,50 @@ export const SPLITS = {
   'region-train': {
     name: 'region-train',
     task: 'region',
-    size: 3000,
+    size: 20000,
     world: {},
     cueWeights: RSVG_CUES,
     description: 'multi-target region queries (RemoteReasoner), train',
   },
-  'region-test': {
-    name: 'region-test',
+  'region-val': {
+    name: 'region-val',
     task: 'region',
     size: 500,
     world: {},
     cueWeights: RSVG_CUES,
+    description: 'multi-target region queries (RemoteReasoner), validation',
+  },
+  'region-test': {
+    name: 'region-test',
+    task: 'region',
+    size: 1000,
+    world: {},
+    cueWeights: RSVG_CUES,
     description: 'multi-target region queries (RemoteReasoner), test',
+  },
+  'ood-palette-region': {
+    name: 'ood-palette-region',
+    task: 'region',
+    size: 500,
+    world: { palette: 'volcanic' },
+    cueWeights: RSVG_CUES,
+    description: 'region queries out of domain: the volcanic palette of ood-palette',
+  },
+  'ood-scale-region': {
+    name: 'ood-scale-region',
+    task: 'region',
+    size: 500,
+    world: { objectScale: 0.75 * DEFAULT_WORLD.objectScale },
+    cueWeights: RSVG_CUES,
+    description: 'region queries out of domain: objects 25% smaller, as ood-scale',
+  },
+  'ood-dense-region': {
+    name: 'ood-dense-region',
+    task: 'region',
+    size: 500,
+    world: { maxObjects: 16, minObjects: 6, dominantCount: [5, 9], clusterProb: 0.9 },
+    cueWeights: RSVG_CUES,
+    description: 'region queries out of domain: the denser scenes of ood-dense (more targets per query)',
   },
 } satisfies Record<string, SplitSpec>;
 
@@ -187,6 +219,12 @@ export type SplitName = keyof typeof SPLITS;
 export const SPLIT_NAMES = Object.keys(SPLITS) as SplitName[];
 export const GROUNDING_SPLITS = SPLIT_NAMES.filter((s) => SPLITS[s].task === 'grounding');
 export const OOD_SPLITS = ['ood-palette', 'ood-scale', 'ood-dense'] as const satisfies readonly SplitName[];
+/** The same shifts for region queries (RemoteReasoner). */
+export const REGION_OOD_SPLITS = [
+  'ood-palette-region',
+  'ood-scale-region',
+  'ood-dense-region',
+] as const satisfies readonly SplitName[];
 
 export function splitSpec(name: string): SplitSpec {
   if (!(name in SPLITS)) throw new Error(`unknown split "${name}"; choose from: ${SPLIT_NAMES.join(', ')}`);

@@ -5,7 +5,7 @@
  */
 import { iou, type Box } from '../boxes';
 import { Rng } from '../rng';
-import type { GroundingSample } from './samples';
+import type { GroundingSample, RegionSample } from './samples';
 
 export type DatasetStats = {
   n: number;
@@ -83,14 +83,19 @@ export function datasetStats(samples: readonly GroundingSample[], seed = 0): Dat
   };
 }
 
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** "a 50.0%, b 25.0%, …", most frequent first. */
+function distribution(m: Record<string, number>, n: number): string {
+  return Object.entries(m)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${pct(v / n)}`)
+    .join(', ');
+}
+
 /** The statistics as a short Markdown report. */
 export function statsMarkdown(name: string, st: DatasetStats): string {
-  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  const dist = (m: Record<string, number>) =>
-    Object.entries(m)
-      .sort((a, b) => b[1] - a[1])
-      .map(([k, v]) => `${k} ${pct(v / st.n)}`)
-      .join(', ');
+  const dist = (m: Record<string, number>) => distribution(m, st.n);
   return [
     `### ${name} (${st.n} samples)`,
     '',
@@ -104,6 +109,45 @@ export function statsMarkdown(name: string, st: DatasetStats): string {
       `${st.meanDistractors.toFixed(2)} distractors)`,
     `- IoU = 0 for a random same-size box: ${pct(st.randomBoxIoUZero)}; for a wrong look-alike: ` +
       `${pct(st.distractorIoUZero)}`,
+    '',
+  ].join('\n');
+}
+
+export type RegionStats = {
+  n: number;
+  classes: Record<string, number>;
+  /** how many objects a query names (0, 1, several): samples per count */
+  targets: Record<number, number>;
+  /** share of queries that name no object ("no such object" is the right answer) */
+  emptyFrac: number;
+  meanTargets: number;
+};
+
+/** Statistics of region queries (RemoteReasoner): classes and how many objects each query names. */
+export function regionStats(samples: readonly RegionSample[]): RegionStats {
+  const classes: Record<string, number> = {},
+    targets: Record<number, number> = {};
+  let total = 0;
+  for (const s of samples) {
+    classes[s.category] = (classes[s.category] ?? 0) + 1;
+    targets[s.boxes.length] = (targets[s.boxes.length] ?? 0) + 1;
+    total += s.boxes.length;
+  }
+  const n = samples.length;
+  return { n, classes, targets, emptyFrac: n ? (targets[0] ?? 0) / n : NaN, meanTargets: n ? total / n : NaN };
+}
+
+export function regionStatsMarkdown(name: string, st: RegionStats): string {
+  const counts = Object.entries(st.targets)
+    .sort((a, b) => Number(a[0]) - Number(b[0]))
+    .map(([k, v]) => `${k}: ${pct(v / st.n)}`)
+    .join(', ');
+  const classes = distribution(st.classes, st.n);
+  return [
+    `### ${name} (${st.n} samples)`,
+    '',
+    `- objects named per query: ${counts} (mean ${st.meanTargets.toFixed(2)}; none: ${pct(st.emptyFrac)})`,
+    `- classes: ${classes}`,
     '',
   ].join('\n');
 }

@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { datasetStats, statsMarkdown } from '../../lib/data/stats';
-import type { GroundingSample } from '../../lib/data/samples';
+import { datasetStats, regionStats, regionStatsMarkdown, statsMarkdown } from '../../lib/data/stats';
+import type { GroundingSample, RegionSample } from '../../lib/data/samples';
+import { REGION_OOD_SPLITS, regionSplit } from '../../lib/data/splits';
 
 const mk = (
   id: string,
@@ -42,6 +43,31 @@ test('hand-computed statistics on three samples', () => {
   assert.is(s.targetSide.median, 4); // √16, √81, √16 → sorted 4, 4, 9
   assert.is(s.distractorIoUZero, 2 / 3); // of three distractors, the two far ones
   assert.match(statsMarkdown('x', s), /with same-class distractors: 66\.7%/);
+});
+
+test('region statistics: how many objects each query names, hand-counted', () => {
+  const box = { x1: 0, y1: 0, x2: 2, y2: 2 };
+  const r = (category: string, k: number): RegionSample => ({
+    id: `${category}-${k}`,
+    image: { width: 8, height: 8 },
+    query: `all ${category}s`,
+    category,
+    boxes: Array.from({ length: k }, () => box),
+  });
+  const st = regionStats([r('ship', 0), r('ship', 2), r('vehicle', 1), r('vehicle', 2)]);
+  assert.equal(st.targets, { 0: 1, 1: 1, 2: 2 });
+  assert.equal(st.classes, { ship: 2, vehicle: 2 });
+  assert.is(st.emptyFrac, 0.25);
+  assert.is(st.meanTargets, 5 / 4);
+  assert.match(regionStatsMarkdown('x', st), '0: 25.0%, 1: 25.0%, 2: 50.0% (mean 1.25; none: 25.0%)');
+});
+
+test('region splits: some queries name nothing, several name many; the dense shift names more', () => {
+  const test = regionStats(regionSplit('region-test', { count: 300 }));
+  const dense = regionStats(regionSplit(REGION_OOD_SPLITS[2], { count: 300 }));
+  assert.ok(test.emptyFrac > 0.05 && test.emptyFrac < 0.5, `empty ${test.emptyFrac}`);
+  assert.ok(Object.keys(test.targets).some((k) => Number(k) >= 3));
+  assert.ok(dense.meanTargets > test.meanTargets, `${dense.meanTargets} vs ${test.meanTargets}`);
 });
 
 test.run();
