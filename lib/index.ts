@@ -2,6 +2,7 @@
  * The public API of rsground-lab: what a notebook or a script imports.
  *
  * - geometry, answers, rewards (SPEC §2–§4), metrics and statistics; regions, masks and contours (SPEC §6.2);
+ *   detection F1 and mAP@0.5 (SPEC §6.3); Geo-CoT trace structure, faithfulness and repetition;
  * - data: the mini world and its splits, the real-benchmark loaders, every dataset by name,
  *   box conventions and the letterbox, the export for real VLMs, drawing;
  * - models and training: the policy, backends, SFT and GRPO, the stage pipeline;
@@ -14,6 +15,8 @@ export * from './rewards';
 export * from './grpo';
 export * from './metrics';
 export * from './regions';
+export * from './detection';
+export * from './faithfulness';
 export * from './stats';
 export * from './rng';
 export { maxWeightAssignment } from './hungarian';

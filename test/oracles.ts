@@ -127,3 +127,24 @@ export function contourMetricsLiteral(
   const all = [...P.map((a) => dist(a, G)), ...G.map((a) => dist(a, P))];
   return { f1At1: f1(1), f1At3: f1(3), asd: all.reduce((s, d) => s + d, 0) / all.length, hd: Math.max(...all) };
 }
+
+/**
+ * VOC devkit's `voc_ap` (all-point, VOC2010+) on a ranked list of true/false positives: sentinel
+ * points at recall 0 and 1, the precision envelope, then the sum over points where recall changes.
+ */
+export function vocAp(isTp: readonly boolean[], nGt: number): number {
+  let tp = 0;
+  const rec: number[] = [],
+    prec: number[] = [];
+  isTp.forEach((t, i) => {
+    if (t) tp++;
+    rec.push(tp / nGt);
+    prec.push(tp / (i + 1));
+  });
+  const mrec = [0, ...rec, 1],
+    mpre = [0, ...prec, 0];
+  for (let i = mpre.length - 2; i >= 0; i--) mpre[i] = Math.max(mpre[i], mpre[i + 1]);
+  let ap = 0;
+  for (let i = 1; i < mrec.length; i++) if (mrec[i] !== mrec[i - 1]) ap += (mrec[i] - mrec[i - 1]) * mpre[i];
+  return ap;
+}
