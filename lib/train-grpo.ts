@@ -25,6 +25,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { grpoLoss, referenceLogProbs, sequenceTensors } from './loss';
 import { AdamW, DEFAULT_OPTIM, lrAt } from './model/optimizer';
+import { LORA_SCHEMA, type LoraConfig } from './model/lora';
 import { GROUNDING_REWARD_SCHEMA, DEFAULT_GROUNDING_REWARD, type GroundingRewardConfig } from './rewards';
 import { REGION_REWARD_SCHEMA, rolloutReward, type RegionRewardConfig } from './tasks';
 import {
@@ -93,6 +94,11 @@ export type GrpoConfig = {
   spatialConsistency: boolean;
   /** λm, λv, w_min, w_max (eq. 8) */
   consistency: ConsistencyConfig;
+  /**
+   * Low-rank adapters instead of full fine-tuning (RemoteReasoner: rank 8, α 16); absent means every
+   * weight trains (and leaves existing stages' hashes as they were).
+   */
+  lora?: LoraConfig;
   /** fraction of the train split RFT may see (the paper: 40%) */
   trainFraction: number;
   /** evaluate on val every this many steps (0 = only at the end) */
@@ -139,6 +145,7 @@ export const GRPO_SCHEMA = z.strictObject({
   rewardTarget: oneOf(REWARD_TARGETS),
   reward: GROUNDING_REWARD_SCHEMA,
   region: REGION_REWARD_SCHEMA.optional(),
+  lora: LORA_SCHEMA.optional(),
   spatialConsistency: z.boolean({ error: 'must be true or false' }),
   consistency: CONSISTENCY_SCHEMA,
   trainFraction: z.number().gt(0, 'must be in (0, 1]').lte(1, 'must be in (0, 1]'),
@@ -174,7 +181,9 @@ export async function trainGrpo(x: {
   const { policy, run } = x;
   const cfg = validateGrpo(x.config);
   const pool = x.train.slice(0, Math.max(cfg.queriesPerStep, Math.round(x.train.length * cfg.trainFraction)));
-  const opt = new AdamW(policy.params, { ...DEFAULT_OPTIM, lr: cfg.lr }, policy.ops);
+  // LoRA (RemoteReasoner): adapters on every linear layer train, the weights stay frozen.
+  if (cfg.lora && !policy.lora) policy.addLora(cfg.lora, deriveSeed(x.seed, 'grpo', 'lora'));
+  const opt = new AdamW(policy.trainable, { ...DEFAULT_OPTIM, lr: cfg.lr }, policy.ops);
   const sampler = new Rng(deriveSeed(x.seed, 'grpo', 'rollouts'));
   const order = new Rng(deriveSeed(x.seed, 'grpo', 'data'));
   // The reference model: the starting checkpoint, frozen (only needed when β_KL > 0).
@@ -278,7 +287,7 @@ export async function trainGrpo(x: {
         itKl = parts.kl.dataSync()[0];
         itClip = parts.clipFrac.dataSync()[0];
         return parts.loss;
-      }, [...policy.params.values()]);
+      }, [...policy.trainable.values()]);
       const itLoss = value.dataSync()[0];
       const disposeGrads = () => {
         value.dispose();

@@ -117,7 +117,7 @@ export async function trainSft(x: {
   if (phases[phases.length - 1].until < 1)
     throw new Error(`trainSft: the last curriculum phase must run until 1, not ${phases[phases.length - 1].until}`);
   const opt = new AdamW(
-    policy.params,
+    policy.trainable,
     { ...DEFAULT_OPTIM, lr: cfg.lr, weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm },
     policy.ops,
   );
@@ -145,7 +145,7 @@ export async function trainSft(x: {
     const lr = lrAt(step, cfg.steps, cfg.lr, cfg.warmup);
     const { value, grads } = tf.variableGrads(
       () => sftLoss(policy, { enc, group: 1, ...seqs }),
-      [...policy.params.values()],
+      [...policy.trainable.values()],
     );
     loss = value.dataSync()[0];
     const dispose = () => {

@@ -31,7 +31,8 @@ test('the mini world’s Geo-CoT traces are well formed and faithful, compact or
 
 test('structure: missing, repeated or reordered sections and unreadable evidence break it', () => {
   const ok =
-    '<think>plan : find every ship . evidence : ship [1, 2, 10, 12] . synthesis : there is 1 ship .</think><answer>1</answer>';
+    '<think>plan : find every ship . evidence : ship [1, 2, 10, 12] . synthesis : there is 1 ship ' +
+    '.</think><answer>1</answer>';
   assert.ok(traceStructure(ok).ok);
   assert.equal(traceStructure(ok).evidence, [{ cls: 'ship', box: { x1: 1, y1: 2, x2: 10, y2: 12 } }]);
   const broken = [
@@ -66,7 +67,8 @@ test('faithfulness, hand-computed: wrong class, shifted box, a synthesis that co
   assert.is(faithfulness(t.replace('there are 2 ships', 'there are three ships'), objects).synthesisAgrees, true);
   // a grounding synthesis must pick one of its evidence boxes
   const g = (box: string) =>
-    `<think>plan : find every ship , then pick the left one . evidence : ship [0, 0, 10, 10] . synthesis : the left one is ${box} .</think>`;
+    `<think>plan : find every ship , then pick the left one . evidence : ship [0, 0, 10, 10] . synthesis : the left ` +
+    `one is ${box} .</think>`;
   assert.is(faithfulness(g('[0, 0, 10, 10]'), objects).synthesisAgrees, true);
   assert.is(faithfulness(g('[40, 40, 50, 50]'), objects).synthesisAgrees, false);
   // a synthesis with neither box nor count says nothing checkable

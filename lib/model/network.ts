@@ -23,6 +23,7 @@
  *   and tfjs inference (`TfjsDecoder`, a few tokens at a time with a KV cache); the blas backend
  *   has a dispatch-free twin for inference (lib/native/decoder.ts).
  */
+import type { Lora } from './lora';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng';
 import { num, validate, z } from '../config';
@@ -253,8 +254,11 @@ export function cloneParams(params: Params, trainable = false): Params {
 
 // ── Building blocks ──────────────────────────────────────────────────────────────────────
 
-/** A network to run: its weights, its shape, and the operations of the backend it runs on. */
-export type Net = { params: Params; cfg: PolicyConfig; ops: Ops };
+/**
+ * A network to run: its weights, its shape, the operations of the backend it runs on, and low-rank
+ * adapters on its linear layers when it has them (lora.ts).
+ */
+export type Net = { params: Params; cfg: PolicyConfig; ops: Ops; lora?: Lora | null };
 
 function P(params: Params, name: string): tf.Variable {
   const v = params.get(name);
@@ -268,7 +272,13 @@ function linear(net: Net, name: string, x: tf.Tensor): tf.Tensor {
     b = P(net.params, `${name}.b`);
   const shape = x.shape as number[];
   const x2 = x.reshape([-1, shape[shape.length - 1]]);
-  const y = tf.add(net.ops.matMul(x2, w), b);
+  let y = tf.add(net.ops.matMul(x2, w), b);
+  const a = net.lora?.adapters.get(`${name}.lora_a`);
+  if (a) {
+    // LoRA: + (α/r)·(x·A)·B, W frozen
+    const up = net.ops.matMul(net.ops.matMul(x2, a), net.lora!.adapters.get(`${name}.lora_b`)!);
+    y = tf.add(y, tf.mul(up, net.lora!.scale));
+  }
   return y.reshape([...shape.slice(0, -1), w.shape[1] as number]);
 }
 

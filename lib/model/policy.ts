@@ -3,7 +3,7 @@
  * tokenizer, weights and the backend's ops — plus what the trainers and notebooks do with it:
  * encode a batch of samples, generate rollouts, save and load.
  */
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import {
   DEFAULT_POLICY,
   type EncoderInput,
@@ -22,6 +22,7 @@ import type { Ops } from './ops';
 import { generate, type Generation, type GenerateOptions } from './generate';
 import { type Tokenizer, loadTokenizer, worldTokenizer } from './tokenizer';
 import { type AdamW } from './optimizer';
+import { type Lora, type LoraConfig, createLora, mergeLora } from './lora';
 import {
   type CheckpointState,
   checkpointProblem,
@@ -39,12 +40,39 @@ export type PolicyInput = { image: { width: number; height: number; rgb?: Uint8A
 export type ArchitectureOverrides = Partial<Omit<PolicyConfig, 'vocabSize' | 'coordBase' | 'maxCoord'>>;
 
 export class Policy implements Net {
+  /** low-rank adapters on the linear layers (`addLora`); the weights in `params` are then frozen */
+  lora: Lora | null = null;
+  /** the checkpoint directory this policy was loaded from (a LoRA checkpoint refers to it as its base) */
+  source: string | null = null;
+
   private constructor(
     readonly cfg: PolicyConfig,
     readonly tok: Tokenizer,
     readonly params: Params,
     readonly ops: Ops,
   ) {}
+
+  /** What training updates: the adapters when the policy has them, else every weight. */
+  get trainable(): Params {
+    return this.lora ? this.lora.adapters : this.params;
+  }
+
+  /**
+   * Attach fresh adapters (LoRA, lora.ts) to every linear layer: the function is unchanged until
+   * they train, the weights stay frozen, and checkpoints hold only the adapters.
+   */
+  addLora(cfg: LoraConfig, seed: number): void {
+    if (this.lora) throw new Error('Policy.addLora: the policy has adapters already (merge them first)');
+    this.lora = createLora(this.params, cfg, seed);
+  }
+
+  /** Fold the adapters into the weights and drop them (merged forward = adapter forward). */
+  mergeLora(): void {
+    if (!this.lora) return;
+    mergeLora(this.params, this.lora);
+    disposeParams(this.lora.adapters);
+    this.lora = null;
+  }
 
   /**
    * A freshly initialised policy for the mini world (tokenizer with one token per pixel), run
@@ -62,14 +90,23 @@ export class Policy implements Net {
     if (!hasCheckpoint(dir)) throw new Error(`${dir}: no checkpoint here (expected model.safetensors and state.json)`);
     const problem = checkpointProblem(dir);
     if (problem) throw new Error(`cannot load the policy at ${dir}: ${problem}`);
-    const saved = readJson<{ policy: PolicyConfig }>(join(dir, 'config.json'));
+    const saved = readJson<{ policy: PolicyConfig; lora?: LoraConfig & { base: string } }>(join(dir, 'config.json'));
     if (!saved.policy) throw new Error(`${join(dir, 'config.json')}: missing "policy" section`);
+    if (saved.lora) {
+      // adapters only: the weights come from the base checkpoint it names (relative to this one)
+      const base = await Policy.load(resolve(dir, saved.lora.base), ops);
+      base.addLora({ rank: saved.lora.rank, alpha: saved.lora.alpha }, 0);
+      loadWeightsInto(dir, base.lora!.adapters);
+      base.source = dir;
+      return base;
+    }
     const tok = await loadTokenizer(dir);
     const cfg = validatePolicy(saved.policy);
     if (cfg.vocabSize !== tok.size)
       throw new Error(`${dir}: config says vocabSize ${cfg.vocabSize}, tokenizer has ${tok.size} tokens`);
     const p = new Policy(cfg, tok, initPolicy(cfg, 0), ops);
     loadWeightsInto(dir, p.params);
+    p.source = dir;
     return p;
   }
 
@@ -79,7 +116,9 @@ export class Policy implements Net {
 
   /** A frozen copy (reference model); the caller disposes it. */
   frozenCopy(): Policy {
-    return new Policy(this.cfg, this.tok, cloneParams(this.params, false), this.ops);
+    const params = cloneParams(this.params, false);
+    if (this.lora) mergeLora(params, this.lora); // the copy computes what the adapted policy computes
+    return new Policy(this.cfg, this.tok, params, this.ops);
   }
 
   /** Copy another policy's weights into this one (same architecture). */
@@ -126,23 +165,32 @@ export class Policy implements Net {
     return (end >= 0 ? ids.slice(0, end + 1) : ids).slice(0, this.cfg.maxCompletionLen);
   }
 
+  /**
+   * Write a checkpoint: every weight, or with adapters only the adapters and the path of the base
+   * checkpoint they sit on (relative, so a runs directory can move as a whole).
+   */
   save(dir: string, state: CheckpointState, optimizer?: AdamW, extraConfig: Record<string, unknown> = {}): void {
+    if (this.lora && !this.source)
+      throw new Error('Policy.save: adapters need a base checkpoint to refer to (load the policy from one)');
+    const lora = this.lora ? { lora: { ...this.lora.cfg, base: relative(dir, this.source!) } } : {};
     saveCheckpoint(dir, {
-      params: this.params,
+      params: this.trainable,
       optimizer,
       state,
       tokenizer: this.tok,
-      config: { ...extraConfig, policy: this.cfg },
+      config: { ...extraConfig, policy: this.cfg, ...lora },
     });
   }
 
-  /** Restore weights (and optimizer) from a checkpoint of this same architecture. */
+  /** Restore what trains (weights, or adapters) and the optimizer from a checkpoint of this same architecture. */
   restore(dir: string, optimizer?: AdamW): CheckpointState {
-    loadWeightsInto(dir, this.params);
+    loadWeightsInto(dir, this.trainable);
     return loadCheckpointState(dir, optimizer);
   }
 
   dispose(): void {
     disposeParams(this.params);
+    if (this.lora) disposeParams(this.lora.adapters);
+    this.lora = null;
   }
 }

@@ -13,6 +13,7 @@
  * agree with the tfjs path to float rounding (test/native/decoder.test.ts). The blas ops
  * (lib/native/ops.ts) hand it out as their `decoder`; every other backend uses `TfjsDecoder`.
  */
+import { linearLayers } from '../model/lora';
 import * as tf from '@tensorflow/tfjs';
 import { type Native, loadNative } from './addon';
 import { type EncoderInput, type Net, type PolicyConfig, crossKV, encode, memoryPositionCodes } from '../model/network';
@@ -56,6 +57,17 @@ export class FastDecoder implements Decoder {
     this.nat = native;
     const cfg = (this.cfg = net.cfg);
     for (const [name, v] of net.params) this.w.set(name, v.dataSync() as Float32Array);
+    // LoRA: the decoder reads plain weight matrices, so it gets W + (α/r)·A·B (no gradient flows here)
+    const lora = net.lora;
+    if (lora)
+      for (const layer of linearLayers(net.params)) {
+        const a = lora.adapters.get(`${layer}.lora_a`),
+          b = lora.adapters.get(`${layer}.lora_b`);
+        if (!a || !b) continue;
+        const merged = tf.tidy(() => tf.add(net.params.get(`${layer}.w`)!, tf.mul(tf.matMul(a, b), lora.scale)));
+        this.w.set(`${layer}.w`, merged.dataSync() as Float32Array);
+        merged.dispose();
+      }
     const { dModel: d, nHeads: h } = cfg;
     this.B = enc.patches.shape[0];
     this.N = this.B * G;
