@@ -13,6 +13,8 @@ import { formatCI, meanCI } from '../lib/stats';
 import type { Experiment } from './types';
 import type { Table } from '../lib/report/tables';
 import { sectionMarkdown, tableMarkdown } from './markdown';
+import { overBudget } from '../lib/data/budget';
+import { worldTokenizer } from '../lib/model/tokenizer';
 
 const VARIANTS = [V.base, V.sft, V.cotsft, V.cotsftGeocot, V.grpo, V.grpoCot, V.grpoCotGeocot];
 /** The CoT rows and the trace style each writes. */
@@ -79,6 +81,16 @@ export const experiment: Experiment = {
         'Geo-CoT traces list the candidates as evidence boxes (checked: one per object of the class, up to 6). ' +
         'Shares are over the traces that make the statement. Mean ± 95% CI over seeds, in %.',
     };
+    // A target cut at the completion budget loses its answer: say how often that happens per style.
+    const train = groundingSplit('train', { count: Math.min(c.data.train, 2000) });
+    const tok = worldTokenizer(c.arch.imageSize);
+    const budget = (['rsground', 'geocot'] as const)
+      .map((st) => `${st} ${(100 * overBudget(train, st, tok, c.arch.maxCompletionLen)).toFixed(1)}%`)
+      .join(', ');
+    const budgetNote =
+      `Completion budget: ${c.arch.maxCompletionLen} tokens. Share of train targets longer than that (cut before ` +
+      `</answer> in SFT): ${budget}. A style whose targets do not fit cannot learn to answer; its rows measure the ` +
+      'budget, not the reasoning (the geocot experiment gives Geo-CoT a 128-token budget).';
     const specs = specsOf(c, VARIANTS);
     return {
       tables: [
@@ -96,7 +108,7 @@ export const experiment: Experiment = {
         'CoT — does the reasoning help, and is it right?',
         main,
         [],
-        [tableMarkdown(traces), '', `_${traces.note}_`].join('\n'),
+        [tableMarkdown(traces), '', `_${traces.note}_`, '', budgetNote].join('\n'),
       ),
     };
   },

@@ -16,22 +16,25 @@ import { experiment as sweepL } from './sweep-lambda';
 import { experiment as learning } from './learning';
 import { experiment as learningKnobs } from './learning-knobs';
 import { experiment as remotereasoner } from './remotereasoner';
+import { experiment as geocot } from './geocot';
 
 /** The nine experiments that reproduce the paper's analysis, in the paper's order. */
 export const PAPER_SUITE: Experiment[] = [table1, table2, table3, table4, table5, fig5, fig6, sweepAB, sweepL];
 /**
  * What `npm run experiment suite` trains and REPORT.md covers: the controls first (can this scale resolve
- * an effect?), the paper's nine, the CoT diagnosis, then RemoteReasoner (paper 002) on the same engine. `learning` and
+ * an effect?), the paper's nine, the CoT diagnosis, then RemoteReasoner (paper 002) and Geo-CoT (paper 001) on the
+ * same engine. `learning` and
  * `learning-knobs` diagnose an
  * earlier regime in which GRPO barely moved; they stay runnable on their own.
  */
-export const SUITE: Experiment[] = [controls, ...PAPER_SUITE, cot, remotereasoner];
+export const SUITE: Experiment[] = [controls, ...PAPER_SUITE, cot, remotereasoner, geocot];
 export const EXPERIMENTS: Experiment[] = [
   quickstart,
   controls,
   ...PAPER_SUITE,
   cot,
   remotereasoner,
+  geocot,
   learning,
   learningKnobs,
   rewardTable,

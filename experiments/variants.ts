@@ -98,6 +98,28 @@ export const V = {
     cot: 'geocot',
     grpo: { reward: IOU_ONLY, spatialConsistency: false },
   },
+  // Geo-CoT (experiments/geocot.ts): GRPO from the Geo-CoT CoT-SFT checkpoint with and without the KL term,
+  // its traces' structure and repetition logged every step.
+  geocotKl: {
+    id: 'geocot-kl',
+    label: 'CoT-SFT (Geo-CoT) → GRPO, with KL',
+    init: 'cotsft',
+    cot: 'geocot',
+    grpo: { reward: IOU_ONLY, spatialConsistency: false, traceDiagnostics: true },
+  },
+  geocotNoKl: {
+    id: 'geocot-nokl',
+    label: 'CoT-SFT (Geo-CoT) → GRPO, no KL',
+    init: 'cotsft',
+    cot: 'geocot',
+    grpo: { reward: IOU_ONLY, spatialConsistency: false, traceDiagnostics: true, betaKL: 0 },
+  },
+  sftGrpo: {
+    id: 'sft-grpo',
+    label: 'SFT (answer-only) → GRPO',
+    init: 'sft',
+    grpo: { reward: IOU_ONLY, spatialConsistency: false },
+  },
   // Controls (experiments/controls.ts): can this scale resolve a reward's effect at all?
   grpoFormatOnly: {
     id: 'grpo-format-only',

@@ -39,6 +39,8 @@ import {
   spatialConsistencyWeight,
 } from './grpo';
 import { meanStd } from './stats';
+import { thinkBlock } from './answer';
+import { repetitionRate, traceStructure } from './faithfulness';
 import type { Evaluation } from './evaluate';
 import { disposeEncoderInput } from './model/network';
 import type { Policy } from './model/policy';
@@ -99,6 +101,12 @@ export type GrpoConfig = {
    * weight trains (and leaves existing stages' hashes as they were).
    */
   lora?: LoraConfig;
+  /**
+   * Log what the rollouts' reasoning looks like every step (Geo-CoT's collapse without KL): the share
+   * with the plan → evidence → synthesis structure, the n-gram repetition rate and the think length.
+   * Absent means off.
+   */
+  traceDiagnostics?: boolean;
   /** fraction of the train split RFT may see (the paper: 40%) */
   trainFraction: number;
   /** evaluate on val every this many steps (0 = only at the end) */
@@ -146,6 +154,7 @@ export const GRPO_SCHEMA = z.strictObject({
   reward: GROUNDING_REWARD_SCHEMA,
   region: REGION_REWARD_SCHEMA.optional(),
   lora: LORA_SCHEMA.optional(),
+  traceDiagnostics: z.boolean({ error: 'must be true or false' }).optional(),
   spatialConsistency: z.boolean({ error: 'must be true or false' }),
   consistency: CONSISTENCY_SCHEMA,
   trainFraction: z.number().gt(0, 'must be in (0, 1]').lte(1, 'must be in (0, 1]'),
@@ -349,6 +358,12 @@ export async function trainGrpo(x: {
       'rollout/len': len.mean,
       'rollout/finished': gen.finished.filter(Boolean).length / gen.finished.length,
     };
+    if (cfg.traceDiagnostics) {
+      const thinks = gen.texts.map((t) => thinkBlock(t) ?? '');
+      last['trace/structure'] = gen.texts.filter((t) => traceStructure(t).ok).length / gen.texts.length;
+      last['trace/repetition'] = meanStd(thinks.map((t) => repetitionRate(t))).mean;
+      last['trace/think_words'] = meanStd(thinks.map((t) => (t.trim() ? t.trim().split(/\s+/).length : 0))).mean;
+    }
     run.log(last);
     run.logTiming({ step: step + 1, sample_ms: tSample - t0, score_ms: tScore - tSample, update_ms: tUpdate - tScore });
     x.onStep?.(last);

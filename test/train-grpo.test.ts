@@ -233,6 +233,34 @@ test('region queries through the same loops: SFT lists the boxes, GRPO scores R_
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('trace diagnostics (Geo-CoT collapse curves) are logged only when asked for', async () => {
+  const dir = tmp();
+  const p = Policy.create(TINY, 3, ops);
+  const on = await trainGrpo({
+    policy: p,
+    run: new RunDir(join(dir, 'on')),
+    train,
+    config: { ...CFG, steps: 1, evalEvery: 0, traceDiagnostics: true },
+    seed: 1,
+    quiet: true,
+  });
+  // an untrained policy writes no structured trace: structure 0, repetition and length finite
+  assert.is(on.last['trace/structure'], 0);
+  assert.ok(Number.isFinite(on.last['trace/repetition'] as number));
+  assert.ok((on.last['trace/think_words'] as number) >= 0);
+  const off = await trainGrpo({
+    policy: p,
+    run: new RunDir(join(dir, 'off')),
+    train,
+    config: { ...CFG, steps: 1, evalEvery: 0 },
+    seed: 1,
+    quiet: true,
+  });
+  assert.not.ok('trace/structure' in off.last);
+  p.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test('bad configs are rejected with the field and value', async () => {
   const p = Policy.create(TINY, 6, ops);
   await rejects(
