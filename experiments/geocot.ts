@@ -70,6 +70,7 @@ function faithfulnessTable(rows: Rows, objects: Objects, n: number): Table {
 
 export const experiment: Experiment = {
   name: 'geocot',
+  family: 'Geo-CoT / RSThinker (paper 001)',
   paper: 'Geo-CoT / RSThinker (paper 001): SFT vs SFT → GRPO, CoT, KL',
   description:
     'Geo-CoT traces: SFT only vs SFT → GRPO, with vs without CoT, KL vs no KL (collapse curves, faithfulness)',

@@ -17,17 +17,18 @@ import { experiment as learning } from './learning';
 import { experiment as learningKnobs } from './learning-knobs';
 import { experiment as remotereasoner } from './remotereasoner';
 import { experiment as geocot } from './geocot';
+import { experiment as fewShot } from './few-shot';
 
 /** The nine experiments that reproduce the paper's analysis, in the paper's order. */
 export const PAPER_SUITE: Experiment[] = [table1, table2, table3, table4, table5, fig5, fig6, sweepAB, sweepL];
 /**
  * What `npm run experiment suite` trains and REPORT.md covers: the controls first (can this scale resolve
- * an effect?), the paper's nine, the CoT diagnosis, then RemoteReasoner (paper 002) and Geo-CoT (paper 001) on the
- * same engine. `learning` and
+ * an effect?), the paper's nine, the CoT diagnosis, then RemoteReasoner (paper 002), Geo-CoT (paper 001) and Geo-R1's
+ * few-shot comparison (paper 003) on the same engine. `learning` and
  * `learning-knobs` diagnose an
  * earlier regime in which GRPO barely moved; they stay runnable on their own.
  */
-export const SUITE: Experiment[] = [controls, ...PAPER_SUITE, cot, remotereasoner, geocot];
+export const SUITE: Experiment[] = [controls, ...PAPER_SUITE, cot, remotereasoner, geocot, fewShot];
 export const EXPERIMENTS: Experiment[] = [
   quickstart,
   controls,
@@ -35,6 +36,7 @@ export const EXPERIMENTS: Experiment[] = [
   cot,
   remotereasoner,
   geocot,
+  fewShot,
   learning,
   learningKnobs,
   rewardTable,

@@ -217,6 +217,7 @@ function beats(
 
 export const experiment: Experiment = {
   name: NAME,
+  family: 'RemoteReasoner (paper 002)',
   paper: 'RemoteReasoner (paper 002), Tables 1–3',
   description: 'region reasoning: GRPO from the base vs SFT, the reward ablation, region/pixel/contour metrics',
   syntheticOnly: 'region queries, their referents and the oracle masks come from the mini world’s scene facts',

@@ -5,7 +5,7 @@
  *
  * REPORT.md opens with the controls (can this scale resolve an effect at all?); when any control
  * fails, it says so at the top and every verdict at that scale is marked uninterpretable. The
- * verdicts are one family: each has its raw paired interval and its Holm-adjusted verdict.
+ * verdicts of one paper are one family: each has its raw paired interval and its Holm-adjusted verdict.
  */
 import { join } from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
@@ -66,6 +66,7 @@ function gallery(built: { name: string; report: Report }[], scale: Scale): strin
 }
 
 const pts = (x: number) => (100 * x).toFixed(2);
+const RSGROUND = 'RSGround-R1 (paper 000)';
 
 /** The verdict table: raw paired verdict, MDE, Holm-adjusted verdict. */
 function verdictTable(claims: ClaimResult[]): string {
@@ -124,8 +125,15 @@ export async function writeSuiteReport(
   }
   const controls = built.flatMap((b) => b.report.controls ?? []);
   const controlsPass = controls.every((c) => c.passes);
-  let claims = adjustFamily(built.flatMap((b) => b.report.claims));
-  if (!controlsPass) claims = markUninterpretable(claims);
+  // One family of claims per paper: Holm adjusts within it.
+  const familyOf = (name: string) => findExperiment(name).family ?? RSGROUND;
+  const families = [...new Set(built.map((b) => familyOf(b.name)))];
+  const byFamily = families.map((f) => {
+    let cs = adjustFamily(built.filter((b) => familyOf(b.name) === f).flatMap((b) => b.report.claims));
+    if (!controlsPass) cs = markUninterpretable(cs);
+    return { family: f, claims: cs };
+  });
+  const claims = byFamily.flatMap((f) => f.claims);
   const dir = figuresDir(o.scale, dataset);
   const limitsFile = join(figuresDir('default'), 'LIMITS.md');
   const limits = existsSync(limitsFile) ? readFileSync(limitsFile, 'utf8') : '';
@@ -149,14 +157,18 @@ export async function writeSuiteReport(
       'trains from the same seeded lineage and is evaluated on the same samples. A claim is **reproduced** when ' +
       'the 95% interval of the per-seed difference lies above zero, **contradicted** when it lies below, and ' +
       '**inconclusive at this scale** otherwise; the Holm column repeats the decision with the p-values adjusted ' +
-      'over the whole family of claims below. MDE: the smallest difference these seeds detect with 80% power ' +
+      "over the family of that paper's claims (one family per paper). MDE: the smallest difference these seeds " +
+      'detect with 80% power ' +
       '(α = 0.05), from the measured spread of the per-seed differences.',
     '',
     ...(controls.length ? ['## Controls', '', controlsMarkdown(controls), ''] : []),
     '## Verdicts',
     '',
-    claims.length ? verdictTable(claims) : '_No experiment has finished runs at this scale._',
-    '',
+    ...(claims.length
+      ? byFamily.flatMap((f) =>
+          families.length > 1 ? [`### ${f.family}`, '', verdictTable(f.claims), ''] : [verdictTable(f.claims), ''],
+        )
+      : ['_No experiment has finished runs at this scale._', '']),
     ...(notRun.length ? ['## Not run at this scale', '', ...notRun.map((n) => `- ${n}`), ''] : []),
     ...built.map((b) => b.report.markdown),
     limits,

@@ -34,6 +34,11 @@ export type Experiment = {
   /** the paper table or figure it reproduces */
   paper: string;
   description: string;
+  /**
+   * the paper whose claims it judges: REPORT.md adjusts p-values (Holm) within one paper's family of
+   * claims; absent: RSGround-R1's
+   */
+  family?: string;
   /** why it runs on the mini world only (e.g. it needs scene facts or generated shifts); absent: any dataset */
   syntheticOnly?: string;
   /** this experiment's differences from a scale preset */

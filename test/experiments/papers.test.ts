@@ -1,0 +1,55 @@
+/** The other papers' experiments build the stages they claim to: data, budgets, adapters, nesting. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { resolveConfig } from '../../experiments/runner';
+import { ROWS, rowSpec } from '../../experiments/remotereasoner';
+import { SHOTS, shotSpec } from '../../experiments/few-shot';
+import { experiment as geocot } from '../../experiments/geocot';
+import { lineage, stageName } from '../../lib/pipeline';
+
+test('remotereasoner: region data everywhere below the base, RemoteReasoner’s reward, LoRA only on its row', () => {
+  const { config } = resolveConfig('remotereasoner', { scale: 'default' });
+  for (const r of ROWS) {
+    const spec = rowSpec(config, r, 1);
+    for (const s of lineage(spec)) {
+      if (s.kind === 'base') continue;
+      assert.is(s.data.split, 'region-train', `${r.id}: ${s.kind} trains on region-train`);
+      assert.is(s.eval.split, 'region-val');
+    }
+    if (spec.kind === 'grpo') {
+      assert.is(spec.grpo.spatialConsistency, false);
+      assert.is(spec.grpo.reward.aux, 'none');
+      assert.is(Boolean(spec.grpo.lora), r.id === 'grpo-lora');
+      assert.is(spec.grpo.region!.matching, r.id === 'grpo-hungarian' ? 'hungarian' : 'max');
+      assert.is(spec.grpo.region!.countWeight, r.id === 'grpo-nocount' ? 0 : 1);
+    }
+  }
+  // the GRPO rows share the base of their seed, and differ from each other
+  const names = ROWS.filter((r) => r.grpo).map((r) => stageName(rowSpec(config, r, 1)));
+  assert.is(new Set(names).size, names.length);
+});
+
+test('few-shot: nested k-sample sets, both methods from the same base, GRPO over all k samples', () => {
+  const { config } = resolveConfig('few-shot', { scale: 'default' });
+  for (const k of SHOTS) {
+    const sft = shotSpec(config, 'sft', k, 2),
+      rft = shotSpec(config, 'rft', k, 2);
+    assert.ok(sft.kind === 'sft' && rft.kind === 'grpo');
+    assert.equal(sft.kind === 'sft' && sft.data, { split: 'train', count: k });
+    assert.equal(rft.kind === 'grpo' && rft.data, { split: 'train', count: k });
+    assert.is(rft.kind === 'grpo' && rft.grpo.trainFraction, 1);
+    assert.is(stageName(lineage(sft)[0]), stageName(lineage(rft)[0]), 'same base');
+  }
+});
+
+test('geocot: a 128-token completion budget for every row, in the policy and in GRPO', () => {
+  const { config } = resolveConfig('geocot', { scale: 'default' });
+  assert.is(config.arch.maxCompletionLen, 128);
+  assert.is(config.grpo.maxLen, 128);
+  for (const s of geocot.specs(config)) {
+    const base = lineage(s)[0];
+    assert.is(base.kind === 'base' ? base.arch.maxCompletionLen : NaN, 128);
+  }
+});
+
+test.run();
