@@ -127,7 +127,9 @@ export async function writeSuiteReport(
   const controlsPass = controls.every((c) => c.passes);
   // One family of claims per paper: Holm adjusts within it.
   const familyOf = (name: string) => findExperiment(name).family ?? RSGROUND;
-  const families = [...new Set(built.map((b) => familyOf(b.name)))];
+  const families = [...new Set([RSGROUND, ...built.map((b) => familyOf(b.name))])].filter((f) =>
+    built.some((b) => familyOf(b.name) === f),
+  );
   const byFamily = families.map((f) => {
     let cs = adjustFamily(built.filter((b) => familyOf(b.name) === f).flatMap((b) => b.report.claims));
     if (!controlsPass) cs = markUninterpretable(cs);
