@@ -42,7 +42,10 @@ export type ArchitectureOverrides = Partial<Omit<PolicyConfig, 'vocabSize' | 'co
 export class Policy implements Net {
   /** low-rank adapters on the linear layers (`addLora`); the weights in `params` are then frozen */
   lora: Lora | null = null;
-  /** the checkpoint directory this policy was loaded from (a LoRA checkpoint refers to it as its base) */
+  /**
+   * the full-weight checkpoint directory whose weights `params` hold (loaded from it, or the base of the
+   * adapters loaded with them); adapters are saved against it. Null once the weights differ from it.
+   */
   source: string | null = null;
 
   private constructor(
@@ -70,6 +73,7 @@ export class Policy implements Net {
   mergeLora(): void {
     if (!this.lora) return;
     mergeLora(this.params, this.lora);
+    this.source = null; // the weights are no longer those of any checkpoint
     disposeParams(this.lora.adapters);
     this.lora = null;
   }
@@ -94,10 +98,15 @@ export class Policy implements Net {
     if (!saved.policy) throw new Error(`${join(dir, 'config.json')}: missing "policy" section`);
     if (saved.lora) {
       // adapters only: the weights come from the base checkpoint it names (relative to this one)
+      // adapters only: the weights come from the base checkpoint it names (relative to this one), which
+      // stays the policy's `source`, so that training the adapters further saves against the same base
       const base = await Policy.load(resolve(dir, saved.lora.base), ops);
+      if (base.lora) {
+        base.dispose();
+        throw new Error(`${dir}: its base ${saved.lora.base} holds adapters too (a base must hold full weights)`);
+      }
       base.addLora({ rank: saved.lora.rank, alpha: saved.lora.alpha }, 0);
       loadWeightsInto(dir, base.lora!.adapters);
-      base.source = dir;
       return base;
     }
     const tok = await loadTokenizer(dir);

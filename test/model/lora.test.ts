@@ -113,6 +113,27 @@ test(`GRPO with LoRA trains only the adapters, leaks nothing, and checkpoints on
   // loading it back gives the same function
   const q = await Policy.load(dir, ops);
   assert.ok(maxDiff(logProbs(q), logProbs(p)) < 1e-6);
+  // training loaded adapters further saves them against the same base (not on top of the old adapters)
+  const randomB = (x: Policy, seed: number) => {
+    for (const [k, v] of x.lora!.adapters)
+      if (k.endsWith('lora_b')) v.assign(tf.randomNormal(v.shape, 0, 0.2, 'float32', seed));
+  };
+  randomB(q, 9);
+  q.save(join(root, 'second'), { step: 0, extra: {} });
+  const q2 = await Policy.load(join(root, 'second'), ops);
+  assert.ok(maxDiff(logProbs(q2), logProbs(q)) < 1e-6);
+  randomB(q2, 10);
+  const continued = logProbs(q2);
+  q2.save(join(root, 'third'), { step: 0, extra: {} });
+  assert.is(JSON.parse(readFileSync(join(root, 'third', 'config.json'), 'utf8')).lora.base, join('..', 'base'));
+  const q3 = await Policy.load(join(root, 'third'), ops);
+  assert.ok(maxDiff(logProbs(q3), continued) < 1e-6, `continued: ${maxDiff(logProbs(q3), continued)}`);
+  q3.dispose();
+  // merged weights belong to no checkpoint: adapters on them cannot be saved
+  q2.mergeLora();
+  q2.addLora({ rank: 2, alpha: 2 }, 1);
+  assert.throws(() => q2.save(join(root, 'fourth'), { step: 0, extra: {} }), /base checkpoint/);
+  q2.dispose();
   q.dispose();
   p.dispose();
   // an untrained policy earns no GRPO reward, so let SFT show that gradients reach the adapters
