@@ -40,7 +40,8 @@ import {
 } from './grpo';
 import { meanStd } from './stats';
 import { thinkBlock } from './answer';
-import { repetitionRate, traceStructure } from './faithfulness';
+import { faithfulness, repetitionRate, traceStructure } from './faithfulness';
+import type { Box } from './boxes';
 import type { Evaluation } from './evaluate';
 import { disposeEncoderInput } from './model/network';
 import type { Policy } from './model/policy';
@@ -361,6 +362,15 @@ export async function trainGrpo(x: {
     if (cfg.traceDiagnostics) {
       const thinks = gen.texts.map((t) => thinkBlock(t) ?? '');
       last['trace/structure'] = gen.texts.filter((t) => traceStructure(t).ok).length / gen.texts.length;
+      // faithfulness against the scene, where the sample records its objects (the mini world does)
+      const faith = gen.texts.flatMap((t, n) => {
+        const objects = queries[Math.floor(n / G)].meta?.objects as { cls: string; box: Box }[] | undefined;
+        return objects ? [faithfulness(t, objects)] : [];
+      });
+      const ev = faith.map((f) => f.evidenceMatch).filter(Number.isFinite);
+      const agree = faith.filter((f) => f.synthesisAgrees !== null).map((f) => (f.synthesisAgrees ? 1 : 0));
+      if (ev.length) last['trace/evidence_match'] = meanStd(ev).mean;
+      if (agree.length) last['trace/synthesis_agrees'] = meanStd(agree).mean;
       last['trace/repetition'] = meanStd(thinks.map((t) => repetitionRate(t))).mean;
       last['trace/think_words'] = meanStd(thinks.map((t) => (t.trim() ? t.trim().split(/\s+/).length : 0))).mean;
     }
