@@ -71,17 +71,28 @@ const RSGROUND = 'RSGround-R1 (paper 000)';
 /** The verdict table: raw paired verdict, MDE, Holm-adjusted verdict. */
 function verdictTable(claims: ClaimResult[]): string {
   return markdownTable(
-    ['claim (paper)', 'where', 'verdict', 'Holm', 'difference (95% CI over seeds)', 'MDE', 'seeds for MDE 2'],
+    [
+      'claim (paper)',
+      'where',
+      'verdict',
+      'Holm',
+      'difference (95% CI over seeds)',
+      '95% CI over test samples',
+      'MDE',
+      'seeds for MDE 2',
+    ],
     claims.map((c) => {
       const d = c.diff;
       const diff = d && Number.isFinite(d.halfWidth) ? `${pts(d.mean)} [${pts(d.lo)}, ${pts(d.hi)}]` : '–';
       const scaled = (x: number) => (c.scale === 100 ? pts(x) : x.toFixed(4));
+      const sc = c.sampleCI;
       return [
         c.text,
         c.source,
         `**${c.verdict}**`,
         c.verdictHolm ?? '–',
         c.scale === 100 ? diff : d ? `${scaled(d.mean)} [${scaled(d.lo)}, ${scaled(d.hi)}]` : '–',
+        sc && Number.isFinite(sc.lo) ? `[${scaled(sc.lo)}, ${scaled(sc.hi)}]` : '–',
         Number.isFinite(c.mde) ? scaled(c.mde) : '–',
         Number.isFinite(c.seedsFor2) ? String(c.seedsFor2) : '–',
       ];
@@ -159,8 +170,9 @@ export async function writeSuiteReport(
       'trains from the same seeded lineage and is evaluated on the same samples. A claim is **reproduced** when ' +
       'the 95% interval of the per-seed difference lies above zero, **contradicted** when it lies below, and ' +
       '**inconclusive at this scale** otherwise; the Holm column repeats the decision with the p-values adjusted ' +
-      "over the family of that paper's claims (one family per paper). MDE: the smallest difference these seeds " +
-      'detect with 80% power ' +
+      "over the family of that paper's claims (one family per paper). The interval over test samples (a paired " +
+      'bootstrap with the seeds fixed) is the noise of the finite test split alone, to set beside the seed ' +
+      'interval. MDE: the smallest difference these seeds detect with 80% power ' +
       '(α = 0.05), from the measured spread of the per-seed differences.',
     '',
     ...(controls.length ? ['## Controls', '', controlsMarkdown(controls), ''] : []),
