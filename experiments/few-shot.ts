@@ -88,6 +88,12 @@ async function evaluateGrid(ctx: ReportContext): Promise<Grid> {
   return grid;
 }
 
+/** Per seed, per sample: 1 when IoU ≥ 0.5, over `splits` one after another (for the paired bootstrap). */
+function hits(grid: Grid, m: Method, k: number, splits: readonly string[]): number[][] {
+  const per = splits.map((s) => grid.get(key(m, k, s))!);
+  return per[0].map((_, seed) => per.flatMap((evals) => evals[seed].results.map((r) => (r.iou >= 0.5 ? 1 : 0))));
+}
+
 /** Per seed, Acc@0.5 averaged over the OOD splits. */
 function oodMean(grid: Grid, m: Method, k: number): number[] {
   const per = OOD_SPLITS.map((s) => grid.get(key(m, k, s))!.map((e) => e.acc50));
@@ -167,13 +173,21 @@ export const experiment: Experiment = {
         { id: `fs-in-${k}`, text: `RFT outperforms SFT in the few-shot regime (k = ${k})`, source: 'paper 003' },
         grid.get(key('rft', k, 'test'))!.map((e) => e.acc50),
         grid.get(key('sft', k, 'test'))!.map((e) => e.acc50),
-        { what: `test Acc@0.5, RFT − SFT at k = ${k}` },
+        {
+          what: `test Acc@0.5, RFT − SFT at k = ${k}`,
+          samplesA: hits(grid, 'rft', k, ['test']),
+          samplesB: hits(grid, 'sft', k, ['test']),
+        },
       ),
       judgePaired(
         { id: `fs-ood-${k}`, text: `RFT generalises better out of domain than SFT (k = ${k})`, source: 'paper 003' },
         oodMean(grid, 'rft', k),
         oodMean(grid, 'sft', k),
-        { what: `mean OOD Acc@0.5, RFT − SFT at k = ${k}` },
+        {
+          what: `mean OOD Acc@0.5, RFT − SFT at k = ${k}`,
+          samplesA: hits(grid, 'rft', k, OOD_SPLITS),
+          samplesB: hits(grid, 'sft', k, OOD_SPLITS),
+        },
       ),
     ]);
     return {

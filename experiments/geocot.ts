@@ -129,7 +129,11 @@ export const experiment: Experiment = {
         },
         rows.get('geocot-kl').evals.map((e) => e.formatRate),
         rows.get('geocot-nokl').evals.map((e) => e.formatRate),
-        { what: 'test format rate, with KL − without KL' },
+        {
+          what: 'test format rate, with KL − without KL',
+          samplesA: rows.get('geocot-kl').evals.map((e) => e.results.map((r) => r.format)),
+          samplesB: rows.get('geocot-nokl').evals.map((e) => e.results.map((r) => r.format)),
+        },
       ),
       beats(
         rows,
