@@ -1,8 +1,9 @@
 /**
  * cot — what the chain of thought does: rows for answer-only SFT and CoT-SFT alone (before any
- * GRPO) and after GRPO, for RSGround-R1's position-aware traces and Geo-CoT's plan → evidence →
- * synthesis traces; and, for every CoT row, how often the trace states the right count of
- * look-alikes and the right region, and the accuracy given a right vs a wrong trace.
+ * GRPO) and after GRPO, with RSGround-R1's position-aware traces; and, for every CoT row, how often
+ * the trace states the right count of look-alikes and the right region, and the accuracy given a
+ * right vs a wrong trace. Geo-CoT's plan → evidence → synthesis traces do not fit this scale's
+ * 64-token completion budget; they have their own experiment with a 128-token budget (geocot.ts).
  */
 import { collect, comparisonTable, type Row } from './results';
 import { specsOf } from './specs';
@@ -16,13 +17,11 @@ import { sectionMarkdown, tableMarkdown } from './markdown';
 import { overBudget } from '../lib/data/budget';
 import { worldTokenizer } from '../lib/model/tokenizer';
 
-const VARIANTS = [V.base, V.sft, V.cotsft, V.cotsftGeocot, V.grpo, V.grpoCot, V.grpoCotGeocot];
+const VARIANTS = [V.base, V.sft, V.cotsft, V.grpo, V.grpoCot];
 /** The CoT rows and the trace style each writes. */
 const TRACED: [string, CotStyle][] = [
   ['cotsft', 'rsground'],
   ['grpo-cot', 'rsground'],
-  ['cotsft-geocot', 'geocot'],
-  ['grpo-cot-geocot', 'geocot'],
 ];
 
 /** Per seed: share of traces whose statement is right, and Acc@0.5 among right and among wrong ones. */
@@ -50,9 +49,9 @@ function traceStats(
 
 export const experiment: Experiment = {
   name: 'cot',
-  syntheticOnly: 'it checks each trace against the scene facts only the mini world records, and trains Geo-CoT traces',
+  syntheticOnly: 'it checks each trace against the scene facts only the mini world records',
   paper: 'Table 3 (CoT-SFT row), diagnosed',
-  description: 'answer-only SFT vs CoT-SFT (RSGround and Geo-CoT traces), before and after GRPO; are the traces right?',
+  description: 'answer-only SFT vs CoT-SFT (RSGround traces), before and after GRPO; are the traces right?',
   specs: (c) => specsOf(c, VARIANTS),
   async report(ctx) {
     const c = ctx.config;
@@ -77,8 +76,7 @@ export const experiment: Experiment = {
       header: ['method', 'statement', 'share right', 'Acc@0.5 when right', 'Acc@0.5 when wrong'],
       rows: traceRows,
       note:
-        'RSGround traces state how many objects of the queried class there are and which region the target is in; ' +
-        'Geo-CoT traces list the candidates as evidence boxes (checked: one per object of the class, up to 6). ' +
+        'RSGround traces state how many objects of the queried class there are and which region the target is in. ' +
         'Shares are over the traces that make the statement. Mean ± 95% CI over seeds, in %.',
     };
     // A target cut at the completion budget loses its answer: say how often that happens per style.
@@ -89,8 +87,8 @@ export const experiment: Experiment = {
       .join(', ');
     const budgetNote =
       `Completion budget: ${c.arch.maxCompletionLen} tokens. Share of train targets longer than that (cut before ` +
-      `</answer> in SFT): ${budget}. A style whose targets do not fit cannot learn to answer; its rows measure the ` +
-      'budget, not the reasoning (the geocot experiment gives Geo-CoT a 128-token budget).';
+      `</answer> in SFT): ${budget}. Geo-CoT traces do not fit, so they are not trained here: the geocot experiment ` +
+      'gives them a 128-token budget.';
     const specs = specsOf(c, VARIANTS);
     return {
       tables: [

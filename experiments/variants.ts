@@ -83,7 +83,7 @@ export const V = {
     init: 'base',
     grpo: { reward: IOU_ONLY, spatialConsistency: true, consistency: { lambdaM: 0, lambdaV: 1 } },
   },
-  // CoT diagnosis: the Geo-CoT trace style beside RSGround-R1's.
+  // Geo-CoT traces (experiments/geocot.ts).
   cotsftGeocot: {
     id: 'cotsft-geocot',
     label: 'CoT-SFT, Geo-CoT traces (no RFT)',
@@ -91,14 +91,7 @@ export const V = {
     cot: 'geocot',
     grpo: null,
   },
-  grpoCotGeocot: {
-    id: 'grpo-cot-geocot',
-    label: 'CoT-SFT (Geo-CoT traces) → GRPO',
-    init: 'cotsft',
-    cot: 'geocot',
-    grpo: { reward: IOU_ONLY, spatialConsistency: false },
-  },
-  // Geo-CoT (experiments/geocot.ts): GRPO from the Geo-CoT CoT-SFT checkpoint with and without the KL term,
+  // GRPO from the Geo-CoT CoT-SFT checkpoint with and without the KL term,
   // its traces' structure and repetition logged every step.
   geocotKl: {
     id: 'geocot-kl',
