@@ -188,7 +188,7 @@ test('SFT: resumes exactly too, and leaks nothing', async () => {
   rmSync(b, { recursive: true, force: true });
 });
 
-test('region queries through the same loops: SFT lists the boxes, GRPO scores R_format + R_IoU + R_count, no leaks', async () => {
+test('region queries through the same loops: SFT lists boxes, GRPO scores R_format + R_IoU + R_count', async () => {
   const rTrain = regionSplit('region-train', { count: 12 });
   const rVal = regionSplit('region-test', { count: 3 });
   const dir = tmp();
