@@ -5,10 +5,18 @@
  * named class, a synthesis that agrees with its evidence, repetition) on the test split, and the
  * collapse curves (format, structure, repetition, trace length per step) of the two GRPO runs.
  *
- * Not here yet: paper 001's multi-task GRPO (counting, detection, VQA in mixed batches).
+ * And paper 001's multi-task RFT: CoT-SFT on the task mix (grounding, counting, detection, VQA in
+ * turn; `multi-*` splits), then GRPO on mixed batches with each task's reward from the registry
+ * (lib/tasks.ts), evaluated per task on `multi-test`, with the per-task reward curves of training.
  */
 import { collect, comparisonTable, curveOverSeeds, percent, type Row, type Rows, beats } from './results';
-import { dataRef, specsOf, variantSpec } from './specs';
+import { dataRef, mergeGrpo, sftSpec, specsOf, variantSpec } from './specs';
+import type { CommonConfig } from './scales';
+import { evaluateStage, linkRun, type DataRef, type GrpoSpec, type StageSpec } from '../lib/pipeline';
+import { runEvaluations } from './scheduler';
+import type { Evaluation, TaskMetrics } from '../lib/evaluate';
+import { MIXED_TASKS } from '../lib/data/splits';
+import type { ReportContext } from './types';
 import { V } from './variants';
 import { groundingSplit } from '../lib/data/splits';
 import { faithfulness, repetitionRate, traceStructure } from '../lib/faithfulness';
@@ -29,6 +37,80 @@ const TRACED = ['cotsft-geocot', 'geocot-kl', 'geocot-nokl'];
 const BUDGET = 128;
 
 type Objects = Map<string, { cls: string; box: Box }[]>;
+
+// ── Multi-task RFT (paper 001): the task mix through one trainer ─────────────────────────
+
+/** The task-mix splits, sized as the scale sizes the grounding ones. */
+function multiRef(c: CommonConfig, split: 'train' | 'val' | 'test'): DataRef {
+  return { split: `multi-${split}`, count: c.data[split] };
+}
+
+export const MULTI_ROWS = [
+  { id: 'multi-cotsft', label: 'CoT-SFT on the task mix (Geo-CoT traces)', grpo: false },
+  { id: 'multi-cotsft-grpo', label: 'CoT-SFT → multi-task GRPO', grpo: true },
+] as const;
+type MultiRow = (typeof MULTI_ROWS)[number];
+
+/** CoT-SFT on the task mix; then GRPO on mixed batches, R = R_format + each task's score (no R_pos, no w). */
+export function multiSpec(c: CommonConfig, row: MultiRow, seed: number): StageSpec {
+  const sft = sftSpec(c, 'geocot', seed, { data: multiRef(c, 'train'), eval: multiRef(c, 'val') });
+  if (!row.grpo) return sft;
+  const spec: GrpoSpec = {
+    kind: 'grpo',
+    from: sft,
+    seed,
+    grpo: mergeGrpo(c.grpo, { reward: { aux: 'none' }, spatialConsistency: false, traceDiagnostics: true }),
+    data: multiRef(c, 'train'),
+    eval: multiRef(c, 'val'),
+  };
+  return spec;
+}
+
+async function collectMulti(ctx: ReportContext, ref: DataRef): Promise<Map<string, Evaluation[]>> {
+  const c = ctx.config;
+  await runEvaluations(
+    MULTI_ROWS.flatMap((r) => c.seeds.map((seed) => ({ spec: multiSpec(c, r, seed), ref }))),
+    ctx.pool,
+  );
+  const out = new Map<string, Evaluation[]>();
+  for (const r of MULTI_ROWS) {
+    const evals: Evaluation[] = [];
+    for (const seed of c.seeds) {
+      const spec = multiSpec(c, r, seed);
+      linkRun('geocot', `${r.id}-s${seed}`, spec);
+      evals.push(await evaluateStage(spec, ref));
+    }
+    out.set(r.id, evals);
+  }
+  return out;
+}
+
+const taskOfEval = (e: Evaluation, task: string): TaskMetrics => {
+  const m = e.tasks?.[task as keyof NonNullable<Evaluation['tasks']>];
+  if (!m) throw new Error(`geocot: an evaluation of the task mix without ${task} metrics (was it run on multi-test?)`);
+  return m;
+};
+
+/** Per task: accuracy (and detection's mAP@0.5) of each multi-task row, mean ± CI over seeds. */
+function multiTable(evals: Map<string, Evaluation[]>, n: number): Table {
+  const f = (xs: number[]) => formatCI(meanCI(xs));
+  const cols: [string, (e: Evaluation) => number][] = [
+    ['all tasks', (e) => e.acc50],
+    ...MIXED_TASKS.map((t): [string, (e: Evaluation) => number] => [t, (e) => taskOfEval(e, t).acc]),
+    ['detection mAP@0.5', (e) => taskOfEval(e, 'detection').map50 ?? NaN],
+    ['VQA score', (e) => taskOfEval(e, 'vqa').meanScore],
+    ['format', (e) => e.formatRate],
+  ];
+  return {
+    title: `Geo-CoT multi-task RFT: the task mix's test split (${n} samples, ${n / MIXED_TASKS.length} per task)`,
+    header: ['method', ...cols.map(([h]) => h)],
+    rows: MULTI_ROWS.map((r) => [r.label, ...cols.map(([, v]) => f(evals.get(r.id)!.map(v)))]),
+    note:
+      'Mean ± 95% CI over seeds, in %. Right answers: grounding IoU ≥ 0.5, the exact count, detection F1@0.5 ≥ 0.5, ' +
+      'the exact VQA answer. mAP@0.5: VOC AP with the answer order as the ranking, averaged over classes. VQA ' +
+      'score: 1 for the answer, 0.6 for a near one (a count off by one), else 0.',
+  };
+}
 
 /** Per seed: structure rate, evidence match, synthesis agreement and repetition of a row's test traces. */
 function traceQuality(row: Row, objects: Objects): Record<string, number[]> {
@@ -82,7 +164,7 @@ export const experiment: Experiment = {
     arch: { ...c.arch, maxCompletionLen: BUDGET },
     grpo: { ...c.grpo, maxLen: BUDGET },
   }),
-  specs: (c) => specsOf(c, VARIANTS),
+  specs: (c) => [...specsOf(c, VARIANTS), ...MULTI_ROWS.flatMap((r) => c.seeds.map((s) => multiSpec(c, r, s)))],
   report: async (ctx) => {
     const c = ctx.config;
     const ref = dataRef(c, 'test', c.data.test);
@@ -103,23 +185,25 @@ export const experiment: Experiment = {
       ['grpo/kl', 'KL', 'the KL to the CoT-SFT model'],
       ['trace/evidence_match', 'evidence on target (%)', 'the share of evidence boxes on an object of the named class'],
     ] as const;
-    const figures = panels.flatMap(([key, yTitle, what]) => {
-      const curve = (specs: typeof kl) =>
-        key === 'grpo/kl' ? curveOverSeeds(specs, key, 10) : percent(curveOverSeeds(specs, key, 10));
-      const series = [
-        { name: 'with KL (β 0.04)', ...curve(kl) },
-        { name: 'no KL', ...curve(nokl) },
-      ].filter((x) => x.x.length > 0); // e.g. no evidence at all when no rollout writes a structured trace
-      if (series.length === 0) return [];
-      return [
-        {
-          name: `geocot-${key.replace('/', '-')}`,
-          figure: lineFigure(`Geo-CoT → GRPO, with and without KL: ${yTitle}`, 'GRPO step', yTitle, series),
-          description: `${what} per GRPO step (10-step mean), with and without the KL term, mean and 95% CI over seeds`,
-          specs: [...kl, ...nokl],
-        },
-      ];
-    });
+    const figures: { name: string; figure: ReturnType<typeof lineFigure>; description: string; specs: StageSpec[] }[] =
+      panels.flatMap(([key, yTitle, what]) => {
+        const curve = (specs: typeof kl) =>
+          key === 'grpo/kl' ? curveOverSeeds(specs, key, 10) : percent(curveOverSeeds(specs, key, 10));
+        const series = [
+          { name: 'with KL (β 0.04)', ...curve(kl) },
+          { name: 'no KL', ...curve(nokl) },
+        ].filter((x) => x.x.length > 0); // e.g. no evidence at all when no rollout writes a structured trace
+        if (series.length === 0) return [];
+        return [
+          {
+            name: `geocot-${key.replace('/', '-')}`,
+            figure: lineFigure(`Geo-CoT → GRPO, with and without KL: ${yTitle}`, 'GRPO step', yTitle, series),
+            description:
+              `${what} per GRPO step (10-step mean), with and without the KL term, mean and 95% CI over ` + `seeds`,
+            specs: [...kl, ...nokl],
+          },
+        ];
+      });
     const claims = [
       judgePaired(
         {
@@ -158,6 +242,42 @@ export const experiment: Experiment = {
         'Acc@0.5, CoT-SFT (Geo-CoT) − answer-only SFT',
       ),
     ];
+    // the task mix: per-task table, per-task reward curves of multi-task GRPO, one verdict
+    const multi = await collectMulti(ctx, multiRef(c, 'test'));
+    const mtable = multiTable(multi, c.data.test);
+    const mgrpo = c.seeds.map((s) => multiSpec(c, MULTI_ROWS[1], s));
+    const taskSeries = MIXED_TASKS.map((t) => ({ name: t, ...percent(curveOverSeeds(mgrpo, `task/${t}/score`, 10)) }));
+    if (taskSeries.some((x) => x.x.length > 0))
+      figures.push({
+        name: 'geocot-multitask-scores',
+        figure: lineFigure(
+          'Multi-task GRPO: each task’s reward term per step',
+          'GRPO step',
+          'task score (%)',
+          taskSeries.filter((x) => x.x.length > 0),
+        ),
+        description:
+          'mean reward term of each task in the mixed batches (IoU, R_count, F1@0.5, VQA score) per GRPO step ' +
+          '(10-step mean), mean and 95% CI over seeds',
+        specs: mgrpo,
+      });
+    const perMix = (id: string) => multi.get(id)!.map((e) => e.results.map((r) => (r.iou >= 0.5 ? 1 : 0)));
+    claims.push(
+      judgePaired(
+        {
+          id: 'g-multi',
+          text: 'multi-task GRPO after CoT-SFT improves over CoT-SFT on the task mix',
+          source: 'paper 001, multi-task RFT',
+        },
+        multi.get('multi-cotsft-grpo')!.map((e) => e.acc50),
+        multi.get('multi-cotsft')!.map((e) => e.acc50),
+        {
+          what: 'share of the task mix answered right, CoT-SFT → GRPO − CoT-SFT',
+          samplesA: perMix('multi-cotsft-grpo'),
+          samplesB: perMix('multi-cotsft'),
+        },
+      ),
+    );
     const over = overBudget(
       groundingSplit('train', { count: Math.min(c.data.train, 2000) }),
       'geocot',
@@ -172,6 +292,12 @@ export const experiment: Experiment = {
       tables: [
         { name: 'geocot', table: main, description: 'Geo-CoT rows on the test split', specs },
         { name: 'geocot-faithfulness', table: faith, description: 'structure and faithfulness of the traces', specs },
+        {
+          name: 'geocot-multitask',
+          table: mtable,
+          description: 'multi-task RFT on the task mix, per task',
+          specs: MULTI_ROWS.flatMap((r) => c.seeds.map((s) => multiSpec(c, r, s))),
+        },
       ],
       figures,
       claims,
@@ -179,7 +305,17 @@ export const experiment: Experiment = {
         'Geo-CoT (paper 001): CoT, GRPO after SFT, and the KL term',
         main,
         claims,
-        [tableMarkdown(faith), '', `_${faith.note}_`, '', budgetNote].join('\n'),
+        [
+          tableMarkdown(faith),
+          '',
+          `_${faith.note}_`,
+          '',
+          budgetNote,
+          '',
+          tableMarkdown(mtable),
+          '',
+          `_${mtable.note}_`,
+        ].join('\n'),
       ),
     };
   },

@@ -23,10 +23,10 @@ import { RunDir } from './runs';
 import { trainSft, type SftConfig, DEFAULT_SFT, validateSft } from './train-sft';
 import { trainGrpo, type GrpoConfig, DEFAULT_GRPO, validateGrpo } from './train-grpo';
 import { evaluatePolicy, samplingEvaluation, type Evaluation, type SamplingEvaluation } from './evaluate';
-import { GENERATOR_VERSION, groundingSplit, regionSplit, splitSpec } from './data/splits';
+import { GENERATOR_VERSION, splitSpec, taskSplit } from './data/splits';
 import { type RealDataset, REAL_DATASETS, loadDataset } from './data/datasets';
 import { fitToPolicy } from './data/fit';
-import { isRegionSample, type GroundingSample, type TaskSample } from './data/samples';
+import { isGroundingSample, type TaskSample } from './data/samples';
 import { selectBackend } from './backend';
 import type { Ops } from './model/ops';
 import type { Metrics } from './runs';
@@ -190,11 +190,7 @@ function samples(ref: DataRef, imageSize: number, log?: (m: string) => void): Pr
   if (!s) {
     s =
       ref.dataset === undefined
-        ? Promise.resolve(
-            splitSpec(ref.split).task === 'region'
-              ? regionSplit(ref.split, { count: ref.count })
-              : groundingSplit(ref.split, { count: ref.count }),
-          )
+        ? Promise.resolve(taskSplit(ref.split, { count: ref.count }))
         : loadDataset({ dataset: ref.dataset, root: ref.root, split: ref.split, count: ref.count }).then((raw) => {
             log?.(`${ref.dataset} ${ref.split}: letterboxing ${raw.length} images to ${imageSize}×${imageSize}`);
             return fitToPolicy(raw, imageSize);
@@ -386,9 +382,9 @@ export async function samplingEvaluateStage(
   const policy = await loadStagePolicy(spec, ops);
   try {
     const set = await samples(ref, baseOf(spec).arch.imageSize);
-    const grounding = set.filter((x): x is GroundingSample => !isRegionSample(x));
+    const grounding = set.filter(isGroundingSample);
     if (grounding.length !== set.length)
-      throw new Error(`sampling evaluation: ${ref.split} holds region queries (not supported)`);
+      throw new Error(`sampling evaluation: ${ref.split} holds other tasks than grounding (not supported)`);
     const ev = samplingEvaluation(policy, grounding, { ...o, seed: 0 });
     writeJsonAtomic(file, ev);
     return ev;

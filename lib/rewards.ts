@@ -5,7 +5,7 @@
  * Pure functions over plain numbers and `Box`; no tensors. Each states its range.
  */
 import { type Box, assertValidGt, center, clipBox, diou, giou, iou, isValidBox } from './boxes';
-import { formatReward, parseAnswer, parseBoxes, parseCount, thinkAnswerParts } from './answer';
+import { answerBlock, formatReward, parseAnswer, parseBoxes, parseCount, thinkAnswerParts } from './answer';
 import { maxWeightAssignment } from './hungarian';
 import { num, oneOf, z } from './config';
 
@@ -178,6 +178,42 @@ export function countReward(predicted: number | null, target: number, a = 1): nu
 /** Counting reward straight from a completion's text (0 when no count can be read). */
 export function countRewardFromText(text: string, target: number, a = 1): number {
   return countReward(parseCount(text), target, a);
+}
+
+/** Counting format (SPEC §3.1 rules 1–2): think/answer structure, the answer one plain non-negative integer. */
+export function countingFormatReward(text: string): number {
+  const parts = thinkAnswerParts(text);
+  return parts !== null && /^\s*\d+\s*$/.test(parts.answer) ? 1 : 0;
+}
+
+/** Geo-CoT's partial credit for a near answer of a VQA question (e.g. a count off by one). */
+export const VQA_NEAR_CREDIT = 0.6;
+
+/** An answer as the VQA reward compares it: lower case, single spaces, no trailing full stop. */
+export function normalizeVqaAnswer(a: string): string {
+  return a
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/\s*\.$/, '');
+}
+
+/**
+ * The VQA reward of Geo-CoT: 1 for the answer, 0.6 for a near answer (`near`, e.g. a count off
+ * by one), else 0; compared after `normalizeVqaAnswer`. No answer block scores 0.
+ */
+export function vqaScore(text: string, answer: string, near: readonly string[] = []): number {
+  const a = answerBlock(text);
+  if (a === null) return 0;
+  const got = normalizeVqaAnswer(a);
+  if (got === normalizeVqaAnswer(answer)) return 1;
+  return near.some((n) => normalizeVqaAnswer(n) === got) ? VQA_NEAR_CREDIT : 0;
+}
+
+/** VQA format (SPEC §3.1 rules 1–2): think/answer structure with a non-blank answer. */
+export function vqaFormatReward(text: string): number {
+  const parts = thinkAnswerParts(text);
+  return parts !== null && parts.answer.trim() !== '' ? 1 : 0;
 }
 
 export type Matching = 'hungarian' | 'max';

@@ -1,11 +1,23 @@
 /**
  * The reward of one rollout, by task: one GRPO loop scores single-target grounding (RSGround-R1,
- * SPEC §3.5) and multi-target regions (RemoteReasoner, SPEC §3.7) through this registry, chosen
- * by the sample, not by a second trainer.
+ * SPEC §3.5), multi-target regions (RemoteReasoner, SPEC §3.7) and Geo-CoT's counting (§3.6),
+ * detection (§6.3) and VQA through this registry, chosen by the sample, not by a second trainer.
  */
 import type { RolloutScore } from './grpo';
-import { groundingReward, multiTargetReward, type GroundingRewardConfig, type Matching } from './rewards';
-import { isRegionSample, type TaskSample } from './data/samples';
+import {
+  countRewardFromText,
+  countingFormatReward,
+  groundingReward,
+  multiTargetFormatReward,
+  multiTargetReward,
+  vqaFormatReward,
+  vqaScore,
+  type GroundingRewardConfig,
+  type Matching,
+} from './rewards';
+import { parseBoxes } from './answer';
+import { detectionF1 } from './detection';
+import { taskOf, type TaskName, type TaskSample } from './data/samples';
 import { num, oneOf, z } from './config';
 
 /** RemoteReasoner's reward knobs (SPEC §3.7), ablated by the remotereasoner experiment. */
@@ -27,29 +39,41 @@ export type TaskRewardConfig = { reward: GroundingRewardConfig; region?: RegionR
 
 /**
  * The reward terms of one completion of `sample`, scored against `target`'s truth (the sample
- * itself, or another query of the batch in the negative control). `aux` is β·R_aux's R_aux for
- * grounding and R_count for regions; `iou` feeds the spatial-consistency weight either way.
+ * itself, or another query of the batch in the negative control, which must then be of the same
+ * task). `iou` is the task's accuracy term — R_IoU for boxes, R_count for counting, F1@0.5 for
+ * detection, the VQA score — and feeds the spatial-consistency weight; `aux` is β·R_aux's R_aux
+ * for grounding, R_count for regions and 0 for the rest. R = R_format + that term (+ aux terms).
  */
 export function rolloutReward(
   text: string,
   sample: TaskSample,
   target: TaskSample,
   cfg: TaskRewardConfig,
-): RolloutScore & { task: 'grounding' | 'region' } {
-  if (isRegionSample(sample)) {
-    if (!isRegionSample(target)) throw new Error(`rolloutReward: ${sample.id} is a region query, its target is not`);
+): RolloutScore & { task: TaskName } {
+  const task = taskOf(sample);
+  if (taskOf(target) !== task)
+    throw new Error(
+      `rolloutReward: ${sample.id} is a ${task} query, its target ${target.id} is a ${taskOf(target)} one`,
+    );
+  const plain = (format: number, score: number) => ({ task, format, iou: score, aux: 0, total: format + score });
+  if (task === 'region' && 'boxes' in target) {
     const rc = cfg.region ?? DEFAULT_REGION_REWARD;
     const r = multiTargetReward(text, target.boxes, rc.matching);
-    return {
-      task: 'region',
-      format: r.format,
-      iou: r.iou,
-      aux: r.count,
-      total: r.format + r.iou + rc.countWeight * r.count,
-    };
+    return { task, format: r.format, iou: r.iou, aux: r.count, total: r.format + r.iou + rc.countWeight * r.count };
   }
-  if (isRegionSample(target)) throw new Error(`rolloutReward: ${sample.id} is a grounding query, its target is not`);
-  const size = { imageWidth: sample.image.width, imageHeight: sample.image.height };
-  const r = groundingReward(text, target.gt, size, cfg.reward);
-  return { task: 'grounding', format: r.format, iou: r.iou, aux: r.aux, total: r.total };
+  if (task === 'grounding' && 'gt' in target) {
+    const size = { imageWidth: sample.image.width, imageHeight: sample.image.height };
+    const r = groundingReward(text, target.gt, size, cfg.reward);
+    return { task, format: r.format, iou: r.iou, aux: r.aux, total: r.total };
+  }
+  if ('task' in target)
+    switch (target.task) {
+      case 'counting':
+        return plain(countingFormatReward(text), countRewardFromText(text, target.count));
+      case 'detection':
+        return plain(multiTargetFormatReward(text), detectionF1(parseBoxes(text) ?? [], target.boxes));
+      case 'vqa':
+        return plain(vqaFormatReward(text), vqaScore(text, target.answer, target.near));
+    }
+  throw new Error(`rolloutReward: no reward for the ${task} task of ${sample.id}`);
 }

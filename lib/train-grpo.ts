@@ -2,7 +2,8 @@
  * Reinforcement fine-tuning with GRPO (RSGround-R1 §3.3–3.4; SPEC §3–§5).
  *
  * One loop, in the paper's order: sample G rollouts per query → score them
- * (R = R_format + R_IoU + β·R_aux; for region queries RemoteReasoner's R_format + R_IoU + R_count,
+ * (R = R_format + R_IoU + β·R_aux; for region queries RemoteReasoner's R_format + R_IoU + R_count;
+ * for Geo-CoT's counting, detection and VQA R_format + the task's score; batches may mix tasks,
  * through the task registry of tasks.ts) → group statistics (advantages; spatial-consistency weight
  * w from the group's IoUs) → μ policy updates (default 1) of the clipped objective with the k3
  * KL to the frozen reference (the starting checkpoint) → log → evaluate → checkpoint.
@@ -46,7 +47,7 @@ import type { Evaluation } from './evaluate';
 import { disposeEncoderInput } from './model/network';
 import type { Policy } from './model/policy';
 import type { RunDir, Metrics } from './runs';
-import type { TaskSample } from './data/samples';
+import { taskOf, TASKS, type TaskSample } from './data/samples';
 import { Rng, deriveSeed } from './rng';
 import { Progress } from './progress';
 import { num, oneOf, validate, z } from './config';
@@ -206,6 +207,13 @@ export async function trainGrpo(x: {
     order.setState(extra.order as ReturnType<Rng['getState']>);
     queue = [...(extra.queue as number[])];
   }
+  const poolTasks = new Set(pool.map(taskOf));
+  const perTask = poolTasks.size > 1 || [...poolTasks].some((t) => t !== 'grounding' && t !== 'region');
+  if (cfg.rewardTarget === 'other-sample' && poolTasks.size > 1)
+    throw new Error(
+      `grpo.rewardTarget = 'other-sample' scores another query's truth, which needs one task per pool; this pool ` +
+        `mixes ${[...poolTasks].join(', ')}`,
+    );
   const nextQueries = (): TaskSample[] => {
     const out: TaskSample[] = [];
     while (out.length < cfg.queriesPerStep) {
@@ -359,6 +367,16 @@ export async function trainGrpo(x: {
       'rollout/len': len.mean,
       'rollout/finished': gen.finished.filter(Boolean).length / gen.finished.length,
     };
+    // Per-task reward terms, where the pool is not plain grounding or regions (Geo-CoT's task mix).
+    if (perTask)
+      for (const task of TASKS) {
+        const mine = scores.filter((r) => r.task === task);
+        if (mine.length === 0) continue;
+        last[`task/${task}/share`] = mine.length / scores.length;
+        last[`task/${task}/reward`] = meanStd(mine.map((r) => r.total)).mean;
+        last[`task/${task}/score`] = meanStd(mine.map((r) => r.iou)).mean;
+        last[`task/${task}/format`] = meanStd(mine.map((r) => r.format)).mean;
+      }
     if (cfg.traceDiagnostics) {
       const thinks = gen.texts.map((t) => thinkBlock(t) ?? '');
       last['trace/structure'] = gen.texts.filter((t) => traceStructure(t).ok).length / gen.texts.length;

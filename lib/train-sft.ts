@@ -76,14 +76,24 @@ function isCurriculum(t: readonly TaskSample[] | readonly CurriculumPhase[]): t 
 }
 
 /**
- * The supervised completion of a sample in a given style. A region query's `short` completion
- * restates the query and lists every target box, left to right (SPEC §3.7's answer).
+ * The supervised completion of a sample in a given style. A region or detection query's `short`
+ * completion restates the query and lists every target box, left to right (SPEC §3.7's answer);
+ * counting and VQA restate the question and answer it.
  */
 export function targetText(s: TaskSample, style: CotStyle): string {
-  if (isRegionSample(s) && style === 'short') {
+  if (style === 'short' && 'boxes' in s && !('count' in s)) {
+    // regions ("all ships") and detection ("find every ship") list every target box
     const boxes = [...s.boxes].sort((a, b) => a.x1 - b.x1 || a.y1 - b.y1).map(formatBox);
-    return `<think>find ${s.query} .</think><answer>[${boxes.join(', ')}]</answer>`;
+    const think = `${isRegionSample(s) ? 'find ' : ''}${s.query} .`;
+    return `<think>${think}</think><answer>[${boxes.join(', ')}]</answer>`;
   }
+  if (style === 'short' && 'task' in s && s.task === 'counting')
+    return (
+      `<think>counting ${s.query.replace(/^how many (.*) are there \?$/, '$1')} ` +
+      `.</think><answer>${s.count}</answer>`
+    );
+  if (style === 'short' && 'task' in s && s.task === 'vqa')
+    return `<think>${s.query.replace(/ \?$/, '')} .</think><answer>${s.answer}</answer>`;
   const cot = s.meta?.cot as Record<string, string> | undefined;
   const t = cot?.[style];
   if (!t)

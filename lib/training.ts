@@ -8,7 +8,7 @@ import { goodCheckpoint, hasCheckpoint } from './model/checkpoint';
 import type { AdamW } from './model/optimizer';
 import type { Policy } from './model/policy';
 import type { TaskSample } from './data/samples';
-import type { RunDir } from './runs';
+import type { Metrics, RunDir } from './runs';
 
 /**
  * Resume `policy` and `opt` from the run's checkpoint (dropping metrics logged after it), or
@@ -34,6 +34,18 @@ export function resumeOrStart(
 }
 
 /** Greedy evaluation on `evalSet` at `step`, logged as `eval/*`; undefined without an eval set. */
+/** Per-task evaluation metrics (`eval/<task>/acc`, …) of an evaluation that has them (Geo-CoT tasks, mixes). */
+function taskEvalMetrics(ev: Evaluation): Metrics {
+  const out: Metrics = {};
+  for (const [task, m] of Object.entries(ev.tasks ?? {})) {
+    out[`eval/${task}/acc`] = m.acc;
+    out[`eval/${task}/score`] = m.meanScore;
+    out[`eval/${task}/format`] = m.formatRate;
+    if (m.map50 !== undefined) out[`eval/${task}/map50`] = m.map50;
+  }
+  return out;
+}
+
 export function evaluateAndLog(
   run: RunDir,
   policy: Policy,
@@ -51,6 +63,7 @@ export function evaluateAndLog(
     'eval/ciou': ev.ciou,
     'eval/format': ev.formatRate,
     ...(ev.region ? { 'eval/count_acc': ev.region.countAcc, 'eval/giou': ev.region.gIoU } : {}),
+    ...taskEvalMetrics(ev),
   });
   return ev;
 }

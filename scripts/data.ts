@@ -15,9 +15,17 @@ import {
   groundingSplit,
   groundingSample,
   regionSplit,
+  taskSplit,
 } from '../lib/data/splits';
 import { EXPORT_FORMATS, type ExportFormat, exportSplit } from '../lib/data/export';
-import { datasetStats, regionStats, regionStatsMarkdown, statsMarkdown } from '../lib/data/stats';
+import {
+  datasetStats,
+  regionStats,
+  regionStatsMarkdown,
+  statsMarkdown,
+  taskMixStats,
+  taskMixStatsMarkdown,
+} from '../lib/data/stats';
 import { renderSample } from '../lib/data/render';
 import { dataDir, writeFileAtomic, PROJECT_ROOT } from '../lib/files';
 import { Progress } from '../lib/progress';
@@ -66,20 +74,16 @@ async function main(): Promise<void> {
   if (cmd === 'stats') {
     const splits = rest.length ? rest : ['train', 'val', 'test', 'ood-palette', 'ood-scale', 'ood-dense'];
     const count = intOption('count', values.count);
-    const regions = SPLIT_NAMES.filter((x) => splitSpec(x).task === 'region');
     for (const s of splits) {
-      const isRegion = (regions as string[]).includes(s);
-      if (!GROUNDING_SPLITS.includes(s as never) && !isRegion)
-        throw new Error(
-          `stats: "${s}" is neither a grounding nor a region split (choose from ` +
-            `${[...GROUNDING_SPLITS, ...regions].join(', ')})`,
-        );
+      const task = splitSpec(s).task; // throws on an unknown split, listing the known ones
       const n = count ?? Math.min(splitSpec(s).size, 2000);
       const title = `${s}: ${splitSpec(s).description}`;
       console.log(
-        isRegion
+        task === 'region'
           ? regionStatsMarkdown(title, regionStats(regionSplit(s, { count: n })))
-          : statsMarkdown(title, datasetStats(groundingSplit(s, { count: n }))),
+          : task === 'grounding'
+            ? statsMarkdown(title, datasetStats(groundingSplit(s, { count: n })))
+            : taskMixStatsMarkdown(title, taskMixStats(taskSplit(s, { count: n }))),
       );
     }
     return;

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { evaluatePolicy, samplingEvaluation } from '../lib/evaluate';
 import type { Policy } from '../lib/model/policy';
-import type { GroundingSample } from '../lib/data/samples';
+import type { GroundingSample, TaskSample } from '../lib/data/samples';
 import type { GenerateOptions } from '../lib/model/generate';
 import { close } from './helpers';
 
@@ -63,6 +63,55 @@ test('greedy evaluation, hand-computed, with a 400-digit coordinate: IoU and for
   const e = evaluatePolicy(scripted(texts, []), [gt([0, 0, 10, 10]), gt([0, 0, 10, 10])]);
   assert.equal([e.acc50, e.miou, e.formatRate], [0.5, 0.5, 0.5]);
   assert.ok(Object.values(e).every((v) => typeof v !== 'number' || Number.isFinite(v)));
+});
+
+test('the task mix, hand-computed: each task scored as its own, pooled Acc@0.5, per-task metrics and mAP@0.5', () => {
+  const img = { width: 64, height: 64 };
+  const samples = [
+    { id: 'g', image: img, query: 'q', gt: { x1: 0, y1: 0, x2: 10, y2: 10 }, category: 'ship', unique: true },
+    { task: 'counting', id: 'c', image: img, query: 'q', category: 'ship', count: 3, boxes: [] },
+    {
+      task: 'detection',
+      id: 'd',
+      image: img,
+      query: 'find every ship',
+      category: 'ship',
+      boxes: [
+        { x1: 0, y1: 0, x2: 10, y2: 10 },
+        { x1: 20, y1: 20, x2: 30, y2: 30 },
+      ],
+    },
+    { task: 'vqa', id: 'v', image: img, query: 'q', kind: 'count', answer: '3', near: ['2', '4'], category: 'ship' },
+  ] as TaskSample[];
+  const answers: Record<string, string> = {
+    g: ans('[0, 0, 10, 5]'), // IoU 0.5: right
+    c: ans('2'), // R_count 2/3, not the count
+    d: ans('[[0, 0, 10, 10]]'), // F1 2/3 ≥ 0.5: right; AP: precision 1 up to recall 1/2 → 0.5
+    v: ans('4'), // near: score 0.6, not the answer
+  };
+  const byId: Policy = {
+    cfg: { maxCompletionLen: 64 },
+    generate: (chunk: readonly TaskSample[]) => {
+      const texts = chunk.map((x) => answers[x.id]);
+      return { texts, ids: texts.map(() => [1, 2]), logProbs: [], finished: texts.map(() => true) };
+    },
+  } as unknown as Policy;
+  const e = evaluatePolicy(byId, samples);
+  assert.equal(
+    e.results.map((r) => r.id),
+    ['g', 'c', 'd', 'v'],
+  );
+  close(e.acc50, 2 / 4);
+  close(e.miou, (0.5 + 0 + 2 / 3 + 0) / 4);
+  assert.is(e.formatRate, 1);
+  assert.is(e.meanLength, 2);
+  const t = e.tasks!;
+  assert.equal(Object.keys(t).sort(), ['counting', 'detection', 'grounding', 'vqa']);
+  assert.equal([t.grounding!.acc, t.counting!.acc, t.detection!.acc, t.vqa!.acc], [1, 0, 1, 0]);
+  close(t.counting!.meanScore, 2 / 3);
+  close(t.vqa!.meanScore, 0.6);
+  close(t.detection!.map50!, 0.5);
+  assert.is(t.grounding!.map50, undefined);
 });
 
 test.run();

@@ -2,8 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { rolloutReward, DEFAULT_REGION_REWARD } from '../lib/tasks';
 import { DEFAULT_GROUNDING_REWARD, groundingReward } from '../lib/rewards';
-import { groundingSplit, regionSplit } from '../lib/data/splits';
-import type { RegionSample } from '../lib/data/samples';
+import { countingSplit, groundingSplit, regionSplit } from '../lib/data/splits';
+import type { CountingSample, DetectionSample, RegionSample, VqaSample } from '../lib/data/samples';
 import { close } from './helpers';
 
 const g = groundingSplit('val', { count: 2 });
@@ -49,7 +49,71 @@ test('region rollouts: R_format + R_IoU + R_count (SPEC §3.7), hand-computed', 
   assert.is(bad.format, 0);
   assert.is(bad.iou, 0);
   // task mismatch between a query and its target is a bug, said plainly
-  assert.throws(() => rolloutReward(one, s, g[0], CFG), /region query, its target is not/);
+  assert.throws(() => rolloutReward(one, s, g[0], CFG), /region query, its target .* is a grounding one/);
+});
+
+const tag = (a: string) => `<think> x </think> <answer> ${a} </answer>`;
+const box = (x1: number, y1: number, x2: number, y2: number) => ({ x1, y1, x2, y2 });
+const counting = (count: number): CountingSample => ({ ...countingSplit('count-test', { count: 1 })[0], count });
+const detection = (boxes: DetectionSample['boxes']): DetectionSample => ({
+  task: 'detection',
+  id: 'd',
+  image: { width: 64, height: 64 },
+  query: 'find every ship',
+  category: 'ship',
+  boxes,
+});
+const vqa = (answer: string, near: string[]): VqaSample => ({
+  task: 'vqa',
+  id: 'v',
+  image: { width: 64, height: 64 },
+  query: 'how many ships in the left half ?',
+  kind: 'count',
+  answer,
+  near,
+  category: 'ship',
+});
+
+test('counting rollouts: R_format + R_count (SPEC §3.6), hand-computed', () => {
+  // n* = 3, answer 2: 1 − |2 − 3| / max(2, 3, 1) = 2/3
+  const r = rolloutReward(tag('2'), counting(3), counting(3), CFG);
+  assert.is(r.task, 'counting');
+  close(r.iou, 2 / 3);
+  close(r.total, 1 + 2 / 3);
+  assert.is(r.aux, 0);
+  // a sentence in the answer still counts (the first integer) but is not the format
+  const loose = rolloutReward(tag('there are 3 ships'), counting(3), counting(3), CFG);
+  assert.equal([loose.format, loose.iou], [0, 1]);
+  assert.equal([rolloutReward('garbage', counting(3), counting(3), CFG).total], [0]);
+});
+
+test('detection rollouts: R_format + F1@0.5 (SPEC §6.3), hand-computed', () => {
+  const d = detection([box(0, 0, 10, 10), box(20, 20, 30, 30)]);
+  // one of two found, no extra box: P = 1, R = 1/2, F1 = 2/3
+  const r = rolloutReward(tag('[[0, 0, 10, 10]]'), d, d, CFG);
+  assert.equal([r.task, r.format], ['detection', 1]);
+  close(r.iou, 2 / 3);
+  // a half-overlapping box (IoU 0.5) counts; a box at IoU 1/3 does not
+  close(rolloutReward(tag('[[0, 0, 10, 5], [20, 20, 30, 30]]'), d, d, CFG).iou, 1);
+  close(rolloutReward(tag('[[0, 0, 30, 10], [20, 20, 30, 30]]'), d, d, CFG).iou, 0.5); // IoU 1/3: P = R = 1/2
+  const none = detection([]);
+  assert.equal([rolloutReward(tag('[]'), none, none, CFG).iou, rolloutReward(tag('[]'), d, d, CFG).iou], [1, 0]);
+});
+
+test('VQA rollouts: 1 for the answer, 0.6 for a near answer, else 0; compared case- and space-blind', () => {
+  const q = vqa('3', ['2', '4']);
+  assert.equal(
+    ['3', ' 3 .', '4', '2', '5', ''].map((a) => rolloutReward(tag(a), q, q, CFG).iou),
+    [1, 1, 0.6, 0.6, 0, 0],
+  );
+  const c = vqa('storage tank', []);
+  assert.is(rolloutReward(tag('Storage  Tank'), c, c, CFG).total, 2);
+  // a blank answer is not the format; no answer block scores nothing
+  assert.equal([rolloutReward(tag(''), c, c, CFG).format, rolloutReward('storage tank', c, c, CFG).total], [0, 0]);
+});
+
+test('a rollout is scored against a target of its own task only', () => {
+  assert.throws(() => rolloutReward(tag('3'), counting(3), vqa('3', []), CFG), /counting query, its target v is a vqa/);
 });
 
 test.run();

@@ -9,9 +9,9 @@ import { Policy } from '../lib/model/policy';
 import { trainGrpo, DEFAULT_GRPO, type GrpoConfig } from '../lib/train-grpo';
 import { trainSft, DEFAULT_SFT } from '../lib/train-sft';
 import { RunDir } from '../lib/runs';
-import { groundingSplit, regionSplit } from '../lib/data/splits';
+import { groundingSplit, regionSplit, taskSplit } from '../lib/data/splits';
 import { evaluatePolicy } from '../lib/evaluate';
-import { rejects } from './helpers';
+import { close, rejects } from './helpers';
 
 const { ops } = await selectBackend(process.env.RSG_TEST_BACKEND ?? 'wasm');
 const TINY = {
@@ -228,7 +228,9 @@ test('region queries through the same loops: SFT lists boxes, GRPO scores R_form
   assert.ok(ev.region, 'region metrics');
   assert.is(ev.n, 3);
   assert.is(ev.acc50, ev.region!.acc50);
-  assert.throws(() => evaluatePolicy(p, [...rVal, ...val]), /mixes region and grounding/);
+  // a set of both is evaluated task by task
+  const both = evaluatePolicy(p, [...rVal, ...val], { maxLen: 64 });
+  assert.equal([both.tasks!.region!.n, both.tasks!.grounding!.n, both.n], [3, 4, 7]);
   p.dispose();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -257,6 +259,67 @@ test('trace diagnostics (Geo-CoT collapse curves) are logged only when asked for
     quiet: true,
   });
   assert.not.ok('trace/structure' in off.last);
+  p.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('the Geo-CoT task mix through the same loops: mixed batches, per-task rewards and evaluation', async () => {
+  const mTrain = taskSplit('multi-train', { count: 16 });
+  const mVal = taskSplit('multi-val', { count: 8 });
+  const dir = tmp();
+  const p = Policy.create({ ...TINY, maxCompletionLen: 64 }, 4, ops);
+  await trainSft({
+    policy: p,
+    run: new RunDir(join(dir, 'sft')),
+    train: mTrain,
+    config: { ...DEFAULT_SFT, steps: 4, batchSize: 4, lr: 3e-3, evalEvery: 0, checkpointEvery: 4, target: 'short' },
+    seed: 1,
+    quiet: true,
+  });
+  const n0 = tf.memory().numTensors;
+  const r = await trainGrpo({
+    policy: p,
+    run: new RunDir(join(dir, 'grpo')),
+    train: mTrain,
+    evalSet: mVal,
+    config: { ...CFG, maxLen: 64, steps: 2, queriesPerStep: 8 },
+    seed: 1,
+    quiet: true,
+  });
+  assert.is(tf.memory().numTensors, n0, 'tensors after the run');
+  // the last batch's tasks: shares sum to 1, each task's terms finite and in range
+  const tasks = ['grounding', 'counting', 'detection', 'vqa'].filter((t) => `task/${t}/share` in r.last);
+  assert.ok(tasks.length >= 2, `tasks in the batch: ${tasks}`);
+  close(
+    tasks.reduce((a, t) => a + (r.last[`task/${t}/share`] as number), 0),
+    1,
+  );
+  for (const t of tasks) {
+    const score = r.last[`task/${t}/score`] as number;
+    assert.ok(score >= 0 && score <= 1, `${t} score ${score}`);
+    close(r.last[`task/${t}/reward`] as number, (r.last[`task/${t}/format`] as number) + score);
+  }
+  // evaluation per task, in the log and in the result
+  const log = readFileSync(join(dir, 'grpo', 'metrics.jsonl'), 'utf8');
+  for (const k of ['eval/grounding/acc', 'eval/counting/acc', 'eval/detection/map50', 'eval/vqa/score'])
+    assert.ok(log.includes(`"${k}"`), k);
+  assert.equal(
+    ['grounding', 'counting', 'detection', 'vqa'].map((t) => r.eval!.tasks![t as 'vqa']!.n),
+    [2, 2, 2, 2],
+  );
+  // the negative control needs one task per pool
+  await rejects(
+    () =>
+      trainGrpo({
+        policy: p,
+        run: new RunDir(join(dir, 'neg')),
+        train: mTrain,
+        config: { ...CFG, rewardTarget: 'other-sample' },
+        seed: 1,
+        quiet: true,
+      }),
+    /needs one task per pool; this pool mixes grounding, counting, detection, vqa/,
+  );
   p.dispose();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -18,19 +18,10 @@ import {
   writeFileAtomic,
   stableStringify,
 } from '../files';
-import {
-  DATA_SEED,
-  GENERATOR_VERSION,
-  type SplitSpec,
-  countingSample,
-  groundingSample,
-  regionSample,
-  splitSpec,
-  worldOf,
-} from './splits';
-import type { CountingSample, GroundingSample, RegionSample } from './samples';
+import { DATA_SEED, GENERATOR_VERSION, type SplitSpec, sampleAt, splitSpec, worldOf } from './splits';
+import type { GroundingSample, TaskSample } from './samples';
 
-export type AnySample = GroundingSample | CountingSample | RegionSample;
+export type AnySample = TaskSample;
 
 export type Manifest = {
   split: string;
@@ -44,17 +35,6 @@ export type Manifest = {
   contentHash: string;
   description: string;
 };
-
-function sampleAt(spec: SplitSpec, index: number): AnySample {
-  switch (spec.task) {
-    case 'grounding':
-      return groundingSample(spec.name, index, spec);
-    case 'counting':
-      return countingSample(spec.name, index, spec);
-    case 'region':
-      return regionSample(spec.name, index, spec);
-  }
-}
 
 /** JSON for one sample: the image by relative path, no pixel bytes. */
 function toRecord(s: AnySample): Record<string, unknown> {

@@ -1,6 +1,6 @@
 /**
- * Named splits of the mini world and the samples they hold: grounding (RSVG), counting
- * (Geo-CoT) and multi-target regions (RemoteReasoner).
+ * Named splits of the mini world and the samples they hold: grounding (RSVG), counting,
+ * detection and VQA (Geo-CoT), multi-target regions (RemoteReasoner), and Geo-CoT's task mix.
  *
  * Sample i of split s is generated from its own seed, deriveSeed(DATA_SEED, s, i): random
  * access, stable when a split grows, and independent of every training seed.
@@ -27,14 +27,26 @@ import {
   validateWorld,
 } from './world';
 import { Rng, deriveSeed } from '../rng';
-import type { CountingSample, GroundingSample, RegionSample } from './samples';
+import type {
+  CountingSample,
+  DetectionSample,
+  GroundingSample,
+  RegionSample,
+  TaskName,
+  TaskSample,
+  VqaSample,
+} from './samples';
 
 /** The dataset seed: fixed, and separate from every training seed (STYLE 8). */
 export const DATA_SEED = 20260121;
 /** Bump when generation changes, so cached or materialised data is rebuilt. */
 export const GENERATOR_VERSION = 2;
 
-export type Task = 'grounding' | 'counting' | 'region';
+/** What a split holds: one task, or `mixed` — Geo-CoT's multi-task mix (MIXED_TASKS, round robin). */
+export type Task = TaskName | 'mixed';
+
+/** The tasks of a `mixed` split, in the order sample i cycles through them (i mod 4). */
+export const MIXED_TASKS = ['grounding', 'counting', 'detection', 'vqa'] as const satisfies readonly TaskName[];
 
 export type SplitSpec = {
   name: string;
@@ -164,6 +176,30 @@ export const SPLITS = {
     world: {},
     cueWeights: RSVG_CUES,
     description: 'counting questions (Geo-CoT), test',
+  },
+  'multi-train': {
+    name: 'multi-train',
+    task: 'mixed',
+    size: 20000,
+    world: {},
+    cueWeights: RSVG_CUES,
+    description: 'Geo-CoT task mix, train: grounding, counting, detection and VQA in turn',
+  },
+  'multi-val': {
+    name: 'multi-val',
+    task: 'mixed',
+    size: 500,
+    world: {},
+    cueWeights: RSVG_CUES,
+    description: 'Geo-CoT task mix, validation',
+  },
+  'multi-test': {
+    name: 'multi-test',
+    task: 'mixed',
+    size: 1000,
+    world: {},
+    cueWeights: RSVG_CUES,
+    description: 'Geo-CoT task mix, test (250 samples per task)',
   },
   'region-train': {
     name: 'region-train',
@@ -341,6 +377,7 @@ export function countingSample(split: string, index: number, spec: SplitSpec = s
     `plan : find every ${cls} . evidence : ${evidenceList(cls, boxes)} . synthesis : there ` +
     `${n === 1 ? 'is' : 'are'} ${n} ${n === 1 ? cls : PLURAL[cls]} .`;
   return {
+    task: 'counting',
     id: sampleId(split, index),
     image: { width: world.imageSize, height: world.imageSize, rgb: scene.rgb },
     query: `how many ${PLURAL[cls]} are there ?`,
@@ -397,6 +434,177 @@ export function regionSample(split: string, index: number, spec: SplitSpec = spl
     };
   }
   throw new Error(`split ${split}: could not generate region sample ${index}`);
+}
+
+/** Geo-CoT detection: every instance of one class, listed left to right (SPEC §6.3). */
+export function detectionSample(split: string, index: number, spec: SplitSpec = splitSpec(split)): DetectionSample {
+  const world = worldOf(spec);
+  const rng = new Rng(deriveSeed(DATA_SEED, split, index));
+  const scene = generateScene(world, rng);
+  const { cls, boxes } = countingFacts(scene, rng);
+  const sorted = [...boxes].sort((a, b) => a.x1 - b.x1 || a.y1 - b.y1);
+  const n = boxes.length;
+  const think =
+    `plan : find every ${cls} . evidence : ${evidenceList(cls, boxes)} . synthesis : ` +
+    `${n} ${n === 1 ? cls : PLURAL[cls]} .`;
+  return {
+    task: 'detection',
+    id: sampleId(split, index),
+    image: { width: world.imageSize, height: world.imageSize, rgb: scene.rgb },
+    query: `find every ${cls}`,
+    category: cls,
+    boxes: sorted,
+    meta: {
+      task: 'detection',
+      split,
+      objects: objectsMeta(scene),
+      cot: { geocot: completion(think, `[${sorted.map(formatBox).join(', ')}]`) },
+    },
+  };
+}
+
+const EXTREMES = ['leftmost', 'rightmost', 'topmost', 'bottommost'] as const;
+type Extreme = (typeof EXTREMES)[number];
+
+/** The object of `objects` that is clearly the most `which` (by more than the margin m), or null. */
+function extremeOf<T extends { box: Box }>(objects: readonly T[], which: Extreme, m: number): T | null {
+  if (objects.length === 0) return null;
+  const key = (b: Box) => {
+    const [x, y] = center(b);
+    return which === 'leftmost' ? x : which === 'rightmost' ? -x : which === 'topmost' ? y : -y;
+  };
+  const sorted = [...objects].sort((a, b) => key(a.box) - key(b.box));
+  if (sorted.length > 1 && key(sorted[1].box) - key(sorted[0].box) < m) return null;
+  return sorted[0];
+}
+
+/**
+ * A closed-form question about the scene, in the world's vocabulary: presence ("are there ships
+ * ?" → "there are" | "no"), class ("the leftmost one is ?" → "ship"), colour ("the topmost vehicle
+ * is ?" → "red") or a count in one half (a count off by one is a near answer, SPEC §3.6).
+ */
+export function vqaSample(split: string, index: number, spec: SplitSpec = splitSpec(split)): VqaSample {
+  const world = worldOf(spec);
+  const rng = new Rng(deriveSeed(DATA_SEED, split, index));
+  const S = world.imageSize,
+    m = margin(S);
+  const kinds = ['presence', 'class', 'color', 'count'] as const;
+  const kind = kinds[rng.int(0, kinds.length - 1)];
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const scene = generateScene(world, rng);
+    const objs = scene.objects;
+    const base = { task: 'vqa' as const, id: sampleId(split, index), kind };
+    const image = { width: S, height: S, rgb: scene.rgb };
+    const meta = (think: string, answer: string) => ({
+      task: 'vqa',
+      kind,
+      split,
+      objects: objectsMeta(scene),
+      cot: { geocot: completion(think, answer) },
+    });
+    if (kind === 'presence') {
+      const present = new Set(objs.map((o) => o.cls));
+      const absent = (DEFAULT_WORLD.classes as ObjectClass[]).filter((c) => !present.has(c));
+      const cls: ObjectClass =
+        absent.length > 0 && (present.size === 0 || rng.bool(0.5)) ? rng.choice(absent) : rng.choice([...present]);
+      const boxes = objs.filter((o) => o.cls === cls).map((o) => o.box);
+      const answer = boxes.length > 0 ? 'there are' : 'no';
+      const think = `plan : find every ${cls} . evidence : ${evidenceList(cls, boxes)} . synthesis : ${answer} .`;
+      return {
+        ...base,
+        image,
+        query: `are there ${PLURAL[cls]} ?`,
+        answer,
+        near: [],
+        category: cls,
+        meta: meta(think, answer),
+      };
+    }
+    if (kind === 'class') {
+      const which = rng.choice(EXTREMES);
+      const o = extremeOf(objs, which, m);
+      if (!o) continue;
+      const think =
+        `plan : find the ${which} one . evidence : ${o.cls} ${formatBox(o.box)} . synthesis : it is ` + `${o.cls} .`;
+      return {
+        ...base,
+        image,
+        query: `the ${which} one is ?`,
+        answer: o.cls,
+        near: [],
+        category: o.cls,
+        meta: meta(think, o.cls),
+      };
+    }
+    if (kind === 'color') {
+      if (objs.length === 0) continue;
+      const cls = objs[rng.int(0, objs.length - 1)].cls;
+      const which = rng.choice(EXTREMES);
+      const o = extremeOf(
+        objs.filter((x) => x.cls === cls),
+        which,
+        m,
+      );
+      if (!o) continue;
+      const think =
+        `plan : find the ${which} ${cls} . evidence : ${cls} ${formatBox(o.box)} . synthesis : it is ` + `${o.color} .`;
+      return {
+        ...base,
+        image,
+        query: `the ${which} ${cls} is ?`,
+        answer: o.color,
+        near: [],
+        category: cls,
+        meta: meta(think, o.color),
+      };
+    }
+    // a count in one half: unambiguous only when no candidate sits within the margin of the line
+    const { cls } = countingFacts(scene, rng);
+    const half = rng.choice(HALVES);
+    const ofClass = objs.filter((o) => o.cls === cls);
+    const key = (b: Box) => center(b)[half === 'left' || half === 'right' ? 0 : 1];
+    if (ofClass.some((o) => Math.abs(key(o.box) - S / 2) < m)) continue;
+    const boxes = ofClass.map((o) => o.box).filter((b) => (half === 'left' || half === 'top') === key(b) < S / 2);
+    const n = boxes.length;
+    const think =
+      `plan : find every ${cls} in the ${half} half . evidence : ${evidenceList(cls, boxes)} . synthesis : ` +
+      `${n} ${n === 1 ? cls : PLURAL[cls]} in the ${half} half .`;
+    return {
+      ...base,
+      image,
+      query: `how many ${PLURAL[cls]} in the ${half} half ?`,
+      answer: String(n),
+      near: [n - 1, n + 1].filter((k) => k >= 0).map(String),
+      category: cls,
+      meta: meta(think, String(n)),
+    };
+  }
+  throw new Error(`split ${split}: could not generate a ${kind} question for sample ${index} in 200 scenes`);
+}
+
+/** Sample `index` of any split, of the split's task (a mixed split's i-th task is MIXED_TASKS[i mod 4]). */
+export function sampleAt(spec: SplitSpec, index: number): TaskSample {
+  const task = spec.task === 'mixed' ? MIXED_TASKS[index % MIXED_TASKS.length] : spec.task;
+  switch (task) {
+    case 'grounding':
+      return groundingSample(spec.name, index, spec);
+    case 'counting':
+      return countingSample(spec.name, index, spec);
+    case 'region':
+      return regionSample(spec.name, index, spec);
+    case 'detection':
+      return detectionSample(spec.name, index, spec);
+    case 'vqa':
+      return vqaSample(spec.name, index, spec);
+  }
+}
+
+/** Samples [start, start + count) of any split, generated in memory. */
+export function taskSplit(split: string, opts: { count?: number; start?: number } = {}): TaskSample[] {
+  const spec = splitSpec(split);
+  const start = opts.start ?? 0,
+    count = opts.count ?? spec.size;
+  return Array.from({ length: count }, (_, i) => sampleAt(spec, start + i));
 }
 
 /** Samples [start, start + count) of a grounding split, generated in memory. */

@@ -5,7 +5,7 @@
  */
 import { iou, type Box } from '../boxes';
 import { Rng } from '../rng';
-import type { GroundingSample, RegionSample } from './samples';
+import { taskOf, type GroundingSample, type RegionSample, type TaskSample } from './samples';
 
 export type DatasetStats = {
   n: number;
@@ -148,6 +148,57 @@ export function regionStatsMarkdown(name: string, st: RegionStats): string {
     '',
     `- objects named per query: ${counts} (mean ${st.meanTargets.toFixed(2)}; none: ${pct(st.emptyFrac)})`,
     `- classes: ${classes}`,
+    '',
+  ].join('\n');
+}
+
+export type TaskMixStats = {
+  n: number;
+  /** samples per task */
+  tasks: Record<string, number>;
+  /** counting and detection: samples per number of objects of the class */
+  objects: Record<number, number>;
+  /** VQA: questions per kind, and per kind the answers given */
+  vqaKinds: Record<string, number>;
+  vqaAnswers: Record<string, Record<string, number>>;
+};
+
+/** Statistics of Geo-CoT's task mix (or of any set of task samples): tasks, object counts, VQA answers. */
+export function taskMixStats(samples: readonly TaskSample[]): TaskMixStats {
+  const st: TaskMixStats = { n: samples.length, tasks: {}, objects: {}, vqaKinds: {}, vqaAnswers: {} };
+  const inc = (r: Record<string | number, number>, k: string | number) => (r[k] = (r[k] ?? 0) + 1);
+  for (const s of samples) {
+    inc(st.tasks, taskOf(s));
+    if (!('task' in s)) continue;
+    if (s.task === 'counting' || s.task === 'detection') inc(st.objects, s.boxes.length);
+    if (s.task === 'vqa') {
+      inc(st.vqaKinds, s.kind);
+      inc((st.vqaAnswers[s.kind] ??= {}), s.answer);
+    }
+  }
+  return st;
+}
+
+export function taskMixStatsMarkdown(name: string, st: TaskMixStats): string {
+  const nObj = Object.values(st.objects).reduce((a, b) => a + b, 0);
+  const nVqa = Object.values(st.vqaKinds).reduce((a, b) => a + b, 0);
+  const objects = Object.entries(st.objects)
+    .sort((a, b) => Number(a[0]) - Number(b[0]))
+    .map(([k, v]) => `${k}: ${pct(v / nObj)}`)
+    .join(', ');
+  return [
+    `### ${name} (${st.n} samples)`,
+    '',
+    `- tasks: ${distribution(st.tasks, st.n)}`,
+    ...(nObj ? [`- counting and detection, objects of the class: ${objects}`] : []),
+    ...(nVqa ? [`- VQA questions: ${distribution(st.vqaKinds, nVqa)}`] : []),
+    ...Object.entries(st.vqaAnswers).map(
+      ([kind, a]) =>
+        `- VQA ${kind} answers: ${distribution(
+          a,
+          Object.values(a).reduce((x, y) => x + y, 0),
+        )}`,
+    ),
     '',
   ].join('\n');
 }

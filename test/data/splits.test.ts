@@ -1,6 +1,21 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { groundingSample, groundingSplit, splitSpec, worldOf, SPLIT_NAMES, OOD_SPLITS } from '../../lib/data/splits';
+import {
+  groundingSample,
+  groundingSplit,
+  sampleAt,
+  splitSpec,
+  taskSplit,
+  worldOf,
+  SPLIT_NAMES,
+  OOD_SPLITS,
+} from '../../lib/data/splits';
+import { taskOf } from '../../lib/data/samples';
+import { worldTokenizer } from '../../lib/model/tokenizer';
+import { targetText } from '../../lib/train-sft';
+import { rolloutReward } from '../../lib/tasks';
+import { DEFAULT_GROUNDING_REWARD } from '../../lib/rewards';
+import type { Box } from '../../lib/boxes';
 import { datasetStats } from '../../lib/data/stats';
 
 test('sample i of a split is the same whether generated alone or in a batch, and byte-identical across calls', () => {
@@ -74,6 +89,77 @@ test('unknown splits and wrong tasks are clear errors', () => {
     /unknown split "training"; choose from: generic, generic-easy, generic-mid, train, val/,
   );
   assert.throws(() => groundingSplit('count-train', { count: 1 }), /holds counting samples, not grounding/);
+});
+
+test('the Geo-CoT task mix cycles its four tasks, and each answer follows from the scene', () => {
+  const mix = taskSplit('multi-val', { count: 200 });
+  assert.equal(mix.slice(0, 8).map(taskOf), [
+    'grounding',
+    'counting',
+    'detection',
+    'vqa',
+    'grounding',
+    'counting',
+    'detection',
+    'vqa',
+  ]);
+  // random access: sample i alone is sample i of the split
+  assert.is(
+    JSON.stringify({ ...sampleAt(splitSpec('multi-val'), 7), image: null }),
+    JSON.stringify({ ...mix[7], image: null }),
+  );
+  const kinds = new Set<string>();
+  for (const s of mix) {
+    const objects = s.meta!.objects as { cls: string; color: string; box: Box }[];
+    const ofCls = (c: string) => objects.filter((o) => o.cls === c);
+    if (!('task' in s)) continue;
+    if (s.task === 'counting') assert.is(s.count, ofCls(s.category).length);
+    if (s.task === 'detection') {
+      assert.is(s.query, `find every ${s.category}`);
+      assert.equal(
+        [...s.boxes].sort((a, b) => a.x1 - b.x1),
+        ofCls(s.category)
+          .map((o) => o.box)
+          .sort((a, b) => a.x1 - b.x1),
+      );
+    }
+    if (s.task !== 'vqa') continue;
+    kinds.add(s.kind);
+    if (s.kind === 'presence') assert.is(s.answer, ofCls(s.category).length > 0 ? 'there are' : 'no');
+    if (s.kind === 'class') {
+      // the named extreme object, recomputed here from the centres
+      const which = s.query.split(' ')[1];
+      const key = (b: Box) =>
+        which === 'leftmost'
+          ? b.x1 + b.x2
+          : which === 'rightmost'
+            ? -(b.x1 + b.x2)
+            : which === 'topmost'
+              ? b.y1 + b.y2
+              : -(b.y1 + b.y2);
+      const best = [...objects].sort((a, b) => key(a.box) - key(b.box))[0];
+      assert.is(s.answer, best.cls, s.query);
+    }
+    if (s.kind === 'color') assert.ok(ofCls(s.category).some((o) => o.color === s.answer));
+    if (s.kind === 'count') {
+      const n = Number(s.answer);
+      assert.ok(n <= ofCls(s.category).length);
+      assert.equal(s.near, [n - 1, n + 1].filter((k) => k >= 0).map(String));
+    }
+  }
+  assert.equal([...kinds].sort(), ['class', 'color', 'count', 'presence']);
+});
+
+test('every task mix query and target is in the world vocabulary, and every target earns full marks', () => {
+  const tok = worldTokenizer(64);
+  for (const s of taskSplit('multi-train', { count: 120 }))
+    for (const style of ['short', 'geocot'] as const) {
+      const t = targetText(s, style);
+      const unknown = tok.pieces(`${s.query} ${t}`).filter((p) => tok.tokenId(p) === tok.unkId);
+      assert.equal(unknown, [], `${s.id} ${style}: ${t}`);
+      const r = rolloutReward(t, s, s, { reward: DEFAULT_GROUNDING_REWARD });
+      assert.equal([r.format, r.iou], [1, 1], `${s.id} ${style}: ${t}`);
+    }
 });
 
 test.run();

@@ -1,7 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { datasetStats, regionStats, regionStatsMarkdown, statsMarkdown } from '../../lib/data/stats';
-import type { GroundingSample, RegionSample } from '../../lib/data/samples';
+import {
+  datasetStats,
+  regionStats,
+  regionStatsMarkdown,
+  statsMarkdown,
+  taskMixStats,
+  taskMixStatsMarkdown,
+} from '../../lib/data/stats';
+import type { GroundingSample, RegionSample, TaskSample } from '../../lib/data/samples';
 import { REGION_OOD_SPLITS, regionSplit } from '../../lib/data/splits';
 
 const mk = (
@@ -68,6 +75,36 @@ test('region splits: some queries name nothing, several name many; the dense shi
   assert.ok(test.emptyFrac > 0.05 && test.emptyFrac < 0.5, `empty ${test.emptyFrac}`);
   assert.ok(Object.keys(test.targets).some((k) => Number(k) >= 3));
   assert.ok(dense.meanTargets > test.meanTargets, `${dense.meanTargets} vs ${test.meanTargets}`);
+});
+
+test('task mix statistics, hand-counted: tasks, objects per counting/detection query, VQA kinds and answers', () => {
+  const img = { width: 64, height: 64 };
+  const b = { x1: 0, y1: 0, x2: 4, y2: 4 };
+  const samples = [
+    mk('g', b, [], [], 'category'),
+    { task: 'counting', id: 'c', image: img, query: 'q', category: 'ship', count: 2, boxes: [b, b] },
+    { task: 'detection', id: 'd', image: img, query: 'q', category: 'ship', boxes: [b] },
+    { task: 'vqa', id: 'v1', image: img, query: 'q', kind: 'presence', answer: 'no', near: [], category: 'ship' },
+    {
+      task: 'vqa',
+      id: 'v2',
+      image: img,
+      query: 'q',
+      kind: 'presence',
+      answer: 'there are',
+      near: [],
+      category: 'ship',
+    },
+    { task: 'vqa', id: 'v3', image: img, query: 'q', kind: 'count', answer: '1', near: ['0', '2'], category: 'ship' },
+  ] as TaskSample[];
+  const st = taskMixStats(samples);
+  assert.equal(st.tasks, { grounding: 1, counting: 1, detection: 1, vqa: 3 });
+  assert.equal(st.objects, { 1: 1, 2: 1 });
+  assert.equal(st.vqaKinds, { presence: 2, count: 1 });
+  assert.equal(st.vqaAnswers, { presence: { no: 1, 'there are': 1 }, count: { 1: 1 } });
+  const md = taskMixStatsMarkdown('mix', st);
+  assert.match(md, /tasks: vqa 50.0%/);
+  assert.match(md, /VQA presence answers: no 50.0%, there are 50.0%/);
 });
 
 test.run();

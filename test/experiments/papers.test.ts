@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { resolveConfig } from '../../experiments/runner';
 import { ROWS, rowSpec } from '../../experiments/remotereasoner';
 import { SHOTS, shotSpec } from '../../experiments/few-shot';
-import { experiment as geocot } from '../../experiments/geocot';
+import { experiment as geocot, MULTI_ROWS, multiSpec } from '../../experiments/geocot';
 import { lineage, stageName } from '../../lib/pipeline';
 
 test('remotereasoner: region data everywhere below the base, RemoteReasoner’s reward, LoRA only on its row', () => {
@@ -40,6 +40,22 @@ test('few-shot: nested k-sample sets, both methods from the same base, GRPO over
     assert.is(rft.kind === 'grpo' && rft.grpo.trainFraction, 1);
     assert.is(stageName(lineage(sft)[0]), stageName(lineage(rft)[0]), 'same base');
   }
+});
+
+test('geocot: multi-task rows train and validate on the task mix, GRPO with each task’s reward, no R_pos or w', () => {
+  const { config } = resolveConfig('geocot', { scale: 'default' });
+  for (const r of MULTI_ROWS) {
+    const spec = multiSpec(config, r, 1);
+    assert.is(spec.kind, r.grpo ? 'grpo' : 'sft');
+    for (const s of lineage(spec)) {
+      if (s.kind === 'base') continue;
+      assert.equal([s.data.split, s.eval.split], ['multi-train', 'multi-val']);
+      if (s.kind === 'sft') assert.is(s.sft.target, 'geocot');
+      if (s.kind === 'grpo') assert.equal([s.grpo.reward.aux, s.grpo.spatialConsistency], ['none', false]);
+    }
+  }
+  const names = geocot.specs(config).map(stageName);
+  for (const r of MULTI_ROWS) assert.ok(names.includes(stageName(multiSpec(config, r, 1))), r.id);
 });
 
 test('geocot: a 128-token completion budget for every row, in the policy and in GRPO', () => {

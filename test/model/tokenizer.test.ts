@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { worldTokenizer, loadTokenizer, corpusTokenizer } from '../../lib/model/tokenizer';
-import { groundingSplit, countingSplit, regionSplit, SPLIT_NAMES, splitSpec } from '../../lib/data/splits';
+import { taskSplit, SPLIT_NAMES, splitSpec } from '../../lib/data/splits';
+import { isGroundingSample } from '../../lib/data/samples';
 import { formatReward, parseAnswer } from '../../lib/answer';
 
 const tok = worldTokenizer(64);
@@ -22,18 +23,13 @@ test('coordinates are single tokens, one per integer pixel', () => {
 test('every text the generator writes tokenizes without <unk>, and decoded text keeps its meaning', () => {
   for (const split of SPLIT_NAMES) {
     const task = splitSpec(split).task;
-    const samples =
-      task === 'grounding'
-        ? groundingSplit(split, { count: 150 })
-        : task === 'counting'
-          ? countingSplit(split, { count: 100 })
-          : regionSplit(split, { count: 100 });
+    const samples = taskSplit(split, { count: task === 'grounding' ? 150 : 100 });
     for (const s of samples) {
       const texts = [s.query, ...Object.values(s.meta!.cot as Record<string, string>)];
       for (const t of texts) assert.not.ok(tok.encode(t).includes(tok.unkId), `${split}: <unk> in "${t}"`);
     }
     if (task === 'grounding') {
-      for (const s of samples.slice(0, 30) as ReturnType<typeof groundingSplit>) {
+      for (const s of samples.slice(0, 30).filter(isGroundingSample)) {
         const round = tok.decode(tok.encode((s.meta!.cot as Record<string, string>).rsground));
         assert.is(formatReward(round), 1);
         assert.equal(parseAnswer(round), s.gt);
