@@ -39,6 +39,14 @@ test('few-shot: nested k-sample sets, both methods from the same base, GRPO over
     assert.equal(rft.kind === 'grpo' && rft.data, { split: 'train', count: k });
     assert.is(rft.kind === 'grpo' && rft.grpo.trainFraction, 1);
     assert.is(stageName(lineage(sft)[0]), stageName(lineage(rft)[0]), 'same base');
+    // reasoning-centric RFT: the same k samples, from a CoT scaffold that saw no train-split label
+    const trace = shotSpec(config, 'rft-trace', k, 2);
+    assert.ok(trace.kind === 'grpo' && trace.from.kind === 'sft');
+    if (trace.kind !== 'grpo' || trace.from.kind !== 'sft') return;
+    assert.equal(trace.data, { split: 'train', count: k });
+    assert.is(trace.from.sft.target, 'rsground');
+    assert.is(trace.from.data.split, 'generic');
+    assert.is(stageName(lineage(trace)[0]), stageName(lineage(rft)[0]), 'same base');
   }
 });
 
