@@ -8,6 +8,7 @@ import { cpus } from 'node:os';
 import { benchProfile } from './profile';
 import { benchData } from './data';
 import { benchService } from './service';
+import { benchTorch } from './torch';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   rewards: benchRewards,
@@ -15,6 +16,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   profile: () => benchProfile(),
   data: benchData,
   service: () => benchService(),
+  torch: () => benchTorch(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -22,7 +22,7 @@ import { Rng } from '../lib/rng';
 import { SCALES } from '../experiments/scales';
 import { fmtMs, table } from './harness';
 
-type StepTiming = {
+export type StepTiming = {
   sample: number;
   score: number;
   ref: number;
@@ -77,18 +77,25 @@ async function peakGflops(): Promise<number> {
   return (2 * n ** 3) / s / 1e9;
 }
 
-async function grpoStep(
+/** One GRPO step of the trainer's arithmetic, timed by phase (group and rollout length default to DEFAULT_GRPO's). */
+export async function grpoStep(
   policy: Policy,
   ref: Policy,
   opt: AdamW,
   queries: ReturnType<typeof groundingSplit>,
   rng: Rng,
   profile: boolean,
+  shape: { group?: number; maxLen?: number } = {},
 ): Promise<StepTiming> {
-  const G = DEFAULT_GRPO.group,
+  const G = shape.group ?? DEFAULT_GRPO.group,
     cfg = DEFAULT_GRPO;
   const t0 = performance.now();
-  const gen = policy.generate(queries, rng, { group: G, temperature: 1, maxLen: cfg.maxLen, greedy: false });
+  const gen = policy.generate(queries, rng, {
+    group: G,
+    temperature: 1,
+    maxLen: shape.maxLen ?? cfg.maxLen,
+    greedy: false,
+  });
   const t1 = performance.now();
   const scores = gen.texts.map((text, n) =>
     groundingReward(text, queries[Math.floor(n / G)].gt, { imageWidth: 64, imageHeight: 64 }, cfg.reward),

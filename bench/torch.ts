@@ -1,0 +1,202 @@
+/**
+ * The workbench against PyTorch on the same CPU: the GRPO step of the default policy in the
+ * trainer's arithmetic (`blas` backend) and the same model written plainly in PyTorch
+ * (bench/torch_grpo.py, Debian's `python3-torch`), same shapes, same phases, the same thread
+ * count, rounds interleaved (one step of each per round) so that a slow spell hits both. With one
+ * thread and with two; then how cost grows with width, depth, group size and rollout length.
+ *
+ * Prints `grpo-step vs torch (N thread(s)): R.RRx` — PyTorch's step time over ours (higher is
+ * better). Skipped, with one line, when PyTorch or the blas backend is missing.
+ *
+ *   npm run bench -- torch
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../lib/backend';
+import { blasAvailable } from '../lib/native/addon';
+import { installBlasKernels } from '../lib/native/kernels';
+import { Policy } from '../lib/model/policy';
+import { AdamW, DEFAULT_OPTIM } from '../lib/model/optimizer';
+import { DEFAULT_GRPO } from '../lib/train-grpo';
+import { groundingSplit } from '../lib/data/splits';
+import { Rng } from '../lib/rng';
+import { SCALES } from '../experiments/scales';
+import { PROJECT_ROOT } from '../lib/files';
+import { countParameters, type PolicyArch } from '../lib/model/network';
+import { fmtMs, table } from './harness';
+import { grpoStep, type StepTiming } from './train';
+
+/** Debian's interpreter: the one `apt-get install python3-torch` serves (a pyenv python3 on PATH may not). */
+const PYTHON = process.env.RSG_TORCH_PYTHON ?? '/usr/bin/python3';
+const PHASES = ['sample', 'ref', 'fwdbwd', 'optim', 'total'] as const;
+type Phase = (typeof PHASES)[number];
+const PHASE_LABEL: Record<Phase, string> = {
+  sample: 'sample',
+  ref: 'reference fwd',
+  fwdbwd: 'fwd+bwd',
+  optim: 'optimizer',
+  total: 'GRPO step',
+};
+type Times = Record<Phase, number>;
+type Shape = { arch: PolicyArch; group: number; maxLen: number; queries: number };
+
+/** Why PyTorch cannot be compared here, or null when it can. */
+export function torchUnavailable(): string | null {
+  const r = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  if (r.status !== 0)
+    return `${PYTHON} cannot import torch (on Debian: apt-get install python3-torch; or set RSG_TORCH_PYTHON)`;
+  return null;
+}
+
+/** A PyTorch process running the same step on demand. */
+class TorchWorker {
+  private readonly lines: AsyncIterator<string>;
+  /** the PyTorch model's parameter count (the same architecture has ours) */
+  params = 0;
+  private constructor(private readonly child: ReturnType<typeof spawn>) {
+    this.lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  }
+
+  static async start(shape: Shape, vocab: number, threads: number): Promise<TorchWorker> {
+    const cfg = {
+      ...shape.arch,
+      vocab,
+      threads,
+      queries: shape.queries,
+      group: shape.group,
+      maxLen: shape.maxLen,
+    };
+    const child = spawn(PYTHON, [join(PROJECT_ROOT, 'bench', 'torch_grpo.py'), JSON.stringify(cfg)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+    });
+    const w = new TorchWorker(child);
+    const first = await w.lines.next();
+    const m = first.done ? null : /^ready (\d+)$/.exec(first.value);
+    if (!m) throw new Error(`torch_grpo.py did not start (got ${first.value})`);
+    w.params = Number(m[1]);
+    return w;
+  }
+
+  async step(): Promise<Times> {
+    this.child.stdin!.write('step\n');
+    const r = await this.lines.next();
+    if (r.done) throw new Error('torch_grpo.py exited');
+    return JSON.parse(r.value) as Times;
+  }
+
+  stop(): void {
+    this.child.stdin!.end();
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const medians = (xs: Times[]): Times =>
+  Object.fromEntries(PHASES.map((p) => [p, median(xs.map((x) => x[p]))])) as Times;
+
+/** Interleaved rounds of our step and PyTorch's at one shape and thread count: medians per phase. */
+async function compare(shape: Shape, threads: number, reps: number): Promise<{ ours: Times; torch: Times }> {
+  const { ops } = await selectBackend('blas');
+  installBlasKernels(threads);
+  const policy = Policy.create(shape.arch, 1, ops);
+  const ref = policy.frozenCopy();
+  const opt = new AdamW(policy.params, DEFAULT_OPTIM, ops);
+  const rng = new Rng(1);
+  const queries = groundingSplit('train', { count: shape.queries });
+  const torch = await TorchWorker.start(shape, policy.cfg.vocabSize, threads);
+  // the same architecture: the same parameters, to the number
+  if (torch.params !== countParameters(policy.params)) {
+    torch.stop();
+    throw new Error(`torch_grpo.py has ${torch.params} parameters, the policy ${countParameters(policy.params)}`);
+  }
+  const run = () => grpoStep(policy, ref, opt, queries, rng, false, shape);
+  const ours: StepTiming[] = [],
+    theirs: Times[] = [];
+  try {
+    await run(); // warm-up (PyTorch warmed up on start)
+    for (let i = 0; i < reps; i++) {
+      ours.push(await run());
+      theirs.push(await torch.step());
+    }
+  } finally {
+    torch.stop();
+    tf.dispose([...policy.params.values(), ...ref.params.values()]);
+    opt.dispose();
+  }
+  return { ours: medians(ours), torch: medians(theirs) };
+}
+
+const ratio = (torch: number, ours: number) => `${(torch / ours).toFixed(2)}x`;
+
+export async function benchTorch(opts: { reps?: number; scalingReps?: number } = {}): Promise<void> {
+  console.log('\n## Against PyTorch: the GRPO step, same model, shapes and threads\n');
+  const why = !blasAvailable() ? 'the blas backend is not built (bash scripts/setup.sh)' : torchUnavailable();
+  if (why) {
+    console.log(`torch: skipped — ${why}`);
+    return;
+  }
+  const reps = opts.reps ?? 5;
+  const base: Shape = {
+    arch: SCALES.default.arch,
+    group: DEFAULT_GRPO.group,
+    maxLen: DEFAULT_GRPO.maxLen,
+    queries: DEFAULT_GRPO.queriesPerStep,
+  };
+  const byThreads = new Map<number, { ours: Times; torch: Times }>();
+  for (const threads of [1, 2]) byThreads.set(threads, await compare(base, threads, reps));
+  const header = ['phase'];
+  for (const t of byThreads.keys()) header.push(`ours (${t}t)`, `torch (${t}t)`, `torch / ours (${t}t)`);
+  const rows: string[][] = [header];
+  for (const p of PHASES) {
+    const row = [PHASE_LABEL[p]];
+    for (const r of byThreads.values()) row.push(fmtMs(r.ours[p]), fmtMs(r.torch[p]), ratio(r.torch[p], r.ours[p]));
+    rows.push(row);
+  }
+  console.log(
+    `(default policy, B ${base.queries} × G ${base.group}, ${base.maxLen}-token rollouts of an untrained policy; ` +
+      `medians of ${reps} interleaved rounds; ours: blas backend, its GRPO step also scores the rollouts)`,
+  );
+  console.log(table(rows));
+  for (const [t, r] of byThreads)
+    console.log(`grpo-step vs torch (${t} thread${t === 1 ? '' : 's'}): ${ratio(r.torch.total, r.ours.total)}`);
+
+  // How cost grows: one thread, one knob at a time from the default.
+  const sReps = opts.scalingReps ?? 3;
+  const d = SCALES.default.arch;
+  const grid: [string, Shape][] = [
+    ['default', base],
+    ['d 128', { ...base, arch: { ...d, dModel: 128 } }],
+    ['d 256', { ...base, arch: { ...d, dModel: 256 } }],
+    ['4+4 layers', { ...base, arch: { ...d, nEncLayers: 4, nDecLayers: 4 } }],
+    ['d 256, 4+4 layers', { ...base, arch: { ...d, dModel: 256, nEncLayers: 4, nDecLayers: 4 } }],
+    ['G 4', { ...base, group: 4 }],
+    ['G 16', { ...base, group: 16 }],
+    ['32 tokens', { ...base, maxLen: 32 }],
+    ['128 tokens', { ...base, maxLen: 128, arch: { ...d, maxCompletionLen: 128 } }],
+  ];
+  const srows: string[][] = [['shape', 'ours', 'torch', 'torch / ours']];
+  const measured: { name: string; ours: number; torch: number }[] = [];
+  for (const [name, shape] of grid) {
+    const r = name === 'default' ? byThreads.get(1)! : await compare(shape, 1, sReps);
+    measured.push({ name, ours: r.ours.total, torch: r.torch.total });
+    srows.push([name, fmtMs(r.ours.total), fmtMs(r.torch.total), ratio(r.torch.total, r.ours.total)]);
+  }
+  console.log(`\nHow the GRPO step grows (one thread; medians of ${sReps} rounds, the default row of ${reps}):`);
+  console.log(table(srows));
+  console.log(`\n${barChart(measured)}`);
+}
+
+/** The scaling table as a text bar chart in the bench output: ms per step, ours (#) and PyTorch (=). */
+function barChart(rows: { name: string; ours: number; torch: number }[], width = 50): string {
+  const max = Math.max(...rows.flatMap((r) => [r.ours, r.torch]));
+  const label = Math.max(...rows.map((r) => r.name.length));
+  const bar = (ms: number, ch: string) => ch.repeat(Math.max(1, Math.round((width * ms) / max)));
+  return rows
+    .flatMap((r) => [
+      `${r.name.padEnd(label)}  ours  ${bar(r.ours, '#')} ${fmtMs(r.ours)}`,
+      `${''.padEnd(label)}  torch ${bar(r.torch, '=')} ${fmtMs(r.torch)}`,
+    ])
+    .join('\n');
+}
