@@ -10,7 +10,9 @@
  * - `GET /healthz`, `GET /config`.
  *
  * A label is a box `[x1, y1, x2, y2]`, a JSON string `{"box": [...], "image_size": [w, h]}` (or an
- * object of that shape), or a list of boxes for the region task. The reward configuration comes
+ * object of that shape), or a list of boxes for the region and detection tasks; a count for
+ * counting, an answer (or `{"answer": …, "near": [...]}`) for VQA. A label object may name its
+ * own `"task"`, so one request can mix tasks (Geo-CoT's multi-task RFT). The reward configuration comes
  * from the server's flags and can be overridden per request (`config`). Bad requests get 400 with
  * the field named, oversized bodies 413; the handlers never throw past the framework.
  */
@@ -34,11 +36,14 @@ import {
   spatialConsistencyWeight,
 } from './grpo';
 import { describeIssues, oneOf } from './config';
+import { answerReward, type AnswerTruth } from './tasks';
 
-export const TASKS = ['grounding', 'region'] as const;
+export const TASKS = ['grounding', 'region', 'counting', 'detection', 'vqa'] as const;
+type ServiceTask = (typeof TASKS)[number];
 
 export type ServiceConfig = {
-  task: (typeof TASKS)[number];
+  /** the task of labels that do not name one */
+  task: ServiceTask;
   reward: GroundingRewardConfig;
   /** L_SC on/off: off gives w = 1 */
   spatialConsistency: boolean;
@@ -89,25 +94,58 @@ export function mergeConfig(base: ServiceConfig, o: unknown, where = 'config'): 
   return r.data as ServiceConfig;
 }
 
-type Label = { boxes: Box[]; single: boolean; size: [number, number] | null };
+type Label =
+  | { task: 'grounding' | 'region' | 'detection'; boxes: Box[]; single: boolean; size: [number, number] | null }
+  | (AnswerTruth & { task: 'counting' | 'vqa' });
 
 const asBox = (v: unknown): Box | null =>
   Array.isArray(v) && v.length === 4 && v.every((x) => typeof x === 'number' && Number.isFinite(x))
     ? { x1: v[0], y1: v[1], x2: v[2], y2: v[3] }
     : null;
 
-/** Read one label (see the header); errors name the field. */
-export function parseLabel(v: unknown, where: string): Label {
+const isObject = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object' && !Array.isArray(x);
+
+/** A count or VQA label: `3` / `{"count": 3}`, `"ship"` / `{"answer": "ship", "near": [...]}`. */
+function answerLabel(task: 'counting' | 'vqa', x: unknown, where: string): Label {
+  if (task === 'counting') {
+    const n = isObject(x) ? x.count : x;
+    if (!Number.isInteger(n) || (n as number) < 0)
+      throw new BadRequest(`${where}: a counting label is a count ≥ 0 (or {"count": n}), got ${JSON.stringify(x)}`);
+    return { task, count: n as number };
+  }
+  const a = isObject(x) ? x.answer : x;
+  const near = isObject(x) ? (x.near ?? []) : [];
+  if (typeof a !== 'string' || !Array.isArray(near) || !near.every((n) => typeof n === 'string'))
+    throw new BadRequest(
+      `${where}: a VQA label is an answer string (or {"answer": "…", "near": ["…"]}), got ${JSON.stringify(x)}`,
+    );
+  return { task, answer: a, near };
+}
+
+/**
+ * Read one label (see the header) of `task`, unless the label names its own; errors name the field
+ * and the allowed values.
+ */
+export function parseLabel(v: unknown, where: string, defaultTask: ServiceTask = 'grounding'): Label {
   let x = v;
   if (typeof x === 'string') {
     try {
       x = JSON.parse(x);
     } catch {
+      // a VQA answer need not be JSON
+      if (defaultTask === 'vqa') return answerLabel('vqa', x, where);
       throw new BadRequest(`${where}: not a box, a list of boxes, or JSON {"box": [...], "image_size": [w, h]}`);
     }
   }
+  let task = defaultTask;
+  if (isObject(x) && x.task !== undefined) {
+    if (!(TASKS as readonly unknown[]).includes(x.task))
+      throw new BadRequest(`${where}.task = ${JSON.stringify(x.task)}: must be one of ${TASKS.join(', ')}`);
+    task = x.task as ServiceTask;
+  }
+  if (task === 'counting' || task === 'vqa') return answerLabel(task, x, where);
   let size: [number, number] | null = null;
-  if (x && typeof x === 'object' && !Array.isArray(x)) {
+  if (isObject(x)) {
     const o = x as { box?: unknown; boxes?: unknown; image_size?: unknown };
     if (o.image_size !== undefined) {
       const s = o.image_size;
@@ -122,14 +160,14 @@ export function parseLabel(v: unknown, where: string): Label {
   if (one) {
     if (!isValidBox(one))
       throw new BadRequest(`${where}: ground-truth box ${JSON.stringify(x)} is invalid (need x1 < x2, y1 < y2)`);
-    return { boxes: [one], single: true, size };
+    return { task, boxes: [one], single: true, size };
   }
   if (Array.isArray(x)) {
     const boxes = x.map(asBox);
     boxes.forEach((b, i) => {
       if (!b || !isValidBox(b)) throw new BadRequest(`${where}[${i}]: not a valid box [x1, y1, x2, y2]`);
     });
-    return { boxes: boxes as Box[], single: false, size };
+    return { task, boxes: boxes as Box[], single: false, size };
   }
   throw new BadRequest(`${where}: not a box, a list of boxes, or {"box": [...], "image_size": [w, h]}`);
 }
@@ -144,9 +182,17 @@ export function completionOf(query: string, prompt: string | undefined): string 
 
 export type Scored = { total: number; format: number; iou: number; aux: number; count: number };
 
-/** One rollout's reward terms under `cfg` (grounding: SPEC §3.5; region: §3.7). */
+/**
+ * One rollout's reward terms under `cfg`, by its label's task (grounding: SPEC §3.5; region: §3.7;
+ * counting, detection, VQA: lib/tasks.ts's answerReward, the task's score in `iou`).
+ */
 export function scoreRollout(text: string, label: Label, cfg: ServiceConfig, where: string): Scored {
-  if (cfg.task === 'region') {
+  if (label.task === 'counting' || label.task === 'vqa' || label.task === 'detection') {
+    const truth: AnswerTruth = 'boxes' in label ? { task: 'detection', boxes: label.boxes } : label;
+    const r = answerReward(text, truth);
+    return { total: r.format + r.score, format: r.format, iou: r.score, aux: 0, count: 0 };
+  }
+  if (label.task === 'region') {
     const r = multiTargetReward(text, label.boxes, cfg.matching);
     return { total: r.total, format: r.format, iou: r.iou, aux: 0, count: r.count };
   }
@@ -247,7 +293,7 @@ export function buildService(base: ServiceConfig, o: { bodyLimit?: number; logge
     const scored = b.query.map((q, i) =>
       scoreRollout(
         completionOf(q, b.prompts?.[i]),
-        parseLabel(b.labels![i], `body/labels/${i}`),
+        parseLabel(b.labels![i], `body/labels/${i}`, cfg.task),
         cfg,
         `body/labels/${i}`,
       ),
@@ -268,7 +314,7 @@ export function buildService(base: ServiceConfig, o: { bodyLimit?: number; logge
     const cfg = mergeConfig(base, b.config);
     return {
       groups: b.groups.map((g, i) => {
-        const label = parseLabel(g.label, `body/groups/${i}/label`);
+        const label = parseLabel(g.label, `body/groups/${i}/label`, cfg.task);
         const scored = g.completions.map((c) =>
           scoreRollout(completionOf(c, g.prompt), label, cfg, `body/groups/${i}/label`),
         );

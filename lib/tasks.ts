@@ -18,6 +18,7 @@ import {
 import { parseBoxes } from './answer';
 import { detectionF1 } from './detection';
 import { taskOf, type TaskName, type TaskSample } from './data/samples';
+import type { Box } from './boxes';
 import { num, oneOf, z } from './config';
 
 /** RemoteReasoner's reward knobs (SPEC §3.7), ablated by the remotereasoner experiment. */
@@ -36,6 +37,27 @@ export const REGION_REWARD_SCHEMA = z.strictObject({
 }) satisfies z.ZodType<RegionRewardConfig>;
 
 export type TaskRewardConfig = { reward: GroundingRewardConfig; region?: RegionRewardConfig };
+
+/** The truth a completion of Geo-CoT's counting, detection or VQA tasks is scored against. */
+export type AnswerTruth =
+  | { task: 'counting'; count: number }
+  | { task: 'detection'; boxes: readonly Box[] }
+  | { task: 'vqa'; answer: string; near: readonly string[] };
+
+/**
+ * R_format and the task's score of a counting (R_count, SPEC §3.6), detection (F1@0.5, §6.3) or
+ * VQA (1 / 0.6 for a near answer / 0) completion; R = their sum. Never throws on the text.
+ */
+export function answerReward(text: string, truth: AnswerTruth): { format: number; score: number } {
+  switch (truth.task) {
+    case 'counting':
+      return { format: countingFormatReward(text), score: countRewardFromText(text, truth.count) };
+    case 'detection':
+      return { format: multiTargetFormatReward(text), score: detectionF1(parseBoxes(text) ?? [], truth.boxes) };
+    case 'vqa':
+      return { format: vqaFormatReward(text), score: vqaScore(text, truth.answer, truth.near) };
+  }
+}
 
 /**
  * The reward terms of one completion of `sample`, scored against `target`'s truth (the sample
@@ -66,14 +88,9 @@ export function rolloutReward(
     const r = groundingReward(text, target.gt, size, cfg.reward);
     return { task, format: r.format, iou: r.iou, aux: r.aux, total: r.total };
   }
-  if ('task' in target)
-    switch (target.task) {
-      case 'counting':
-        return plain(countingFormatReward(text), countRewardFromText(text, target.count));
-      case 'detection':
-        return plain(multiTargetFormatReward(text), detectionF1(parseBoxes(text) ?? [], target.boxes));
-      case 'vqa':
-        return plain(vqaFormatReward(text), vqaScore(text, target.answer, target.near));
-    }
+  if ('task' in target) {
+    const r = answerReward(text, target);
+    return plain(r.format, r.score);
+  }
   throw new Error(`rolloutReward: no reward for the ${task} task of ${sample.id}`);
 }

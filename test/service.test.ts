@@ -138,7 +138,11 @@ test('bad requests: 400 naming the field, 413 above the body limit, and the serv
     ],
     ['/get_reward', { query: [HALF], labels: [[GT, GT]] }, /the grounding task needs one box per label/],
     ['/get_reward', { query: [HALF], labels: [LABEL], config: { reward: { beta: 'big' } } }, /config\.reward\.beta/],
-    ['/get_reward', { query: [HALF], labels: [LABEL], config: { task: 'detect' } }, /config\.task.*grounding, region/],
+    [
+      '/get_reward',
+      { query: [HALF], labels: [LABEL], config: { task: 'detect' } },
+      /config\.task.*grounding, region, counting, detection, vqa/,
+    ],
     [
       '/v1/groups',
       { groups: [{ completions: [], label: GT }] },
@@ -165,6 +169,52 @@ test('bad requests: 400 naming the field, 413 above the body limit, and the serv
   const cfg = await app.inject({ method: 'GET', url: '/config' });
   assert.equal(cfg.json().reward, DEFAULT_SERVICE.reward);
   await app.close();
+});
+
+test('Geo-CoT tasks in one request: labels name their task; counting, detection, VQA hand-computed', async () => {
+  const app = buildService(DEFAULT_SERVICE);
+  const a = (x: string) => `<think>look</think><answer>${x}</answer>`;
+  const res = await app.inject({
+    method: 'POST',
+    url: '/get_reward',
+    payload: {
+      query: [a('2'), a('[[0, 0, 10, 10]]'), a('4'), a('ship'), EXACT],
+      labels: [
+        { task: 'counting', count: 3 }, // R_count = 1 − 1/3
+        { task: 'detection', boxes: [GT, [20, 20, 30, 30]] }, // one of two found: F1 = 2/3
+        { task: 'vqa', answer: '3', near: ['2', '4'] }, // a near answer: 0.6
+        JSON.stringify({ task: 'vqa', answer: 'Ship' }),
+        LABEL, // the server's task: grounding
+      ],
+    },
+  });
+  assert.is(res.statusCode, 200, res.body);
+  const r = res.json();
+  assert.equal(r.extra_logs.format, [1, 1, 1, 1, 1]);
+  [2 / 3, 2 / 3, 0.6, 1, 1].forEach((v, i) => close(r.extra_logs.iou[i], v, 1e-12));
+  [1 + 2 / 3, 1 + 2 / 3, 1.6, 2].forEach((v, i) => close(r.rewards[i], v, 1e-12));
+  // a server started for one task reads bare labels as that task's: a count, a plain answer string
+  const counting = buildService({ ...DEFAULT_SERVICE, task: 'counting', spatialConsistency: false });
+  const c = await counting.inject({ method: 'POST', url: '/get_reward', payload: { query: [a('3')], labels: [3] } });
+  assert.equal(c.json().rewards, [2]);
+  const vqa = await app.inject({
+    method: 'POST',
+    url: '/get_reward',
+    payload: { query: [a('there are')], labels: ['there are'], config: { task: 'vqa' } },
+  });
+  assert.equal(vqa.json().rewards, [2]);
+  // bad labels name the field and what is allowed
+  for (const [label, re] of [
+    [{ task: 'count', count: 3 }, /body\/labels\/0\.task = "count": must be one of grounding, region, counting/],
+    [{ task: 'counting', count: -1 }, /body\/labels\/0: a counting label is a count ≥ 0/],
+    [{ task: 'vqa', answer: 3 }, /body\/labels\/0: a VQA label is an answer string/],
+  ] as [unknown, RegExp][]) {
+    const bad = await app.inject({ method: 'POST', url: '/get_reward', payload: { query: [a('3')], labels: [label] } });
+    assert.is(bad.statusCode, 400, bad.body);
+    assert.match(bad.json().error, re);
+  }
+  await app.close();
+  await counting.close();
 });
 
 test('completionOf: the completion after the prompt, end-of-turn tokens dropped', () => {
