@@ -9,6 +9,7 @@ import { benchProfile } from './profile';
 import { benchData } from './data';
 import { benchService } from './service';
 import { benchTorch } from './torch';
+import { benchLora } from './lora';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   rewards: benchRewards,
@@ -17,6 +18,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   data: benchData,
   service: () => benchService(),
   torch: () => benchTorch(),
+  lora: () => benchLora(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

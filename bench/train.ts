@@ -119,7 +119,7 @@ export async function grpoStep(
     tf.variableGrads(
       () =>
         grpoLoss(policy, batch, { advantages: adv, weights: w, refLogProbs: refLp, epsilon: 0.2, betaKL: 0.04 }).loss,
-      [...policy.params.values()],
+      [...policy.trainable.values()],
     );
   let g!: ReturnType<typeof update>;
   if (profile) {
