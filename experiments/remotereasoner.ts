@@ -21,7 +21,9 @@ import {
   linkRun,
   stageDir,
 } from '../lib/pipeline';
-import { REGION_OOD_SPLITS } from '../lib/data/splits';
+import { REGION_OOD_SPLITS, regionSplit } from '../lib/data/splits';
+import { overBudget } from '../lib/data/budget';
+import { worldTokenizer } from '../lib/model/tokenizer';
 import { DEFAULT_REGION_REWARD, type RegionRewardConfig } from '../lib/tasks';
 import { DEFAULT_LORA } from '../lib/model/lora';
 import { decodeSafetensors } from '../lib/model/checkpoint';
@@ -234,7 +236,22 @@ export const experiment: Experiment = {
         ROWS.filter((r) => main.includes(r.id)),
         { split, count: c.data.ood },
       );
-      ood.push(table(`RemoteReasoner out of domain: ${split}`, rows, [...REGION_COLUMNS, ...PIXEL_COLUMNS], ''));
+      // dense scenes name more objects: say how many answers cannot fit the completion budget at all
+      const over = overBudget(
+        regionSplit(split, { count: c.data.ood }),
+        'short',
+        worldTokenizer(c.arch.imageSize),
+        c.arch.maxCompletionLen,
+      );
+      ood.push(
+        table(
+          `RemoteReasoner out of domain: ${split}`,
+          rows,
+          [...REGION_COLUMNS, ...PIXEL_COLUMNS],
+          `${(100 * over).toFixed(1)}% of these queries' answers (every box listed) are longer than the ` +
+            `${c.arch.maxCompletionLen}-token completion budget, so no policy here can answer them in full.`,
+        ),
+      );
     }
     const tables = [
       table(
