@@ -191,7 +191,11 @@ function taskMetrics(results: readonly SampleResult[], map50?: number): TaskMetr
  */
 function evaluateTasks(policy: Policy, all: readonly TaskSample[], batch: number, maxLen: number): Evaluation {
   const byTask = new Map<TaskName, TaskSample[]>();
-  for (const s of all) byTask.set(taskOf(s), [...(byTask.get(taskOf(s)) ?? []), s]);
+  for (const s of all) {
+    const t = taskOf(s);
+    if (!byTask.has(t)) byTask.set(t, []);
+    byTask.get(t)!.push(s);
+  }
   const results = new Map<string, SampleResult>();
   const tasks: Partial<Record<TaskName, TaskMetrics>> = {};
   let len = 0;
