@@ -21,6 +21,7 @@ import { controlsMarkdown } from './controls';
 import { selectBackend } from '../lib/backend';
 import { type StageSpec, trainedAt } from '../lib/pipeline';
 import type { Report } from './types';
+import { type PreviousReport, RSGROUND_FAMILY, parsePreviousReport } from './previous-report';
 
 /** The suite's experiments that run on the options' dataset (on a real benchmark: all but the mini-world-only ones). */
 export function suiteFor(o: RunExperimentOptions): typeof SUITE {
@@ -40,7 +41,12 @@ export async function trainSuite(o: RunExperimentOptions): Promise<void> {
 }
 
 /** figures/README.md: every figure as a thumbnail with what it shows and the command that rebuilds it. */
-function gallery(built: { name: string; report: Report }[], scale: Scale): string {
+function gallery(
+  built: { name: string; report: Report }[],
+  scale: Scale,
+  order: string[] = built.map((b) => b.name),
+  kept: Map<string, string> = new Map(),
+): string {
   const flag = scale === 'default' ? '' : ` -- --scale ${scale}`;
   const lines = [
     `# Figures (${scale} scale)`,
@@ -50,7 +56,13 @@ function gallery(built: { name: string; report: Report }[], scale: Scale): strin
       'that trained them; the line at the bottom of each figure says the same.',
     '',
   ];
-  for (const b of built) {
+  for (const name of order) {
+    const b = built.find((x) => x.name === name);
+    if (!b) {
+      const carried = kept.get(name);
+      if (carried) lines.push(carried, '');
+      continue;
+    }
     if (!b.report.figures.length) continue;
     lines.push(`## ${b.name}`, '', `\`npm run experiment ${b.name}${flag}\``, '');
     for (const f of b.report.figures) {
@@ -66,7 +78,7 @@ function gallery(built: { name: string; report: Report }[], scale: Scale): strin
 }
 
 const pts = (x: number) => (100 * x).toFixed(2);
-const RSGROUND = 'RSGround-R1 (paper 000)';
+const RSGROUND = RSGROUND_FAMILY;
 
 /** The verdict table: raw paired verdict, MDE, Holm-adjusted verdict. */
 function verdictTable(claims: ClaimResult[]): string {
@@ -103,28 +115,41 @@ function verdictTable(claims: ClaimResult[]): string {
 /**
  * Build each named experiment's report from finished runs (no training), then write them all and
  * REPORT.md. An experiment without runs at this scale stops everything before a single file is
- * written, unless `partial` (then it is listed as not run).
+ * written, unless `partial` (then it is listed as not run) or `merge`: then an experiment whose
+ * section the current REPORT.md holds is carried over from it unchanged (experiments/previous-report.ts),
+ * with its paper's verdict table when no experiment of that paper is rebuilt.
  */
 export async function writeSuiteReport(
   names: string[],
-  o: RunExperimentOptions & { scale: Scale; partial?: boolean },
-): Promise<{ path: string; claims: ClaimResult[]; notRun: string[]; controlsPass: boolean }> {
+  o: RunExperimentOptions & { scale: Scale; partial?: boolean; merge?: boolean },
+): Promise<{ path: string; claims: ClaimResult[]; notRun: string[]; kept: string[]; controlsPass: boolean }> {
   const log = o.log ?? console.log;
   const built: { name: string; report: Report; specs: StageSpec[] }[] = [];
-  const notRun: string[] = [];
+  const missing: { name: string; why: string }[] = [];
   const dataset = o.dataset?.name ?? 'synthetic';
+  const dir = figuresDir(o.scale, dataset);
   const wanted = names.map(findExperiment).filter((e) => dataset === 'synthetic' || !e.syntheticOnly);
   for (const name of wanted.map((e) => e.name)) {
     try {
       const { report, config } = await runExperiment(name, { ...o, noTrain: true, export: false, log: () => {} });
       built.push({ name, report, specs: findExperiment(name).specs(config) });
     } catch (e) {
-      notRun.push(`${name}: ${(e as Error).message}`);
+      missing.push({ name, why: (e as Error).message });
     }
   }
+  const prev = o.merge ? readPrevious(dir) : null;
+  const kept = new Map<string, string>();
+  if (prev)
+    for (const { name } of missing) {
+      const file = join(dir, 'sections', `${name}.md`);
+      const section = existsSync(file) ? readFileSync(file, 'utf8') : '';
+      if (section.trim() && prev.text.includes(section.trim())) kept.set(name, section);
+    }
+  const notRun = missing.filter((m) => !kept.has(m.name)).map((m) => `${m.name}: ${m.why}`);
   if (notRun.length && !o.partial) {
     throw new Error(
-      `${notRun.length} of ${names.length} experiment(s) have no finished runs at ${o.scale} scale — nothing was ` +
+      `${notRun.length} of ${names.length} experiment(s) have no finished runs at ${o.scale} scale` +
+        `${o.merge ? ' and no section in the current REPORT.md' : ''} — nothing was ` +
         `written (figures/ is untouched):\n  ${notRun.join('\n  ')}\nTrain them first, or pass --partial to ` +
         'write what exists and list the rest as not run.',
     );
@@ -134,28 +159,45 @@ export async function writeSuiteReport(
     const written = await exportReport(name, o.scale, report, backend, { dataset });
     log(`${name}: ${written.length ? written.join(', ') : 'nothing to write'}`);
   }
+  for (const name of kept.keys()) log(`${name}: no runs here; carried over from the current REPORT.md`);
   const controls = built.flatMap((b) => b.report.controls ?? []);
-  const controlsPass = controls.every((c) => c.passes);
+  const keptControls = kept.has('controls') && prev?.controls ? prev.controls : null;
+  const controlsPass = controls.every((c) => c.passes) && !(keptControls && prev?.controlsFailed);
   // One family of claims per paper: Holm adjusts within it.
   const familyOf = (name: string) => findExperiment(name).family ?? RSGROUND;
-  const families = [...new Set([RSGROUND, ...built.map((b) => familyOf(b.name))])].filter((f) =>
-    built.some((b) => familyOf(b.name) === f),
+  const present = [...built.map((b) => b.name), ...kept.keys()];
+  const families = [...new Set([RSGROUND, ...present.map(familyOf)])].filter((f) =>
+    present.some((n) => familyOf(n) === f),
   );
   const byFamily = families.map((f) => {
     let cs = adjustFamily(built.filter((b) => familyOf(b.name) === f).flatMap((b) => b.report.claims));
     if (!controlsPass) cs = markUninterpretable(cs);
-    return { family: f, claims: cs };
+    // a paper none of whose claims was rebuilt keeps the verdict table it had; Holm cannot mix the two
+    const carried = prev?.verdicts.get(f) ?? null;
+    const keptHere = [...kept.keys()].filter((n) => familyOf(n) === f);
+    if (cs.length && carried && keptHere.length)
+      throw new Error(
+        `--merge: ${f} has claims rebuilt from runs here and experiments carried over (${keptHere.join(', ')}); ` +
+          "Holm adjusts over a paper's whole family, so rebuild all of that paper's experiments here or none",
+      );
+    return { family: f, claims: cs, table: cs.length ? verdictTable(cs) : keptHere.length ? carried : null };
   });
+  const tables = byFamily.filter((f) => f.table !== null);
   const claims = byFamily.flatMap((f) => f.claims);
-  const dir = figuresDir(o.scale, dataset);
   const limitsFile = join(figuresDir('default'), 'LIMITS.md');
   const limits = existsSync(limitsFile) ? readFileSync(limitsFile, 'utf8') : '';
   const seeds = o.seeds ?? SCALES[o.scale].seeds;
-  const failed = controls.filter((c) => !c.passes).map((c) => c.control);
+  const failed = [
+    ...controls.filter((c) => !c.passes).map((c) => c.control),
+    ...(keptControls && prev?.controlsFailed ? ['see the carried-over controls table'] : []),
+  ];
+  const commits = [
+    ...new Set([...trainedAt(built.flatMap((b) => b.specs)), ...(kept.size ? (prev?.commits ?? []) : [])]),
+  ];
   const report = [
     `# RSGround-R1 on ${dataset === 'synthetic' ? 'the mini world' : dataset}: the paper's numbers and ours`,
     '',
-    ...(controls.length && !controlsPass
+    ...(failed.length
       ? [
           `> **A control failed at this scale (${failed.join(', ')}): the testbed cannot be trusted to resolve an ` +
             `effect here, and every verdict below is marked uninterpretable.**`,
@@ -164,7 +206,11 @@ export async function writeSuiteReport(
       : []),
     `Generated by \`npm run figures${o.scale === 'default' ? '' : ` -- --scale ${o.scale}`}\` from the runs under ` +
       `\`runs/\` (scale: **${o.scale}**, seeds ${seeds.join(', ')}; the runs were trained by the code at commit ` +
-      `${trainedAt(built.flatMap((b) => b.specs)).join(', ')}; this report was written at ${gitCommit()}). ` +
+      `${commits.join(', ')}; this report was written at ${gitCommit()}). ` +
+      (kept.size
+        ? `The sections of ${[...kept.keys()].join(', ')} had no runs here and are carried over unchanged from the ` +
+          'previous REPORT.md (`--merge`), with the verdicts of papers none of whose experiments was rebuilt. '
+        : '') +
       "Every number of ours is a mean over seeds with a 95% Student-t confidence interval; the paper's are quoted " +
       'from its tables (DIOR-RSVG columns). Variants are compared **paired by seed**: every row of a comparison ' +
       'trains from the same seeded lineage and is evaluated on the same samples. A claim is **reproduced** when ' +
@@ -175,21 +221,40 @@ export async function writeSuiteReport(
       'interval. MDE: the smallest difference these seeds detect with 80% power ' +
       '(α = 0.05), from the measured spread of the per-seed differences.',
     '',
-    ...(controls.length ? ['## Controls', '', controlsMarkdown(controls), ''] : []),
+    ...(controls.length
+      ? ['## Controls', '', controlsMarkdown(controls), '']
+      : keptControls
+        ? ['## Controls', '', keptControls, '']
+        : []),
     '## Verdicts',
     '',
-    ...(claims.length
-      ? byFamily.flatMap((f) =>
-          families.length > 1 ? [`### ${f.family}`, '', verdictTable(f.claims), ''] : [verdictTable(f.claims), ''],
-        )
+    ...(tables.length
+      ? tables.flatMap((f) => (tables.length > 1 ? [`### ${f.family}`, '', f.table!, ''] : [f.table!, '']))
       : ['_No experiment has finished runs at this scale._', '']),
     ...(notRun.length ? ['## Not run at this scale', '', ...notRun.map((n) => `- ${n}`), ''] : []),
-    ...built.map((b) => b.report.markdown),
+    ...wanted.flatMap((e) => {
+      const b = built.find((x) => x.name === e.name);
+      return b ? [b.report.markdown] : kept.has(e.name) ? [kept.get(e.name)!] : [];
+    }),
     limits,
   ].join('\n');
   const path = join(dir, 'REPORT.md');
   writeFileAtomic(path, report);
-  writeFileAtomic(join(dir, 'README.md'), gallery(built, o.scale));
+  writeFileAtomic(
+    join(dir, 'README.md'),
+    gallery(
+      built,
+      o.scale,
+      wanted.map((e) => e.name),
+      new Map([...(prev?.gallery ?? [])].filter(([name]) => kept.has(name))),
+    ),
+  );
   log(`wrote ${path}`);
-  return { path, claims, notRun, controlsPass };
+  return { path, claims, notRun, kept: [...kept.keys()], controlsPass };
+}
+
+/** The REPORT.md and figures README now in `dir`, for --merge (empty when there is none). */
+function readPrevious(dir: string): PreviousReport {
+  const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '');
+  return parsePreviousReport(read('REPORT.md'), read('README.md'));
 }
