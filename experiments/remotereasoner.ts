@@ -317,7 +317,7 @@ export const experiment: Experiment = {
         const k = col.header === 'F1@3' ? 100 : col.scale;
         const ci = meanCI(r.evals.map(col.value));
         return {
-          metric: col.header === 'F1@3' ? 'F1@3 (%)' : col.header,
+          metric: col.header, // F1@3 is shown ×100, as a percentage like the others
           mean: k * ci.mean,
           err: k * ci.halfWidth,
           seeds: r.evals.map((e) => k * col.value(e)),
