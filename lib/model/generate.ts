@@ -8,6 +8,7 @@
 import type { EncoderInput, Net } from './network';
 import type { Rng } from '../rng';
 import type { Tokenizer } from './tokenizer';
+import type { Decoder } from './ops';
 
 export type GenerateOptions = {
   /** rollouts per query (G) */
@@ -38,15 +39,19 @@ export function generate(net: Net, tok: Tokenizer, enc: EncoderInput, rng: Rng, 
   const maxLen = Math.min(opts.maxLen, net.cfg.maxCompletionLen);
   const dec = net.ops.decoder(net, enc, G, maxLen);
   try {
-    return drawTokens(tok, N, V, maxLen, rng, opts, (cur, t) => dec.logProbs(cur, t, 1));
+    return drawTokens(tok, N, V, maxLen, rng, opts, dec);
   } finally {
     dec.dispose();
   }
 }
 
 /**
- * The decoding loop: `logProbsAt(cur, t)` gives log π [N, V] for the tokens `cur` at position t;
- * tokens are drawn in JS with the seeded RNG.
+ * The decoding loop: the decoder gives log π [rows, V] for each computed row's current token at
+ * position t; tokens are drawn in JS with the seeded RNG, row by row in ascending order. A
+ * finished row gets pad tokens and no draws; when a quarter of the computed rows have finished and
+ * the decoder can `retain`, it stops computing them (rows never interact, so the tokens drawn are
+ * the same up to sgemm's rounding of a smaller batch; the quarter bounds how often its cache is
+ * compacted).
  */
 function drawTokens(
   tok: Tokenizer,
@@ -55,22 +60,26 @@ function drawTokens(
   maxLen: number,
   rng: Rng,
   opts: GenerateOptions,
-  logProbsAt: (cur: Int32Array, t: number) => Float32Array,
+  dec: Decoder,
 ): Generation {
   const ids: number[][] = Array.from({ length: N }, () => []);
   const logProbs: number[][] = Array.from({ length: N }, () => []);
   const finished = new Array<boolean>(N).fill(false);
+  /** the rows the decoder computes, and each one's current token */
+  let live = Int32Array.from({ length: N }, (_, n) => n);
   let cur = new Int32Array(N).fill(tok.bosId);
+  let open = N;
   const probs = new Float64Array(V);
   for (let t = 0; t < maxLen; t++) {
-    const lpData = logProbsAt(cur, t);
-    const next = new Int32Array(N);
-    for (let n = 0; n < N; n++) {
+    const lpData = dec.logProbs(cur, t, 1);
+    const next = new Int32Array(live.length);
+    for (let i = 0; i < live.length; i++) {
+      const n = live[i];
       if (finished[n]) {
-        next[n] = tok.padId;
+        next[i] = tok.padId;
         continue;
       }
-      const row = n * V;
+      const row = i * V;
       let k = 0;
       if (opts.greedy) {
         for (let j = 1; j < V; j++) if (lpData[row + j] > lpData[row + k]) k = j;
@@ -83,11 +92,20 @@ function drawTokens(
       }
       ids[n].push(k);
       logProbs[n].push(lpData[row + k]);
-      next[n] = k;
-      if (k === tok.answerCloseId) finished[n] = true;
+      next[i] = k;
+      if (k === tok.answerCloseId) {
+        finished[n] = true;
+        open--;
+      }
     }
     cur = next;
-    if (finished.every(Boolean)) break;
+    if (!open) break;
+    if (dec.retain && 4 * open <= 3 * live.length) {
+      const keep = live.filter((n) => !finished[n]);
+      dec.retain(keep);
+      cur = cur.filter((_, i) => !finished[live[i]]);
+      live = keep;
+    }
   }
   return { ids, logProbs, finished, texts: ids.map((r) => tok.decode(r)) };
 }

@@ -33,6 +33,12 @@ export type AdamWStep = {
 export type Decoder = {
   /** ids row-major [N, L] → log-softmax [N·L, V] */
   logProbs(ids: Int32Array, t0: number, L: number): Float32Array;
+  /**
+   * Optional: stop computing the rows not in `keep` (original indices, ascending, a subset of the
+   * rows still computed); later calls take ids for the kept rows only. Sampling uses it to drop
+   * finished rows; a decoder without it computes every row to the end.
+   */
+  retain?(keep: Int32Array): void;
   dispose(): void;
 };
 

@@ -45,6 +45,10 @@ export class FastDecoder implements Decoder {
   private readonly cv: Float32Array[] = [];
 
   private readonly cfg: PolicyConfig;
+  /** the rows the decoder still computes (original row indices, ascending); see `retain` */
+  private live: Int32Array;
+  /** how many of the live rows belong to each query */
+  private perQuery: Int32Array;
 
   constructor(
     net: Net,
@@ -86,6 +90,36 @@ export class FastDecoder implements Decoder {
       this.ck.push(new Float32Array(this.N * h * Tmax * this.dh));
       this.cv.push(new Float32Array(this.N * h * Tmax * this.dh));
     }
+    this.live = Int32Array.from({ length: this.N }, (_, n) => n);
+    this.perQuery = new Int32Array(this.B).fill(G);
+  }
+
+  /** the original indices of the rows `step` computes, in the order it expects them */
+  get rows(): Int32Array {
+    return this.live;
+  }
+
+  /**
+   * Stop computing every row not in `keep` (original row indices, ascending, a subset of `rows`):
+   * their cache entries are dropped and the kept rows' moved up, so later steps take
+   * `keep.length · L` ids. Rows never interact, so every kept row computes what it computed before,
+   * except that sgemm may round a row's last bit differently in a smaller batch (another edge
+   * kernel): sampling draws the same tokens, with less work once rows have finished.
+   */
+  retain(keep: Int32Array): void {
+    const { live } = this;
+    const block = this.cfg.nHeads * this.Tmax * this.dh;
+    const perQuery = new Int32Array(this.B);
+    let j = 0;
+    for (let i = 0; i < keep.length; i++) {
+      while (j < live.length && live[j] < keep[i]) j++;
+      if (j === live.length || live[j] !== keep[i] || (i > 0 && keep[i] <= keep[i - 1]))
+        throw new Error(`FastDecoder.retain: row ${keep[i]} is not a live row (keep must be an ascending subset)`);
+      if (j !== i) for (const c of [...this.ck, ...this.cv]) c.copyWithin(i * block, j * block, (j + 1) * block);
+      perQuery[Math.floor(keep[i] / this.G)]++;
+    }
+    this.live = Int32Array.from(keep);
+    this.perQuery = perQuery;
   }
 
   /** [B, S, h·dh] → [B, h, S, dh] */
@@ -138,7 +172,8 @@ export class FastDecoder implements Decoder {
    * attending causally to the cached positions before them.
    */
   step(ids: Int32Array, t0: number, L: number): Float32Array {
-    const { cfg, N, G, B, S, dh, nat } = this;
+    const { cfg, G, B, S, dh, nat } = this;
+    const N = this.live.length;
     const { dModel: d, nHeads: h, vocabSize: V } = cfg;
     const rows = N * L;
     if (ids.length !== rows) throw new Error(`FastDecoder.step: ${ids.length} ids, expected ${N}×${L}`);
@@ -164,20 +199,30 @@ export class FastDecoder implements Decoder {
       const xn = this.layerNorm(`${n}.lnx`, x, rows);
       const ctx = new Float32Array(rows * d),
         meanProbs = new Float32Array(rows * S);
-      nat.crossAttention(
-        this.linear(`${n}.xq`, xn, rows),
-        this.xk[li],
-        this.xv[li],
-        this.keyMask,
-        ctx,
-        meanProbs,
-        B,
-        G * L,
-        h,
-        dh,
-        S,
-        scale,
-      );
+      const xq = this.linear(`${n}.xq`, xn, rows);
+      if (N === this.N)
+        nat.crossAttention(xq, this.xk[li], this.xv[li], this.keyMask, ctx, meanProbs, B, G * L, h, dh, S, scale);
+      else
+        // after `retain`, queries keep different numbers of rows: one call per query over its own rows
+        for (let b = 0, r0 = 0; b < B; r0 += this.perQuery[b] * L, b++) {
+          const M = this.perQuery[b] * L;
+          if (!M) continue;
+          const kv = h * S * dh;
+          nat.crossAttention(
+            xq.subarray(r0 * d, (r0 + M) * d),
+            this.xk[li].subarray(b * kv, (b + 1) * kv),
+            this.xv[li].subarray(b * kv, (b + 1) * kv),
+            this.keyMask.subarray(b * S, (b + 1) * S),
+            ctx.subarray(r0 * d, (r0 + M) * d),
+            meanProbs.subarray(r0 * S, (r0 + M) * S),
+            1,
+            M,
+            h,
+            dh,
+            S,
+            scale,
+          );
+        }
       const xo = this.linear(`${n}.x_out`, ctx, rows);
       if (cfg.positionReadout) {
         // where = (probabilities averaged over heads) · position codes, gated per axis from xn

@@ -5,7 +5,16 @@ import { selectBackend } from '../../lib/backend';
 import { blasAvailable, blasUnavailableReason } from '../../lib/native/addon';
 import { FastDecoder } from '../../lib/native/decoder';
 import { Policy } from '../../lib/model/policy';
-import { TfjsDecoder, crossKV, decode, disposeEncoderInput, encode, tokenLogProbs } from '../../lib/model/network';
+import {
+  type Net,
+  TfjsDecoder,
+  crossKV,
+  decode,
+  disposeEncoderInput,
+  encode,
+  tokenLogProbs,
+} from '../../lib/model/network';
+import { generate } from '../../lib/model/generate';
 import { compositeOps, type Ops } from '../../lib/model/ops';
 import { referenceLogProbs, sequenceTensors } from '../../lib/loss';
 import { groundingSplit } from '../../lib/data/splits';
@@ -139,6 +148,93 @@ t('FastDecoder.logProbs normalises each row and is the logits shifted by one con
     for (let j = 1; j < V; j++) assert.ok(Math.abs(x[o + j] - x[o] - (raw[o + j] - raw[o])) < 1e-3);
   }
   disposeEncoderInput(enc);
+  p.dispose();
+});
+
+t("FastDecoder.retain drops rows and leaves every other row's log-probs as before (to sgemm rounding)", () => {
+  const p = shaken(3),
+    G = 3,
+    T = 8;
+  const enc = p.encoderInput(samples);
+  const N = samples.length * G;
+  const rng = new Rng(4);
+  const toks = Array.from({ length: T }, () => Int32Array.from({ length: N }, () => rng.int(1, p.cfg.vocabSize - 1)));
+  const full = new FastDecoder(p, enc, G, T),
+    part = new FastDecoder(p, enc, G, T);
+  // query 0 keeps rows 0 and 2, then 2; query 1 keeps 4; query 2 keeps 7 and 8, then none
+  const plan = new Map([
+    [2, [0, 2, 3, 4, 7, 8]],
+    [5, [2, 4]],
+  ]);
+  let compared = 0;
+  for (let t0 = 0; t0 < T; t0++) {
+    const keep = plan.get(t0);
+    if (keep) part.retain(Int32Array.from(keep));
+    const a = full.logProbs(toks[t0], t0, 1);
+    const live = part.rows;
+    const b = part.logProbs(
+      live.map((n) => toks[t0][n]),
+      t0,
+      1,
+    );
+    const V = p.cfg.vocabSize;
+    live.forEach((n, i) => {
+      // a smaller batch may take another sgemm edge kernel: the last bits may differ, nothing more
+      for (let j = 0; j < V; j++)
+        assert.ok(Math.abs(b[i * V + j] - a[n * V + j]) < 1e-5, `t ${t0}, row ${n}, token ${j}`);
+      compared++;
+    });
+  }
+  assert.is(compared, 2 * 9 + 3 * 6 + 3 * 2);
+  assert.throws(() => part.retain(new Int32Array([3])), /row 3 is not a live row/);
+  assert.throws(() => part.retain(new Int32Array([4, 2])), /ascending subset/);
+  tf.dispose([enc.patches, enc.queryIds, enc.keyMask]);
+  p.dispose();
+});
+
+t('sampling that drops finished rows draws the tokens of sampling that decodes them to the end', () => {
+  const p = shaken(8),
+    G = 4,
+    maxLen = 16;
+  const enc = p.encoderInput(samples);
+  let retained = 0;
+  // </answer> made likely (+3 nats) so that rows finish at scattered steps
+  const decoder = (withRetain: boolean) => () => {
+    const d = new FastDecoder(p, enc, G, maxLen);
+    const boosted = {
+      logProbs: (ids: Int32Array, t0: number, L: number) => {
+        const lp = d.logProbs(ids, t0, L);
+        for (let r = 0; r < lp.length / p.cfg.vocabSize; r++) lp[r * p.cfg.vocabSize + p.tok.answerCloseId] += 3;
+        return lp;
+      },
+      dispose: () => d.dispose(),
+    };
+    return withRetain
+      ? {
+          ...boosted,
+          retain: (keep: Int32Array) => {
+            retained++;
+            d.retain(keep);
+          },
+        }
+      : boosted;
+  };
+  const run = (withRetain: boolean) =>
+    generate({ cfg: p.cfg, ops: { decoder: decoder(withRetain) } } as unknown as Net, p.tok, enc, new Rng(9), {
+      group: G,
+      temperature: 1,
+      maxLen,
+      greedy: false,
+    });
+  const a = run(false),
+    b = run(true);
+  assert.equal(b.ids, a.ids);
+  assert.equal(b.finished, a.finished);
+  a.logProbs.forEach((row, n) => row.forEach((x, i) => assert.ok(Math.abs(b.logProbs[n][i] - x) < 1e-5)));
+  const lengths = new Set(a.ids.map((r) => r.length));
+  assert.ok(lengths.size >= 3, `rows end at ${lengths.size} different lengths`);
+  assert.ok(retained >= 2, `retain was called ${retained} times`);
+  tf.dispose([enc.patches, enc.queryIds, enc.keyMask]);
   p.dispose();
 });
 
