@@ -78,7 +78,6 @@ function gallery(
 }
 
 const pts = (x: number) => (100 * x).toFixed(2);
-const RSGROUND = RSGROUND_FAMILY;
 
 /** The verdict table: raw paired verdict, MDE, Holm-adjusted verdict. */
 function verdictTable(claims: ClaimResult[]): string {
@@ -164,9 +163,9 @@ export async function writeSuiteReport(
   const keptControls = kept.has('controls') && prev?.controls ? prev.controls : null;
   const controlsPass = controls.every((c) => c.passes) && !(keptControls && prev?.controlsFailed);
   // One family of claims per paper: Holm adjusts within it.
-  const familyOf = (name: string) => findExperiment(name).family ?? RSGROUND;
+  const familyOf = (name: string) => findExperiment(name).family ?? RSGROUND_FAMILY;
   const present = [...built.map((b) => b.name), ...kept.keys()];
-  const families = [...new Set([RSGROUND, ...present.map(familyOf)])].filter((f) =>
+  const families = [...new Set([RSGROUND_FAMILY, ...present.map(familyOf)])].filter((f) =>
     present.some((n) => familyOf(n) === f),
   );
   const byFamily = families.map((f) => {
