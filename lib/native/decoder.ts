@@ -22,6 +22,34 @@ import type { Decoder } from '../model/ops';
 const LN_EPS = 1e-5;
 
 /**
+ * Host copies of weights, keyed by the tensor data they were read from. A tensor's data never
+ * changes in place (the optimizer and `assign` give a variable new data), so a frozen model — the
+ * reference policy of GRPO, a checkpoint under evaluation — is read from the backend once, not once
+ * per batch; entries go when the data is disposed.
+ */
+const hostCopies = new WeakMap<object, Float32Array>();
+function hostCopy(t: tf.Tensor): Float32Array {
+  const key = t.dataId as object;
+  let v = hostCopies.get(key);
+  if (!v) hostCopies.set(key, (v = t.dataSync() as Float32Array));
+  return v;
+}
+
+/**
+ * The intermediate activations of `step`, by purpose, grown when a step needs more and shared by
+ * every decoder: `step` is synchronous, writes every element it reads, and returns only its own
+ * logits, so no buffer outlives the call that filled it. A full-sequence pass (the reference model)
+ * otherwise allocates ~30 MB of short-lived arrays per layer, and the allocation, page faults and
+ * garbage collection cost about as much as its arithmetic.
+ */
+const scratch = new Map<string, Float32Array>();
+function scratchBuffer(key: string, n: number): Float32Array {
+  let b = scratch.get(key);
+  if (!b || b.length < n) scratch.set(key, (b = new Float32Array(n)));
+  return b.length === n ? b : b.subarray(0, n);
+}
+
+/**
  * A policy's decoder over N = B·G rows for one batch of encoded queries. Feed tokens with
  * `step` (ids of L new positions per row, starting at position t0); it returns logits and
  * extends the self-attention cache.
@@ -60,7 +88,7 @@ export class FastDecoder implements Decoder {
     if (!native) throw new Error('FastDecoder needs the OpenBLAS addon (npm run build:native)');
     this.nat = native;
     const cfg = (this.cfg = net.cfg);
-    for (const [name, v] of net.params) this.w.set(name, v.dataSync() as Float32Array);
+    for (const [name, v] of net.params) this.w.set(name, hostCopy(v));
     // LoRA: the decoder reads plain weight matrices, so it gets W + (α/r)·A·B (no gradient flows here)
     const lora = net.lora;
     if (lora)
@@ -142,22 +170,22 @@ export class FastDecoder implements Decoder {
     return v;
   }
 
-  /** y [rows, dout] = x [rows, din] · W + b (then GELU when asked) */
-  private linear(name: string, x: Float32Array, rows: number, gelu = false): Float32Array {
+  /** y [rows, dout] = x [rows, din] · W + b (then GELU when asked), into the scratch buffer `out` */
+  private linear(name: string, x: Float32Array, rows: number, out: string, gelu = false): Float32Array {
     const W = this.P(`${name}.w`),
       b = this.P(`${name}.b`);
     const dout = b.length,
       din = W.length / dout;
-    const y = new Float32Array(rows * dout);
+    const y = scratchBuffer(out, rows * dout);
     this.nat.sgemmBatch(x, W, y, 1, rows, dout, din, false, false, 0, 0);
     this.nat.biasAct(y, b, rows, dout, gelu);
     return y;
   }
 
   /** as lib/policy.ts's layerNorm: tf.moments over the last axis, then (x − μ)/√(σ² + ε)·g + b */
-  private layerNorm(name: string, x: Float32Array, rows: number): Float32Array {
+  private layerNorm(name: string, x: Float32Array, rows: number, out: string): Float32Array {
     const g = this.P(`${name}.g`);
-    const y = new Float32Array(x.length);
+    const y = scratchBuffer(out, x.length);
     this.nat.layerNorm(x, g, this.P(`${name}.b`), y, rows, g.length, LN_EPS);
     return y;
   }
@@ -180,7 +208,7 @@ export class FastDecoder implements Decoder {
     if (t0 + L > this.Tmax) throw new Error(`FastDecoder.step: positions up to ${t0 + L} exceed ${this.Tmax}`);
     const emb = this.P('tok_emb'),
       dpos = this.P('dec_pos');
-    const x = new Float32Array(rows * d);
+    const x = scratchBuffer('x', rows * d);
     for (let r = 0; r < rows; r++) {
       const e = ids[r] * d,
         p = (t0 + (r % L)) * d,
@@ -191,15 +219,15 @@ export class FastDecoder implements Decoder {
     for (let li = 0; li < cfg.nDecLayers; li++) {
       const n = `dec${li}`;
       // causal self-attention over the cache
-      const qkv = this.linear(`${n}.qkv`, this.layerNorm(`${n}.ln1`, x, rows), rows); // [rows, 3d]
-      const att = new Float32Array(rows * d);
+      const qkv = this.linear(`${n}.qkv`, this.layerNorm(`${n}.ln1`, x, rows, 'ln'), rows, 'qkv'); // [rows, 3d]
+      const att = scratchBuffer('att', rows * d);
       nat.selfAttention(qkv, this.ck[li], this.cv[li], att, N, L, t0, h, dh, this.Tmax, scale);
-      this.add(x, this.linear(`${n}.attn_out`, att, rows));
+      this.add(x, this.linear(`${n}.attn_out`, att, rows, 'proj'));
       // cross-attention to the query's memory: the G·L rows of query b attend to its S keys
-      const xn = this.layerNorm(`${n}.lnx`, x, rows);
-      const ctx = new Float32Array(rows * d),
-        meanProbs = new Float32Array(rows * S);
-      const xq = this.linear(`${n}.xq`, xn, rows);
+      const xn = this.layerNorm(`${n}.lnx`, x, rows, 'xn');
+      const ctx = scratchBuffer('ctx', rows * d),
+        meanProbs = scratchBuffer('meanProbs', rows * S);
+      const xq = this.linear(`${n}.xq`, xn, rows, 'xq');
       if (N === this.N)
         nat.crossAttention(xq, this.xk[li], this.xv[li], this.keyMask, ctx, meanProbs, B, G * L, h, dh, S, scale);
       else
@@ -223,12 +251,12 @@ export class FastDecoder implements Decoder {
             scale,
           );
         }
-      const xo = this.linear(`${n}.x_out`, ctx, rows);
+      const xo = this.linear(`${n}.x_out`, ctx, rows, 'xo');
       if (cfg.positionReadout) {
         // where = (probabilities averaged over heads) · position codes, gated per axis from xn
-        const where = new Float32Array(rows * d);
+        const where = scratchBuffer('where', rows * d);
         nat.sgemmBatch(meanProbs, this.pos, where, 1, rows, d, S, false, false, 0, 0);
-        const gate = this.linear(`${n}.x_gate`, xn, rows); // [rows, 2]
+        const gate = this.linear(`${n}.x_gate`, xn, rows, 'gate'); // [rows, 2]
         const half = d / 2;
         for (let r = 0; r < rows; r++) {
           const o = r * d,
@@ -240,10 +268,10 @@ export class FastDecoder implements Decoder {
       }
       this.add(x, xo);
       // MLP
-      const f1 = this.linear(`${n}.fc1`, this.layerNorm(`${n}.ln2`, x, rows), rows, true);
-      this.add(x, this.linear(`${n}.fc2`, f1, rows));
+      const f1 = this.linear(`${n}.fc1`, this.layerNorm(`${n}.ln2`, x, rows, 'ln'), rows, 'f1', true);
+      this.add(x, this.linear(`${n}.fc2`, f1, rows, 'proj'));
     }
-    const y = this.layerNorm('dec_ln', x, rows);
+    const y = this.layerNorm('dec_ln', x, rows, 'ln');
     const logits = new Float32Array(rows * V);
     nat.sgemmBatch(y, emb, logits, 1, rows, V, d, false, true, 0, 0); // tied head
     return logits;

@@ -238,4 +238,36 @@ t('sampling that drops finished rows draws the tokens of sampling that decodes t
   p.dispose();
 });
 
+t('the decoder reads a frozen model once and sees weights the model is given later', () => {
+  const p = shaken(11);
+  const enc = p.encoderInput(samples.slice(0, 2));
+  const ids = new Int32Array(randomSequences(new Rng(5), 2, p.cfg.vocabSize, [6]).flat());
+  const run = (ops: Ops) => {
+    const dec = ops.decoder(p, enc, 1, 6);
+    try {
+      return dec.logProbs(ids, 0, 6);
+    } finally {
+      dec.dispose();
+    }
+  };
+  const slow = compositeOps('blas', { explicitTranspose: false });
+  const first = run(p.ops);
+  assert.equal(Array.from(run(p.ops)), Array.from(first), 'a second decoder of the same weights: the same numbers');
+  // an assigned weight (what the optimizer and checkpoint loading do) is read again, not served stale
+  const emb = p.params.get('tok_emb')!;
+  emb.assign(tf.tidy(() => tf.mul(emb, 1.5)));
+  const after = run(p.ops),
+    oracle = run(slow);
+  let worst = 0,
+    moved = 0;
+  after.forEach((v, j) => {
+    worst = Math.max(worst, Math.abs(v - oracle[j]));
+    moved = Math.max(moved, Math.abs(v - first[j]));
+  });
+  assert.ok(worst < 1e-4, `after assign: max |Δ log π| against the tfjs decoder = ${worst}`);
+  assert.ok(moved > 1e-2, `after assign the log-probs moved (max ${moved})`);
+  disposeEncoderInput(enc);
+  tf.dispose([...p.params.values()]);
+});
+
 test.run();
