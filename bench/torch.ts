@@ -70,7 +70,9 @@ class TorchWorker {
     };
     const child = spawn(PYTHON, [join(PROJECT_ROOT, 'bench', 'torch_grpo.py'), JSON.stringify(cfg)], {
       stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, OMP_NUM_THREADS: String(threads) },
+      // OpenMP (PyTorch's own kernels) and OpenBLAS (Debian's torch calls it for matmuls) both at the
+      // thread count; an inherited OPENBLAS_NUM_THREADS would otherwise override it.
+      env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
     });
     const w = new TorchWorker(child);
     const first = await w.lines.next();
