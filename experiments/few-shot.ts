@@ -74,9 +74,9 @@ const LOG_K = {
   },
 };
 
-/** Per method, k and split: one evaluation per seed. */
+/** Per method, k and split (and the base both start from, at k = 0): one evaluation per seed. */
 type Grid = Map<string, Evaluation[]>;
-const key = (m: Method, k: number, split: string) => `${m}/${k}/${split}`;
+const key = (m: Method | 'base', k: number, split: string) => `${m}/${k}/${split}`;
 
 async function evaluateGrid(ctx: ReportContext): Promise<Grid> {
   const c = ctx.config;
@@ -86,8 +86,14 @@ async function evaluateGrid(ctx: ReportContext): Promise<Grid> {
   const items = METHODS.flatMap((m) =>
     SHOTS.flatMap((k) => c.seeds.flatMap((seed) => refs.map((ref) => ({ spec: shotSpec(c, m, k, seed), ref })))),
   );
-  await runEvaluations(items, ctx.pool);
+  const bases = c.seeds.flatMap((seed) => refs.map((ref) => ({ spec: baseSpec(c, seed), ref })));
+  await runEvaluations([...bases, ...items], ctx.pool);
   const grid: Grid = new Map();
+  for (const ref of refs) {
+    const evals: Evaluation[] = [];
+    for (const seed of c.seeds) evals.push(await evaluateStage(baseSpec(c, seed), ref));
+    grid.set(key('base', 0, ref.split), evals);
+  }
   for (const m of METHODS)
     for (const k of SHOTS)
       for (const ref of refs) {
@@ -109,7 +115,7 @@ function hits(grid: Grid, m: Method, k: number, splits: readonly string[]): numb
 }
 
 /** Per seed, Acc@0.5 averaged over the OOD splits. */
-function oodMean(grid: Grid, m: Method, k: number): number[] {
+function oodMean(grid: Grid, m: Method | 'base', k: number): number[] {
   const per = OOD_SPLITS.map((s) => grid.get(key(m, k, s))!.map((e) => e.acc50));
   return per[0].map((_, i) => per.reduce((a, xs) => a + xs[i], 0) / per.length);
 }
@@ -128,16 +134,26 @@ export const experiment: Experiment = {
     const table: Table = {
       title: `Few-shot: SFT vs RFT at k labelled samples (test ${c.data.test}, each OOD split ${c.data.ood})`,
       header: ['k', 'method', 'test Acc@0.5', ...OOD_SPLITS.map((s) => `${s} Acc@0.5`), 'OOD mean', 'seeds'],
-      rows: SHOTS.flatMap((k) =>
-        METHODS.map((m) => [
-          String(k),
-          LABEL[m],
-          cell(grid.get(key(m, k, 'test'))!.map((e) => e.acc50)),
-          ...OOD_SPLITS.map((s) => cell(grid.get(key(m, k, s))!.map((e) => e.acc50))),
-          cell(oodMean(grid, m, k)),
+      rows: [
+        [
+          '0',
+          'the base (no labels; both start here)',
+          cell(grid.get(key('base', 0, 'test'))!.map((e) => e.acc50)),
+          ...OOD_SPLITS.map((s) => cell(grid.get(key('base', 0, s))!.map((e) => e.acc50))),
+          cell(oodMean(grid, 'base', 0)),
           String(c.seeds.length),
-        ]),
-      ),
+        ],
+        ...SHOTS.flatMap((k) =>
+          METHODS.map((m) => [
+            String(k),
+            LABEL[m],
+            cell(grid.get(key(m, k, 'test'))!.map((e) => e.acc50)),
+            ...OOD_SPLITS.map((s) => cell(grid.get(key(m, k, s))!.map((e) => e.acc50))),
+            cell(oodMean(grid, m, k)),
+            String(c.seeds.length),
+          ]),
+        ),
+      ],
       note:
         (c.seeds.length < 2
           ? 'Ours: one seed (n = 1): no interval, so no difference here is a finding.'
