@@ -164,7 +164,11 @@ export const experiment: Experiment = {
     arch: { ...c.arch, maxCompletionLen: BUDGET },
     grpo: { ...c.grpo, maxLen: BUDGET },
   }),
-  specs: (c) => [...specsOf(c, VARIANTS), ...MULTI_ROWS.flatMap((r) => c.seeds.map((s) => multiSpec(c, r, s)))],
+  // The KL chain first (the workers take stages in this order): with a partial run, the collapse verdict is there.
+  specs: (c) => [
+    ...specsOf(c, [V.cotsftGeocot, V.geocotKl, V.geocotNoKl, V.sft, V.sftGrpo]),
+    ...MULTI_ROWS.flatMap((r) => c.seeds.map((s) => multiSpec(c, r, s))),
+  ],
   report: async (ctx) => {
     const c = ctx.config;
     const ref = dataRef(c, 'test', c.data.test);
