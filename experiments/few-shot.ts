@@ -16,7 +16,7 @@ import { type DataRef, type GrpoSpec, type StageSpec, evaluateStage, linkRun } f
 import { OOD_SPLITS } from '../lib/data/splits';
 import type { Evaluation } from '../lib/evaluate';
 import { formatCI, meanCI } from '../lib/stats';
-import { lineFigure } from '../lib/report/plots';
+import { lineFigure, type Series } from '../lib/report/plots';
 import type { Table } from '../lib/report/tables';
 import { judgePaired, type ClaimResult } from '../lib/report/verdicts';
 import { baseSpec, dataRef, mergeGrpo, sftSpec } from './specs';
@@ -172,6 +172,12 @@ export const experiment: Experiment = {
         name: LABEL[m],
       };
     };
+    // The base both start from, as a dotted level across k: below it, a method has forgotten more than it learned.
+    const baseLevel = (values: number[]): Series => {
+      const ci = meanCI(values),
+        at = (v: number) => SHOTS.map(() => 100 * (Number.isFinite(v) ? v : ci.mean));
+      return { x: SHOTS, y: at(ci.mean), lo: at(ci.lo), hi: at(ci.hi), name: 'the base (k = 0)', dash: 'dot' };
+    };
     const specs = experiment.specs(c);
     const figures: NamedFigure[] = [
       {
@@ -180,10 +186,13 @@ export const experiment: Experiment = {
           'Few-shot, in domain: test Acc@0.5 against k',
           'labelled samples k',
           'Acc@0.5 (%)',
-          METHODS.map((m) => curve(m, (k) => grid.get(key(m, k, 'test'))!.map((e) => e.acc50))),
+          [
+            ...METHODS.map((m) => curve(m, (k) => grid.get(key(m, k, 'test'))!.map((e) => e.acc50))),
+            baseLevel(grid.get(key('base', 0, 'test'))!.map((e) => e.acc50)),
+          ],
           LOG_K,
         ),
-        description: 'test Acc@0.5 of SFT and RFT against k, mean and 95% CI over seeds',
+        description: 'test Acc@0.5 of SFT and RFT against k, and the base they start from, mean and 95% CI over seeds',
         specs,
       },
       {
@@ -192,10 +201,10 @@ export const experiment: Experiment = {
           'Few-shot, out of domain: mean OOD Acc@0.5 against k',
           'labelled samples k',
           'Acc@0.5 (%)',
-          METHODS.map((m) => curve(m, (k) => oodMean(grid, m, k))),
+          [...METHODS.map((m) => curve(m, (k) => oodMean(grid, m, k))), baseLevel(oodMean(grid, 'base', 0))],
           LOG_K,
         ),
-        description: 'Acc@0.5 averaged over the three OOD splits, SFT and RFT against k',
+        description: 'Acc@0.5 averaged over the three OOD splits, SFT and RFT against k, and the base they start from',
         specs,
       },
     ];
