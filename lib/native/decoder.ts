@@ -40,7 +40,8 @@ function hostCopy(t: tf.Tensor): Float32Array {
  * every decoder: `step` is synchronous, writes every element it reads, and returns only its own
  * logits, so no buffer outlives the call that filled it. A full-sequence pass (the reference model)
  * otherwise allocates ~30 MB of short-lived arrays per layer, and the allocation, page faults and
- * garbage collection cost about as much as its arithmetic.
+ * garbage collection cost about as much as its arithmetic. The buffers keep their peak size for the
+ * life of the process (~30 MB at the default GRPO shapes; more after a longer full-sequence pass).
  */
 const scratch = new Map<string, Float32Array>();
 function scratchBuffer(key: string, n: number): Float32Array {
