@@ -164,7 +164,8 @@ export const experiment: Experiment = {
     arch: { ...c.arch, maxCompletionLen: BUDGET },
     grpo: { ...c.grpo, maxLen: BUDGET },
   }),
-  // The KL chain first (the workers take stages in this order): with a partial run, the collapse verdict is there.
+  // The KL chain first (the workers take stages in this order): a run cut short has trained the stages of the
+  // collapse verdict, and a rerun reuses them. (The report still needs every stage.)
   specs: (c) => [
     ...specsOf(c, [V.cotsftGeocot, V.geocotKl, V.geocotNoKl, V.sft, V.sftGrpo]),
     ...MULTI_ROWS.flatMap((r) => c.seeds.map((s) => multiSpec(c, r, s))),
