@@ -62,3 +62,41 @@ export const PAPER = {
     } as Record<string, PaperRow>,
   },
 } as const;
+
+/**
+ * Geo-CoT / RSThinker's ablation (papers/001, GLM-4.1V-9B-Base; its metrics, quoted): grounding
+ * mIoU, counting MAE (lower is better), detection mAP@0.5 and VQA accuracy. `ours` names the
+ * `geocot` row that plays the same part. The paper gives no number for the KL ablation, only that
+ * removing KL makes the reasoning format collapse. Strings: the numbers as the paper prints them.
+ */
+export const PAPER_GEOCOT = {
+  caption: 'paper 001, ablation (GLM-4.1V-9B-Base; VG mIoU, counting MAE ↓, detection mAP@0.5, VQA Acc)',
+  rows: [
+    { label: 'Base', ours: 'base', vgMiou: '56.26', ocMae: '10.81', detMap50: '3.56', vqa: '8.16' },
+    { label: '+ SFT (w/o CoT)', ours: 'sft', vgMiou: '81.80', ocMae: '3.272', detMap50: '49.36', vqa: '63.57' },
+    {
+      label: '+ SFT (w/ CoT)',
+      ours: 'cotsft-geocot',
+      vgMiou: '87.70',
+      ocMae: '2.932',
+      detMap50: '74.03',
+      vqa: '74.20',
+    },
+    {
+      label: '+ SFT (w/o CoT) + GRPO',
+      ours: 'sft-grpo',
+      vgMiou: '86.47',
+      ocMae: '4.510',
+      detMap50: '56.77',
+      vqa: '74.09',
+    },
+    {
+      label: '+ SFT (w/ CoT) + GRPO (full)',
+      ours: 'geocot-kl',
+      vgMiou: '89.02',
+      ocMae: '2.728',
+      detMap50: '77.06',
+      vqa: '77.24',
+    },
+  ],
+} as const;
