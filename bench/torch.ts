@@ -194,6 +194,7 @@ export async function benchTorch(opts: { reps?: number; scalingReps?: number } =
 
   // How cost grows: one thread, one knob at a time from the default.
   const sReps = opts.scalingReps ?? 3;
+  if (sReps < 1) return; // the main table only
   const d = SCALES.default.arch;
   const grid: [string, Shape][] = [
     ['default', base],
