@@ -14,9 +14,12 @@ const out = join(root, 'native/build/Release/rsg_blas.node');
 // Rebuild when the built addon is older than its sources (its interface version differs).
 const sources = readFileSync(join(root, 'native/src/blas.cc'), 'utf8');
 const want = Number(/exports\.Set\("version", (\d+)\)/.exec(sources)?.[1]);
+// On x86-64 the AVX2 + FMA build is made beside the portable one (native/binding.gyp).
+const outAvx2 = join(root, 'native/build/Release/rsg_blas_avx2.node');
+const needAvx2 = process.arch === 'x64';
 let have = null;
 try {
-  have = existsSync(out) ? require(out).version : null;
+  have = existsSync(out) && (!needAvx2 || existsSync(outAvx2)) ? require(out).version : null;
 } catch {
   have = null;
 }
@@ -41,4 +44,4 @@ if (r.status !== 0 || !existsSync(out)) {
   );
   process.exit(0);
 }
-console.log(`native: built ${out}`);
+console.log(`native: built ${out}${existsSync(outAvx2) ? ` and ${outAvx2}` : ''}`);

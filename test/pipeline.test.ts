@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, symlinkSyn
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { selectBackend } from '../lib/backend';
-import { loadNative } from '../lib/native/addon';
+import { loadNative, nativeBuildName } from '../lib/native/addon';
 import {
   TRAINING_CODE_VERSION,
   type BaseSpec,
@@ -54,13 +54,18 @@ const grpo: GrpoSpec = {
  * differently per kernel), so its digest is keyed by the OpenBLAS configuration string.
  */
 const GOLDEN = {
-  version: 5,
+  version: 6,
   // the digests depend on the generated data too (its version is in every stage hash)
   data: 2,
   wasm: '095c19d3ee7a8314ee68eb7522536a071a485c7a4642b3f0707629e00d52e7fe',
+  // by OpenBLAS configuration (its kernels) and the addon's build (lib/native/addon.ts), one thread
   blas: {
-    'OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64':
-      '6eabdc46ffd86310cbed069facda107b43e0a291be09b18fd77c646645537343',
+    'OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64 · AVX2+FMA':
+      '035c137e0431e2ea0783adda897ea58c24770d6e99031a9a9186a2473585edc8',
+    'OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64 · baseline':
+      '5c59a9eb045f52452a1fad237c160337065c0203463449fc7c1072a987e52b62',
+    'OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64 · AVX2+FMA':
+      'cec3599ba375529d23b0ddf9aab1ef7b9c87e8dedbd3f6aa302256d5628ed81c',
   } as Record<string, string>,
 };
 
@@ -147,7 +152,7 @@ test('golden: the training arithmetic matches TRAINING_CODE_VERSION on wasm', as
   checkGolden('wasm', await goldenDigest('wasm'), GOLDEN.wasm, 'wasm');
 });
 
-const blasConfig = loadNative()?.config().config.trim();
+const blasConfig = loadNative() ? `${loadNative()!.config().config.trim()} · ${nativeBuildName()}` : undefined;
 (blasConfig && GOLDEN.blas[blasConfig] ? test : test.skip)(
   `golden: the same on blas (${blasConfig ?? 'not built'})`,
   async () => {
@@ -155,6 +160,18 @@ const blasConfig = loadNative()?.config().config.trim();
     checkGolden('blas', await goldenDigest('blas'), GOLDEN.blas[blasConfig!], blasConfig!);
   },
 );
+
+(blasConfig ? test : test.skip)('on blas with two threads, the same run twice writes the same metrics', async () => {
+  process.env.RSG_BLAS_THREADS = '2';
+  try {
+    const a = await goldenDigest('blas'),
+      b = await goldenDigest('blas');
+    assert.is(b, a);
+  } finally {
+    process.env.RSG_BLAS_THREADS = '1';
+    await selectBackend('blas');
+  }
+});
 
 test('--list-stale: stages of another code version, of a changed config, or unreadable', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rsg-stale-'));

@@ -2,7 +2,7 @@
  * The optional native addon (`native/`, node-addon-api over OpenBLAS, built by
  * `npm run build:native`): loading it, and saying why it is unavailable when it is.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT, projectRequire } from '../files';
 
@@ -163,21 +163,76 @@ export type Native = {
 };
 
 /** The addon's interface version this code expects (native/src/blas.cc exports it). */
-const NATIVE_VERSION = 7;
+const NATIVE_VERSION = 8;
 
-const ADDON = join(PROJECT_ROOT, 'native', 'build', 'Release', 'rsg_blas.node');
+const BUILD = join(PROJECT_ROOT, 'native', 'build', 'Release');
+/** The portable build (x86-64 baseline, or whatever the compiler targets elsewhere). */
+const ADDON = join(BUILD, 'rsg_blas.node');
+/** The same sources compiled with AVX2 + FMA (x86-64 only): 2–4× faster element-wise kernels. */
+const ADDON_AVX2 = join(BUILD, 'rsg_blas_avx2.node');
+
+/** The CPU's feature flags (Linux), or an empty set where /proc/cpuinfo does not say. */
+function cpuFlags(): Set<string> {
+  try {
+    const line = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    return new Set(line ? line[1].trim().split(/\s+/) : []);
+  } catch {
+    return new Set();
+  }
+}
+
+/**
+ * Which build of the addon this process loads: the AVX2 + FMA one when the CPU has both and it
+ * was built, unless RSG_NATIVE_BUILD=baseline asks for the portable one (tests compare the two).
+ */
+export function addonPath(flags = cpuFlags()): string {
+  const want = process.env.RSG_NATIVE_BUILD ?? 'auto';
+  if (want !== 'auto' && want !== 'baseline' && want !== 'avx2')
+    throw new Error(`RSG_NATIVE_BUILD=${want}: must be auto, baseline or avx2`);
+  const cpuHasAvx2 = flags.has('avx2') && flags.has('fma');
+  if (want === 'avx2' && !cpuHasAvx2) throw new Error('RSG_NATIVE_BUILD=avx2: this CPU lacks AVX2 or FMA');
+  if (want === 'baseline' || !cpuHasAvx2 || !existsSync(ADDON_AVX2)) return ADDON;
+  return ADDON_AVX2;
+}
+
+/**
+ * OpenBLAS picks its kernels from the CPU at load time, and 0.3.21 (Debian 12's) takes AVX-512
+ * AMD processors (Zen 4 and later) for Haswell: its sgemm then runs at about half the speed the
+ * SkylakeX kernels reach on them (measured: 106 vs 196 GFLOP/s at 1024³, one thread). On any CPU
+ * with the AVX-512 subsets those kernels use, and unless the user chose a core with
+ * OPENBLAS_CORETYPE, the addon asks for SkylakeX before the library loads. Intel parts with AVX-512
+ * are detected as SkylakeX or a superset whose sgemm is the same.
+ */
+export function openblasCoreType(flags = cpuFlags()): string | null {
+  if (process.env.OPENBLAS_CORETYPE) return null;
+  return ['avx512f', 'avx512dq', 'avx512bw', 'avx512vl', 'avx512cd'].every((f) => flags.has(f)) ? 'SkylakeX' : null;
+}
+
 let native: Native | null | undefined;
 
 /** The addon, or null when it is not built or cannot load. */
 export function loadNative(): Native | null {
   if (native !== undefined) return native;
   try {
-    native = existsSync(ADDON) ? (projectRequire(ADDON) as Native) : null;
+    const flags = cpuFlags();
+    const path = addonPath(flags);
+    const core = openblasCoreType(flags);
+    if (core && existsSync(path)) process.env.OPENBLAS_CORETYPE = core; // read by libopenblas as it loads
+    native = existsSync(path) ? (projectRequire(path) as Native) : null;
     if (native && native.version !== NATIVE_VERSION) native = null; // built from older sources
-  } catch {
+    if (native) nativeBuild = path === ADDON_AVX2 ? 'AVX2+FMA' : 'baseline';
+  } catch (e) {
+    if ((e as Error).message.startsWith('RSG_NATIVE_BUILD')) throw e;
     native = null;
   }
   return native;
+}
+
+let nativeBuild = '';
+
+/** Which build loaded: 'AVX2+FMA' or 'baseline' ('' before loadNative succeeds). */
+export function nativeBuildName(): string {
+  return nativeBuild;
 }
 
 export function blasAvailable(): boolean {
@@ -203,5 +258,5 @@ export function blasUnavailableReason(): string {
 
 export function blasDescription(n: Native): string {
   const c = n.config();
-  return `wasm + OpenBLAS sgemm (${c.config.trim()}, ${c.threads} thread${c.threads === 1 ? '' : 's'})`;
+  return `wasm + OpenBLAS sgemm (${c.config.trim()}, ${c.threads} thread${c.threads === 1 ? '' : 's'}; ${nativeBuild} kernels)`;
 }

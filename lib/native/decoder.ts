@@ -7,7 +7,7 @@
  * time (bench/profile.ts). Here a decoded token is ~20 sgemm calls plus short JS loops. It
  * serves the two passes that need no gradient: sampling (`generate`, one token per row per
  * step, with a KV cache) and the frozen reference model's log-probs (all positions at once).
- * The encoder runs once per batch on tfjs. Training's forward+backward stays on tfjs.
+ * The encoder runs here too, once per batch. Training's forward+backward stays on tfjs.
  *
  * Same maths as lib/model/network.ts, in the same order of operations where it matters; results
  * agree with the tfjs path to float rounding (test/native/decoder.test.ts). The blas ops
@@ -16,7 +16,7 @@
 import { linearLayers } from '../model/lora';
 import * as tf from '@tensorflow/tfjs';
 import { type Native, loadNative } from './addon';
-import { type EncoderInput, type Net, type PolicyConfig, crossKV, encode, memoryPositionCodes } from '../model/network';
+import { type EncoderInput, type Net, type PolicyConfig, memoryPositionCodes } from '../model/network';
 import type { Decoder } from '../model/ops';
 
 const LN_EPS = 1e-5;
@@ -48,6 +48,23 @@ function scratchBuffer(key: string, n: number): Float32Array {
   let b = scratch.get(key);
   if (!b || b.length < n) scratch.set(key, (b = new Float32Array(n)));
   return b.length === n ? b : b.subarray(0, n);
+}
+
+/**
+ * Self-attention caches of disposed decoders, by length, for the next decoder of the same shape:
+ * a GRPO step builds two decoders (sampling, reference) with ~6 MB of caches at the default shapes,
+ * and allocating them anew each time costs page faults and garbage collection. A cache is never read
+ * before it is written (position t's keys are written by the step that feeds t), so reused buffers
+ * need no clearing. At most two decoders' worth of buffers are kept per length.
+ */
+const cachePool = new Map<number, Float32Array[]>();
+function cacheBuffer(n: number): Float32Array {
+  return cachePool.get(n)?.pop() ?? new Float32Array(n);
+}
+function releaseCache(c: Float32Array): void {
+  const free = cachePool.get(c.length) ?? [];
+  if (free.length < 8 && !free.includes(c)) free.push(c);
+  cachePool.set(c.length, free);
 }
 
 /**
@@ -106,18 +123,18 @@ export class FastDecoder implements Decoder {
     this.N = this.B * G;
     this.dh = d / h;
     this.S = enc.keyMask.shape[1];
-    tf.tidy(() => {
-      // [B, S, d] (the cross-attention layout of every implementation) → [B, h, S, dh] for the kernel.
-      for (const x of crossKV(net, encode(net, enc))) {
-        this.xk.push(this.splitHeads(x.k.dataSync() as Float32Array));
-        this.xv.push(this.splitHeads(x.v.dataSync() as Float32Array));
-      }
-    });
-    this.pos = memoryPositionCodes(cfg);
     this.keyMask = enc.keyMask.dataSync() as Float32Array;
+    // The memory, then each layer's cross-attention keys and values [B·S, 2d] (as crossKV) → [B, h, S, dh]
+    const memory = this.encode(enc);
+    for (let li = 0; li < cfg.nDecLayers; li++) {
+      const kv = this.linear(`dec${li}.xkv`, memory, this.B * this.S, 'enc.xkv');
+      this.xk.push(this.splitHeads(kv, 0, 2 * d));
+      this.xv.push(this.splitHeads(kv, d, 2 * d));
+    }
+    this.pos = memoryPositionCodes(cfg);
     for (let i = 0; i < cfg.nDecLayers; i++) {
-      this.ck.push(new Float32Array(this.N * h * Tmax * this.dh));
-      this.cv.push(new Float32Array(this.N * h * Tmax * this.dh));
+      this.ck.push(cacheBuffer(this.N * h * Tmax * this.dh));
+      this.cv.push(cacheBuffer(this.N * h * Tmax * this.dh));
     }
     this.live = Int32Array.from({ length: this.N }, (_, n) => n);
     this.perQuery = new Int32Array(this.B).fill(G);
@@ -151,18 +168,68 @@ export class FastDecoder implements Decoder {
     this.perQuery = perQuery;
   }
 
-  /** [B, S, h·dh] → [B, h, S, dh] */
-  private splitHeads(x: Float32Array): Float32Array {
+  /** columns [c0, c0 + h·dh) of x [B, S, stride] → [B, h, S, dh] (a new array, or the scratch buffer `into`) */
+  private splitHeads(x: Float32Array, c0: number, stride: number, into?: string): Float32Array {
     const { B, S, dh } = this,
-      h = this.cfg.nHeads,
-      d = h * dh;
-    const out = new Float32Array(x.length);
+      h = this.cfg.nHeads;
+    const n = B * h * S * dh;
+    const out = into ? scratchBuffer(into, n) : new Float32Array(n);
     for (let b = 0; b < B; b++)
-      for (let s = 0; s < S; s++)
-        for (let hh = 0; hh < h; hh++) {
-          out.set(x.subarray((b * S + s) * d + hh * dh, (b * S + s) * d + (hh + 1) * dh), ((b * h + hh) * S + s) * dh);
-        }
+      for (let hh = 0; hh < h; hh++)
+        this.nat.copyBlocks(x, b * S * stride + c0 + hh * dh, stride, out, (b * h + hh) * S * dh, dh, S, dh);
     return out;
+  }
+
+  /**
+   * The encoder (lib/model/network.ts `encode`) over Float32Arrays: the per-patch stem, patch and
+   * query embeddings, nEncLayers of bidirectional attention under the key mask and MLPs, the final
+   * layer norm. Returns the memory [B·S, d] (a scratch buffer: read it before the next `step`).
+   */
+  private encode(enc: EncoderInput): Float32Array {
+    const { cfg, B, S, dh, nat } = this;
+    const { dModel: d, nHeads: h } = cfg;
+    const patches = enc.patches.dataSync() as Float32Array;
+    const ids = enc.queryIds.dataSync() as Int32Array;
+    const nP = enc.patches.shape[1],
+      L = cfg.maxQueryLen;
+    const rowsP = B * nP,
+      rows = B * S;
+    const pix = cfg.stemHidden > 0 ? this.linear('stem', patches, rowsP, 'enc.stem', true) : patches;
+    const img = this.linear('patch', pix, rowsP, 'enc.img'); // [B·nP, d]
+    const type = this.P('type_emb'),
+      ppos = this.P('patch_pos'),
+      qpos = this.P('query_pos'),
+      emb = this.P('tok_emb');
+    const x = scratchBuffer('enc.x', rows * d);
+    for (let b = 0; b < B; b++) {
+      for (let p = 0; p < nP; p++) {
+        const o = (b * S + p) * d,
+          i = (b * nP + p) * d;
+        for (let j = 0; j < d; j++) x[o + j] = img[i + j] + ppos[p * d + j] + type[j];
+      }
+      for (let t = 0; t < L; t++) {
+        const o = (b * S + nP + t) * d,
+          e = ids[b * L + t] * d;
+        for (let j = 0; j < d; j++) x[o + j] = emb[e + j] + qpos[t * d + j] + type[d + j];
+      }
+    }
+    const scale = 1 / Math.sqrt(dh);
+    const q = scratchBuffer('enc.q', rows * d),
+      att = scratchBuffer('enc.att', rows * d),
+      probs = scratchBuffer('enc.probs', rows * S);
+    for (let li = 0; li < cfg.nEncLayers; li++) {
+      const n = `enc${li}`;
+      const qkv = this.linear(`${n}.qkv`, this.layerNorm(`${n}.ln1`, x, rows, 'enc.ln'), rows, 'enc.qkv'); // [rows, 3d]
+      nat.copyBlocks(qkv, 0, 3 * d, q, 0, d, rows, d);
+      const k = this.splitHeads(qkv, d, 3 * d, 'enc.k'),
+        v = this.splitHeads(qkv, 2 * d, 3 * d, 'enc.v');
+      // bidirectional self-attention: the S rows of query b attend to its S keys under the key mask
+      nat.crossAttention(q, k, v, this.keyMask, att, probs, B, S, h, dh, S, scale);
+      this.add(x, this.linear(`${n}.attn_out`, att, rows, 'enc.proj'));
+      const f1 = this.linear(`${n}.fc1`, this.layerNorm(`${n}.ln2`, x, rows, 'enc.ln'), rows, 'enc.f1', true);
+      this.add(x, this.linear(`${n}.fc2`, f1, rows, 'enc.proj'));
+    }
+    return this.layerNorm('enc_ln', x, rows, 'enc.memory');
   }
 
   private P(name: string): Float32Array {
@@ -285,7 +352,10 @@ export class FastDecoder implements Decoder {
     return logits;
   }
 
+  /** Hands the self-attention caches back for the next decoder; the decoder is unusable after. */
   dispose(): void {
-    /* plain arrays: nothing to free */
+    for (const c of [...this.ck, ...this.cv]) releaseCache(c);
+    this.ck.length = 0;
+    this.cv.length = 0;
   }
 }

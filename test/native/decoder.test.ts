@@ -30,7 +30,9 @@ const samples = groundingSplit('val', { count: 3 });
 
 /** A tiny policy with weights far from their (near-uniform-logits) initial values. */
 function shaken(seed: number, positionReadout = true): Policy {
-  const p = Policy.create({ ...TINY, positionReadout }, seed, ops);
+  // without the readout, also without the patch stem and with two encoder layers: both encoder paths
+  const arch = positionReadout ? TINY : { ...TINY, stemHidden: 0, nEncLayers: 2 };
+  const p = Policy.create({ ...arch, positionReadout }, seed, ops);
   let k = 0;
   for (const v of p.params.values())
     v.assign(tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.3, 'float32', seed * 1000 + k++))));
@@ -64,27 +66,30 @@ t('the blas ops decode with the dispatch-free decoder; the composite ops with th
 });
 
 for (const readout of [true, false]) {
-  t(`teacher-forced log-probs equal the tfjs decoder's (G = 2, ragged lengths, readout ${readout})`, () => {
-    const p = shaken(1, readout),
-      G = 2;
-    const seqs = randomSequences(new Rng(3), 3 * G, p.tok.size, [7, 3, 5, 1]);
-    const enc = p.encoderInput(samples);
-    const s = sequenceTensors(seqs, p.tok.bosId, p.tok.padId);
-    const want = tf.tidy(() =>
-      tokenLogProbs(decode(p, s.inputIds, crossKV(p, encode(p, enc)), enc.keyMask, G), s.targets).dataSync(),
-    );
-    const gotT = referenceLogProbs(p, { enc, group: G, ...s });
-    const got = gotT.dataSync();
-    gotT.dispose();
-    assert.equal(got.length, want.length);
-    let worst = 0;
-    got.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - want[i]))));
-    assert.ok(worst < 1e-4, `max |Δ log π| = ${worst}`);
-    // The log-probs are not trivially uniform (the check would be weak otherwise).
-    assert.ok(Math.max(...want) - Math.min(...want) > 1, 'spread of log-probs');
-    tf.dispose([enc.patches, enc.queryIds, enc.keyMask, s.inputIds, s.targets, s.mask]);
-    p.dispose();
-  });
+  t(
+    `teacher-forced log-probs equal the tfjs decoder's (G = 2, ragged lengths, readout ${readout}, stem ${readout})`,
+    () => {
+      const p = shaken(1, readout),
+        G = 2;
+      const seqs = randomSequences(new Rng(3), 3 * G, p.tok.size, [7, 3, 5, 1]);
+      const enc = p.encoderInput(samples);
+      const s = sequenceTensors(seqs, p.tok.bosId, p.tok.padId);
+      const want = tf.tidy(() =>
+        tokenLogProbs(decode(p, s.inputIds, crossKV(p, encode(p, enc)), enc.keyMask, G), s.targets).dataSync(),
+      );
+      const gotT = referenceLogProbs(p, { enc, group: G, ...s });
+      const got = gotT.dataSync();
+      gotT.dispose();
+      assert.equal(got.length, want.length);
+      let worst = 0;
+      got.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - want[i]))));
+      assert.ok(worst < 1e-4, `max |Δ log π| = ${worst}`);
+      // The log-probs are not trivially uniform (the check would be weak otherwise).
+      assert.ok(Math.max(...want) - Math.min(...want) > 1, 'spread of log-probs');
+      tf.dispose([enc.patches, enc.queryIds, enc.keyMask, s.inputIds, s.targets, s.mask]);
+      p.dispose();
+    },
+  );
 }
 
 t('one token at a time with the cache equals all positions at once', () => {

@@ -1,0 +1,206 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type Native,
+  addonPath,
+  blasAvailable,
+  blasUnavailableReason,
+  loadNative,
+  nativeBuildName,
+  openblasCoreType,
+} from '../../lib/native/addon';
+import { PROJECT_ROOT, projectRequire } from '../../lib/files';
+import { Rng } from '../../lib/rng';
+
+const available = blasAvailable();
+if (!available) console.log(`addon tests skipped: ${blasUnavailableReason()}`);
+const t = available ? test : test.skip;
+
+function withEnv<T>(vars: Record<string, string | undefined>, f: () => T): T {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  for (const [k, v] of Object.entries(vars))
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  try {
+    return f();
+  } finally {
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  }
+}
+
+const AVX512 = new Set(['avx2', 'fma', 'avx512f', 'avx512dq', 'avx512bw', 'avx512vl', 'avx512cd']);
+
+test('OpenBLAS is asked for its SkylakeX kernels only on AVX-512 CPUs, and never over the user’s choice', () => {
+  withEnv({ OPENBLAS_CORETYPE: undefined }, () => {
+    assert.is(openblasCoreType(AVX512), 'SkylakeX');
+    assert.is(openblasCoreType(new Set(['avx2', 'fma'])), null);
+    const noBw = new Set(AVX512);
+    noBw.delete('avx512bw');
+    assert.is(openblasCoreType(noBw), null, 'AVX-512F without BW: the SkylakeX kernels would fault');
+    assert.is(openblasCoreType(new Set()), null, 'no /proc/cpuinfo: leave OpenBLAS to detect');
+  });
+  withEnv({ OPENBLAS_CORETYPE: 'Haswell' }, () => assert.is(openblasCoreType(AVX512), null));
+});
+
+test('the AVX2 build loads only where the CPU has AVX2 and FMA; RSG_NATIVE_BUILD chooses or is refused', () => {
+  const base = join(PROJECT_ROOT, 'native', 'build', 'Release', 'rsg_blas.node');
+  const avx2 = join(PROJECT_ROOT, 'native', 'build', 'Release', 'rsg_blas_avx2.node');
+  withEnv({ RSG_NATIVE_BUILD: undefined }, () => {
+    assert.is(addonPath(new Set(['sse2'])), base);
+    assert.is(addonPath(new Set(['avx2'])), base, 'AVX2 without FMA');
+    assert.is(addonPath(new Set(['avx2', 'fma'])), existsSync(avx2) ? avx2 : base);
+  });
+  withEnv({ RSG_NATIVE_BUILD: 'baseline' }, () => assert.is(addonPath(new Set(['avx2', 'fma'])), base));
+  withEnv({ RSG_NATIVE_BUILD: 'avx2' }, () =>
+    assert.throws(() => addonPath(new Set(['sse2'])), /RSG_NATIVE_BUILD=avx2: this CPU lacks AVX2 or FMA/),
+  );
+  withEnv({ RSG_NATIVE_BUILD: 'fast' }, () =>
+    assert.throws(() => addonPath(new Set()), /RSG_NATIVE_BUILD=fast: must be auto, baseline or avx2/),
+  );
+});
+
+function random(rng: Rng, n: number, s = 1): Float32Array {
+  return Float32Array.from({ length: n }, () => rng.normal() * s);
+}
+
+/** Every attention kernel's outputs for one set of inputs large enough to be split across threads. */
+function attentionOutputs(nat: Native): Float32Array[] {
+  const rng = new Rng(11);
+  const B = 8,
+    h = 4,
+    dh = 24,
+    d = h * dh,
+    T = 64,
+    S = 48; // every kernel's work is above the addon's threshold for splitting it across threads
+  const q = random(rng, B * T * d),
+    k = random(rng, B * T * d),
+    v = random(rng, B * T * d),
+    pos = random(rng, T * d),
+    mask = Float32Array.from({ length: B * T }, (_, i) => (i % T > T - 5 ? -1e9 : 0));
+  const out = new Float32Array(B * T * 2 * d),
+    probs = new Float32Array(B * h * T * T);
+  nat.attnForward(q, k, v, mask, pos, out, probs, B, T, T, h, dh, 0.2, true);
+  const dout = random(rng, B * T * 2 * d);
+  const dq = new Float32Array(q.length),
+    dk = new Float32Array(k.length),
+    dv = new Float32Array(v.length);
+  nat.attnBackward(dout, q, k, v, probs, pos, dq, dk, dv, B, T, T, h, dh, 0.2);
+  // the decoder's kernels: cross-attention to [B, h, S, dh] memories, causal self-attention over a cache
+  const K = random(rng, B * h * S * dh),
+    V = random(rng, B * h * S * dh),
+    xmask = new Float32Array(B * S);
+  const ctx = new Float32Array(B * T * d),
+    meanProbs = new Float32Array(B * T * S);
+  nat.crossAttention(q, K, V, xmask, ctx, meanProbs, B, T, h, dh, S, 0.2);
+  const qkv = random(rng, B * T * 3 * d);
+  const ck = new Float32Array(B * h * T * dh),
+    cv = new Float32Array(B * h * T * dh),
+    att = new Float32Array(B * T * d);
+  nat.selfAttention(qkv, ck, cv, att, B, T, 0, h, dh, T, 0.2);
+  return [out, probs, dq, dk, dv, ctx, meanProbs, att];
+}
+
+/** Matrix products split by rows (tall C) and by columns (wide C), with transposes and a batch. */
+function productOutputs(nat: Native): Float32Array[] {
+  const rng = new Rng(13);
+  const shapes: [number, number, number, boolean, boolean, number][] = [
+    [1000, 97, 96, false, false, 1],
+    [1000, 97, 96, true, true, 1],
+    [96, 289, 1000, true, false, 1],
+    [50, 300, 200, false, true, 3],
+  ];
+  return shapes.map(([M, N, K, ta, tb, batch]) => {
+    const a = random(rng, batch * M * K),
+      b = random(rng, batch * K * N),
+      c = new Float32Array(batch * M * N);
+    nat.sgemmBatch(a, b, c, batch, M, N, K, ta, tb, M * K, K * N);
+    return c;
+  });
+}
+
+t('matrix products split across two threads equal one thread’s (rows or columns, transposes, batch)', () => {
+  const nat = loadNative()!;
+  const before = nat.config().threads;
+  try {
+    nat.setThreads(1);
+    const one = productOutputs(nat);
+    nat.setThreads(2);
+    assert.is(nat.config().threads, 2);
+    const two = productOutputs(nat);
+    one.forEach((a, i) => {
+      let worst = 0;
+      a.forEach((x, n) => (worst = Math.max(worst, Math.abs(x - two[i][n]) / (1 + Math.abs(x)))));
+      // sums of up to 1000 products of unit normals: a few float roundings apart at most
+      assert.ok(worst < 1e-4, `product ${i}: max relative difference ${worst}`);
+    });
+  } finally {
+    nat.setThreads(before);
+  }
+});
+
+t('the attention kernels give the same bits on one thread and on two', () => {
+  const nat = loadNative()!;
+  const before = nat.config().threads;
+  try {
+    nat.setThreads(1);
+    const one = attentionOutputs(nat);
+    nat.setThreads(2);
+    const two = attentionOutputs(nat);
+    one.forEach((a, i) => {
+      assert.ok(
+        a.some((x) => x !== 0),
+        `output ${i} is not all zeros`,
+      );
+      const j = a.findIndex((x, n) => !Object.is(x, two[i][n]));
+      assert.is(j, -1, `output ${i} differs at ${j}: ${a[j]} vs ${two[i][j]}`);
+    });
+  } finally {
+    nat.setThreads(before);
+  }
+});
+
+const avx2Path = join(PROJECT_ROOT, 'native', 'build', 'Release', 'rsg_blas_avx2.node');
+const basePath = join(PROJECT_ROOT, 'native', 'build', 'Release', 'rsg_blas.node');
+(available && existsSync(avx2Path) && addonPath() === avx2Path ? test : test.skip)(
+  'the AVX2 build agrees with the portable one (element-wise kernels and attention, to float rounding)',
+  () => {
+    assert.is(nativeBuildName(), 'AVX2+FMA');
+    const fast = projectRequire(avx2Path) as Native,
+      base = projectRequire(basePath) as Native;
+    const rng = new Rng(5);
+    const rows = 64,
+      n = 96;
+    const x = random(rng, rows * n, 3),
+      g = random(rng, n),
+      b = random(rng, n),
+      dy = random(rng, rows * n);
+    const kernels = (nat: Native): Float32Array[] => {
+      const ln = new Float32Array(rows * n);
+      nat.layerNorm(x, g, b, ln, rows, n, 1e-5);
+      const act = Float32Array.from(x);
+      nat.biasAct(act, b, rows, n, true);
+      const ls = Float32Array.from(x);
+      nat.logSoftmax(ls, rows, n);
+      const gelu = new Float32Array(x.length),
+        dgelu = new Float32Array(x.length);
+      nat.geluForward(x, gelu, x.length);
+      nat.geluBackward(dy, x, dgelu, x.length);
+      const ex = new Float32Array(x.length);
+      nat.unary(0, x, ex, x.length);
+      return [ln, act, ls, gelu, dgelu, ex, ...attentionOutputs(nat)];
+    };
+    const a = kernels(base),
+      c = kernels(fast);
+    a.forEach((u, i) => {
+      let worst = 0;
+      u.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - c[i][j]) / (1 + Math.abs(v)))));
+      assert.ok(worst < 1e-5, `kernel output ${i}: max relative difference ${worst}`);
+    });
+  },
+);
+
+test.run();
