@@ -329,11 +329,7 @@ export const experiment: Experiment = {
           tableMarkdown({
             title: PAPER_GEOCOT.caption,
             header: ['paper 001 row', 'our row', 'VG mIoU', 'counting MAE', 'detection mAP@0.5', 'VQA Acc'],
-            rows: PAPER_GEOCOT.rows.map((r) => [
-              r.label,
-              r.ours,
-              ...[r.vgMiou, r.ocMae, r.detMap50, r.vqa].map(String),
-            ]),
+            rows: PAPER_GEOCOT.rows.map((r) => [r.label, r.ours, r.vgMiou, r.ocMae, r.detMap50, r.vqa]),
           }),
           '',
           tableMarkdown(faith),
