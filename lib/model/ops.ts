@@ -31,7 +31,7 @@ export type AdamWStep = {
  * positions t0 … t0 + L − 1, attending to every position fed before (a KV cache).
  */
 export type Decoder = {
-  /** ids row-major [N, L] → log-softmax [N·L, V] */
+  /** ids row-major [N, L] → log-softmax [N·L, V]; read it before the next call (it may be reused) */
   logProbs(ids: Int32Array, t0: number, L: number): Float32Array;
   /**
    * Optional: stop computing the rows not in `keep` (original indices, ascending, a subset of the
