@@ -258,5 +258,6 @@ export function blasUnavailableReason(): string {
 
 export function blasDescription(n: Native): string {
   const c = n.config();
-  return `wasm + OpenBLAS sgemm (${c.config.trim()}, ${c.threads} thread${c.threads === 1 ? '' : 's'}; ${nativeBuild} kernels)`;
+  const threads = `${c.threads} thread${c.threads === 1 ? '' : 's'}`;
+  return `wasm + OpenBLAS sgemm (${c.config.trim()}, ${threads}; ${nativeBuild} kernels)`;
 }
