@@ -122,45 +122,41 @@ function productOutputs(nat: Native): Float32Array[] {
   });
 }
 
-t('matrix products split across two threads equal one thread’s (rows or columns, transposes, batch)', () => {
+/** f's outputs on one thread and on two (the addon's thread count restored after). */
+function onOneAndTwoThreads(f: (nat: Native) => Float32Array[]): [Float32Array[], Float32Array[]] {
   const nat = loadNative()!;
   const before = nat.config().threads;
   try {
     nat.setThreads(1);
-    const one = productOutputs(nat);
+    const one = f(nat);
     nat.setThreads(2);
     assert.is(nat.config().threads, 2);
-    const two = productOutputs(nat);
-    one.forEach((a, i) => {
-      let worst = 0;
-      a.forEach((x, n) => (worst = Math.max(worst, Math.abs(x - two[i][n]) / (1 + Math.abs(x)))));
-      // sums of up to 1000 products of unit normals: a few float roundings apart at most
-      assert.ok(worst < 1e-4, `product ${i}: max relative difference ${worst}`);
-    });
+    return [one, f(nat)];
   } finally {
     nat.setThreads(before);
   }
+}
+
+t('matrix products split across two threads equal one thread’s (rows or columns, transposes, batch)', () => {
+  const [one, two] = onOneAndTwoThreads(productOutputs);
+  one.forEach((a, i) => {
+    let worst = 0;
+    a.forEach((x, n) => (worst = Math.max(worst, Math.abs(x - two[i][n]) / (1 + Math.abs(x)))));
+    // sums of up to 1000 products of unit normals: a few float roundings apart at most
+    assert.ok(worst < 1e-4, `product ${i}: max relative difference ${worst}`);
+  });
 });
 
 t('the attention kernels give the same bits on one thread and on two', () => {
-  const nat = loadNative()!;
-  const before = nat.config().threads;
-  try {
-    nat.setThreads(1);
-    const one = attentionOutputs(nat);
-    nat.setThreads(2);
-    const two = attentionOutputs(nat);
-    one.forEach((a, i) => {
-      assert.ok(
-        a.some((x) => x !== 0),
-        `output ${i} is not all zeros`,
-      );
-      const j = a.findIndex((x, n) => !Object.is(x, two[i][n]));
-      assert.is(j, -1, `output ${i} differs at ${j}: ${a[j]} vs ${two[i][j]}`);
-    });
-  } finally {
-    nat.setThreads(before);
-  }
+  const [one, two] = onOneAndTwoThreads(attentionOutputs);
+  one.forEach((a, i) => {
+    assert.ok(
+      a.some((x) => x !== 0),
+      `output ${i} is not all zeros`,
+    );
+    const j = a.findIndex((x, n) => !Object.is(x, two[i][n]));
+    assert.is(j, -1, `output ${i} differs at ${j}: ${a[j]} vs ${two[i][j]}`);
+  });
 });
 
 const avx2Path = join(PROJECT_ROOT, 'native', 'build', 'Release', 'rsg_blas_avx2.node');
