@@ -46,7 +46,8 @@ char* openblas_get_config(void);
 // sgemm on one thread. OpenBLAS's own split of the policy's skinny products (thousands of rows,
 // ~100 columns) measured 1.2× faster on two threads than on one, and slower than one on
 // sampling's one-token steps. Work below kMinThreadedWork multiply-adds stays on the calling thread
-// (starting a thread costs tens of microseconds). Results are deterministic for a thread count; the
+// (handing a part to a worker costs more than it saves there). Results are deterministic for a
+// thread count; the
 // attention kernels give the same bits for any thread count (each (row, head) is one sgemm either
 // way).
 static int threadsWanted = 1;
@@ -62,7 +63,10 @@ class Workers {
 
  public:
   // Run job(t) for t in [1, T) on the workers and job(0) on the caller; return when all are done.
-  void run(int T, const std::function<void(int)>& job) {
+  // Returns false, having run nothing, when another thread holds the workers (the addon loaded in
+  // several JavaScript threads): that caller then computes on its own thread.
+  bool run(int T, const std::function<void(int)>& job) {
+    if (busy_.exchange(true, std::memory_order_acquire)) return false;
     grow(T - 1);
     job_ = &job;
     active_ = T - 1;
@@ -74,6 +78,8 @@ class Workers {
     cv_.notify_all();
     job(0);
     while (pending_.load(std::memory_order_acquire) != 0) spinPause();
+    busy_.store(false, std::memory_order_release);
+    return true;
   }
 
  private:
@@ -110,6 +116,7 @@ class Workers {
       }
     }
   }
+  std::atomic<bool> busy_{false};
   std::atomic<uint64_t> gen_{0};
   std::atomic<int> pending_{0};
   std::atomic<int> count_{0};
@@ -132,7 +139,7 @@ static void parallelFor(int64_t n, double work, F f) {
     f(0, n);
     return;
   }
-  workers().run(T, [&](int t) { f(n * t / T, n * (t + 1) / T); });
+  if (!workers().run(T, [&](int t) { f(n * t / T, n * (t + 1) / T); })) f(0, n);
 }
 
 static float* floatData(const Napi::Value& v, size_t* len) {
