@@ -101,8 +101,68 @@ function attentionOutputs(nat: Native): Float32Array[] {
     cv = new Float32Array(B * h * T * dh),
     att = new Float32Array(B * T * d);
   nat.selfAttention(qkv, ck, cv, att, B, T, 0, h, dh, T, 0.2);
-  return [out, probs, dq, dk, dv, ctx, meanProbs, att];
+  // sampling's one-token steps, over enough rows and positions to be split across threads
+  const R = 32,
+    Tc = 64;
+  const k1 = new Float32Array(R * h * Tc * dh),
+    v1 = new Float32Array(R * h * Tc * dh),
+    one = new Float32Array(R * d);
+  const steps: Float32Array[] = [];
+  for (let t0 = 0; t0 < Tc; t0++) {
+    nat.selfAttention(random(rng, R * 3 * d), k1, v1, one, R, 1, t0, h, dh, Tc, 0.2);
+    if (t0 >= Tc - 3) steps.push(Float32Array.from(one));
+  }
+  return [out, probs, dq, dk, dv, ctx, meanProbs, att, ...steps];
 }
+
+/**
+ * Independent oracle for one-token self-attention: each row's new key and value join its cache,
+ * and its output per head is softmax(q·kₛ·scale) over the cached positions, times their values.
+ */
+function oneTokenOracle(steps: Float32Array[], R: number, h: number, dh: number, scale: number): Float32Array[] {
+  const d = h * dh;
+  return steps.map((_, t0) => {
+    const out = new Float32Array(R * d);
+    for (let r = 0; r < R; r++)
+      for (let hh = 0; hh < h; hh++) {
+        const q = steps[t0].subarray(r * 3 * d + hh * dh, r * 3 * d + hh * dh + dh);
+        const key = (s: number, j: number) => steps[s][r * 3 * d + d + hh * dh + j],
+          val = (s: number, j: number) => steps[s][r * 3 * d + 2 * d + hh * dh + j];
+        const a = Array.from({ length: t0 + 1 }, (_, s) => q.reduce((acc, x, j) => acc + x * key(s, j), 0) * scale);
+        const m = Math.max(...a),
+          e = a.map((x) => Math.exp(x - m)),
+          z = e.reduce((x, y) => x + y, 0);
+        for (let j = 0; j < dh; j++) out[r * d + hh * dh + j] = e.reduce((acc, p, s) => acc + (p / z) * val(s, j), 0);
+      }
+    return out;
+  });
+}
+
+t('one-token self-attention over the cache equals an oracle (head widths with and without a vector path)', () => {
+  const nat = loadNative()!;
+  // 8-wide blocks of cached positions plus a remainder; dh 24 and 32 take the AVX2 path, 20 the plain loops
+  for (const dh of [24, 20, 32]) {
+    const rng = new Rng(dh),
+      R = 5,
+      h = 3,
+      T = 19,
+      d = h * dh;
+    const steps = Array.from({ length: T }, () => random(rng, R * 3 * d));
+    const K = new Float32Array(R * h * T * dh),
+      V = new Float32Array(R * h * T * dh),
+      out = new Float32Array(R * d);
+    const want = oneTokenOracle(steps, R, h, dh, 0.3);
+    steps.forEach((qkv, t0) => {
+      nat.selfAttention(qkv, K, V, out, R, 1, t0, h, dh, T, 0.3);
+      out.forEach((x, i) =>
+        assert.ok(
+          Math.abs(x - want[t0][i]) < 1e-5 * (1 + Math.abs(want[t0][i])),
+          `dh ${dh} t ${t0} [${i}]: ${x} vs ${want[t0][i]}`,
+        ),
+      );
+    });
+  }
+});
 
 /** Matrix products split by rows (tall C) and by columns (wide C), with transposes and a batch. */
 function productOutputs(nat: Native): Float32Array[] {
