@@ -57,28 +57,36 @@ static const int64_t kMinThreadedWork = 4 << 20;
 // The threads beyond the caller's: started on first use, then kept. Between jobs a worker spins
 // for a while (a training step's next split usually follows within microseconds) and then sleeps;
 // starting a thread per split measured ~55 µs, more than some splits take.
+//
+// A job is `parts` numbered parts; every thread, the caller included, claims the next unclaimed
+// part until none is left, and the caller returns when all parts are done. A worker that is asleep
+// or descheduled when a job comes (waking a parked virtual CPU measured up to ~3 ms, longer than
+// most kernels) therefore costs nothing: the caller computes its parts too. Which thread computes a
+// part never changes what the part computes, so results depend on the part count only.
 class Workers {
-  // How long an idle worker spins before it sleeps. Waking a sleeping core measured up to ~2 ms on a
-  // virtual machine (the hypervisor parks an idle vCPU), longer than most kernels take.
+  // How long an idle worker spins before it sleeps.
   static constexpr int kSpinMicros = 5000;
 
  public:
-  // Run job(t) for t in [1, T) on the workers and job(0) on the caller; return when all are done.
-  // Returns false, having run nothing, when another thread holds the workers (the addon loaded in
-  // several JavaScript threads): that caller then computes on its own thread.
-  bool run(int T, const std::function<void(int)>& job) {
+  // Run job(p) for p in [0, parts), on the caller and on up to parts − 1 workers; return when all
+  // are done. Returns false, having run nothing, when another thread holds the workers (the addon
+  // loaded in several JavaScript threads): that caller then computes on its own thread.
+  bool run(int parts, const std::function<void(int)>& job) {
     if (busy_.exchange(true, std::memory_order_acquire)) return false;
-    grow(T - 1);
+    grow(parts - 1);
     job_ = &job;
-    active_ = T - 1;
-    pending_.store(T - 1, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    const uint64_t g = ++jobs_;
+    // the ticket holds the job number, its part count and the next unclaimed part: a worker that
+    // wakes late cannot claim a part of a job that has finished (its number no longer matches)
+    ticket_.store((g << 32) | ((uint64_t)parts << 16), std::memory_order_release);
     {
       std::lock_guard<std::mutex> lock(m_);
       gen_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
-    job(0);
-    while (pending_.load(std::memory_order_acquire) != 0) spinPause();
+    work();
+    while (done_.load(std::memory_order_acquire) != parts) spinPause();
     busy_.store(false, std::memory_order_release);
     return true;
   }
@@ -89,14 +97,26 @@ class Workers {
     _mm_pause();
 #endif
   }
-  void grow(int n) {
-    while ((int)count_ < n) {
-      const int id = (int)++count_;
-      const uint64_t seen = gen_.load(std::memory_order_acquire);  // before run() announces the job
-      std::thread([this, id, seen] { loop(id, seen); }).detach();
+  // Claim and compute parts of the current job until none is left.
+  void work() {
+    uint64_t t = ticket_.load(std::memory_order_acquire);
+    for (;;) {
+      const uint32_t parts = (uint32_t)(t >> 16) & 0xffff, next = (uint32_t)t & 0xffff;
+      if (next >= parts) return;
+      if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+      (*job_)((int)next);  // the job cannot finish (nor job_ change) before this part is done
+      done_.fetch_add(1, std::memory_order_acq_rel);
+      t = ticket_.load(std::memory_order_acquire);
     }
   }
-  void loop(int id, uint64_t seen) {
+  void grow(int n) {
+    while ((int)count_ < n) {
+      ++count_;
+      const uint64_t seen = gen_.load(std::memory_order_acquire);  // before run() announces the job
+      std::thread([this, seen] { loop(seen); }).detach();
+    }
+  }
+  void loop(uint64_t seen) {
     FlushDenormals ftz;
     for (;;) {
       uint64_t g;
@@ -111,17 +131,15 @@ class Workers {
         g = gen_.load(std::memory_order_acquire);
       }
       seen = g;
-      if (id <= active_) {
-        (*job_)(id);
-        pending_.fetch_sub(1, std::memory_order_acq_rel);
-      }
+      work();
     }
   }
   std::atomic<bool> busy_{false};
   std::atomic<uint64_t> gen_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> ticket_{0};
+  std::atomic<int> done_{0};
   std::atomic<int> count_{0};
-  int active_ = 0;
+  uint64_t jobs_ = 0;
   const std::function<void(int)>* job_ = nullptr;
   std::mutex m_;
   std::condition_variable cv_;
