@@ -100,6 +100,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const medians = (xs: Times[]): Times =>
   Object.fromEntries(PHASES.map((p) => [p, median(xs.map((x) => x[p]))])) as Times;
 
+/** Steps each side runs before the timed rounds (bench/torch_grpo.py's WARMUP_STEPS). */
+const WARMUP_STEPS = 3;
+
 /**
  * Interleaved rounds of our step and PyTorch's at one shape and thread count: medians per phase.
  * With several OpenBLAS thread counts for PyTorch (`torchBlas`), each runs in every round and the
@@ -129,7 +132,8 @@ async function compare(
       throw new Error(
         `torch_grpo.py has ${workers[0].params} parameters, the policy ${countParameters(policy.params)}`,
       );
-    await run(); // warm-up (PyTorch warmed up on start)
+    // warm-up: the first steps run slower (JIT, allocator); PyTorch warmed up as many on start
+    for (let i = 0; i < WARMUP_STEPS; i++) await run();
     for (let i = 0; i < reps; i++) {
       ours.push(await run());
       for (let w = 0; w < workers.length; w++) theirs[w].push(await workers[w].step());
@@ -158,7 +162,7 @@ export async function benchTorch(opts: { reps?: number; scalingReps?: number } =
     console.log(`torch: skipped — ${why}`);
     return;
   }
-  const reps = opts.reps ?? 5;
+  const reps = opts.reps ?? 7;
   const base: Shape = {
     arch: SCALES.default.arch,
     group: DEFAULT_GRPO.group,

@@ -9,7 +9,7 @@ a KV cache, temperature 1), the reference model's log-probs (no grad), the GRPO 
 backward (clipped ratio, k3 KL), and an AdamW step. Weights are random (an untrained policy, so
 rollouts run to the full length, as in the workbench's bench).
 
-Protocol: argv[1] is a JSON object of shapes and the thread count; after a warm-up step the script
+Protocol: argv[1] is a JSON object of shapes and the thread count; after three warm-up steps the script
 prints "ready <number of parameters>", then for every line "step" on stdin runs one step and prints one JSON line of
 milliseconds per phase, so that the caller can interleave its own rounds with these.
 """
@@ -21,6 +21,8 @@ import time
 
 import torch
 import torch.nn.functional as F
+
+WARMUP_STEPS = 3  # as bench/torch.ts warms the workbench up
 
 
 class Block(torch.nn.Module):
@@ -197,7 +199,8 @@ def main():
             "tokens": int(seqs.numel()),
         }
 
-    step()  # warm-up
+    for _ in range(WARMUP_STEPS):  # the first steps run slower (allocator, caches)
+        step()
     print(f"ready {sum(p.numel() for p in policy.parameters())}", flush=True)
     for line in sys.stdin:
         if line.strip() == "step":

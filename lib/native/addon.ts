@@ -159,11 +159,28 @@ export type Native = {
     dh: number,
     scale: number,
   ): void;
+  /**
+   * One decoding step of the whole decoder (lib/native/decoder.ts `FastDecoder.step`): weights in
+   * FastDecoder's order, dims [layers, d, h, V, S, G, Tmax, t0, L, readout, ffn, logSoftmax, eps].
+   */
+  decoderStep(
+    w: Float32Array[],
+    dims: Float64Array,
+    ids: Int32Array,
+    live: Int32Array,
+    xk: Float32Array[],
+    xv: Float32Array[],
+    keyMask: Float32Array,
+    pos: Float32Array,
+    ck: Float32Array[],
+    cv: Float32Array[],
+    logits: Float32Array,
+  ): void;
   version: number;
 };
 
 /** The addon's interface version this code expects (native/src/blas.cc exports it). */
-const NATIVE_VERSION = 9;
+const NATIVE_VERSION = 10;
 
 const BUILD = join(PROJECT_ROOT, 'native', 'build', 'Release');
 /** The portable build (x86-64 baseline, or whatever the compiler targets elsewhere). */

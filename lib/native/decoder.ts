@@ -4,10 +4,11 @@
  *
  * Why: sampling decodes one token at a time, and each decoded token is ~270 tiny tfjs kernels
  * whose dispatch cost (engine bookkeeping, not arithmetic) was most of a GRPO step's sampling
- * time (bench/profile.ts). Here a decoded token is ~20 sgemm calls plus short JS loops. It
- * serves the two passes that need no gradient: sampling (`generate`, one token per row per
- * step, with a KV cache) and the frozen reference model's log-probs (all positions at once).
- * The encoder runs here too, once per batch. Training's forward+backward stays on tfjs.
+ * time (bench/profile.ts). Here a decoded token is one call into the addon, which runs every
+ * layer in C++ (and, with several threads, splits the rows between them). It serves the two
+ * passes that need no gradient: sampling (`generate`, one token per row per step, with a KV
+ * cache) and the frozen reference model's log-probs (all positions at once). The encoder runs
+ * here too, once per batch, as addon calls from JS. Training's forward+backward stays on tfjs.
  *
  * Same maths as lib/model/network.ts, in the same order of operations where it matters; results
  * agree with the tfjs path to float rounding (test/native/decoder.test.ts). The blas ops
@@ -93,8 +94,6 @@ export class FastDecoder implements Decoder {
   private readonly cfg: PolicyConfig;
   /** the rows the decoder still computes (original row indices, ascending); see `retain` */
   private live: Int32Array;
-  /** how many of the live rows belong to each query */
-  private perQuery: Int32Array;
 
   constructor(
     net: Net,
@@ -137,7 +136,6 @@ export class FastDecoder implements Decoder {
       this.cv.push(cacheBuffer(this.N * h * Tmax * this.dh));
     }
     this.live = Int32Array.from({ length: this.N }, (_, n) => n);
-    this.perQuery = new Int32Array(this.B).fill(G);
   }
 
   /** the original indices of the rows `step` computes, in the order it expects them */
@@ -155,17 +153,14 @@ export class FastDecoder implements Decoder {
   retain(keep: Int32Array): void {
     const { live } = this;
     const block = this.cfg.nHeads * this.Tmax * this.dh;
-    const perQuery = new Int32Array(this.B);
     let j = 0;
     for (let i = 0; i < keep.length; i++) {
       while (j < live.length && live[j] < keep[i]) j++;
       if (j === live.length || live[j] !== keep[i] || (i > 0 && keep[i] <= keep[i - 1]))
         throw new Error(`FastDecoder.retain: row ${keep[i]} is not a live row (keep must be an ascending subset)`);
       if (j !== i) for (const c of [...this.ck, ...this.cv]) c.copyWithin(i * block, j * block, (j + 1) * block);
-      perQuery[Math.floor(keep[i] / this.G)]++;
     }
     this.live = Int32Array.from(keep);
-    this.perQuery = perQuery;
   }
 
   /** columns [c0, c0 + h·dh) of x [B, S, stride] → [B, h, S, dh] (a new array, or the scratch buffer `into`) */
@@ -266,97 +261,57 @@ export class FastDecoder implements Decoder {
   /** logits / log-probs of the last step */
   private out = new Float32Array(0);
 
+  /** the weights in the order the addon's decoderStep reads them */
+  private stepWeights(): Float32Array[] {
+    const names = ['tok_emb', 'dec_pos', 'dec_ln.g', 'dec_ln.b'];
+    for (let li = 0; li < this.cfg.nDecLayers; li++) {
+      const n = `dec${li}`;
+      for (const p of ['ln1', 'qkv', 'attn_out', 'lnx', 'xq', 'x_out', 'ln2', 'fc1', 'fc2'])
+        names.push(...(p.startsWith('ln') ? [`${n}.${p}.g`, `${n}.${p}.b`] : [`${n}.${p}.w`, `${n}.${p}.b`]));
+      if (this.cfg.positionReadout) names.push(`${n}.x_gate.w`, `${n}.x_gate.b`);
+    }
+    return names.map((n) => this.P(n));
+  }
+  private weights?: Float32Array[];
+
   /**
-   * Logits [N·L, V] for L new tokens per row (ids row-major [N, L]) at positions t0 … t0+L−1,
-   * attending causally to the cached positions before them. The array is the decoder's own and is
-   * overwritten by its next step.
+   * Logits [N·L, V] (log-probabilities with `logSoftmax`) for L new tokens per row (ids row-major
+   * [N, L]) at positions t0 … t0+L−1, attending causally to the cached positions before them: the
+   * addon's decoderStep runs every layer in one call (its comment says how it splits rows across
+   * threads). The array is the decoder's own and is overwritten by its next step.
    */
-  step(ids: Int32Array, t0: number, L: number): Float32Array {
-    const { cfg, G, B, S, dh, nat } = this;
+  step(ids: Int32Array, t0: number, L: number, logSoftmax = false): Float32Array {
+    const { cfg, G, S } = this;
     const N = this.live.length;
     const { dModel: d, nHeads: h, vocabSize: V } = cfg;
     const rows = N * L;
     if (ids.length !== rows) throw new Error(`FastDecoder.step: ${ids.length} ids, expected ${N}×${L}`);
     if (t0 + L > this.Tmax) throw new Error(`FastDecoder.step: positions up to ${t0 + L} exceed ${this.Tmax}`);
-    const emb = this.P('tok_emb'),
-      dpos = this.P('dec_pos');
-    const x = scratchBuffer('x', rows * d);
-    for (let r = 0; r < rows; r++) {
-      const e = ids[r] * d,
-        p = (t0 + (r % L)) * d,
-        o = r * d;
-      for (let j = 0; j < d; j++) x[o + j] = emb[e + j] + dpos[p + j];
-    }
-    const scale = 1 / Math.sqrt(dh);
-    for (let li = 0; li < cfg.nDecLayers; li++) {
-      const n = `dec${li}`;
-      // causal self-attention over the cache
-      const qkv = this.linear(`${n}.qkv`, this.layerNorm(`${n}.ln1`, x, rows, 'ln'), rows, 'qkv'); // [rows, 3d]
-      const att = scratchBuffer('att', rows * d);
-      nat.selfAttention(qkv, this.ck[li], this.cv[li], att, N, L, t0, h, dh, this.Tmax, scale);
-      this.add(x, this.linear(`${n}.attn_out`, att, rows, 'proj'));
-      // cross-attention to the query's memory: the G·L rows of query b attend to its S keys
-      const xn = this.layerNorm(`${n}.lnx`, x, rows, 'xn');
-      const ctx = scratchBuffer('ctx', rows * d),
-        meanProbs = scratchBuffer('meanProbs', rows * S);
-      const xq = this.linear(`${n}.xq`, xn, rows, 'xq');
-      if (N === this.N)
-        nat.crossAttention(xq, this.xk[li], this.xv[li], this.keyMask, ctx, meanProbs, B, G * L, h, dh, S, scale);
-      else
-        // after `retain`, queries keep different numbers of rows: one call per query over its own rows
-        for (let b = 0, r0 = 0; b < B; r0 += this.perQuery[b] * L, b++) {
-          const M = this.perQuery[b] * L;
-          if (!M) continue;
-          const kv = h * S * dh;
-          nat.crossAttention(
-            xq.subarray(r0 * d, (r0 + M) * d),
-            this.xk[li].subarray(b * kv, (b + 1) * kv),
-            this.xv[li].subarray(b * kv, (b + 1) * kv),
-            this.keyMask.subarray(b * S, (b + 1) * S),
-            ctx.subarray(r0 * d, (r0 + M) * d),
-            meanProbs.subarray(r0 * S, (r0 + M) * S),
-            1,
-            M,
-            h,
-            dh,
-            S,
-            scale,
-          );
-        }
-      const xo = this.linear(`${n}.x_out`, ctx, rows, 'xo');
-      if (cfg.positionReadout) {
-        // where = (probabilities averaged over heads) · position codes, gated per axis from xn
-        const where = scratchBuffer('where', rows * d);
-        nat.sgemmBatch(meanProbs, this.pos, where, 1, rows, d, S, false, false, 0, 0);
-        const gate = this.linear(`${n}.x_gate`, xn, rows, 'gate'); // [rows, 2]
-        const half = d / 2;
-        for (let r = 0; r < rows; r++) {
-          const o = r * d,
-            gx = 1 / (1 + Math.exp(-gate[2 * r])),
-            gy = 1 / (1 + Math.exp(-gate[2 * r + 1]));
-          for (let j = 0; j < half; j++) xo[o + j] += where[o + j] * gx;
-          for (let j = half; j < d; j++) xo[o + j] += where[o + j] * gy;
-        }
-      }
-      this.add(x, xo);
-      // MLP
-      const f1 = this.linear(`${n}.fc1`, this.layerNorm(`${n}.ln2`, x, rows, 'ln'), rows, 'f1', true);
-      this.add(x, this.linear(`${n}.fc2`, f1, rows, 'proj'));
-    }
-    const y = this.layerNorm('dec_ln', x, rows, 'ln');
     // the decoder's own output buffer, reused step after step (a new 43 kB array per sampled token
     // made the garbage collector run ~10 ms per GRPO step's sampling)
     if (this.out.length < rows * V) this.out = new Float32Array(rows * V);
     const logits = this.out.length === rows * V ? this.out : this.out.subarray(0, rows * V);
-    nat.sgemmBatch(y, emb, logits, 1, rows, V, d, false, true, 0, 0); // tied head
+    const ffn = this.P('dec0.fc1.b').length,
+      readout = cfg.positionReadout ? 1 : 0;
+    this.nat.decoderStep(
+      (this.weights ??= this.stepWeights()),
+      Float64Array.of(cfg.nDecLayers, d, h, V, S, G, this.Tmax, t0, L, readout, ffn, logSoftmax ? 1 : 0, LN_EPS),
+      ids,
+      this.live,
+      this.xk,
+      this.xv,
+      this.keyMask,
+      this.pos,
+      this.ck,
+      this.cv,
+      logits,
+    );
     return logits;
   }
 
   /** log-softmax [N·L, V] for L new tokens per row (see `step`). */
   logProbs(ids: Int32Array, t0: number, L: number): Float32Array {
-    const logits = this.step(ids, t0, L);
-    this.nat.logSoftmax(logits, logits.length / this.cfg.vocabSize, this.cfg.vocabSize);
-    return logits;
+    return this.step(ids, t0, L, true);
   }
 
   /** Hands the self-attention caches back for the next decoder; the decoder is unusable after. */

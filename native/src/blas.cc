@@ -423,10 +423,7 @@ static Napi::Value BiasAct(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// logSoftmax(x, rows, n): each row in place
-static Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
-  float* x = f32(info[0]);
-  const int64_t rows = i64(info[1]), n = i64(info[2]);
+static void logSoftmaxRows(float* x, int64_t rows, int64_t n) {
   for (int64_t r = 0; r < rows; r++) {
     float* xr = x + r * n;
     float m = -INFINITY;
@@ -437,6 +434,11 @@ static Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
     const float lz = std::log(z);
     for (int64_t j = 0; j < n; j++) xr[j] = xr[j] - m - lz;
   }
+}
+
+// logSoftmax(x, rows, n): each row in place
+static Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
+  logSoftmaxRows(f32(info[0]), i64(info[1]), i64(info[2]));
   return info.Env().Undefined();
 }
 
@@ -612,6 +614,205 @@ static Napi::Value CrossAttention(const Napi::CallbackInfo& info) {
       for (int64_t i = 0; i < M * S; i++) pb[i] += P[i] * inv;
     }
   }
+  });
+  return info.Env().Undefined();
+}
+
+// ── The decoder's whole step (lib/native/decoder.ts FastDecoder.step) ───────────────────────────
+//
+// decoderStep(w, dims, ids, live, xk, xv, keyMask, pos, ck, cv, logits)
+//   One decoding step of L new tokens per row for the N live rows, as FastDecoder.step wrote it
+//   kernel by kernel: the same products, layer norms, attentions and additions in the same order,
+//   so on one thread the logits are the same bits. With several threads the rows are split into
+//   contiguous parts and each part runs every layer on its rows: the activations of a part stay in
+//   its core's caches, which splitting each small kernel of a one-token step cannot achieve.
+//   w: Float32Arrays [tok_emb, dec_pos, dec_ln.g, dec_ln.b, then per layer ln1.g, ln1.b, qkv.w,
+//   qkv.b, attn_out.w, attn_out.b, lnx.g, lnx.b, xq.w, xq.b, x_out.w, x_out.b, ln2.g, ln2.b,
+//   fc1.w, fc1.b, fc2.w, fc2.b, and with the position readout x_gate.w, x_gate.b];
+//   dims: [layers, d, h, V, S, G, Tmax, t0, L, readout, ffn, logSoftmax] and eps (13th);
+//   ids [N·L] (Int32), live [N] (Int32, the rows' original indices, ascending);
+//   xk, xv: per layer [B, h, S, dh]; keyMask [B, S]; pos [S, d]; ck, cv: per layer [N, h, Tmax, dh];
+//   logits [N·L, V] (log-probabilities when dims[11] is 1).
+static int32_t* i32(const Napi::Value& v) {
+  Napi::TypedArray ta = v.As<Napi::TypedArray>();
+  return reinterpret_cast<int32_t*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
+}
+
+// y [rows, dout] = x [rows, din] · W + b (then GELU when asked): FastDecoder's `linear`
+static void linearRows(const float* x, int64_t rows, const float* W, const float* b, int64_t din, int64_t dout, float* y,
+                       bool gelu) {
+  if (rows == 0) return;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)dout, (int)din, 1.f, x, (int)din, W, (int)dout,
+              0.f, y, (int)dout);
+  for (int64_t r = 0; r < rows; r++) {
+    float* yr = y + r * dout;
+    for (int64_t j = 0; j < dout; j++) yr[j] += b[j];
+    if (gelu) {
+#pragma omp simd
+      for (int64_t j = 0; j < dout; j++) yr[j] = geluOf(yr[j]);
+    }
+  }
+}
+
+// One query's M rows attending to its S memory positions (CrossAttention's loop body for one b).
+static void crossAttendQuery(const float* q, const float* K, const float* V, const float* mask, float* out, float* pm,
+                             float* P, int64_t M, int64_t h, int64_t dh, int64_t S, float scale) {
+  const int64_t d = h * dh;
+  for (int64_t i = 0; i < M * S; i++) pm[i] = 0.f;
+  for (int64_t hh = 0; hh < h; hh++) {
+    const float* Kb = K + hh * S * dh;
+    const float* Vb = V + hh * S * dh;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)S, (int)dh, 1.f, q + hh * dh, (int)d, Kb, (int)dh,
+                0.f, P, (int)S);
+    softmaxRows(P, M, S, S, scale, mask, -1);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)dh, (int)S, 1.f, P, (int)S, Vb, (int)dh, 0.f,
+                out + hh * dh, (int)d);
+    const float inv = 1.f / (float)h;
+    for (int64_t i = 0; i < M * S; i++) pm[i] += P[i] * inv;
+  }
+}
+
+struct StepScratch {
+  std::vector<float> x, ln, qkv, att, proj, xn, xq, ctx, mp, xo, where, gate, f1, P;
+};
+
+static Napi::Value DecoderStep(const Napi::CallbackInfo& info) {
+  Napi::Array wa = info[0].As<Napi::Array>();
+  std::vector<const float*> w(wa.Length());
+  for (uint32_t i = 0; i < wa.Length(); i++) w[i] = f32(wa.Get(i));
+  Napi::Float64Array dimsA = info[1].As<Napi::Float64Array>();
+  const double* dims = dimsA.Data();
+  const int64_t layers = (int64_t)dims[0], d = (int64_t)dims[1], h = (int64_t)dims[2], Vocab = (int64_t)dims[3],
+                S = (int64_t)dims[4], G = (int64_t)dims[5], Tmax = (int64_t)dims[6], t0 = (int64_t)dims[7],
+                L = (int64_t)dims[8], ffn = (int64_t)dims[10];
+  const bool readout = dims[9] != 0, logSoftmax = dims[11] != 0;
+  const float eps = (float)dims[12];
+  const int32_t* ids = i32(info[2]);
+  Napi::TypedArray liveA = info[3].As<Napi::TypedArray>();
+  const int32_t* live = i32(info[3]);
+  const int64_t N = (int64_t)liveA.ElementLength();
+  Napi::Array xkA = info[4].As<Napi::Array>(), xvA = info[5].As<Napi::Array>();
+  const float* keyMask = f32(info[6]);
+  const float* pos = f32(info[7]);
+  Napi::Array ckA = info[8].As<Napi::Array>(), cvA = info[9].As<Napi::Array>();
+  float* logits = f32(info[10]);
+  std::vector<const float*> xk(layers), xv(layers);
+  std::vector<float*> ck(layers), cv(layers);
+  for (int64_t li = 0; li < layers; li++) {
+    xk[li] = f32(xkA.Get((uint32_t)li));
+    xv[li] = f32(xvA.Get((uint32_t)li));
+    ck[li] = f32(ckA.Get((uint32_t)li));
+    cv[li] = f32(cvA.Get((uint32_t)li));
+  }
+  const int64_t perLayer = readout ? 20 : 18;
+  if ((int64_t)w.size() != 4 + layers * perLayer) {
+    Napi::RangeError::New(info.Env(), "decoderStep: wrong number of weight arrays").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  const int64_t dh = d / h;
+  const float scale = 1.f / std::sqrt((float)dh);
+  const float* emb = w[0];
+  const float* dpos = w[1];
+  // one layer's multiply-adds per row position, for the threading threshold
+  const double work = (double)N * L * (d * (3 * d + 3 * d + 2 * ffn + S) + Vocab * d / layers) * layers;
+  parallelFor(N, work, [&](int64_t n0, int64_t n1) {
+    thread_local StepScratch sc;
+    const int64_t rows = (n1 - n0) * L;
+    auto need = [](std::vector<float>& v, int64_t n) {
+      if ((int64_t)v.size() < n) v.resize(n);
+      return v.data();
+    };
+    float* x = need(sc.x, rows * d);
+    float* ln = need(sc.ln, rows * d);
+    float* qkv = need(sc.qkv, rows * 3 * d);
+    float* att = need(sc.att, rows * d);
+    float* proj = need(sc.proj, rows * d);
+    float* xn = need(sc.xn, rows * d);
+    float* xq = need(sc.xq, rows * d);
+    float* ctx = need(sc.ctx, rows * d);
+    float* mp = need(sc.mp, rows * S);
+    float* xo = need(sc.xo, rows * d);
+    float* where = need(sc.where, rows * d);
+    float* gate = need(sc.gate, rows * 2);
+    float* f1 = need(sc.f1, rows * ffn);
+    float* P = need(sc.P, std::max(L * (t0 + L), G * L * S));
+    for (int64_t r = 0; r < rows; r++) {
+      const float* e = emb + (int64_t)ids[n0 * L + r] * d;
+      const float* p = dpos + (t0 + r % L) * d;
+      float* o = x + r * d;
+      for (int64_t j = 0; j < d; j++) o[j] = e[j] + p[j];
+    }
+    for (int64_t li = 0; li < layers; li++) {
+      const float* const* lw = w.data() + 4 + li * perLayer;
+      // causal self-attention over the cache
+      layerNormRows(x, lw[0], lw[1], ln, nullptr, nullptr, rows, d, eps);
+      linearRows(ln, rows, lw[2], lw[3], d, 3 * d, qkv, false);
+      const int64_t Tk = t0 + L;
+      for (int64_t n = n0; n < n1; n++) {
+        const float* qr = qkv + (n - n0) * L * 3 * d;
+        for (int64_t i = 0; i < L; i++)
+          for (int64_t hh = 0; hh < h; hh++) {
+            const int64_t c = ((n * h + hh) * Tmax + t0 + i) * dh, src = i * 3 * d + hh * dh;
+            std::memcpy(ck[li] + c, qr + src + d, dh * sizeof(float));
+            std::memcpy(cv[li] + c, qr + src + 2 * d, dh * sizeof(float));
+          }
+        for (int64_t hh = 0; hh < h; hh++) {
+          const float* Kb = ck[li] + (n * h + hh) * Tmax * dh;
+          const float* Vb = cv[li] + (n * h + hh) * Tmax * dh;
+          float* o = att + (n - n0) * L * d + hh * dh;
+          if (L == 1) {
+            oneTokenAttention(qr + hh * dh, Kb, Vb, o, P, Tk, dh, scale);
+            continue;
+          }
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)L, (int)Tk, (int)dh, 1.f, qr + hh * dh, (int)(3 * d),
+                      Kb, (int)dh, 0.f, P, (int)Tk);
+          softmaxRows(P, L, Tk, Tk, scale, nullptr, t0);
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)L, (int)dh, (int)Tk, 1.f, P, (int)Tk, Vb, (int)dh,
+                      0.f, o, (int)d);
+        }
+      }
+      linearRows(att, rows, lw[4], lw[5], d, d, proj, false);
+      for (int64_t i = 0; i < rows * d; i++) x[i] += proj[i];
+      // cross-attention: each run of rows of one query attends to that query's memory
+      layerNormRows(x, lw[6], lw[7], xn, nullptr, nullptr, rows, d, eps);
+      linearRows(xn, rows, lw[8], lw[9], d, d, xq, false);
+      for (int64_t n = n0; n < n1;) {
+        const int64_t b = live[n] / G;
+        int64_t m = n + 1;
+        while (m < n1 && live[m] / G == b) m++;
+        const int64_t r0 = (n - n0) * L, M = (m - n) * L, kv = h * S * dh;
+        crossAttendQuery(xq + r0 * d, xk[li] + b * kv, xv[li] + b * kv, keyMask + b * S, ctx + r0 * d, mp + r0 * S, P, M, h,
+                         dh, S, scale);
+        n = m;
+      }
+      linearRows(ctx, rows, lw[10], lw[11], d, d, xo, false);
+      if (readout) {
+        // where = (probabilities averaged over heads) · position codes, gated per axis from xn; the
+        // gate in double precision, as JavaScript computed it
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)d, (int)S, 1.f, mp, (int)S, pos, (int)d, 0.f,
+                    where, (int)d);
+        linearRows(xn, rows, lw[18], lw[19], d, 2, gate, false);
+        const int64_t half = d / 2;
+        for (int64_t r = 0; r < rows; r++) {
+          const double gx = 1.0 / (1.0 + std::exp(-(double)gate[2 * r])), gy = 1.0 / (1.0 + std::exp(-(double)gate[2 * r + 1]));
+          float* o = xo + r * d;
+          const float* wr = where + r * d;
+          for (int64_t j = 0; j < half; j++) o[j] = (float)((double)o[j] + (double)wr[j] * gx);
+          for (int64_t j = half; j < d; j++) o[j] = (float)((double)o[j] + (double)wr[j] * gy);
+        }
+      }
+      for (int64_t i = 0; i < rows * d; i++) x[i] += xo[i];
+      // MLP
+      layerNormRows(x, lw[12], lw[13], ln, nullptr, nullptr, rows, d, eps);
+      linearRows(ln, rows, lw[14], lw[15], d, ffn, f1, true);
+      linearRows(f1, rows, lw[16], lw[17], ffn, d, proj, false);
+      for (int64_t i = 0; i < rows * d; i++) x[i] += proj[i];
+    }
+    layerNormRows(x, w[2], w[3], ln, nullptr, nullptr, rows, d, eps);
+    float* out = logits + n0 * L * Vocab;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)Vocab, (int)d, 1.f, ln, (int)d, emb, (int)d, 0.f,
+                out, (int)Vocab);
+    if (logSoftmax) logSoftmaxRows(out, rows, Vocab);
   });
   return info.Env().Undefined();
 }
@@ -836,6 +1037,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("config", FTZ(Config));
   exports.Set("reduce", FTZ(Reduce));
   exports.Set("copyBlocks", FTZ(CopyBlocks));
+  exports.Set("decoderStep", FTZ(DecoderStep));
   exports.Set("binary", FTZ(Binary));
   exports.Set("unary", FTZ(Unary));
   // Bumped whenever the exported functions change, so an older build is detected and rebuilt.
@@ -852,7 +1054,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sumSquares", FTZ(SumSquares));
   exports.Set("attnForward", FTZ(AttnForward));
   exports.Set("attnBackward", FTZ(AttnBackward));
-  exports.Set("version", 9);
+  exports.Set("version", 10);
   return exports;
 }
 

@@ -2,10 +2,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/backend';
-import { blasAvailable, blasUnavailableReason } from '../../lib/native/addon';
+import { blasAvailable, blasUnavailableReason, loadNative } from '../../lib/native/addon';
 import { FastDecoder } from '../../lib/native/decoder';
 import { Policy } from '../../lib/model/policy';
 import {
+  DEFAULT_POLICY,
   type Net,
   TfjsDecoder,
   crossKV,
@@ -273,6 +274,60 @@ t('the decoder reads a frozen model once and sees weights the model is given lat
   assert.ok(moved > 1e-2, `after assign the log-probs moved (max ${moved})`);
   disposeEncoderInput(enc);
   tf.dispose([...p.params.values()]);
+});
+
+t('on two threads the decoder splits its rows and computes what one thread does (to float rounding)', () => {
+  // the default width, so that a one-token step over 48 rows is worth splitting (the addon's threshold)
+  const arch = { ...DEFAULT_POLICY, maxCompletionLen: 12 };
+  const p = Policy.create(arch, 6, ops),
+    G = 16,
+    T = 10;
+  const enc = p.encoderInput(samples);
+  const N = samples.length * G,
+    V = p.cfg.vocabSize;
+  const rng = new Rng(12);
+  const ids = Int32Array.from({ length: N * T }, () => rng.int(1, V - 1));
+  const column = (t0: number, live: Int32Array) => Int32Array.from(live, (n) => ids[n * T + t0]);
+  /** all positions at once, then one token at a time with rows retained midway (cutting query 1's run) */
+  const run = (): Float32Array[] => {
+    const out = [Float32Array.from(new FastDecoder(p, enc, G, T).logProbs(ids, 0, T))];
+    const d = new FastDecoder(p, enc, G, T);
+    for (let t0 = 0; t0 < T; t0++) {
+      if (t0 === 4) d.retain(Int32Array.from({ length: N }, (_, n) => n).filter((n) => n % 3 !== 0));
+      out.push(Float32Array.from(d.logProbs(column(t0, d.rows), t0, 1)));
+    }
+    d.dispose();
+    return out;
+  };
+  const nat = loadNative()!;
+  const before = nat.config().threads;
+  try {
+    nat.setThreads(1);
+    const one = run();
+    nat.setThreads(2);
+    const two = run(),
+      again = run();
+    one.forEach((a, i) => {
+      assert.is(a.length, two[i].length);
+      let worst = 0;
+      a.forEach((x, j) => (worst = Math.max(worst, Math.abs(x - two[i][j]))));
+      // rows split in two take other sgemm edge kernels: the last bits may differ, nothing more
+      assert.ok(worst < 1e-4, `pass ${i}: max difference ${worst}`);
+      assert.ok(
+        two[i].every((x, j) => Object.is(x, again[i][j])),
+        `pass ${i}: two runs on two threads differ`,
+      );
+    });
+    // the full pass's position t equals the incremental step t (on two threads too)
+    for (let t0 = 0; t0 < 4; t0++)
+      for (let n = 0; n < N; n++)
+        for (let j = 0; j < V; j += 7)
+          assert.ok(Math.abs(two[0][(n * T + t0) * V + j] - two[1 + t0][n * V + j]) < 1e-4, `t ${t0} row ${n}`);
+  } finally {
+    nat.setThreads(before);
+  }
+  tf.dispose([enc.patches, enc.queryIds, enc.keyMask]);
+  p.dispose();
 });
 
 test.run();
