@@ -219,6 +219,28 @@ t('the attention kernels give the same bits on one thread and on two', () => {
   });
 });
 
+t('the AdamW update of a parameter split across two threads gives the bits of one thread', () => {
+  const rng = new Rng(17);
+  const n = 30000; // above the addon's threshold for splitting an element-wise update
+  const p = random(rng, n),
+    g = random(rng, n),
+    m = random(rng, n, 0.1),
+    v = Float32Array.from(random(rng, n, 0.1), (x) => x * x);
+  const [one, two] = onOneAndTwoThreads((nat) => {
+    const out = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
+    nat.adamw(p, g, m, v, out[0], out[1], out[2], n, 0.9, 0.999, 0.1, 0.002, 1e-8, 1e-3, 0.01, 0.5);
+    return out;
+  });
+  one.forEach((a, i) => {
+    assert.ok(
+      a.some((x, j) => x !== [p, m, v][i][j]),
+      `output ${i} was written`,
+    );
+    const j = a.findIndex((x, k) => !Object.is(x, two[i][k]));
+    assert.is(j, -1, `output ${i} differs at ${j}`);
+  });
+});
+
 const avx2Path = join(PROJECT_ROOT, 'native', 'build', 'Release', 'rsg_blas_avx2.node');
 const basePath = join(PROJECT_ROOT, 'native', 'build', 'Release', 'rsg_blas.node');
 (available && existsSync(avx2Path) && addonPath() === avx2Path ? test : test.skip)(
