@@ -59,17 +59,25 @@ export function sequenceLogProbs(net: Net, b: SequenceBatch): tf.Tensor2D {
 
 /**
  * log π per completion token [N, T] without gradient (the frozen reference model, π_old), with
- * the backend's inference decoder: all positions in one pass.
+ * the backend's inference decoder: all positions in one pass; 0 past each completion's end (the
+ * decoder skips those positions where it can).
  */
 export function referenceLogProbs(net: Net, b: SequenceBatch): tf.Tensor2D {
   const [N, T] = b.inputIds.shape;
   const dec = net.ops.decoder(net, b.enc, b.group, T);
   try {
-    const lp = dec.logProbs(b.inputIds.dataSync() as Int32Array, 0, T); // [N·T, V]
+    // only each completion's own positions: the padding after it is masked out of every loss term
+    const mask = b.mask.dataSync();
+    const lens = Int32Array.from({ length: N }, (_, n) => {
+      let len = 0;
+      for (let t = 0; t < T; t++) if (mask[n * T + t] > 0) len = t + 1;
+      return len;
+    });
+    const lp = dec.logProbs(b.inputIds.dataSync() as Int32Array, 0, T, lens); // [N·T, V]
     const targets = b.targets.dataSync();
     const V = net.cfg.vocabSize;
     const out = new Float32Array(N * T);
-    for (let r = 0; r < out.length; r++) out[r] = lp[r * V + targets[r]];
+    for (let r = 0; r < out.length; r++) out[r] = mask[r] > 0 ? lp[r * V + targets[r]] : 0;
     return tf.tensor2d(out, [N, T]);
   } finally {
     dec.dispose();
@@ -118,7 +126,9 @@ export function grpoLoss(net: Net, b: SequenceBatch, x: GrpoLossInputs): GrpoLos
   let tokenLoss = pg; // [N, T]
   let k3: tf.Tensor = tf.zerosLike(logp);
   if (x.refLogProbs && x.betaKL !== 0) {
-    const d = tf.sub(x.refLogProbs, logp);
+    // 0 past a completion's end, where the reference log-probs are not computed (0 there): k3 is
+    // then 0 before the mask multiplies it, never exp of a large gap (an overflow would make 0·∞)
+    const d = tf.mul(tf.sub(x.refLogProbs, logp), b.mask);
     k3 = tf.sub(tf.sub(tf.exp(d), d), 1);
     tokenLoss = tf.add(tokenLoss, tf.mul(k3, x.betaKL));
   }

@@ -31,8 +31,12 @@ export type AdamWStep = {
  * positions t0 … t0 + L − 1, attending to every position fed before (a KV cache).
  */
 export type Decoder = {
-  /** ids row-major [N, L] → log-softmax [N·L, V]; read it before the next call (it may be reused) */
-  logProbs(ids: Int32Array, t0: number, L: number): Float32Array;
+  /**
+   * ids row-major [N, L] → log-softmax [N·L, V]; read it before the next call (it may be reused).
+   * With `lens`, only row n's first lens[n] positions are needed: a decoder may skip the others
+   * (their values are then unspecified; causal attention keeps the needed ones unchanged).
+   */
+  logProbs(ids: Int32Array, t0: number, L: number, lens?: Int32Array): Float32Array;
   /**
    * Optional: stop computing the rows not in `keep` (original indices, ascending, a subset of the
    * rows still computed); later calls take ids for the kept rows only. Sampling uses it to drop

@@ -175,6 +175,7 @@ export type Native = {
     ck: Float32Array[],
     cv: Float32Array[],
     logits: Float32Array,
+    lens?: Int32Array,
   ): void;
   version: number;
 };

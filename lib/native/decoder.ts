@@ -278,15 +278,17 @@ export class FastDecoder implements Decoder {
    * Logits [N·L, V] (log-probabilities with `logSoftmax`) for L new tokens per row (ids row-major
    * [N, L]) at positions t0 … t0+L−1, attending causally to the cached positions before them: the
    * addon's decoderStep runs every layer in one call (its comment says how it splits rows across
-   * threads). The array is the decoder's own and is overwritten by its next step.
+   * threads). The array is the decoder's own and is overwritten by its next step. With `lens`,
+   * row n computes only its first lens[n] positions and the logits of the others are 0.
    */
-  step(ids: Int32Array, t0: number, L: number, logSoftmax = false): Float32Array {
+  step(ids: Int32Array, t0: number, L: number, logSoftmax = false, lens?: Int32Array): Float32Array {
     const { cfg, G, S } = this;
     const N = this.live.length;
     const { dModel: d, nHeads: h, vocabSize: V } = cfg;
     const rows = N * L;
     if (ids.length !== rows) throw new Error(`FastDecoder.step: ${ids.length} ids, expected ${N}×${L}`);
     if (t0 + L > this.Tmax) throw new Error(`FastDecoder.step: positions up to ${t0 + L} exceed ${this.Tmax}`);
+    if (lens && lens.length !== N) throw new Error(`FastDecoder.step: ${lens.length} lengths, expected ${N}`);
     // the decoder's own output buffer, reused step after step (a new 43 kB array per sampled token
     // made the garbage collector run ~10 ms per GRPO step's sampling)
     if (this.out.length < rows * V) this.out = new Float32Array(rows * V);
@@ -305,13 +307,18 @@ export class FastDecoder implements Decoder {
       this.ck,
       this.cv,
       logits,
+      lens,
     );
     return logits;
   }
 
-  /** log-softmax [N·L, V] for L new tokens per row (see `step`). */
-  logProbs(ids: Int32Array, t0: number, L: number): Float32Array {
-    return this.step(ids, t0, L, true);
+  /**
+   * log-softmax [N·L, V] for L new tokens per row (see `step`); with `lens`, row n computes only
+   * its first lens[n] positions (the reference pass skips a completion's padding) and the others
+   * are 0.
+   */
+  logProbs(ids: Int32Array, t0: number, L: number, lens?: Int32Array): Float32Array {
+    return this.step(ids, t0, L, true, lens);
   }
 
   /** Hands the self-attention caches back for the next decoder; the decoder is unusable after. */

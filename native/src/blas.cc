@@ -632,7 +632,9 @@ static Napi::Value CrossAttention(const Napi::CallbackInfo& info) {
 //   dims: [layers, d, h, V, S, G, Tmax, t0, L, readout, ffn, logSoftmax] and eps (13th);
 //   ids [N·L] (Int32), live [N] (Int32, the rows' original indices, ascending);
 //   xk, xv: per layer [B, h, S, dh]; keyMask [B, S]; pos [S, d]; ck, cv: per layer [N, h, Tmax, dh];
-//   logits [N·L, V] (log-probabilities when dims[11] is 1).
+//   logits [N·L, V] (log-probabilities when dims[11] is 1); optionally lens [N] (Int32): row n
+//   computes only its first lens[n] positions (a completion's padding never changes the positions
+//   before it: attention is causal), and the logits of the others are 0.
 static int32_t* i32(const Napi::Value& v) {
   Napi::TypedArray ta = v.As<Napi::TypedArray>();
   return reinterpret_cast<int32_t*>(static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset());
@@ -696,6 +698,7 @@ static Napi::Value DecoderStep(const Napi::CallbackInfo& info) {
   const float* pos = f32(info[7]);
   Napi::Array ckA = info[8].As<Napi::Array>(), cvA = info[9].As<Napi::Array>();
   float* logits = f32(info[10]);
+  const int32_t* lens = info.Length() > 11 && info[11].IsTypedArray() ? i32(info[11]) : nullptr;
   std::vector<const float*> xk(layers), xv(layers);
   std::vector<float*> ck(layers), cv(layers);
   for (int64_t li = 0; li < layers; li++) {
@@ -713,17 +716,23 @@ static Napi::Value DecoderStep(const Napi::CallbackInfo& info) {
   const float scale = 1.f / std::sqrt((float)dh);
   const float* emb = w[0];
   const float* dpos = w[1];
+  auto len = [&](int64_t n) -> int64_t { return lens ? std::min<int64_t>(std::max<int32_t>(lens[n], 0), L) : L; };
+  int64_t positions = 0;
+  for (int64_t n = 0; n < N; n++) positions += len(n);
   // one layer's multiply-adds per row position, for the threading threshold
-  const double work = (double)N * L * (d * (3 * d + 3 * d + 2 * ffn + S) + Vocab * d / layers) * layers;
+  const double work = (double)positions * (d * (3 * d + 3 * d + 2 * ffn + S) + Vocab * d / layers) * layers;
   parallelFor(N, work, [&](int64_t n0, int64_t n1) {
     thread_local StepScratch sc;
-    const int64_t rows = (n1 - n0) * L;
+    thread_local std::vector<int64_t> start;  // row n's first packed position, n0 … n1
+    start.assign(n1 - n0 + 1, 0);
+    for (int64_t n = n0; n < n1; n++) start[n - n0 + 1] = start[n - n0] + len(n);
+    const int64_t rows = start[n1 - n0];  // the part's positions, packed row after row
     auto need = [](std::vector<float>& v, int64_t n) {
       if ((int64_t)v.size() < n) v.resize(n);
       return v.data();
     };
     float* x = need(sc.x, rows * d);
-    float* ln = need(sc.ln, rows * d);
+    float* ln = need(sc.ln, rows * (lens ? std::max(d, Vocab) : d));
     float* qkv = need(sc.qkv, rows * 3 * d);
     float* att = need(sc.att, rows * d);
     float* proj = need(sc.proj, rows * d);
@@ -736,21 +745,23 @@ static Napi::Value DecoderStep(const Napi::CallbackInfo& info) {
     float* gate = need(sc.gate, rows * 2);
     float* f1 = need(sc.f1, rows * ffn);
     float* P = need(sc.P, std::max(L * (t0 + L), G * L * S));
-    for (int64_t r = 0; r < rows; r++) {
-      const float* e = emb + (int64_t)ids[n0 * L + r] * d;
-      const float* p = dpos + (t0 + r % L) * d;
-      float* o = x + r * d;
-      for (int64_t j = 0; j < d; j++) o[j] = e[j] + p[j];
-    }
+    for (int64_t n = n0; n < n1; n++)
+      for (int64_t i = 0; i < len(n); i++) {
+        const float* e = emb + (int64_t)ids[n * L + i] * d;
+        const float* p = dpos + (t0 + i) * d;
+        float* o = x + (start[n - n0] + i) * d;
+        for (int64_t j = 0; j < d; j++) o[j] = e[j] + p[j];
+      }
     for (int64_t li = 0; li < layers; li++) {
       const float* const* lw = w.data() + 4 + li * perLayer;
       // causal self-attention over the cache
       layerNormRows(x, lw[0], lw[1], ln, nullptr, nullptr, rows, d, eps);
       linearRows(ln, rows, lw[2], lw[3], d, 3 * d, qkv, false);
-      const int64_t Tk = t0 + L;
       for (int64_t n = n0; n < n1; n++) {
-        const float* qr = qkv + (n - n0) * L * 3 * d;
-        for (int64_t i = 0; i < L; i++)
+        const int64_t Ln = len(n), Tk = t0 + Ln;
+        if (!Ln) continue;
+        const float* qr = qkv + start[n - n0] * 3 * d;
+        for (int64_t i = 0; i < Ln; i++)
           for (int64_t hh = 0; hh < h; hh++) {
             const int64_t c = ((n * h + hh) * Tmax + t0 + i) * dh, src = i * 3 * d + hh * dh;
             std::memcpy(ck[li] + c, qr + src + d, dh * sizeof(float));
@@ -759,15 +770,15 @@ static Napi::Value DecoderStep(const Napi::CallbackInfo& info) {
         for (int64_t hh = 0; hh < h; hh++) {
           const float* Kb = ck[li] + (n * h + hh) * Tmax * dh;
           const float* Vb = cv[li] + (n * h + hh) * Tmax * dh;
-          float* o = att + (n - n0) * L * d + hh * dh;
-          if (L == 1) {
+          float* o = att + start[n - n0] * d + hh * dh;
+          if (Ln == 1) {
             oneTokenAttention(qr + hh * dh, Kb, Vb, o, P, Tk, dh, scale);
             continue;
           }
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)L, (int)Tk, (int)dh, 1.f, qr + hh * dh, (int)(3 * d),
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Ln, (int)Tk, (int)dh, 1.f, qr + hh * dh, (int)(3 * d),
                       Kb, (int)dh, 0.f, P, (int)Tk);
-          softmaxRows(P, L, Tk, Tk, scale, nullptr, t0);
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)L, (int)dh, (int)Tk, 1.f, P, (int)Tk, Vb, (int)dh,
+          softmaxRows(P, Ln, Tk, Tk, scale, nullptr, t0);
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Ln, (int)dh, (int)Tk, 1.f, P, (int)Tk, Vb, (int)dh,
                       0.f, o, (int)d);
         }
       }
@@ -780,17 +791,19 @@ static Napi::Value DecoderStep(const Napi::CallbackInfo& info) {
         const int64_t b = live[n] / G;
         int64_t m = n + 1;
         while (m < n1 && live[m] / G == b) m++;
-        const int64_t r0 = (n - n0) * L, M = (m - n) * L, kv = h * S * dh;
-        crossAttendQuery(xq + r0 * d, xk[li] + b * kv, xv[li] + b * kv, keyMask + b * S, ctx + r0 * d, mp + r0 * S, P, M, h,
-                         dh, S, scale);
+        const int64_t r0 = start[n - n0], M = start[m - n0] - r0, kv = h * S * dh;
+        if (M)
+          crossAttendQuery(xq + r0 * d, xk[li] + b * kv, xv[li] + b * kv, keyMask + b * S, ctx + r0 * d, mp + r0 * S, P, M,
+                           h, dh, S, scale);
         n = m;
       }
       linearRows(ctx, rows, lw[10], lw[11], d, d, xo, false);
       if (readout) {
         // where = (probabilities averaged over heads) · position codes, gated per axis from xn; the
         // gate in double precision, as JavaScript computed it
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)d, (int)S, 1.f, mp, (int)S, pos, (int)d, 0.f,
-                    where, (int)d);
+        if (rows)
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)d, (int)S, 1.f, mp, (int)S, pos, (int)d,
+                      0.f, where, (int)d);
         linearRows(xn, rows, lw[18], lw[19], d, 2, gate, false);
         const int64_t half = d / 2;
         for (int64_t r = 0; r < rows; r++) {
@@ -808,11 +821,20 @@ static Napi::Value DecoderStep(const Napi::CallbackInfo& info) {
       linearRows(f1, rows, lw[16], lw[17], ffn, d, proj, false);
       for (int64_t i = 0; i < rows * d; i++) x[i] += proj[i];
     }
-    layerNormRows(x, w[2], w[3], ln, nullptr, nullptr, rows, d, eps);
-    float* out = logits + n0 * L * Vocab;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)Vocab, (int)d, 1.f, ln, (int)d, emb, (int)d, 0.f,
-                out, (int)Vocab);
+    layerNormRows(x, w[2], w[3], xn, nullptr, nullptr, rows, d, eps);
+    // the logits of the packed positions, then (with lens) moved to their rows' places in [N·L, V]
+    float* out = lens ? ln : logits + n0 * L * Vocab;
+    if (rows)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)Vocab, (int)d, 1.f, xn, (int)d, emb, (int)d, 0.f,
+                  out, (int)Vocab);
     if (logSoftmax) logSoftmaxRows(out, rows, Vocab);
+    if (lens)
+      for (int64_t n = n0; n < n1; n++) {
+        float* dst = logits + n * L * Vocab;
+        const int64_t Ln = len(n);
+        std::memcpy(dst, out + start[n - n0] * Vocab, Ln * Vocab * sizeof(float));
+        std::fill(dst + Ln * Vocab, dst + L * Vocab, 0.f);
+      }
   });
   return info.Env().Undefined();
 }
