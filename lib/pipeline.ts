@@ -23,7 +23,7 @@ import { RunDir } from './runs';
 import { trainSft, type SftConfig, DEFAULT_SFT, validateSft } from './train-sft';
 import { trainGrpo, type GrpoConfig, DEFAULT_GRPO, validateGrpo } from './train-grpo';
 import { evaluatePolicy, samplingEvaluation, type Evaluation, type SamplingEvaluation } from './evaluate';
-import { GENERATOR_VERSION, splitSpec, taskSplit } from './data/splits';
+import { GENERATOR_VERSION, lazySplit, splitSpec, taskSplit } from './data/splits';
 import { type RealDataset, REAL_DATASETS, loadDataset } from './data/datasets';
 import { fitToPolicy } from './data/fit';
 import { isGroundingSample, type TaskSample } from './data/samples';
@@ -267,7 +267,11 @@ export async function runStage(
       const r = await trainGrpo({
         policy,
         run,
-        train: await samples(spec.data, size, log),
+        // a synthetic split generates only the queries the stage draws
+        train:
+          spec.data.dataset === undefined
+            ? lazySplit(spec.data.split, spec.data.count)
+            : await samples(spec.data, size, log),
         evalSet: await samples(spec.eval, size, log),
         config: spec.grpo,
         seed: spec.seed,

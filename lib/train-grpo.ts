@@ -48,6 +48,7 @@ import { disposeEncoderInput } from './model/network';
 import type { Policy } from './model/policy';
 import type { RunDir, Metrics } from './runs';
 import { taskOf, TASKS, type TaskSample } from './data/samples';
+import type { SampleSource } from './data/splits';
 import { Rng, deriveSeed } from './rng';
 import { Progress } from './progress';
 import { num, oneOf, validate, z } from './config';
@@ -181,7 +182,8 @@ export type StepHook = (m: Metrics) => void;
 export async function trainGrpo(x: {
   policy: Policy;
   run: RunDir;
-  train: readonly TaskSample[];
+  /** an array, or a split generated on demand (lib/data/splits.ts `lazySplit`) */
+  train: SampleSource;
   evalSet?: readonly TaskSample[];
   config: GrpoConfig;
   seed: number;
@@ -191,7 +193,12 @@ export async function trainGrpo(x: {
 }): Promise<GrpoResult> {
   const { policy, run } = x;
   const cfg = validateGrpo(x.config);
-  const pool = x.train.slice(0, Math.max(cfg.queriesPerStep, Math.round(x.train.length * cfg.trainFraction)));
+  // the pool: the first trainFraction of `train`, read by index (an on-demand split generates only what is drawn)
+  const poolSize = Math.min(
+    x.train.length,
+    Math.max(cfg.queriesPerStep, Math.round(x.train.length * cfg.trainFraction)),
+  );
+  const poolAt = (i: number): TaskSample => x.train.at(i)!;
   // LoRA (RemoteReasoner): adapters on every linear layer train, the weights stay frozen.
   if (cfg.lora && !policy.lora) policy.addLora(cfg.lora, deriveSeed(x.seed, 'grpo', 'lora'));
   const opt = new AdamW(policy.trainable, { ...DEFAULT_OPTIM, lr: cfg.lr }, policy.ops);
@@ -207,7 +214,9 @@ export async function trainGrpo(x: {
     order.setState(extra.order as ReturnType<Rng['getState']>);
     queue = [...(extra.queue as number[])];
   }
-  const poolTasks = new Set(pool.map(taskOf));
+  const poolTasks = new Set(
+    Array.from({ length: poolSize }, (_, i) => (x.train.taskAt ? x.train.taskAt(i) : taskOf(poolAt(i)))),
+  );
   const perTask = poolTasks.size > 1 || [...poolTasks].some((t) => t !== 'grounding' && t !== 'region');
   if (cfg.rewardTarget === 'other-sample' && poolTasks.size > 1)
     throw new Error(
@@ -217,8 +226,8 @@ export async function trainGrpo(x: {
   const nextQueries = (): TaskSample[] => {
     const out: TaskSample[] = [];
     while (out.length < cfg.queriesPerStep) {
-      if (queue.length === 0) queue = order.shuffle(pool.map((_, i) => i));
-      out.push(pool[queue.pop()!]);
+      if (queue.length === 0) queue = order.shuffle(Array.from({ length: poolSize }, (_, i) => i));
+      out.push(poolAt(queue.pop()!));
     }
     return out;
   };

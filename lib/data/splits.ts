@@ -583,9 +583,13 @@ export function vqaSample(split: string, index: number, spec: SplitSpec = splitS
 }
 
 /** Sample `index` of any split, of the split's task (a mixed split's i-th task is MIXED_TASKS[i mod 4]). */
+/** The task of sample `index` of a split, without generating it. */
+export function taskAt(spec: SplitSpec, index: number): TaskName {
+  return spec.task === 'mixed' ? MIXED_TASKS[index % MIXED_TASKS.length] : spec.task;
+}
+
 export function sampleAt(spec: SplitSpec, index: number): TaskSample {
-  const task = spec.task === 'mixed' ? MIXED_TASKS[index % MIXED_TASKS.length] : spec.task;
-  switch (task) {
+  switch (taskAt(spec, index)) {
     case 'grounding':
       return groundingSample(spec.name, index, spec);
     case 'counting':
@@ -605,6 +609,30 @@ export function taskSplit(split: string, opts: { count?: number; start?: number 
   const start = opts.start ?? 0,
     count = opts.count ?? spec.size;
   return Array.from({ length: count }, (_, i) => sampleAt(spec, start + i));
+}
+
+/** Samples by index: an array, or a split generated sample by sample (`lazySplit`). */
+export type SampleSource = {
+  readonly length: number;
+  at(index: number): TaskSample | undefined;
+  /** the task of sample `index` without generating it, where the source knows it */
+  taskAt?(index: number): TaskName;
+};
+
+/**
+ * Samples [0, count) of a split, each generated when first read and then kept: index for index
+ * the samples of `taskSplit` (each is drawn from its own seed). A GRPO stage reads the 3 200
+ * queries of its 400 steps out of 20 000, and generating all of them took ~40 s of every stage.
+ */
+export function lazySplit(split: string, count?: number): SampleSource {
+  const spec = splitSpec(split);
+  const n = count ?? spec.size;
+  const made: (TaskSample | undefined)[] = new Array(n);
+  return {
+    length: n,
+    at: (i) => (Number.isInteger(i) && i >= 0 && i < n ? (made[i] ??= sampleAt(spec, i)) : undefined),
+    taskAt: (i) => taskAt(spec, i),
+  };
 }
 
 /** Samples [start, start + count) of a grounding split, generated in memory. */

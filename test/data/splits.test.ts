@@ -6,6 +6,7 @@ import {
   sampleAt,
   splitSpec,
   taskSplit,
+  lazySplit,
   worldOf,
   SPLIT_NAMES,
   OOD_SPLITS,
@@ -160,6 +161,23 @@ test('every task mix query and target is in the world vocabulary, and every targ
       const r = rolloutReward(t, s, s, { reward: DEFAULT_GROUNDING_REWARD });
       assert.equal([r.format, r.iou], [1, 1], `${s.id} ${style}: ${t}`);
     }
+});
+
+test('an on-demand split gives the samples of the whole split, index for index, and knows each task unread', () => {
+  for (const split of ['train', 'multi-val']) {
+    const all = taskSplit(split, { count: 12 });
+    const lazy = lazySplit(split, 12);
+    assert.is(lazy.length, 12);
+    // read out of order: each sample comes from its own seed, not from the ones read before it
+    for (const i of [7, 0, 11, 3, 7]) {
+      assert.equal(lazy.at(i), all[i]);
+      assert.is(lazy.taskAt!(i), taskOf(all[i]));
+    }
+    assert.is(lazy.at(5), lazy.at(5), 'a sample is generated once and kept');
+    assert.is(lazy.at(12), undefined);
+    assert.is(lazy.at(-1), undefined);
+  }
+  assert.ok(new Set(taskSplit('multi-val', { count: 12 }).map(taskOf)).size > 1, 'the mixed split mixes tasks');
 });
 
 test.run();
