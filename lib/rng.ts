@@ -100,7 +100,7 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
 
-  choice<T>(xs: readonly T[]): T {
+  choice<T>(xs: ArrayLike<T>): T {
     if (xs.length === 0) throw new Error('Rng.choice: empty list');
     return xs[Math.floor(this.float() * xs.length)];
   }

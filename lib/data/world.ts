@@ -276,6 +276,9 @@ const DETAIL: Record<ObjectClass, (c: readonly number[]) => [number, number, num
 };
 
 /** Rasterise a shape at integer offset; returns the exact mask box and the mask over it. */
+/** rasterize's pixel list, reused call after call (its result is read before the next call) */
+let pixelBuffer = new Int32Array(3 * 1024);
+
 function rasterize(shape: Shape, cx: number, cy: number, angle: number, W: number, H: number) {
   const rad = (angle * Math.PI) / 180,
     cos = Math.cos(rad),
@@ -285,7 +288,10 @@ function rasterize(shape: Shape, cx: number, cy: number, angle: number, W: numbe
     x1 = Math.min(W - 1, Math.ceil(cx + ext));
   const y0 = Math.max(0, Math.floor(cy - ext)),
     y1 = Math.min(H - 1, Math.ceil(cy + ext));
-  const pixels: number[] = []; // flat (x, y, kind) triples
+  const need = 3 * (x1 - x0 + 1) * (y1 - y0 + 1);
+  if (pixelBuffer.length < need) pixelBuffer = new Int32Array(need);
+  const buf = pixelBuffer; // flat (x, y, kind) triples
+  let n = 0;
   let minX = Infinity,
     minY = Infinity,
     maxX = -Infinity,
@@ -298,7 +304,9 @@ function rasterize(shape: Shape, cx: number, cy: number, angle: number, W: numbe
         v = -dx * sin + dy * cos;
       const k = shape.inside(u, v);
       if (k) {
-        pixels.push(x, y, k);
+        buf[n++] = x;
+        buf[n++] = y;
+        buf[n++] = k;
         if (x < minX) minX = x;
         if (x > maxX) maxX = x;
         if (y < minY) minY = y;
@@ -306,9 +314,10 @@ function rasterize(shape: Shape, cx: number, cy: number, angle: number, W: numbe
       }
     }
   }
-  if (pixels.length === 0) return null;
+  if (n === 0) return null;
   const box: Box = { x1: minX, y1: minY, x2: maxX + 1, y2: maxY + 1 };
-  return { box, pixels, count: pixels.length / 3 };
+  // a view of the shared buffer: valid until the next call
+  return { box, pixels: buf.subarray(0, n), count: n / 3 };
 }
 
 function boxesClash(a: Box, b: Box, gap: number): boolean {
@@ -317,8 +326,12 @@ function boxesClash(a: Box, b: Box, gap: number): boolean {
 
 // ── Terrain ────────────────────────────────────────────────────────────────────────────
 
+/** the float canvas of the scene being drawn, reused scene after scene (only the quantised copy is kept) */
+let canvas = new Float32Array(0);
+
 function paintTerrain(W: number, H: number, pal: Palette, rng: Rng): { rgb: Float32Array; water: Uint8Array } {
-  const rgb = new Float32Array(W * H * 3);
+  if (canvas.length !== W * H * 3) canvas = new Float32Array(W * H * 3);
+  const rgb = canvas.fill(0);
   const water = new Uint8Array(W * H);
   // Field patchwork: recursive splits into rectangles, each a palette colour with a tint.
   const fill = (x0: number, y0: number, x1: number, y1: number, depth: number) => {
@@ -428,8 +441,10 @@ export function generateScene(cfg: WorldConfig, rng: Rng): Scene {
 
   const clustered = rng.bool(cfg.clusterProb);
   const clusterC = [rng.uniform(0.25, 0.75) * W, rng.uniform(0.25, 0.75) * H];
-  const waterPixels: number[] = [];
-  for (let i = 0; i < W * H; i++) if (water[i]) waterPixels.push(i);
+  let nWater = 0;
+  for (let i = 0; i < W * H; i++) nWater += water[i] ? 1 : 0;
+  const waterPixels = new Int32Array(nWater);
+  for (let i = 0, j = 0; i < W * H; i++) if (water[i]) waterPixels[j++] = i;
 
   const objects: SceneObject[] = [];
   const gap = Math.max(1, Math.round(W / 64));
@@ -453,12 +468,13 @@ export function generateScene(cfg: WorldConfig, rng: Rng): Scene {
         cx = rng.uniform(0, W);
         cy = rng.uniform(0, H);
       }
+      // Keep whole objects only (no cut at the border) and no overlaps. The border test first: it
+      // needs no pixels, and rasterising is pure, so skipping it for a rejected spot changes nothing.
+      const ext = Math.ceil(Math.hypot(shape.halfW, shape.halfH));
+      if (cx - ext < 0 || cy - ext < 0 || cx + ext > W || cy + ext > H) continue;
       const r = rasterize(shape, cx, cy, angle, W, H);
       if (!r) continue;
       const { box } = r;
-      // Keep whole objects only (no cut at the border) and no overlaps.
-      const ext = Math.ceil(Math.hypot(shape.halfW, shape.halfH));
-      if (cx - ext < 0 || cy - ext < 0 || cx + ext > W || cy + ext > H) continue;
       if (objects.some((o) => boxesClash(o.box, box, gap))) continue;
       const bw = box.x2 - box.x1,
         bh = box.y2 - box.y1;
