@@ -406,12 +406,8 @@ static Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// biasAct(y, b, rows, n, gelu): y[r, j] += b[j]; then, if gelu, y ← y·σ(1.702·y)
-static Napi::Value BiasAct(const Napi::CallbackInfo& info) {
-  float* y = f32(info[0]);
-  const float* b = f32(info[1]);
-  const int64_t rows = i64(info[2]), n = i64(info[3]);
-  const bool gelu = info[4].ToBoolean();
+// y[r, j] += b[j] for every row; then, if gelu, y ← y·σ(1.702·y)
+static void biasActRows(float* y, const float* b, int64_t rows, int64_t n, bool gelu) {
   for (int64_t r = 0; r < rows; r++) {
     float* yr = y + r * n;
     for (int64_t j = 0; j < n; j++) yr[j] += b[j];
@@ -420,6 +416,14 @@ static Napi::Value BiasAct(const Napi::CallbackInfo& info) {
       for (int64_t j = 0; j < n; j++) yr[j] = geluOf(yr[j]);
     }
   }
+}
+
+// biasAct(y, b, rows, n, gelu): biasActRows
+static Napi::Value BiasAct(const Napi::CallbackInfo& info) {
+  float* y = f32(info[0]);
+  const float* b = f32(info[1]);
+  const int64_t rows = i64(info[2]), n = i64(info[3]);
+  biasActRows(y, b, rows, n, info[4].ToBoolean());
   return info.Env().Undefined();
 }
 
@@ -535,6 +539,40 @@ static void oneTokenAttention(const float* q, const float* Kb, const float* Vb, 
   }
 }
 
+// One row's L new positions (queries at stride ldq) attending causally, for one head, to the
+// cache's first t0 + L positions Kb, Vb [·, dh]; the output at stride ldo. P holds L·(t0 + L).
+static void selfAttendRow(const float* q, int64_t ldq, const float* Kb, const float* Vb, float* o, int64_t ldo, float* P,
+                          int64_t L, int64_t t0, int64_t dh, float scale) {
+  const int64_t Tk = t0 + L;
+  if (L == 1) {
+    oneTokenAttention(q, Kb, Vb, o, P, Tk, dh, scale);
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)L, (int)Tk, (int)dh, 1.f, q, (int)ldq, Kb, (int)dh, 0.f, P,
+              (int)Tk);
+  softmaxRows(P, L, Tk, Tk, scale, nullptr, t0);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)L, (int)dh, (int)Tk, 1.f, P, (int)Tk, Vb, (int)dh, 0.f, o,
+              (int)ldo);
+}
+
+// One query's M rows attending to its S memory positions (CrossAttention's loop body for one b).
+static void crossAttendQuery(const float* q, const float* K, const float* V, const float* mask, float* out, float* pm,
+                             float* P, int64_t M, int64_t h, int64_t dh, int64_t S, float scale) {
+  const int64_t d = h * dh;
+  for (int64_t i = 0; i < M * S; i++) pm[i] = 0.f;
+  for (int64_t hh = 0; hh < h; hh++) {
+    const float* Kb = K + hh * S * dh;
+    const float* Vb = V + hh * S * dh;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)S, (int)dh, 1.f, q + hh * dh, (int)d, Kb, (int)dh,
+                0.f, P, (int)S);
+    softmaxRows(P, M, S, S, scale, mask, -1);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)dh, (int)S, 1.f, P, (int)S, Vb, (int)dh, 0.f,
+                out + hh * dh, (int)d);
+    const float inv = 1.f / (float)h;
+    for (int64_t i = 0; i < M * S; i++) pm[i] += P[i] * inv;
+  }
+}
+
 // selfAttention(qkv, K, V, out, N, L, t0, h, dh, T, scale)
 //   qkv [N·L, 3d] (q | k | v, heads contiguous within each); the cache K, V [N, h, T, dh] gets
 //   positions t0 … t0+L−1 written; out [N·L, d] = causal softmax(q kᵀ·scale) v over 0 … t.
@@ -554,32 +592,15 @@ static Napi::Value SelfAttention(const Napi::CallbackInfo& info) {
       std::memcpy(V + c, qkv + src + 2 * d, dh * sizeof(float));
     }
   }
-  if (L == 1) {
-    // One new token per row (sampling): a BLAS call per (row, head) costs more than the
-    // arithmetic, so plain loops, rows split over the threads. The cost is reading the cache
-    // (every cached key and value once per step), not the multiply-adds: at 64 rows and 64
-    // positions a step reads 1.5 MB, hence the work estimate's factor.
-    parallelFor(N, 64.0 * N * h * Tk * dh, [&](int64_t r0, int64_t r1) {
-      std::vector<float> P(Tk);
-      for (int64_t row = r0; row < r1; row++)
-        for (int64_t hh = 0; hh < h; hh++)
-          oneTokenAttention(qkv + row * 3 * d + hh * dh, K + (row * h + hh) * T * dh, V + (row * h + hh) * T * dh,
-                            out + row * d + hh * dh, P.data(), Tk, dh, scale);
-    });
-    return info.Env().Undefined();
-  }
-  parallelFor(N, 2.0 * N * h * L * Tk * dh, [&](int64_t r0, int64_t r1) {
-    std::vector<float> Pt(L * Tk);
-    for (int64_t row = r0; row < r1; row++) {
-      for (int64_t hh = 0; hh < h; hh++) {
-        const float* q = qkv + row * L * 3 * d + hh * dh;  // [L, dh], row stride 3d
-        const float* Kb = K + (row * h + hh) * T * dh;     // [Tk, dh]
-        const float* Vb = V + (row * h + hh) * T * dh;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)L, (int)Tk, (int)dh, 1.f, q, (int)(3 * d), Kb, (int)dh, 0.f, Pt.data(), (int)Tk);
-        softmaxRows(Pt.data(), L, Tk, Tk, scale, nullptr, t0);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)L, (int)dh, (int)Tk, 1.f, Pt.data(), (int)Tk, Vb, (int)dh, 0.f, out + row * L * d + hh * dh, (int)d);
-      }
-    }
+  // One new token per row (sampling) costs reading the cache (every cached key and value once
+  // per step), not the multiply-adds: at 64 rows and 64 positions a step reads 1.5 MB, hence the
+  // larger work estimate for splitting it across threads.
+  parallelFor(N, (L == 1 ? 64.0 : 2.0) * N * h * L * Tk * dh, [&](int64_t r0, int64_t r1) {
+    std::vector<float> P(L * Tk);
+    for (int64_t row = r0; row < r1; row++)
+      for (int64_t hh = 0; hh < h; hh++)
+        selfAttendRow(qkv + row * L * 3 * d + hh * dh, 3 * d, K + (row * h + hh) * T * dh, V + (row * h + hh) * T * dh,
+                      out + row * L * d + hh * dh, d, P.data(), L, t0, dh, scale);
   });
   return info.Env().Undefined();
 }
@@ -599,21 +620,10 @@ static Napi::Value CrossAttention(const Napi::CallbackInfo& info) {
   const float scale = (float)info[11].As<Napi::Number>().DoubleValue();
   const int64_t d = h * dh;
   parallelFor(B, 2.0 * B * h * M * S * dh, [&](int64_t b0, int64_t b1) {
-  std::vector<float> P(M * S);
-  for (int64_t i = b0 * M * S; i < b1 * M * S; i++) pm[i] = 0.f;
-  for (int64_t b = b0; b < b1; b++) {
-    for (int64_t hh = 0; hh < h; hh++) {
-      const float* qb = q + b * M * d + hh * dh;  // [M, dh], row stride d
-      const float* Kb = K + (b * h + hh) * S * dh;
-      const float* Vb = V + (b * h + hh) * S * dh;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)S, (int)dh, 1.f, qb, (int)d, Kb, (int)dh, 0.f, P.data(), (int)S);
-      softmaxRows(P.data(), M, S, S, scale, mask + b * S, -1);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)dh, (int)S, 1.f, P.data(), (int)S, Vb, (int)dh, 0.f, out + b * M * d + hh * dh, (int)d);
-      float* pb = pm + b * M * S;
-      const float inv = 1.f / (float)h;
-      for (int64_t i = 0; i < M * S; i++) pb[i] += P[i] * inv;
-    }
-  }
+    std::vector<float> P(M * S);
+    for (int64_t b = b0; b < b1; b++)
+      crossAttendQuery(q + b * M * d, K + b * h * S * dh, V + b * h * S * dh, mask + b * S, out + b * M * d, pm + b * M * S,
+                       P.data(), M, h, dh, S, scale);
   });
   return info.Env().Undefined();
 }
@@ -646,33 +656,9 @@ static void linearRows(const float* x, int64_t rows, const float* W, const float
   if (rows == 0) return;
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)dout, (int)din, 1.f, x, (int)din, W, (int)dout,
               0.f, y, (int)dout);
-  for (int64_t r = 0; r < rows; r++) {
-    float* yr = y + r * dout;
-    for (int64_t j = 0; j < dout; j++) yr[j] += b[j];
-    if (gelu) {
-#pragma omp simd
-      for (int64_t j = 0; j < dout; j++) yr[j] = geluOf(yr[j]);
-    }
-  }
+  biasActRows(y, b, rows, dout, gelu);
 }
 
-// One query's M rows attending to its S memory positions (CrossAttention's loop body for one b).
-static void crossAttendQuery(const float* q, const float* K, const float* V, const float* mask, float* out, float* pm,
-                             float* P, int64_t M, int64_t h, int64_t dh, int64_t S, float scale) {
-  const int64_t d = h * dh;
-  for (int64_t i = 0; i < M * S; i++) pm[i] = 0.f;
-  for (int64_t hh = 0; hh < h; hh++) {
-    const float* Kb = K + hh * S * dh;
-    const float* Vb = V + hh * S * dh;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)S, (int)dh, 1.f, q + hh * dh, (int)d, Kb, (int)dh,
-                0.f, P, (int)S);
-    softmaxRows(P, M, S, S, scale, mask, -1);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)dh, (int)S, 1.f, P, (int)S, Vb, (int)dh, 0.f,
-                out + hh * dh, (int)d);
-    const float inv = 1.f / (float)h;
-    for (int64_t i = 0; i < M * S; i++) pm[i] += P[i] * inv;
-  }
-}
 
 struct StepScratch {
   std::vector<float> x, ln, qkv, att, proj, xn, xq, ctx, mp, xo, where, gate, f1, P;
@@ -758,7 +744,7 @@ static Napi::Value DecoderStep(const Napi::CallbackInfo& info) {
       layerNormRows(x, lw[0], lw[1], ln, nullptr, nullptr, rows, d, eps);
       linearRows(ln, rows, lw[2], lw[3], d, 3 * d, qkv, false);
       for (int64_t n = n0; n < n1; n++) {
-        const int64_t Ln = len(n), Tk = t0 + Ln;
+        const int64_t Ln = len(n);
         if (!Ln) continue;
         const float* qr = qkv + start[n - n0] * 3 * d;
         for (int64_t i = 0; i < Ln; i++)
@@ -767,20 +753,9 @@ static Napi::Value DecoderStep(const Napi::CallbackInfo& info) {
             std::memcpy(ck[li] + c, qr + src + d, dh * sizeof(float));
             std::memcpy(cv[li] + c, qr + src + 2 * d, dh * sizeof(float));
           }
-        for (int64_t hh = 0; hh < h; hh++) {
-          const float* Kb = ck[li] + (n * h + hh) * Tmax * dh;
-          const float* Vb = cv[li] + (n * h + hh) * Tmax * dh;
-          float* o = att + start[n - n0] * d + hh * dh;
-          if (Ln == 1) {
-            oneTokenAttention(qr + hh * dh, Kb, Vb, o, P, Tk, dh, scale);
-            continue;
-          }
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Ln, (int)Tk, (int)dh, 1.f, qr + hh * dh, (int)(3 * d),
-                      Kb, (int)dh, 0.f, P, (int)Tk);
-          softmaxRows(P, Ln, Tk, Tk, scale, nullptr, t0);
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Ln, (int)dh, (int)Tk, 1.f, P, (int)Tk, Vb, (int)dh,
-                      0.f, o, (int)d);
-        }
+        for (int64_t hh = 0; hh < h; hh++)
+          selfAttendRow(qr + hh * dh, 3 * d, ck[li] + (n * h + hh) * Tmax * dh, cv[li] + (n * h + hh) * Tmax * dh,
+                        att + start[n - n0] * d + hh * dh, d, P, Ln, t0, dh, scale);
       }
       linearRows(att, rows, lw[4], lw[5], d, d, proj, false);
       for (int64_t i = 0; i < rows * d; i++) x[i] += proj[i];
