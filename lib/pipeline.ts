@@ -23,7 +23,8 @@ import { RunDir } from './runs';
 import { trainSft, type SftConfig, DEFAULT_SFT, validateSft } from './train-sft';
 import { trainGrpo, type GrpoConfig, DEFAULT_GRPO, validateGrpo } from './train-grpo';
 import { evaluatePolicy, samplingEvaluation, type Evaluation, type SamplingEvaluation } from './evaluate';
-import { GENERATOR_VERSION, lazySplit, splitSpec, taskSplit } from './data/splits';
+import { GENERATOR_VERSION, lazySplit, splitSpec } from './data/splits';
+import { cachedSplit } from './data/split-cache';
 import { type RealDataset, REAL_DATASETS, loadDataset } from './data/datasets';
 import { fitToPolicy } from './data/fit';
 import { isGroundingSample, type TaskSample } from './data/samples';
@@ -190,7 +191,7 @@ function samples(ref: DataRef, imageSize: number, log?: (m: string) => void): Pr
   if (!s) {
     s =
       ref.dataset === undefined
-        ? Promise.resolve(taskSplit(ref.split, { count: ref.count }))
+        ? Promise.resolve(cachedSplit(ref.split, ref.count, log))
         : loadDataset({ dataset: ref.dataset, root: ref.root, split: ref.split, count: ref.count }).then((raw) => {
             log?.(`${ref.dataset} ${ref.split}: letterboxing ${raw.length} images to ${imageSize}×${imageSize}`);
             return fitToPolicy(raw, imageSize);
@@ -425,7 +426,7 @@ export function listStale(): StaleStage[] {
   if (!existsSync(store)) return [];
   const links = new Map<string, string[]>();
   for (const exp of readdirSync(runsDir())) {
-    if (exp === '_store') continue;
+    if (exp.startsWith('_')) continue; // the stage store and the split cache
     const d = join(runsDir(), exp);
     let entries: string[] = [];
     try {
