@@ -1,7 +1,8 @@
 /**
- * A worker process: `worker.ts <task.json>` trains one pipeline stage, or evaluates a finished
- * stage on a split (cached), as the task says. Started by the local executor (with an IPC
- * channel: when the parent goes away, so does the worker) or by hand.
+ * A worker process: `worker.ts <task.json>…` trains one pipeline stage, or evaluates finished
+ * stages on splits (cached), as each task file says, one after another. Started by the local
+ * executor (with an IPC channel: when the parent goes away, so does the worker) or by hand.
+ * Exits 0 when every task succeeded; a failed task does not stop the ones after it.
  */
 import { readJson } from '../lib/files';
 import { evaluateStage, runStage } from '../lib/pipeline';
@@ -11,14 +12,13 @@ import type { Task } from './scheduler';
 // Stop with the process that started us (a killed CLI must not leave workers training).
 if (process.send) process.on('disconnect', () => process.exit(130));
 
-const path = process.argv[2];
-if (!path) {
-  console.error('usage: worker.ts <task.json>');
+const paths = process.argv.slice(2);
+if (!paths.length) {
+  console.error('usage: worker.ts <task.json>…');
   process.exit(2);
 }
-const task = readJson<Task>(path);
 
-async function main(): Promise<string> {
+async function run(task: Task): Promise<string> {
   if (task.kind === 'eval') {
     await selectBackend(process.env.RSG_BACKEND ?? 'auto');
     const ev = await evaluateStage(task.spec, task.ref);
@@ -28,12 +28,18 @@ async function main(): Promise<string> {
   return `done ${s.kind} ${s.hash} in ${s.seconds.toFixed(0)} s on ${s.backend}`;
 }
 
-main()
-  .then((msg) => {
-    console.log(msg);
-    process.exit(0);
-  })
-  .catch((e) => {
-    console.error((e as Error).stack ?? String(e));
-    process.exit(1);
-  });
+async function main(): Promise<number> {
+  let failed = 0;
+  for (const path of paths) {
+    try {
+      const msg = await run(readJson<Task>(path));
+      console.log(paths.length > 1 ? `${path}: ${msg}` : msg);
+    } catch (e) {
+      failed++;
+      console.error(`${paths.length > 1 ? `${path}: ` : ''}${(e as Error).stack ?? String(e)}`);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+main().then((code) => process.exit(code));

@@ -61,19 +61,29 @@ function withRuns(f: (dir: string) => Promise<void>): () => Promise<void> {
   };
 }
 
-/** A fake worker: marks the task done (summary.json or the eval file) after a tick, or fails for `failing` ids. */
-function fakeWorker(log: string[], failing = new Set<string>(), live = { n: 0, max: 0 }) {
-  return async (t: Task) => {
+/**
+ * A fake worker: marks each of its tasks done (summary.json or the eval file) after a tick, except
+ * `failing` ids; exits 1 when any failed. `starts` records each start's task ids.
+ */
+function fakeWorker(log: string[], failing = new Set<string>(), live = { n: 0, max: 0 }, starts: string[][] = []) {
+  return async (ts: Task[]) => {
     live.n++;
     live.max = Math.max(live.max, live.n);
-    log.push(taskId(t));
-    await new Promise((r) => setTimeout(r, 5));
+    starts.push(ts.map(taskId));
+    let code = 0;
+    for (const t of ts) {
+      log.push(taskId(t));
+      await new Promise((r) => setTimeout(r, 5));
+      if (failing.has(taskId(t))) {
+        code = 1;
+        continue;
+      }
+      const f = t.kind === 'train' ? join(stageDir(t.spec), 'summary.json') : evalFile(t.spec, t.ref);
+      mkdirSync(join(f, '..'), { recursive: true });
+      writeFileSync(f, '{}');
+    }
     live.n--;
-    if (failing.has(taskId(t))) return 1;
-    const f = t.kind === 'train' ? join(stageDir(t.spec), 'summary.json') : evalFile(t.spec, t.ref);
-    mkdirSync(join(f, '..'), { recursive: true });
-    writeFileSync(f, '{}');
-    return 0;
+    return code;
   };
 }
 
@@ -95,7 +105,7 @@ test(
     const log: string[] = [],
       live = { n: 0, max: 0 };
     const specs = [grpo(sft(1), 1), grpo(sft(2), 2), grpo(base, 3), grpo(base, 4, 2e-4)];
-    await new LocalExecutor((t) => fakeWorker(log, new Set(), live)(t), 1).run(
+    await new LocalExecutor(fakeWorker(log, new Set(), live), 1).run(
       [...trainTasks(specs), { kind: 'eval', spec: specs[0], ref: { split: 'test', count: 5 } }],
       quiet,
     );
@@ -131,6 +141,45 @@ test(
     const again: string[] = [];
     await new LocalExecutor(fakeWorker(again), 1).run(trainTasks(specs), quiet);
     assert.equal(again, [taskId({ kind: 'train', spec: sft(1) }), taskId({ kind: 'train', spec: specs[0] })]);
+  }),
+);
+
+test(
+  'ready evaluations share worker processes, split over the jobs; a failed one in a group is reported alone',
+  withRuns(async () => {
+    const log: string[] = [],
+      starts: string[][] = [],
+      live = { n: 0, max: 0 };
+    const specs = [grpo(base, 1), grpo(base, 2)];
+    const evals: Task[] = specs.flatMap((spec) =>
+      ['test', 'val', 'ood-scale', 'ood-dense', 'ood-palette'].map((split) => ({
+        kind: 'eval' as const,
+        spec,
+        ref: { split, count: 3 },
+      })),
+    );
+    const failing = new Set([taskId(evals[7])]);
+    const lines: string[] = [];
+    let err = '';
+    try {
+      await new LocalExecutor(fakeWorker(log, failing, live, starts), 1).run([...trainTasks(specs), ...evals], {
+        jobs: 2,
+        log: (m) => lines.push(m),
+      });
+    } catch (e) {
+      err = (e as Error).message;
+    }
+    assert.is(err, `1 task(s) failed: ${taskId(evals[7])}`);
+    for (const [i, t] of evals.entries()) assert.is(log.filter((id) => id === taskId(t)).length, 1, `eval ${i} once`);
+    const evalStarts = starts.filter((g) => g[0].startsWith('eval-'));
+    assert.ok(evalStarts.length < evals.length, `${evalStarts.length} starts for ${evals.length} evaluations`);
+    assert.ok(
+      evalStarts.every((g) => g.length <= Math.ceil(evals.length / 2)),
+      'no group larger than its share of the jobs',
+    );
+    assert.is(live.max, 2, 'both jobs used');
+    assert.ok(lines.some((l) => l.startsWith(`✗ ${taskId(evals[7])} failed`)));
+    assert.is(lines.filter((l) => l.startsWith('✓ eval-')).length, evals.length - 1);
   }),
 );
 
