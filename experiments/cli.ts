@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { BACKENDS } from '../lib/backend';
 import { runsDir } from '../lib/files';
 import { listStale } from '../lib/pipeline';
+import { planLines, planStages } from './plan';
 
 function printTable(header: string[], rows: string[][]): void {
   const w = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
@@ -52,6 +53,7 @@ type Options = {
   dataRoot?: string;
   train: boolean;
   showConfig?: boolean;
+  plan?: boolean;
   list?: boolean;
   listStale?: boolean;
   executor: 'local' | 'slurm';
@@ -122,6 +124,11 @@ Figures and tables go to figures/ (default scale) or figures/<scale>/.`,
   )
   .option('--no-train', 'only rebuild the report from finished runs')
   .option('--show-config', 'print the resolved config and exit')
+  .option(
+    '--plan',
+    'print the stages it would train, grouped by cost, each timed by the finished stages of that kind here, ' +
+      'and the projected time on --jobs; then exit',
+  )
   .option('--list', 'list the experiments')
   .option(
     '--list-stale',
@@ -255,6 +262,14 @@ async function main(): Promise<void> {
   if (values.showConfig) {
     if (exp) console.log(JSON.stringify(resolveConfig(exp.name, opts).config, null, 2));
     else for (const e of SUITE) console.log(e.name, JSON.stringify(resolveConfig(e.name, opts).config));
+    return;
+  }
+  if (values.plan) {
+    const exps = exp ? [exp] : suiteFor(opts);
+    const jobs = opts.jobs ?? defaultJobs();
+    const specs = exps.flatMap((e) => e.specs(resolveConfig(e.name, opts).config));
+    console.log(`${exp ? exp.name : 'the suite'} at ${scale} scale, timed from ${runsDir()}:\n`);
+    for (const l of planLines(planStages(specs, jobs), jobs)) console.log(l);
     return;
   }
   if (scale === 'quick')

@@ -1,0 +1,101 @@
+/** `--plan`: stages grouped by cost, timed from finished stages, and the executor's schedule replayed. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BaseSpec, type GrpoSpec, type SftSpec, DEFAULT_GRPO, DEFAULT_SFT } from '../../lib/pipeline';
+import { costClass, planLines, planStages } from '../../experiments/plan';
+import { TINY } from '../helpers';
+
+const base: BaseSpec = {
+  kind: 'base',
+  arch: { ...TINY, stemHidden: 0, positionReadout: true },
+  seed: 0,
+  sft: { ...DEFAULT_SFT, steps: 100 },
+  curriculum: [{ until: 1, data: { split: 'generic', count: 4 } }],
+  eval: { split: 'val', count: 2 },
+};
+const sft: SftSpec = {
+  kind: 'sft',
+  from: base,
+  seed: 1,
+  sft: { ...DEFAULT_SFT, steps: 50 },
+  data: { split: 'train', count: 4 },
+  eval: { split: 'val', count: 2 },
+};
+const grpo = (from: BaseSpec | SftSpec, steps: number): GrpoSpec => ({
+  kind: 'grpo',
+  from,
+  seed: 1,
+  grpo: { ...DEFAULT_GRPO, steps },
+  data: { split: 'train', count: 4 },
+  eval: { split: 'val', count: 2 },
+});
+
+function inEmptyRuns<T>(fn: () => T): T {
+  const dir = mkdtempSync(join(tmpdir(), 'rsg-plan-'));
+  const prev = process.env.RSG_RUNS_DIR;
+  process.env.RSG_RUNS_DIR = dir;
+  try {
+    return fn();
+  } finally {
+    if (prev === undefined) delete process.env.RSG_RUNS_DIR;
+    else process.env.RSG_RUNS_DIR = prev;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('the schedule replays the executor: parents first, the first ready task takes a free job', () => {
+  inEmptyRuns(() => {
+    const timed = [
+      { cls: costClass(base), kind: 'base', steps: 100, seconds: 100 },
+      { cls: costClass(sft), kind: 'sft', steps: 50, seconds: 50 },
+      { cls: costClass(grpo(sft, 10)), kind: 'grpo', steps: 10, seconds: 10 },
+      { cls: costClass(grpo(base, 10)), kind: 'grpo', steps: 10, seconds: 30 },
+      { cls: costClass(grpo(base, 10)), kind: 'grpo', steps: 10, seconds: 10 }, // median of 30 and 10: 20
+    ];
+    // By hand, 2 jobs: base 0–100; then sft 100–150 beside grpo(base) 100–120; grpo(sft) 150–160.
+    const p = planStages([grpo(sft, 10), grpo(base, 10)], 2, timed);
+    assert.is(p.wallSeconds, 160);
+    assert.is(p.pendingSeconds, 100 + 50 + 10 + 20);
+    assert.is(p.untimed, 0);
+    assert.equal(
+      p.rows.map((r) => [r.stages, r.done, r.seconds, r.basis]),
+      [
+        [1, 0, 100, 'median of 1'],
+        [1, 0, 50, 'median of 1'],
+        [1, 0, 10, 'median of 1'],
+        [1, 0, 20, 'median of 2'],
+      ],
+    );
+    // One job: everything in a row.
+    assert.is(planStages([grpo(sft, 10), grpo(base, 10)], 1, timed).wallSeconds, 180);
+  });
+});
+
+test('a group not timed here takes its kind’s seconds per step; a kind not timed at all is counted apart', () => {
+  inEmptyRuns(() => {
+    const timed = [
+      { cls: 'other sft', kind: 'sft', steps: 10, seconds: 20 },
+      { cls: 'other grpo', kind: 'grpo', steps: 10, seconds: 5 },
+    ];
+    const p = planStages([grpo(sft, 40)], 1, timed);
+    assert.equal(
+      p.rows.map((r) => [r.seconds, r.basis]),
+      [
+        [null, 'not timed here'],
+        [100, 'sft s/step'],
+        [20, 'grpo s/step'],
+      ],
+    );
+    assert.is(p.untimed, 1);
+    assert.is(p.wallSeconds, 120);
+    assert.match(
+      planLines(p, 1).join('\n'),
+      /3 stages, 0 done; the rest: 2m00s of one core, about 2m00s on 1 job\(s\) — plus 1 stage/,
+    );
+  });
+});
+
+test.run();
