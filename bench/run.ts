@@ -10,6 +10,7 @@ import { benchData } from './data';
 import { benchService } from './service';
 import { benchTorch } from './torch';
 import { benchLora } from './lora';
+import { openblasCoreTypeHint } from '../lib/native/addon';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   rewards: benchRewards,
@@ -32,4 +33,6 @@ for (const name of wanted)
     process.exit(2);
   }
 console.log(`# rsground-lab benchmarks (node ${process.version}, ${new Date().toISOString()})`);
+const coreHint = openblasCoreTypeHint();
+if (coreHint) console.log(`\nnote: ${coreHint}`);
 for (const [name, fn] of Object.entries(BENCHES)) if (!wanted.length || wanted.includes(name)) await fn();

@@ -10,6 +10,7 @@ import { suiteFor, trainSuite, writeSuiteReport } from './suite';
 import { DATASETS, type DatasetName } from '../lib/data/datasets';
 import { resolve } from 'node:path';
 import { BACKENDS } from '../lib/backend';
+import { blasAvailable, openblasCoreTypeHint } from '../lib/native/addon';
 import { runsDir } from '../lib/files';
 import { listStale } from '../lib/pipeline';
 import { planLines, planStages } from './plan';
@@ -274,6 +275,9 @@ async function main(): Promise<void> {
   }
   if (scale === 'quick')
     console.log('quick scale: a plumbing check (every path runs, in minutes); its numbers are not results');
+  const backendChoice = opts.backend ?? process.env.RSG_BACKEND ?? 'auto';
+  const coreHint = ['auto', 'blas'].includes(backendChoice) && blasAvailable() ? openblasCoreTypeHint() : null;
+  if (coreHint) console.log(`note: ${coreHint}`);
   const slurm = executorOf(values);
   opts.executor = slurm ?? undefined;
   if (slurm && !values.wait && values.train) {

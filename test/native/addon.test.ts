@@ -10,6 +10,7 @@ import {
   loadNative,
   nativeBuildName,
   openblasCoreType,
+  openblasCoreTypeHint,
 } from '../../lib/native/addon';
 import { PROJECT_ROOT, projectRequire } from '../../lib/files';
 import { Rng } from '../../lib/rng';
@@ -44,6 +45,19 @@ test('OpenBLAS is asked for its SkylakeX kernels only on AVX-512 CPUs, and never
     assert.is(openblasCoreType(new Set()), null, 'no /proc/cpuinfo: leave OpenBLAS to detect');
   });
   withEnv({ OPENBLAS_CORETYPE: 'Haswell' }, () => assert.is(openblasCoreType(AVX512), null));
+});
+
+test('a core type pinned below an AVX-512 CPU is pointed out, and nothing else is', () => {
+  const hint = openblasCoreTypeHint(AVX512, { OPENBLAS_CORETYPE: 'Haswell' });
+  assert.ok(hint?.startsWith('OPENBLAS_CORETYPE=Haswell is set on a CPU with AVX-512'), String(hint));
+  assert.match(hint!, /unset OPENBLAS_CORETYPE/);
+  assert.is(openblasCoreTypeHint(AVX512, {}), null, 'not set: the addon asks for SkylakeX itself');
+  for (const core of ['SkylakeX', 'skylakex', 'COOPERLAKE', 'SapphireRapids'])
+    assert.is(openblasCoreTypeHint(AVX512, { OPENBLAS_CORETYPE: core }), null, core);
+  assert.is(openblasCoreTypeHint(new Set(['avx2', 'fma']), { OPENBLAS_CORETYPE: 'Haswell' }), null, 'no AVX-512');
+  const noVl = new Set(AVX512);
+  noVl.delete('avx512vl');
+  assert.is(openblasCoreTypeHint(noVl, { OPENBLAS_CORETYPE: 'Haswell' }), null, 'AVX-512 without VL');
 });
 
 test('the AVX2 build loads only where the CPU has AVX2 and FMA; RSG_NATIVE_BUILD chooses or is refused', () => {
