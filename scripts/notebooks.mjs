@@ -41,8 +41,10 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 src, dst, cwd = sys.argv[1], sys.argv[2], sys.argv[3]
 nb = nbformat.read(src, as_version=4)
+# startup_timeout: the tslab kernel compiles TypeScript as it starts; nbclient's default 60 s was
+# once exceeded on a busy 2-core machine ("Kernel didn't respond in 60 seconds")
 client = NotebookClient(nb, kernel_name='tslab', timeout=None, resources={'metadata': {'path': cwd}},
-                        record_timing=False)
+                        record_timing=False, startup_timeout=300)
 try:
     client.execute()
     ok = True
