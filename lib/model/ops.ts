@@ -26,6 +26,9 @@ export type AdamWStep = {
   scale: number;
 };
 
+/** One parameter of an AdamW step: its gradient, moments and decoupled decay. */
+export type AdamWItem = { p: tf.Variable; g: tf.Tensor; m: tf.Variable; v: tf.Variable; wd: number };
+
 /**
  * A decoder for inference (no gradient): log π over the vocabulary for L new tokens per row at
  * positions t0 … t0 + L − 1, attending to every position fed before (a KV cache).
@@ -71,6 +74,12 @@ export type Ops = {
   ): tf.Tensor;
   /** one AdamW update of one parameter: [p′, m′, v′] */
   adamw(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: AdamWStep): tf.Tensor[];
+  /**
+   * Optional: `adamw` for every parameter of a step at once, the results assigned to p, m and v
+   * (written over their memory where no other tensor shares it). Without it the optimizer
+   * calls `adamw` per parameter and assigns.
+   */
+  adamwAll?(items: AdamWItem[], s: Omit<AdamWStep, 'wd'>): void;
   /** √(Σ g²) over every tensor, as a number */
   globalNorm(ts: tf.Tensor[]): number;
   /** an inference decoder over N = B·G rows for one batch of queries */

@@ -58,25 +58,24 @@ export class AdamW {
       c2 = 1 - b2 ** this.step;
     // Decoupled weight decay on matrices only: not on biases, norms, embeddings or position codes.
     const decays = (k: string, p: tf.Variable) => p.rank >= 2 && !k.endsWith('_emb') && !k.endsWith('_pos');
-    tf.tidy(() => {
-      for (const [k, p] of this.params) {
-        const m = this.m.get(k)!,
-          v = this.v.get(k)!;
-        const [p1, m1, v1] = this.ops.adamw(p, grads[p.name], m, v, {
-          b1,
-          b2,
-          c1,
-          c2,
-          eps,
-          lr,
-          wd: decays(k, p) ? wd : 0,
-          scale,
-        });
-        m.assign(m1);
-        v.assign(v1);
-        p.assign(p1);
-      }
-    });
+    const items = [...this.params].map(([k, p]) => ({
+      p,
+      g: grads[p.name],
+      m: this.m.get(k)!,
+      v: this.v.get(k)!,
+      wd: decays(k, p) ? wd : 0,
+    }));
+    const step = { b1, b2, c1, c2, eps, lr, scale };
+    if (this.ops.adamwAll) this.ops.adamwAll(items, step);
+    else
+      tf.tidy(() => {
+        for (const { p, g, m, v, wd: w } of items) {
+          const [p1, m1, v1] = this.ops.adamw(p, g, m, v, { ...step, wd: w });
+          m.assign(m1);
+          v.assign(v1);
+          p.assign(p1);
+        }
+      });
     return norm;
   }
 

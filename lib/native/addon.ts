@@ -125,6 +125,24 @@ export type Native = {
     wd: number,
     scale: number,
   ): void;
+  /**
+   * adamw for a list of parameters in one call, written over ps, ms and vs (element i of each
+   * list is one parameter; wds[i] its decay).
+   */
+  adamwInPlace(
+    ps: Float32Array[],
+    gs: Float32Array[],
+    ms: Float32Array[],
+    vs: Float32Array[],
+    wds: Float64Array,
+    b1: number,
+    b2: number,
+    c1: number,
+    c2: number,
+    eps: number,
+    lr: number,
+    scale: number,
+  ): void;
   sumSquares(x: Float32Array): number;
   attnForward(
     q: Float32Array,
@@ -181,7 +199,7 @@ export type Native = {
 };
 
 /** The addon's interface version this code expects (native/src/blas.cc exports it). */
-const NATIVE_VERSION = 10;
+const NATIVE_VERSION = 11;
 
 const BUILD = join(PROJECT_ROOT, 'native', 'build', 'Release');
 /** The portable build (x86-64 baseline, or whatever the compiler targets elsewhere). */

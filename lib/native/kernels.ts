@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type Native, blasDescription, blasUnavailableReason, loadNative } from './addon';
+import type { AdamWItem, AdamWStep } from '../model/ops';
 
 type WasmBackend = {
   wasm: { HEAPU8: Uint8Array };
@@ -580,6 +581,48 @@ export function uninstallBlasKernels(): void {
 }
 
 /** Σ x² over every tensor, read straight from the wasm heap (the global gradient norm²). */
+/**
+ * One AdamW step over every parameter (Ops.adamwAll on blas). A parameter whose p, m and v are
+ * each the only tensor on their memory is updated in place, all of them in one native call; one
+ * that shares memory with another tensor (a frozen copy made by clone, a tensor it was made from
+ * and that is still alive) gets new tensors from the RsgAdamW kernel, assigned, so that nothing
+ * else sees the update. Same arithmetic either way, element by element.
+ */
+export function adamwOnHeap(items: AdamWItem[], s: Omit<AdamWStep, 'wd'>): void {
+  const n = loadNative()!;
+  const wb = tf.backend() as unknown as WasmBackend & { refCount(id: unknown): number };
+  const alone = (t: tf.Tensor) => t.dtype === 'float32' && wb.refCount(t.dataId) === 1;
+  const inPlace = items.filter((it) => alone(it.p) && alone(it.m) && alone(it.v));
+  const shared = items.filter((it) => !inPlace.includes(it));
+  // the shared ones first: their new tensors may grow the heap, which would detach earlier views
+  tf.tidy(() => {
+    for (const { p, g, m, v, wd } of shared) {
+      const [p1, m1, v1] = tf.engine().runKernel('RsgAdamW', { p, g, m, v }, { ...s, wd } as never) as tf.Tensor[];
+      m.assign(m1);
+      v.assign(v1);
+      p.assign(p1);
+    }
+  });
+  if (!inPlace.length) return;
+  for (const { g } of inPlace)
+    if (g.dtype !== 'float32') throw new Error('AdamW: only float32 gradients are supported');
+  const view = (t: tf.Tensor) => heapView(wb, t, t.size);
+  n.adamwInPlace(
+    inPlace.map((it) => view(it.p)),
+    inPlace.map((it) => view(it.g)),
+    inPlace.map((it) => view(it.m)),
+    inPlace.map((it) => view(it.v)),
+    Float64Array.from(inPlace, (it) => it.wd),
+    s.b1,
+    s.b2,
+    s.c1,
+    s.c2,
+    s.eps,
+    s.lr,
+    s.scale,
+  );
+}
+
 export function sumSquaresOnHeap(ts: tf.Tensor[]): number {
   const n = loadNative()!;
   const wb = tf.backend() as unknown as WasmBackend;

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Ops, compositeOps } from '../model/ops';
 import { FastDecoder } from './decoder';
-import { sumSquaresOnHeap } from './kernels';
+import { adamwOnHeap, sumSquaresOnHeap } from './kernels';
 
 const runKernel = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
   tf.engine().runKernel(name, inputs as never, attrs as never) as tf.Tensor | tf.Tensor[];
@@ -94,6 +94,7 @@ export function blasOps(): Ops {
         ? composite.attention(q, k, v, mask, pos, heads, causal)
         : fusedAttention(q, k, v, mask, pos, heads, causal),
     adamw: (p, g, m, v, s) => runKernel('RsgAdamW', { p, g, m, v }, s) as tf.Tensor[],
+    adamwAll: adamwOnHeap,
     globalNorm: (ts) => Math.fround(Math.sqrt(sumSquaresOnHeap(ts))),
     decoder: (net, enc, G, Tmax) => new FastDecoder(net, enc, G, Tmax),
   };

@@ -915,6 +915,63 @@ static Napi::Value AdamW(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// adamwInPlace(ps, gs, ms, vs, wds, b1, b2, c1, c2, eps, lr, scale): the same step as adamw for a
+// whole list of parameters in one call, written over p, m and v (arrays of equal-length lists;
+// wds[i] is parameter i's decay). One split over all their elements: the policy's 81 parameters
+// are one pass, not 81 calls (each one a tfjs kernel with three outputs and three assigns).
+static Napi::Value AdamWInPlace(const Napi::CallbackInfo& info) {
+  Napi::Array P = info[0].As<Napi::Array>(), G = info[1].As<Napi::Array>(), M = info[2].As<Napi::Array>(),
+              V = info[3].As<Napi::Array>();
+  Napi::Float64Array wdArr = info[4].As<Napi::Float64Array>();
+  const size_t nW = wdArr.ElementLength();
+  const uint32_t n = P.Length();
+  if (G.Length() != n || M.Length() != n || V.Length() != n || nW != n) {
+    Napi::TypeError::New(info.Env(), "adamwInPlace: p, g, m, v and wd lists differ in length").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  struct Part { float *p, *m, *v; const float* g; int64_t len; float wd; };
+  std::vector<Part> parts(n);
+  std::vector<int64_t> start(n + 1, 0);
+  for (uint32_t i = 0; i < n; i++) {
+    size_t lp, lg, lm, lv;
+    parts[i].p = floatData(P.Get(i), &lp);
+    parts[i].g = floatData(G.Get(i), &lg);
+    parts[i].m = floatData(M.Get(i), &lm);
+    parts[i].v = floatData(V.Get(i), &lv);
+    if (lg != lp || lm != lp || lv != lp) {
+      Napi::TypeError::New(info.Env(), "adamwInPlace: parameter " + std::to_string(i) + "'s p, g, m, v differ in length")
+          .ThrowAsJavaScriptException();
+      return info.Env().Undefined();
+    }
+    parts[i].len = (int64_t)lp;
+    parts[i].wd = (float)wdArr[i];
+    start[i + 1] = start[i] + (int64_t)lp;
+  }
+  auto num = [&](int i) { return (float)info[i].As<Napi::Number>().DoubleValue(); };
+  const float b1 = num(5), b2 = num(6), c1 = num(7), c2 = num(8), eps = num(9), lr = num(10), scale = num(11);
+  const float a1 = (float)(1.0 - info[5].As<Napi::Number>().DoubleValue()), a2 = (float)(1.0 - info[6].As<Napi::Number>().DoubleValue());
+  const int64_t total = start[n];
+  parallelFor(total, 512.0 * total, [&](int64_t e0, int64_t e1) {
+    // the parameters overlapping [e0, e1), each over its part of the range; element-wise as adamw
+    uint32_t i = (uint32_t)(std::upper_bound(start.begin(), start.end(), e0) - start.begin()) - 1;
+    for (; i < n && start[i] < e1; i++) {
+      const Part& t = parts[i];
+      const int64_t j0 = std::max<int64_t>(e0 - start[i], 0), j1 = std::min<int64_t>(e1 - start[i], t.len);
+      for (int64_t j = j0; j < j1; j++) {
+        const float gi = scale == 1.f ? t.g[j] : t.g[j] * scale;
+        const float mi = t.m[j] * b1 + gi * a1;
+        const float vi = t.v[j] * b2 + (gi * gi) * a2;
+        float u = (mi / c1) / (std::sqrt(vi / c2) + eps);
+        if (t.wd != 0.f) u = u + t.p[j] * t.wd;
+        t.p[j] = t.p[j] - u * lr;
+        t.m[j] = mi;
+        t.v[j] = vi;
+      }
+    }
+  });
+  return info.Env().Undefined();
+}
+
 // sumSquares(x): Σ x² (double accumulator)
 static Napi::Value SumSquares(const Napi::CallbackInfo& info) {
   size_t n;
@@ -1053,10 +1110,11 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("geluForward", FTZ(GeluForward));
   exports.Set("geluBackward", FTZ(GeluBackward));
   exports.Set("adamw", FTZ(AdamW));
+  exports.Set("adamwInPlace", FTZ(AdamWInPlace));
   exports.Set("sumSquares", FTZ(SumSquares));
   exports.Set("attnForward", FTZ(AttnForward));
   exports.Set("attnBackward", FTZ(AttnBackward));
-  exports.Set("version", 10);
+  exports.Set("version", 11);
   return exports;
 }
 

@@ -13,7 +13,7 @@ import { compositeOps, type Ops } from '../../lib/model/ops';
 import { AdamW } from '../../lib/model/optimizer';
 import { Policy } from '../../lib/model/policy';
 import { sequenceTensors, sftLoss } from '../../lib/loss';
-import { type Net, disposeEncoderInput } from '../../lib/model/network';
+import { type Net, disposeEncoderInput, ownedVariable } from '../../lib/model/network';
 import { groundingSplit } from '../../lib/data/splits';
 import { Rng } from '../../lib/rng';
 import { TINY } from '../helpers';
@@ -130,6 +130,46 @@ t('AdamW (clipping, decoupled decay on matrices only) follows the composite upda
     a.norms.some((n) => n > 1),
     'clipping exercised',
   );
+});
+
+t('AdamW on blas writes over parameters alone on their memory, never over memory another tensor shares', () => {
+  const cfg = { lr: 0.05, beta1: 0.9, beta2: 0.98, eps: 1e-8, weightDecay: 0.1, clipNorm: 0 };
+  const make = () =>
+    new Map([
+      ['ip.w', ownedVariable(tf.randomNormal([7, 5], 0, 1, 'float32', 31), true, 'ip.w')],
+      ['ip.b', ownedVariable(tf.randomNormal([5], 0, 1, 'float32', 32), true, 'ip.b')],
+    ]);
+  const grads = (ps: Map<string, tf.Variable>, s: number) =>
+    Object.fromEntries([...ps.values()].map((v, i) => [v.name, tf.randomNormal(v.shape, 0, 1, 'float32', 40 + s + i)]));
+  const run = (ops: Ops, share: boolean) => {
+    const ps = make();
+    const frozen = share ? ps.get('ip.b')!.clone() : null; // shares ip.b's memory, as a frozen copy does
+    const before = frozen?.dataSync().slice();
+    const ids = [...ps.values()].map((v) => v.dataId);
+    const opt = new AdamW(ps, cfg, ops);
+    for (let s = 0; s < 3; s++) {
+      const g = grads(ps, s);
+      opt.apply(g);
+      tf.dispose(Object.values(g));
+      if (s === 0 && frozen) {
+        assert.equal(frozen.dataSync(), before, 'the tensor sharing ip.b did not change');
+        assert.is.not(ps.get('ip.b')!.dataId, ids[1], 'ip.b shared its memory: it got new memory');
+      }
+    }
+    const stillAlone = [...ps.values()].map((v, i) => v.dataId === ids[i]);
+    const out = [...ps.values(), ...opt.m.values(), ...opt.v.values()].map((x) => x.dataSync() as Float32Array);
+    tf.dispose([...ps.values(), ...(frozen ? [frozen] : [])]);
+    opt.dispose();
+    return { out, stillAlone };
+  };
+  const ref = run(composite, false);
+  const alone = run(fused!, false),
+    shared = run(fused!, true);
+  assert.equal(alone.stillAlone, [true, true], 'parameters alone on their memory are updated in place');
+  assert.equal(shared.stillAlone, [true, false]);
+  for (const r of [alone, shared]) assert.ok(maxRel(ref.out, r.out) < 1e-5, `max rel ${maxRel(ref.out, r.out)}`);
+  // the composite path really assigns new tensors: the comparison above is between two methods
+  assert.equal(run(composite, false).stillAlone, [false, false]);
 });
 
 for (const readout of [true, false]) {
