@@ -255,6 +255,53 @@ t('the AdamW update of a parameter split across two threads gives the bits of on
   });
 });
 
+t('AdamW over a list of parameters in place: adamw’s bits for each, on one thread and across two', () => {
+  const rng = new Rng(19);
+  // a split over all 14 307 elements falls inside the third parameter on two threads
+  const sizes = [5000, 7, 9000, 300],
+    wds = [0.01, 0, 0.01, 0];
+  const start = sizes.map((n) => ({
+    p: random(rng, n),
+    g: random(rng, n),
+    m: random(rng, n, 0.1),
+    v: Float32Array.from(random(rng, n, 0.1), (x) => x * x),
+  }));
+  const consts = [0.9, 0.999, 0.1, 0.002, 1e-8, 1e-3] as const;
+  const nat = loadNative()!;
+  // the oracle: adamw on each parameter into new arrays (one thread)
+  const want = start.flatMap(({ p, g, m, v }, i) => {
+    const out = [new Float32Array(p.length), new Float32Array(p.length), new Float32Array(p.length)];
+    nat.adamw(p, g, m, v, out[0], out[1], out[2], p.length, ...consts, wds[i], 0.5);
+    return out;
+  });
+  const [one, two] = onOneAndTwoThreads((n) => {
+    const cp = start.map((x) => ({ p: x.p.slice(), g: x.g, m: x.m.slice(), v: x.v.slice() }));
+    n.adamwInPlace(
+      cp.map((x) => x.p),
+      cp.map((x) => x.g),
+      cp.map((x) => x.m),
+      cp.map((x) => x.v),
+      Float64Array.from(wds),
+      ...consts,
+      0.5,
+    );
+    return cp.flatMap((x) => [x.p, x.m, x.v]);
+  });
+  for (const got of [one, two])
+    got.forEach((a, i) => {
+      const j = a.findIndex((x, k) => !Object.is(x, want[i][k]));
+      assert.is(j, -1, `array ${i} differs at ${j}`);
+    });
+  assert.throws(
+    () => nat.adamwInPlace([start[0].p], [start[1].g], [start[0].m], [start[0].v], Float64Array.of(0), ...consts, 1),
+    /parameter 0's p, g, m, v differ in length/,
+  );
+  assert.throws(
+    () => nat.adamwInPlace([start[0].p], [], [start[0].m], [start[0].v], Float64Array.of(0), ...consts, 1),
+    /lists differ in length/,
+  );
+});
+
 const avx2Path = join(PROJECT_ROOT, 'native', 'build', 'Release', 'rsg_blas_avx2.node');
 const basePath = join(PROJECT_ROOT, 'native', 'build', 'Release', 'rsg_blas.node');
 (available && existsSync(avx2Path) && addonPath() === avx2Path ? test : test.skip)(
