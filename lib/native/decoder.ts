@@ -23,10 +23,10 @@ import type { Decoder } from '../model/ops';
 const LN_EPS = 1e-5;
 
 /**
- * Host copies of weights, keyed by the tensor data they were read from. A tensor's data never
- * changes in place (the optimizer and `assign` give a variable new data), so a frozen model — the
+ * Host copies of weights, keyed by the tensor data they were read from, so that a frozen model — the
  * reference policy of GRPO, a checkpoint under evaluation — is read from the backend once, not once
- * per batch; entries go when the data is disposed.
+ * per batch; entries go when the data is disposed. `assign` gives a variable new data; the one
+ * writer in place, AdamW on blas (`adamwOnHeap`), calls `forgetHostCopy` for every tensor it writes.
  */
 const hostCopies = new WeakMap<object, Float32Array>();
 function hostCopy(t: tf.Tensor): Float32Array {
@@ -34,6 +34,10 @@ function hostCopy(t: tf.Tensor): Float32Array {
   let v = hostCopies.get(key);
   if (!v) hostCopies.set(key, (v = t.dataSync() as Float32Array));
   return v;
+}
+/** Drop the host copy of `t`'s data: it is about to change in place. */
+export function forgetHostCopy(t: tf.Tensor): void {
+  hostCopies.delete(t.dataId as object);
 }
 
 /**

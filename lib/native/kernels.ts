@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Native, blasDescription, blasUnavailableReason, loadNative } from './addon';
 import type { AdamWItem, AdamWStep } from '../model/ops';
+import { forgetHostCopy } from './decoder';
 
 type WasmBackend = {
   wasm: { HEAPU8: Uint8Array };
@@ -580,7 +581,6 @@ export function uninstallBlasKernels(): void {
   installed = false;
 }
 
-/** Σ x² over every tensor, read straight from the wasm heap (the global gradient norm²). */
 /**
  * One AdamW step over every parameter (Ops.adamwAll on blas). A parameter whose p, m and v are
  * each the only tensor on their memory is updated in place, all of them in one native call; one
@@ -606,6 +606,8 @@ export function adamwOnHeap(items: AdamWItem[], s: Omit<AdamWStep, 'wd'>): void 
   if (!inPlace.length) return;
   for (const { g } of inPlace)
     if (g.dtype !== 'float32') throw new Error('AdamW: only float32 gradients are supported');
+  // the decoder's host copies of these weights would go stale: it reads them again next time
+  for (const it of inPlace) forgetHostCopy(it.p);
   const view = (t: tf.Tensor) => heapView(wb, t, t.size);
   n.adamwInPlace(
     inPlace.map((it) => view(it.p)),
@@ -623,6 +625,7 @@ export function adamwOnHeap(items: AdamWItem[], s: Omit<AdamWStep, 'wd'>): void 
   );
 }
 
+/** Σ x² over every tensor, read straight from the wasm heap (the global gradient norm²). */
 export function sumSquaresOnHeap(ts: tf.Tensor[]): number {
   const n = loadNative()!;
   const wb = tf.backend() as unknown as WasmBackend;

@@ -5,6 +5,7 @@ import { selectBackend } from '../../lib/backend';
 import { blasAvailable, blasUnavailableReason, loadNative } from '../../lib/native/addon';
 import { FastDecoder } from '../../lib/native/decoder';
 import { Policy } from '../../lib/model/policy';
+import { AdamW, DEFAULT_OPTIM } from '../../lib/model/optimizer';
 import {
   DEFAULT_POLICY,
   type Net,
@@ -278,6 +279,31 @@ t('the decoder reads a frozen model once and sees weights the model is given lat
   });
   assert.ok(worst < 1e-4, `after assign: max |Δ log π| against the tfjs decoder = ${worst}`);
   assert.ok(moved > 1e-2, `after assign the log-probs moved (max ${moved})`);
+  // an AdamW step on blas writes over the weights' own memory (the same tensor data): read again too
+  // (the first step gives new data to weights `shaken` left shared with a tensor it kept; the second is in place)
+  const weights = [...p.params.values()];
+  const opt = new AdamW(p.params, { ...DEFAULT_OPTIM, lr: 0.05 }, p.ops);
+  const grads = Object.fromEntries(weights.map((v, k) => [v.name, tf.randomNormal(v.shape, 0, 1, 'float32', k)]));
+  opt.apply(grads, 0.05);
+  run(p.ops); // the decoder's copies of the first step's weights
+  const before = weights.map((v) => v.dataId);
+  opt.apply(grads, 0.05);
+  tf.dispose(Object.values(grads));
+  assert.ok(
+    weights.every((v, k) => v.dataId === before[k]),
+    'the step was taken in place (else this checks nothing new)',
+  );
+  const stepped = run(p.ops),
+    oracle2 = run(slow);
+  let worst2 = 0,
+    moved2 = 0;
+  stepped.forEach((v, j) => {
+    worst2 = Math.max(worst2, Math.abs(v - oracle2[j]));
+    moved2 = Math.max(moved2, Math.abs(v - after[j]));
+  });
+  assert.ok(worst2 < 1e-4, `after an in-place AdamW step: max |Δ log π| against the tfjs decoder = ${worst2}`);
+  assert.ok(moved2 > 1e-2, `after the step the log-probs moved (max ${moved2})`);
+  opt.dispose();
   disposeEncoderInput(enc);
   tf.dispose([...p.params.values()]);
 });
