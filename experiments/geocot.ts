@@ -17,7 +17,7 @@ import { runEvaluations } from './scheduler';
 import type { Evaluation, TaskMetrics } from '../lib/evaluate';
 import { MIXED_TASKS } from '../lib/data/splits';
 import type { ReportContext } from './types';
-import { V } from './variants';
+import { GEOCOT_BUDGET, V } from './variants';
 import { groundingSplit } from '../lib/data/splits';
 import { faithfulness, repetitionRate, traceStructure } from '../lib/faithfulness';
 import { thinkBlock } from '../lib/answer';
@@ -34,8 +34,6 @@ import type { Experiment } from './types';
 
 const VARIANTS = [V.base, V.sft, V.sftGrpo, V.cotsftGeocot, V.geocotKl, V.geocotNoKl];
 const TRACED = ['cotsft-geocot', 'geocot-kl', 'geocot-nokl'];
-/** completion budget (tokens) of this experiment's policies */
-const BUDGET = 128;
 
 type Objects = Map<string, { cls: string; box: Box }[]>;
 
@@ -54,13 +52,19 @@ type MultiRow = (typeof MULTI_ROWS)[number];
 
 /** CoT-SFT on the task mix; then GRPO on mixed batches, R = R_format + each task's score (no R_pos, no w). */
 export function multiSpec(c: CommonConfig, row: MultiRow, seed: number): StageSpec {
-  const sft = sftSpec(c, 'geocot', seed, { data: multiRef(c, 'train'), eval: multiRef(c, 'val') });
+  const on = { data: multiRef(c, 'train'), eval: multiRef(c, 'val') };
+  const sft = sftSpec(c, 'geocot', seed, on, GEOCOT_BUDGET);
   if (!row.grpo) return sft;
   const spec: GrpoSpec = {
     kind: 'grpo',
     from: sft,
     seed,
-    grpo: mergeGrpo(c.grpo, { reward: { aux: 'none' }, spatialConsistency: false, traceDiagnostics: true }),
+    grpo: mergeGrpo(c.grpo, {
+      reward: { aux: 'none' },
+      spatialConsistency: false,
+      traceDiagnostics: true,
+      maxLen: Math.max(GEOCOT_BUDGET, c.grpo.maxLen),
+    }),
     data: multiRef(c, 'train'),
     eval: multiRef(c, 'val'),
   };
@@ -159,12 +163,9 @@ export const experiment: Experiment = {
     'Geo-CoT traces: SFT only vs SFT → GRPO, with vs without CoT, KL vs no KL (collapse curves, faithfulness)',
   syntheticOnly: 'faithfulness checks each evidence box against the scene objects only the mini world records',
   // Geo-CoT traces run to ~80 tokens (p90 ~100): at the default 64-token budget most SFT targets lose their answer.
-  // Every row here (answer-only ones too, so that they share bases) gets a 128-token budget.
-  configure: (c) => ({
-    ...c,
-    arch: { ...c.arch, maxCompletionLen: BUDGET },
-    grpo: { ...c.grpo, maxLen: BUDGET },
-  }),
+  // The CoT rows (and the task mix's) get GEOCOT_BUDGET tokens from their SFT stage on; every row starts from the
+  // scale's base of its seed, and the answer-only rows are the other experiments' own (their targets are ~20
+  // tokens, so a budget they never reach changes nothing).
   // The KL chain first (the workers take stages in this order): a run cut short has trained the stages of the
   // collapse verdict, and a rerun reuses them. (The report still needs every stage.)
   specs: (c) => [
@@ -295,15 +296,17 @@ export const experiment: Experiment = {
         },
       ),
     );
+    const budget = Math.max(GEOCOT_BUDGET, c.arch.maxCompletionLen);
     const over = overBudget(
       groundingSplit('train', { count: Math.min(c.data.train, 2000) }),
       'geocot',
       worldTokenizer(c.arch.imageSize),
-      c.arch.maxCompletionLen,
+      budget,
     );
     const budgetNote =
-      `Completion budget ${c.arch.maxCompletionLen} tokens (the other experiments: 64); ` +
-      `${(100 * over).toFixed(1)}% of Geo-CoT train targets are longer and lose their answer in SFT.`;
+      `Completion budget of the Geo-CoT rows: ${budget} tokens (the answer-only rows: ${c.arch.maxCompletionLen}, ` +
+      `from the same bases); ${(100 * over).toFixed(1)}% of Geo-CoT train targets are longer and lose their answer ` +
+      'in SFT.';
     const specs = specsOf(c, VARIANTS);
     return {
       tables: [

@@ -28,6 +28,12 @@ export type Variant = {
    * the A/A control runs one config under a disjoint set of GRPO seeds.
    */
   seedOffset?: number;
+  /**
+   * A longer completion budget than the scale's, for CoT traces that do not fit it: the row's
+   * CoT-SFT stage gives the seed's base that many decoder positions, and its GRPO rollouts may run
+   * that long. The base is the scale's, shared with every other row of the seed.
+   */
+  budget?: number;
 };
 
 /** `base` with `o` applied; reward and consistency merge field by field. */
@@ -81,6 +87,7 @@ export function sftSpec(
     data: dataRef(c, 'train', c.data.train),
     eval: dataRef(c, 'val', c.data.val),
   },
+  budget?: number,
 ): SftSpec {
   return {
     kind: 'sft',
@@ -97,18 +104,23 @@ export function sftSpec(
     },
     data: on.data,
     eval: on.eval,
+    ...(budget !== undefined && budget > c.arch.maxCompletionLen ? { maxCompletionLen: budget } : {}),
   };
 }
 
 /** The stage a variant's row is read from (GRPO, or its init model when it has no RFT). */
 export function variantSpec(c: CommonConfig, v: Variant, seed: number): StageSpec {
+  if (v.budget !== undefined && v.init === 'base')
+    throw new Error(`variant ${v.id}: a longer budget is given by an SFT stage; this row starts from the base`);
   const init: BaseSpec | SftSpec =
-    v.init === 'base' ? baseSpec(c, seed) : sftSpec(c, v.init === 'sft' ? 'short' : (v.cot ?? c.cot), seed);
+    v.init === 'base'
+      ? baseSpec(c, seed)
+      : sftSpec(c, v.init === 'sft' ? 'short' : (v.cot ?? c.cot), seed, undefined, v.budget);
   if (!v.grpo) return init;
   const spec: GrpoSpec = {
     kind: 'grpo',
     from: init,
-    grpo: mergeGrpo(c.grpo, v.grpo),
+    grpo: mergeGrpo(c.grpo, v.budget !== undefined ? { ...v.grpo, maxLen: Math.max(v.budget, c.grpo.maxLen) } : v.grpo),
     seed: seed + (v.seedOffset ?? 0),
     data: dataRef(c, 'train', c.data.train),
     eval: dataRef(c, 'val', c.data.val),

@@ -5,6 +5,11 @@
 import type { Variant } from './specs';
 
 const IOU_ONLY = { aux: 'none' as const };
+/**
+ * The completion budget of the Geo-CoT rows: their traces run to ~80 tokens (p90 ~100), and at the
+ * scale's 64 most SFT targets would lose their answer.
+ */
+export const GEOCOT_BUDGET = 128;
 export const V = {
   base: { id: 'base', label: 'base model (no RFT)', init: 'base', grpo: null },
   sft: { id: 'sft', label: 'SFT (answer-only)', init: 'sft', grpo: null },
@@ -83,12 +88,13 @@ export const V = {
     init: 'base',
     grpo: { reward: IOU_ONLY, spatialConsistency: true, consistency: { lambdaM: 0, lambdaV: 1 } },
   },
-  // Geo-CoT traces (experiments/geocot.ts).
+  // Geo-CoT traces (experiments/geocot.ts), with room for them: GEOCOT_BUDGET tokens.
   cotsftGeocot: {
     id: 'cotsft-geocot',
     label: 'CoT-SFT, Geo-CoT traces (no RFT)',
     init: 'cotsft',
     cot: 'geocot',
+    budget: GEOCOT_BUDGET,
     grpo: null,
   },
   // GRPO from the Geo-CoT CoT-SFT checkpoint with and without the KL term,
@@ -98,6 +104,7 @@ export const V = {
     label: 'CoT-SFT (Geo-CoT) → GRPO, with KL',
     init: 'cotsft',
     cot: 'geocot',
+    budget: GEOCOT_BUDGET,
     grpo: { reward: IOU_ONLY, spatialConsistency: false, traceDiagnostics: true },
   },
   geocotNoKl: {
@@ -105,6 +112,7 @@ export const V = {
     label: 'CoT-SFT (Geo-CoT) → GRPO, no KL',
     init: 'cotsft',
     cot: 'geocot',
+    budget: GEOCOT_BUDGET,
     grpo: { reward: IOU_ONLY, spatialConsistency: false, traceDiagnostics: true, betaKL: 0 },
   },
   sftGrpo: {

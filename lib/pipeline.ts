@@ -57,7 +57,20 @@ export type BaseSpec = {
   curriculum: { until: number; data: DataRef }[];
   eval: DataRef;
 };
-export type SftSpec = { kind: 'sft'; from: BaseSpec; sft: SftConfig; data: DataRef; eval: DataRef; seed: number };
+export type SftSpec = {
+  kind: 'sft';
+  from: BaseSpec;
+  sft: SftConfig;
+  data: DataRef;
+  eval: DataRef;
+  seed: number;
+  /**
+   * A longer completion budget than the base's, given before SFT: the base's decoder positions,
+   * then fresh ones (Policy.withCompletionBudget). Absent: the base's budget (and the same hash as
+   * before the field existed).
+   */
+  maxCompletionLen?: number;
+};
 export type GrpoSpec = {
   kind: 'grpo';
   from: BaseSpec | SftSpec;
@@ -108,8 +121,13 @@ export function resolveSpec<S extends StageSpec>(spec: S): S {
   }
   checkData(spec.data, `${where}.data`);
   resolveSpec(spec.from);
-  if (spec.kind === 'sft') validateSft(spec.sft, 'sft');
-  else validateGrpo(spec.grpo, 'grpo');
+  if (spec.kind === 'sft') {
+    validateSft(spec.sft, 'sft');
+    const budget = spec.maxCompletionLen,
+      base = spec.from.arch.maxCompletionLen;
+    if (budget !== undefined && (!Number.isInteger(budget) || budget < base))
+      throw new Error(`sft.maxCompletionLen = ${budget}: must be an integer ≥ the base's budget, ${base}`);
+  } else validateGrpo(spec.grpo, 'grpo');
   return spec;
 }
 
@@ -244,7 +262,10 @@ export async function runStage(
       const policy =
         spec.kind === 'base'
           ? Policy.create(spec.arch, spec.seed, backend.ops)
-          : await loadStagePolicy(spec.from, backend.ops);
+          : (await loadStagePolicy(spec.from, backend.ops)).withCompletionBudget(
+              spec.maxCompletionLen ?? spec.from.arch.maxCompletionLen,
+              spec.seed,
+            );
       const train =
         spec.kind === 'base'
           ? await Promise.all(

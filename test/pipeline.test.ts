@@ -15,9 +15,11 @@ import {
   TRAINING_CODE_VERSION,
   type BaseSpec,
   type GrpoSpec,
+  type SftSpec,
   DEFAULT_GRPO,
   DEFAULT_SFT,
   listStale,
+  loadStagePolicy,
   resolveSpec,
   runLineage,
   stageDir,
@@ -199,6 +201,37 @@ test('--list-stale: stages of another code version, of a changed config, or unre
     assert.equal(stale[0].linkedFrom, ['table1/grpo-s1']);
     assert.match(stale[1].reason, 'its config now hashes to');
     assert.match(stale[2].reason, 'made before stage records named their code version');
+  } finally {
+    process.env.RSG_RUNS_DIR = prev;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an SFT stage with a longer budget starts from the base and trains a longer-budget policy', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rsg-budget-'));
+  const prev = process.env.RSG_RUNS_DIR;
+  process.env.RSG_RUNS_DIR = dir;
+  try {
+    const { ops } = await selectBackend('wasm');
+    const sft: SftSpec = {
+      kind: 'sft',
+      from: base,
+      seed: 5,
+      sft: { ...DEFAULT_SFT, steps: 2, batchSize: 4, checkpointEvery: 2, evalEvery: 2 },
+      data: { split: 'train', count: 8 },
+      eval: { split: 'val', count: 3 },
+    };
+    const longer: SftSpec = { ...sft, maxCompletionLen: TINY.maxCompletionLen + 8 };
+    assert.is.not(stageHash(longer), stageHash(sft));
+    assert.is(stageHash({ ...sft, maxCompletionLen: undefined }), stageHash(sft), 'absent: the hash of before');
+    await runLineage(longer, { quiet: true, log: () => {} });
+    const b = await loadStagePolicy(base, ops),
+      l = await loadStagePolicy(longer, ops);
+    assert.is(b.cfg.maxCompletionLen, TINY.maxCompletionLen);
+    assert.is(l.cfg.maxCompletionLen, TINY.maxCompletionLen + 8);
+    assert.equal(l.params.get('dec_pos')!.shape, [TINY.maxCompletionLen + 9, TINY.dModel]);
+    b.dispose();
+    l.dispose();
   } finally {
     process.env.RSG_RUNS_DIR = prev;
     rmSync(dir, { recursive: true, force: true });

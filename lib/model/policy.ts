@@ -4,6 +4,7 @@
  * encode a batch of samples, generate rollouts, save and load.
  */
 import { join, relative, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import {
   DEFAULT_POLICY,
   type EncoderInput,
@@ -16,6 +17,7 @@ import {
   disposeParams,
   encoderInput,
   initPolicy,
+  ownedVariable,
   validatePolicy,
 } from './network';
 import type { Ops } from './ops';
@@ -32,7 +34,7 @@ import {
   saveCheckpoint,
 } from './checkpoint';
 import { readJson } from '../files';
-import type { Rng } from '../rng';
+import { Rng, deriveSeed } from '../rng';
 
 /** What a policy needs from a sample: its pixels and its query. */
 export type PolicyInput = { image: { width: number; height: number; rgb?: Uint8Array }; query: string };
@@ -128,6 +130,35 @@ export class Policy implements Net {
     const params = cloneParams(this.params, false);
     if (this.lora) mergeLora(params, this.lora); // the copy computes what the adapted policy computes
     return new Policy(this.cfg, this.tok, params, this.ops);
+  }
+
+  /**
+   * This policy with room for completions of `n` tokens (n ≥ its budget): the decoder's position
+   * table keeps its rows and gains fresh ones for the new positions, drawn as at initialisation
+   * (N(0, 0.02), from `seed`), so every completion it could write before is scored as before. The
+   * returned policy takes over this one's weights: use it, and dispose it, instead of this one.
+   * Why: a budget longer than base pretraining's targets ever reach leaves the extra positions at
+   * their initial values anyway, so a longer-budget model can start from the same base.
+   */
+  withCompletionBudget(n: number, seed: number): Policy {
+    const old = this.cfg.maxCompletionLen;
+    if (!Number.isInteger(n) || n < old)
+      throw new Error(`withCompletionBudget: ${n} must be an integer ≥ the policy's budget, ${old}`);
+    if (this.lora) throw new Error('withCompletionBudget: merge the adapters first');
+    if (n === old) return this;
+    const cfg = validatePolicy({ ...this.cfg, maxCompletionLen: n });
+    const table = this.params.get('dec_pos')!;
+    const d = this.cfg.dModel;
+    const rng = new Rng(deriveSeed(seed, 'dec_pos', old, n));
+    const rows = new Float32Array((n + 1) * d);
+    rows.set(table.dataSync() as Float32Array);
+    for (let i = (old + 1) * d; i < rows.length; i++) rows[i] = rng.normal() * 0.02;
+    const name = table.name;
+    table.dispose(); // frees the name for its successor
+    const params: Params = new Map(this.params);
+    params.set('dec_pos', ownedVariable(tf.tensor(rows, [n + 1, d]), true, name));
+    this.params.clear(); // this policy no longer owns anything
+    return new Policy(cfg, this.tok, params, this.ops);
   }
 
   /** Copy another policy's weights into this one (same architecture). */

@@ -5,7 +5,11 @@ import { resolveConfig } from '../../experiments/runner';
 import { ROWS, rowSpec } from '../../experiments/remotereasoner';
 import { SHOTS, shotSpec } from '../../experiments/few-shot';
 import { experiment as geocot, MULTI_ROWS, multiSpec } from '../../experiments/geocot';
-import { lineage, stageName } from '../../lib/pipeline';
+import { lineage, resolveSpec, stageName } from '../../lib/pipeline';
+import { baseSpec, sftSpec, variantSpec } from '../../experiments/specs';
+import { V } from '../../experiments/variants';
+
+const TRACED_VARIANTS = [V.cotsftGeocot, V.geocotKl, V.geocotNoKl];
 
 test('remotereasoner: region data everywhere below the base, RemoteReasoner’s reward, LoRA only on its row', () => {
   const { config } = resolveConfig('remotereasoner', { scale: 'default' });
@@ -66,14 +70,40 @@ test('geocot: multi-task rows train and validate on the task mix, GRPO with each
   for (const r of MULTI_ROWS) assert.ok(names.includes(stageName(multiSpec(config, r, 1))), r.id);
 });
 
-test('geocot: a 128-token completion budget for every row, in the policy and in GRPO', () => {
+test('geocot: the CoT rows get 128 tokens from their SFT stage on; every row starts from the scale’s base', () => {
   const { config } = resolveConfig('geocot', { scale: 'default' });
-  assert.is(config.arch.maxCompletionLen, 128);
-  assert.is(config.grpo.maxLen, 128);
-  for (const s of geocot.specs(config)) {
-    const base = lineage(s)[0];
-    assert.is(base.kind === 'base' ? base.arch.maxCompletionLen : NaN, 128);
+  const table1 = resolveConfig('table1', { scale: 'default' }).config;
+  assert.is(config.arch.maxCompletionLen, 64, 'the scale’s budget, untouched');
+  const cot = new Set([
+    ...TRACED_VARIANTS.flatMap((v) => config.seeds.map((s) => stageName(variantSpec(config, v, s)))),
+  ]);
+  for (const r of MULTI_ROWS) for (const s of config.seeds) cot.add(stageName(multiSpec(config, r, s)));
+  let budgeted = 0;
+  for (const spec of geocot.specs(config)) {
+    const [base, ...rest] = lineage(spec);
+    assert.is(stageName(base), stageName(baseSpec(table1, spec.seed)), 'the base of the other experiments');
+    const sft = rest.find((s) => s.kind === 'sft');
+    if (cot.has(stageName(spec))) {
+      budgeted++;
+      assert.is(sft?.kind === 'sft' ? sft.maxCompletionLen : NaN, 128, `${stageName(spec)}: SFT gives 128`);
+      if (spec.kind === 'grpo') assert.is(spec.grpo.maxLen, 128);
+    } else {
+      // an answer-only row: the very stage the other experiments train
+      assert.ok(sft === undefined || (sft.kind === 'sft' && sft.maxCompletionLen === undefined));
+      const same = [V.sft, V.sftGrpo].some((v) => stageName(variantSpec(table1, v, spec.seed)) === stageName(spec));
+      assert.ok(same, `${stageName(spec)} is one of table 1's answer-only rows`);
+    }
   }
+  assert.is(budgeted, cot.size);
+});
+
+test('a longer budget is refused below the base’s and for a row that starts from the base', () => {
+  const { config } = resolveConfig('table1', { scale: 'default' });
+  const sft = { ...sftSpec(config, 'geocot', 1), maxCompletionLen: 32 };
+  assert.throws(() => resolveSpec(sft), /sft\.maxCompletionLen = 32: must be an integer ≥ the base's budget, 64/);
+  assert.throws(() => variantSpec(config, { ...V.grpo, budget: 128 }, 1), /starts from the base/);
+  // no budget, or the scale's: the spec (and its hash) of before
+  assert.equal(sftSpec(config, 'short', 1, undefined, 64), sftSpec(config, 'short', 1));
 });
 
 test.run();
