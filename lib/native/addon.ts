@@ -258,9 +258,9 @@ export function openblasCoreTypeHint(flags = cpuFlags(), env = process.env): str
   const set = env.OPENBLAS_CORETYPE;
   if (!set || AVX512_CORES.includes(set.toLowerCase()) || !openblasCoreType(flags, {})) return null;
   return (
-    `OPENBLAS_CORETYPE=${set} is set on a CPU with AVX-512: OpenBLAS's SkylakeX kernels ran a training step's ` +
-    'forward+backward about 1.5× faster here (unset OPENBLAS_CORETYPE and the blas backend asks for them; results then differ from ' +
-    `${set}'s in the last bits)`
+    `OPENBLAS_CORETYPE=${set} is set on a CPU with AVX-512: OpenBLAS's SkylakeX kernels ran a training ` +
+    "step's forward+backward about 1.5× faster here (unset OPENBLAS_CORETYPE and the blas backend asks for " +
+    `them; results then differ from ${set}'s in the last bits)`
   );
 }
 
