@@ -915,6 +915,26 @@ static Napi::Value AdamW(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// AdamW over elements [j0, j1) of one parameter, in place: adamw's arithmetic element by element.
+// The clip scale and the decay are decided outside the loop and the arrays do not overlap, so the
+// compiler vectorises it; each element still sees the same float operations in the same order
+// (division and square root are exactly rounded in vector form too), so the bits are adamw's.
+template <bool SCALED, bool DECAYS>
+static void adamwSpan(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v,
+                      int64_t j0, int64_t j1, float b1, float b2, float a1, float a2, float c1, float c2, float eps,
+                      float lr, float wd, float scale) {
+  for (int64_t j = j0; j < j1; j++) {
+    const float gi = SCALED ? g[j] * scale : g[j];
+    const float mi = m[j] * b1 + gi * a1;
+    const float vi = v[j] * b2 + (gi * gi) * a2;
+    float u = (mi / c1) / (std::sqrt(vi / c2) + eps);
+    if (DECAYS) u = u + p[j] * wd;
+    p[j] = p[j] - u * lr;
+    m[j] = mi;
+    v[j] = vi;
+  }
+}
+
 // adamwInPlace(ps, gs, ms, vs, wds, b1, b2, c1, c2, eps, lr, scale): the same step as adamw for a
 // whole list of parameters in one call, written over p, m and v (arrays of equal-length lists;
 // wds[i] is parameter i's decay). One split over all their elements: the policy's 81 parameters
@@ -957,16 +977,11 @@ static Napi::Value AdamWInPlace(const Napi::CallbackInfo& info) {
     for (; i < n && start[i] < e1; i++) {
       const Part& t = parts[i];
       const int64_t j0 = std::max<int64_t>(e0 - start[i], 0), j1 = std::min<int64_t>(e1 - start[i], t.len);
-      for (int64_t j = j0; j < j1; j++) {
-        const float gi = scale == 1.f ? t.g[j] : t.g[j] * scale;
-        const float mi = t.m[j] * b1 + gi * a1;
-        const float vi = t.v[j] * b2 + (gi * gi) * a2;
-        float u = (mi / c1) / (std::sqrt(vi / c2) + eps);
-        if (t.wd != 0.f) u = u + t.p[j] * t.wd;
-        t.p[j] = t.p[j] - u * lr;
-        t.m[j] = mi;
-        t.v[j] = vi;
-      }
+      const bool scaled = scale != 1.f, decays = t.wd != 0.f;
+      if (scaled && decays) adamwSpan<true, true>(t.p, t.g, t.m, t.v, j0, j1, b1, b2, a1, a2, c1, c2, eps, lr, t.wd, scale);
+      else if (scaled) adamwSpan<true, false>(t.p, t.g, t.m, t.v, j0, j1, b1, b2, a1, a2, c1, c2, eps, lr, t.wd, scale);
+      else if (decays) adamwSpan<false, true>(t.p, t.g, t.m, t.v, j0, j1, b1, b2, a1, a2, c1, c2, eps, lr, t.wd, scale);
+      else adamwSpan<false, false>(t.p, t.g, t.m, t.v, j0, j1, b1, b2, a1, a2, c1, c2, eps, lr, t.wd, scale);
     }
   });
   return info.Env().Undefined();
