@@ -269,16 +269,17 @@ t('the decoder reads a frozen model once and sees weights the model is given lat
   // an assigned weight (what the optimizer and checkpoint loading do) is read again, not served stale
   const emb = p.params.get('tok_emb')!;
   emb.assign(tf.tidy(() => tf.mul(emb, 1.5)));
-  const after = run(p.ops),
-    oracle = run(slow);
-  let worst = 0,
-    moved = 0;
-  after.forEach((v, j) => {
-    worst = Math.max(worst, Math.abs(v - oracle[j]));
-    moved = Math.max(moved, Math.abs(v - first[j]));
-  });
-  assert.ok(worst < 1e-4, `after assign: max |Δ log π| against the tfjs decoder = ${worst}`);
-  assert.ok(moved > 1e-2, `after assign the log-probs moved (max ${moved})`);
+  /** The decoder now against the tfjs one (must agree) and against `prev` (must have moved). */
+  const check = (what: string, prev: Float32Array) => {
+    const now = run(p.ops),
+      oracle = run(slow);
+    const worst = Math.max(...now.map((v, j) => Math.abs(v - oracle[j]))),
+      moved = Math.max(...now.map((v, j) => Math.abs(v - prev[j])));
+    assert.ok(worst < 1e-4, `${what}: max |Δ log π| against the tfjs decoder = ${worst}`);
+    assert.ok(moved > 1e-2, `${what}: the log-probs moved (max ${moved})`);
+    return now;
+  };
+  const after = check('after assign', first);
   // an AdamW step on blas writes over the weights' own memory (the same tensor data): read again too
   // (the first step gives new data to weights `shaken` left shared with a tensor it kept; the second is in place)
   const weights = [...p.params.values()];
@@ -293,16 +294,7 @@ t('the decoder reads a frozen model once and sees weights the model is given lat
     weights.every((v, k) => v.dataId === before[k]),
     'the step was taken in place (else this checks nothing new)',
   );
-  const stepped = run(p.ops),
-    oracle2 = run(slow);
-  let worst2 = 0,
-    moved2 = 0;
-  stepped.forEach((v, j) => {
-    worst2 = Math.max(worst2, Math.abs(v - oracle2[j]));
-    moved2 = Math.max(moved2, Math.abs(v - after[j]));
-  });
-  assert.ok(worst2 < 1e-4, `after an in-place AdamW step: max |Δ log π| against the tfjs decoder = ${worst2}`);
-  assert.ok(moved2 > 1e-2, `after the step the log-probs moved (max ${moved2})`);
+  check('after an in-place AdamW step', after);
   opt.dispose();
   disposeEncoderInput(enc);
   tf.dispose([...p.params.values()]);
