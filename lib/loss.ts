@@ -54,7 +54,8 @@ export function sequenceTensors(completions: number[][], bosId: number, padId: n
 
 /** log π(c_t | …) for every completion token: [N, T] (0-masked rows are meaningless), with gradient. */
 export function sequenceLogProbs(net: Net, b: SequenceBatch): tf.Tensor2D {
-  return tokenLogProbs(decode(net, b.inputIds, crossKV(net, encode(net, b.enc)), b.enc.keyMask, b.group), b.targets);
+  const logits = decode(net, b.inputIds, crossKV(net, encode(net, b.enc)), b.enc.keyMask, b.group);
+  return tokenLogProbs(net.ops, logits, b.targets);
 }
 
 /**

@@ -39,7 +39,7 @@ import { acquireLock, describeOwner } from './lock';
  * older version then no longer match any hash. test/pipeline.test.ts holds a golden
  * metrics.jsonl digest of a tiny run per version and fails when the two disagree.
  */
-export const TRAINING_CODE_VERSION = 7;
+export const TRAINING_CODE_VERSION = 8;
 
 /**
  * A data split: the mini world's (no `dataset`), or a real benchmark's under `root`, letterboxed

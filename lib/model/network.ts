@@ -290,9 +290,9 @@ function mlp(net: Net, name: string, x: tf.Tensor): tf.Tensor {
   return linear(net, `${name}.fc2`, net.ops.gelu(linear(net, `${name}.fc1`, layerNorm(net, `${name}.ln2`, x))));
 }
 
-/** One-hot × embedding matrix (wasm has no gather gradient). ids [N] → [N, d]. */
+/** Token embeddings: ids [N] → [N, d]. */
 function embedTokens(net: Net, ids: tf.Tensor1D): tf.Tensor {
-  return net.ops.matMul(tf.oneHot(ids, net.cfg.vocabSize), P(net.params, 'tok_emb'));
+  return net.ops.embed(ids, P(net.params, 'tok_emb'));
 }
 
 // ── Inputs ───────────────────────────────────────────────────────────────────────────────
@@ -377,8 +377,7 @@ export function encode(net: Net, inp: EncoderInput): tf.Tensor3D {
   for (let i = 0; i < cfg.nEncLayers; i++) {
     const n = `enc${i}`;
     const qkv = linear(net, `${n}.qkv`, layerNorm(net, `${n}.ln1`, x)); // [B, S, 3d]
-    const [qq, kk, vv] = tf.split(qkv, 3, -1);
-    x = tf.add(x, linear(net, `${n}.attn_out`, net.ops.attention(qq, kk, vv, inp.keyMask, null, cfg.nHeads, false)));
+    x = tf.add(x, linear(net, `${n}.attn_out`, net.ops.selfAttention(qkv, inp.keyMask, cfg.nHeads, false)));
     x = tf.add(x, mlp(net, n, x));
   }
   return layerNorm(net, 'enc_ln', x) as tf.Tensor3D;
@@ -475,10 +474,11 @@ export function decode(
   let x = tf.add(embedTokens(net, inputIds.reshape([-1]) as tf.Tensor1D).reshape([N, L, d]), pos); // [N, L, d]
   for (let i = 0; i < cfg.nDecLayers; i++) {
     const n = `dec${i}`;
-    const qkv = linear(net, `${n}.qkv`, layerNorm(net, `${n}.ln1`, x));
-    let [q, k, v] = tf.split(qkv, 3, -1); // [N, L, d]
+    const qkv = linear(net, `${n}.qkv`, layerNorm(net, `${n}.ln1`, x)); // [N, L, 3d]
     const c = cache?.[i];
+    let att: tf.Tensor;
     if (c) {
+      let [q, k, v] = tf.split(qkv, 3, -1); // [N, L, d]
       if (c.k && c.v) {
         k = tf.concat([c.k, k], 1);
         v = tf.concat([c.v, v], 1);
@@ -487,8 +487,9 @@ export function decode(
       c.v?.dispose();
       c.k = tf.keep(k);
       c.v = tf.keep(v);
-    }
-    x = tf.add(x, linear(net, `${n}.attn_out`, ops.attention(q, k, v, null, null, h, true)));
+      att = ops.attention(q, k, v, null, null, h, true);
+    } else att = ops.selfAttention(qkv, null, h, true); // training: whole sequences
+    x = tf.add(x, linear(net, `${n}.attn_out`, att));
     x = tf.add(x, crossAttend(net, n, x, kv[i], keyMask, G));
     x = tf.add(x, mlp(net, n, x));
   }
@@ -496,10 +497,9 @@ export function decode(
   return ops.matMul(y, P(params, 'tok_emb'), false, true).reshape([N, L, cfg.vocabSize]) as tf.Tensor3D;
 }
 
-/** log π(target) per position: logits [N, T, V], targets [N, T] → [N, T]. */
-export function tokenLogProbs(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Tensor2D {
-  const V = logits.shape[2];
-  return tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(targets, V)), -1) as tf.Tensor2D;
+/** log π(target) per position: logits [N, T, V], targets [N, T] → [N, T], with the backend's ops. */
+export function tokenLogProbs(ops: Ops, logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Tensor2D {
+  return ops.tokenLogProbs(logits, targets) as tf.Tensor2D;
 }
 
 /**

@@ -57,6 +57,10 @@ export type Ops = {
   layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor;
   /** x·σ(1.702x), the sigmoid approximation of GELU */
   gelu(x: tf.Tensor): tf.Tensor;
+  /** rows of table [V, d] at ids [n] (int32) → [n, d]; the gradient reaches the table only */
+  embed(ids: tf.Tensor, table: tf.Tensor): tf.Tensor;
+  /** log-softmax of logits [..., V] at targets [...] (int32) → [...]; no gradient reaches the targets */
+  tokenLogProbs(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor;
   /**
    * softmax(q kᵀ/√dh + mask) v per head. mask: additive [B, Tk] or null; causal: query i (of the
    * last Tq positions of Tk) sees keys up to its own position. With position codes pos [Tk, d]
@@ -72,6 +76,8 @@ export type Ops = {
     heads: number,
     causal: boolean,
   ): tf.Tensor;
+  /** `attention` of q, k, v packed along the last axis, qkv [B, T, 3d] (self-attention, no position readout) */
+  selfAttention(qkv: tf.Tensor, mask: tf.Tensor | null, heads: number, causal: boolean): tf.Tensor;
   /** one AdamW update of one parameter: [p′, m′, v′] */
   adamw(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: AdamWStep): tf.Tensor[];
   /**
@@ -165,6 +171,12 @@ export function compositeOps(name: string, opts: { explicitTranspose: boolean })
       return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), g), b);
     },
     gelu: (x) => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))),
+    // one-hot × matrix: wasm has no gradient for gather
+    embed: (ids, table) => matMul(tf.oneHot(ids.reshape([-1]) as tf.Tensor1D, table.shape[0]), table),
+    tokenLogProbs: (logits, targets) => {
+      const V = logits.shape[logits.rank - 1];
+      return tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(targets as tf.Tensor1D, V)), -1);
+    },
     attention(q, k, v, mask, pos, heads, causal) {
       const [B, Tq, d] = q.shape;
       const Tk = k.shape[1]!;
@@ -179,6 +191,10 @@ export function compositeOps(name: string, opts: { explicitTranspose: boolean })
       // probabilities first (mean_h(P_h)·pos = mean_h(P_h·pos)), h times fewer FLOPs.
       const where = matMul(tf.mean(probs, 1).reshape([-1, Tk]), pos).reshape([B, Tq!, d!]);
       return tf.concat([out, where], -1);
+    },
+    selfAttention(qkv, mask, heads, causal) {
+      const [q, k, v] = tf.split(qkv, 3, -1);
+      return this.attention(q, k, v, mask, null, heads, causal);
     },
     adamw(p, g, m, v, s) {
       const g1 = s.scale === 1 ? g : tf.mul(g, s.scale);

@@ -159,6 +159,9 @@ export type Native = {
     dh: number,
     scale: number,
     causal: boolean,
+    ldq?: number,
+    ldk?: number,
+    ldv?: number,
   ): void;
   attnBackward(
     dout: Float32Array,
@@ -176,6 +179,9 @@ export type Native = {
     h: number,
     dh: number,
     scale: number,
+    ldq?: number,
+    ldk?: number,
+    ldv?: number,
   ): void;
   /**
    * One decoding step of the whole decoder (lib/native/decoder.ts `FastDecoder.step`): weights in
@@ -195,11 +201,34 @@ export type Native = {
     logits: Float32Array,
     lens?: Int32Array,
   ): void;
+  /** log-softmax of each row of logits [rows, V] at its target: lp [rows]; lse [rows] kept for the gradient */
+  tokenLogProbs(
+    logits: Float32Array,
+    targets: Int32Array,
+    lp: Float32Array,
+    lse: Float32Array,
+    rows: number,
+    V: number,
+  ): void;
+  /** dlogits [rows, V] = dy[r]·(1[j = target] − softmax) */
+  tokenLogProbsGrad(
+    dy: Float32Array,
+    logits: Float32Array,
+    targets: Int32Array,
+    lse: Float32Array,
+    dlogits: Float32Array,
+    rows: number,
+    V: number,
+  ): void;
+  /** out [rows, d] = rows ids of table [V, d] */
+  embed(table: Float32Array, ids: Int32Array, out: Float32Array, rows: number, d: number): void;
+  /** dtable [V, d] = Σ over rows r with ids[r] = v of dy[r], summed in row order */
+  embedGrad(dy: Float32Array, ids: Int32Array, dtable: Float32Array, rows: number, V: number, d: number): void;
   version: number;
 };
 
 /** The addon's interface version this code expects (native/src/blas.cc exports it). */
-const NATIVE_VERSION = 11;
+const NATIVE_VERSION = 12;
 
 const BUILD = join(PROJECT_ROOT, 'native', 'build', 'Release');
 /** The portable build (x86-64 baseline, or whatever the compiler targets elsewhere). */

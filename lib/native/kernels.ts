@@ -27,6 +27,17 @@ function heapView(backend: WasmBackend, t: tf.TensorInfo, size: number): Float32
   return new Float32Array(backend.wasm.HEAPU8.buffer, memoryOffset, size);
 }
 
+function heapViewI32(backend: WasmBackend, t: tf.TensorInfo, size: number): Int32Array {
+  const { memoryOffset } = backend.dataIdMap.get(t.dataId);
+  return new Int32Array(backend.wasm.HEAPU8.buffer, memoryOffset, size);
+}
+
+/** Ids must index a table of `n` rows: a clear error instead of reading outside it. */
+function checkIds(ids: Int32Array, n: number, op: string, what: string): void {
+  for (let i = 0; i < ids.length; i++)
+    if (!(ids[i] >= 0 && ids[i] < n)) throw new Error(`${op}: ${what}[${i}] = ${ids[i]} is outside 0 … ${n - 1}`);
+}
+
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 /** C = op(A)·op(B) with broadcast batch dims; returns the output TensorInfo on the wasm heap. */
@@ -382,31 +393,142 @@ const FUSED_NAMES = [
   'RsgAdamW',
   'RsgAttention',
   'RsgAttentionGrad',
+  'RsgTokenLogProbs',
+  'RsgTokenLogProbsGrad',
+  'RsgEmbed',
+  'RsgEmbedGrad',
 ];
+
+/** Heap views of q, k, v and their row stride: three tensors (stride d) or one packed qkv (stride 3d). */
+function qkvViews(
+  wb: WasmBackend,
+  qkv: tf.TensorInfo | undefined,
+  q: tf.TensorInfo | undefined,
+  k: tf.TensorInfo | undefined,
+  v: tf.TensorInfo | undefined,
+  B: number,
+  Tq: number,
+  Tk: number,
+  d: number,
+): [Float32Array, Float32Array, Float32Array, number] {
+  if (qkv) {
+    const all = heapView(wb, qkv, B * Tq * 3 * d);
+    return [all, all.subarray(d), all.subarray(2 * d), 3 * d];
+  }
+  return [heapView(wb, q!, B * Tq * d), heapView(wb, k!, B * Tk * d), heapView(wb, v!, B * Tk * d), d];
+}
 
 function fusedKernels(n: Native): tf.KernelConfig[] {
   const f32In = (ts: tf.TensorInfo[], op: string) => {
     if (!allF32(ts)) throw new Error(`${op}: only float32 is supported`);
   };
   const EMPTY = new Float32Array(0);
+  const i32In = (t: tf.TensorInfo, op: string, what: string) => {
+    if (t.dtype !== 'int32') throw new Error(`${op}: ${what} must be int32, got ${t.dtype}`);
+  };
   return [
     {
+      kernelName: 'RsgTokenLogProbs',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend }) => {
+        const { logits, targets } = inputs as Record<string, tf.TensorInfo>;
+        f32In([logits], 'RsgTokenLogProbs');
+        i32In(targets, 'RsgTokenLogProbs', 'targets');
+        const V = logits.shape[logits.shape.length - 1],
+          rows = size(targets.shape);
+        if (rows * V !== size(logits.shape))
+          throw new Error(`RsgTokenLogProbs: logits ${logits.shape} do not match targets ${targets.shape}`);
+        const wb = backend as unknown as WasmBackend;
+        const lp = wb.makeOutput(targets.shape, 'float32'),
+          lse = wb.makeOutput([rows], 'float32');
+        const tg = heapViewI32(wb, targets, rows);
+        checkIds(tg, V, 'RsgTokenLogProbs', 'targets');
+        n.tokenLogProbs(heapView(wb, logits, rows * V), tg, heapView(wb, lp, rows), heapView(wb, lse, rows), rows, V);
+        return [lp, lse];
+      },
+    },
+    {
+      kernelName: 'RsgTokenLogProbsGrad',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend }) => {
+        const { dy, logits, targets, lse } = inputs as Record<string, tf.TensorInfo>;
+        f32In([dy, logits, lse], 'RsgTokenLogProbsGrad');
+        const V = logits.shape[logits.shape.length - 1],
+          rows = size(targets.shape);
+        const wb = backend as unknown as WasmBackend;
+        const dx = wb.makeOutput(logits.shape, 'float32');
+        n.tokenLogProbsGrad(
+          heapView(wb, dy, rows),
+          heapView(wb, logits, rows * V),
+          heapViewI32(wb, targets, rows),
+          heapView(wb, lse, rows),
+          heapView(wb, dx, rows * V),
+          rows,
+          V,
+        );
+        return dx;
+      },
+    },
+    {
+      kernelName: 'RsgEmbed',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend }) => {
+        const { table, ids } = inputs as Record<string, tf.TensorInfo>;
+        f32In([table], 'RsgEmbed');
+        i32In(ids, 'RsgEmbed', 'ids');
+        const [V, d] = table.shape,
+          rows = size(ids.shape);
+        const wb = backend as unknown as WasmBackend;
+        const out = wb.makeOutput([rows, d], 'float32');
+        const iv = heapViewI32(wb, ids, rows);
+        checkIds(iv, V, 'RsgEmbed', 'ids');
+        n.embed(heapView(wb, table, V * d), iv, heapView(wb, out, rows * d), rows, d);
+        return out;
+      },
+    },
+    {
+      kernelName: 'RsgEmbedGrad',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { dy, ids } = inputs as Record<string, tf.TensorInfo>;
+        f32In([dy], 'RsgEmbedGrad');
+        const { vocab } = attrs as unknown as { vocab: number };
+        const d = dy.shape[dy.shape.length - 1],
+          rows = size(ids.shape);
+        const wb = backend as unknown as WasmBackend;
+        const dt = wb.makeOutput([vocab, d], 'float32');
+        n.embedGrad(
+          heapView(wb, dy, rows * d),
+          heapViewI32(wb, ids, rows),
+          heapView(wb, dt, vocab * d),
+          rows,
+          vocab,
+          d,
+        );
+        return dt;
+      },
+    },
+    {
+      // q, k, v as three tensors, or as one packed qkv [B, T, 3d] (self-attention: no split)
       kernelName: 'RsgAttention',
       backendName: 'wasm',
       kernelFunc: ({ inputs, backend, attrs }) => {
-        const { q, k, v, mask, pos } = inputs as Record<string, tf.TensorInfo | undefined>;
-        f32In([q!, k!, v!, ...(mask ? [mask] : []), ...(pos ? [pos] : [])], 'RsgAttention');
+        const { q, k, v, qkv, mask, pos } = inputs as Record<string, tf.TensorInfo | undefined>;
+        const qs = qkv ? [qkv] : [q!, k!, v!];
+        f32In([...qs, ...(mask ? [mask] : []), ...(pos ? [pos] : [])], 'RsgAttention');
         const { heads, causal } = attrs as unknown as { heads: number; causal: boolean };
-        const [B, Tq, d] = q!.shape,
-          Tk = k!.shape[1],
+        const [B, Tq] = qs[0].shape,
+          Tk = qkv ? Tq : k!.shape[1],
+          d = qkv ? qkv.shape[2] / 3 : q!.shape[2],
           dh = d / heads;
         const wb = backend as unknown as WasmBackend;
         const out = wb.makeOutput([B, Tq, pos ? 2 * d : d], 'float32'),
           probs = wb.makeOutput([B, heads, Tq, Tk], 'float32');
+        const [qv, kv, vv, ld] = qkvViews(wb, qkv, q, k, v, B, Tq, Tk, d);
         n.attnForward(
-          heapView(wb, q!, B * Tq * d),
-          heapView(wb, k!, B * Tk * d),
-          heapView(wb, v!, B * Tk * d),
+          qv,
+          kv,
+          vv,
           mask ? heapView(wb, mask, B * Tk) : EMPTY,
           pos ? heapView(wb, pos, Tk * d) : EMPTY,
           heapView(wb, out, size(out.shape)),
@@ -418,6 +540,9 @@ function fusedKernels(n: Native): tf.KernelConfig[] {
           dh,
           1 / Math.sqrt(dh),
           causal,
+          ld,
+          ld,
+          ld,
         );
         return [out, probs];
       },
@@ -426,34 +551,39 @@ function fusedKernels(n: Native): tf.KernelConfig[] {
       kernelName: 'RsgAttentionGrad',
       backendName: 'wasm',
       kernelFunc: ({ inputs, backend, attrs }) => {
-        const { dy, q, k, v, probs, pos } = inputs as Record<string, tf.TensorInfo | undefined>;
-        f32In([dy!, q!, k!, v!, probs!, ...(pos ? [pos] : [])], 'RsgAttentionGrad');
+        const { dy, q, k, v, qkv, probs, pos } = inputs as Record<string, tf.TensorInfo | undefined>;
+        const qs = qkv ? [qkv] : [q!, k!, v!];
+        f32In([dy!, ...qs, probs!, ...(pos ? [pos] : [])], 'RsgAttentionGrad');
         const { heads } = attrs as unknown as { heads: number };
-        const [B, Tq, d] = q!.shape,
-          Tk = k!.shape[1],
+        const [B, Tq] = qs[0].shape,
+          Tk = qkv ? Tq : k!.shape[1],
+          d = qkv ? qkv.shape[2] / 3 : q!.shape[2],
           dh = d / heads;
         const wb = backend as unknown as WasmBackend;
-        const dq = wb.makeOutput(q!.shape, 'float32'),
-          dk = wb.makeOutput(k!.shape, 'float32'),
-          dv = wb.makeOutput(v!.shape, 'float32');
+        const grads = qs.map((x) => wb.makeOutput(x.shape, 'float32'));
+        const [qv, kv, vv, ld] = qkvViews(wb, qkv, q, k, v, B, Tq, Tk, d);
+        const [dq, dk, dv] = qkvViews(wb, qkv && grads[0], q && grads[0], k && grads[1], v && grads[2], B, Tq, Tk, d);
         n.attnBackward(
           heapView(wb, dy!, size(dy!.shape)),
-          heapView(wb, q!, B * Tq * d),
-          heapView(wb, k!, B * Tk * d),
-          heapView(wb, v!, B * Tk * d),
+          qv,
+          kv,
+          vv,
           heapView(wb, probs!, size(probs!.shape)),
           pos ? heapView(wb, pos, Tk * d) : EMPTY,
-          heapView(wb, dq, B * Tq * d),
-          heapView(wb, dk, B * Tk * d),
-          heapView(wb, dv, B * Tk * d),
+          dq,
+          dk,
+          dv,
           B,
           Tq,
           Tk,
           heads,
           dh,
           1 / Math.sqrt(dh),
+          ld,
+          ld,
+          ld,
         );
-        return [dq, dk, dv];
+        return grads;
       },
     },
     {

@@ -1,8 +1,9 @@
 /**
- * The blas backend's `Ops` (lib/model/ops.ts): layer norm, GELU, multi-head attention and AdamW
- * as one native kernel each way (lib/native/kernels.ts registers them), the global gradient
- * norm read from the wasm heap, and the dispatch-free decoder (lib/native/decoder.ts) for
- * inference. matMul is tfjs's, served by OpenBLAS through the kernel registry.
+ * The blas backend's `Ops` (lib/model/ops.ts): layer norm, GELU, multi-head attention, token
+ * embeddings, log-probabilities at the targets and AdamW as one native kernel each way
+ * (lib/native/kernels.ts registers them), the global gradient norm read from the wasm heap, and
+ * the dispatch-free decoder (lib/native/decoder.ts) for inference. matMul is tfjs's, served by
+ * OpenBLAS through the kernel registry.
  *
  * Why: a layer norm written with tfjs ops is ~12 kernels forward and ~35 backward, each a pass
  * over the activations plus a dispatch; GELU is 3 + ~8 (bench/profile.ts measured layer norms at
@@ -48,6 +49,42 @@ const fusedGelu: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor, sav
   };
 }) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
 
+/**
+ * Token embeddings as a gather, its gradient a scatter-add into the table in row order: the
+ * composite's one-hot × matrix is two [n, V] × [V, d] products and a one-hot each step.
+ */
+function fusedEmbed(ids: tf.Tensor, table: tf.Tensor): tf.Tensor {
+  const flat = ids.reshape([-1]);
+  const vocab = table.shape[0];
+  const f = tf.customGrad(((tt: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+    save([flat]);
+    return {
+      value: runKernel('RsgEmbed', { table: tt, ids: flat }) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => runKernel('RsgEmbedGrad', { dy, ids: saved[0] }, { vocab }),
+    };
+  }) as never) as unknown as (t: tf.Tensor) => tf.Tensor;
+  return f(table);
+}
+
+/**
+ * log-softmax at the targets in one pass each way (the composite is a log-softmax, a one-hot, a
+ * product and a sum over [n, V], and their gradients).
+ */
+function fusedTokenLogProbs(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor {
+  const f = tf.customGrad(((x: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+    const [lp, lse] = runKernel('RsgTokenLogProbs', { logits: x, targets }) as tf.Tensor[];
+    save([x, lse, targets]);
+    return {
+      value: lp,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, slse, st] = saved;
+        return runKernel('RsgTokenLogProbsGrad', { dy, logits: sx, targets: st, lse: slse }) as tf.Tensor;
+      },
+    };
+  }) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
+  return f(logits);
+}
+
 /** Multi-head attention as one kernel each way, on merged-head layouts (see Ops.attention). */
 function fusedAttention(
   q: tf.Tensor,
@@ -80,6 +117,24 @@ function fusedAttention(
   return f(q, k, v, ...extra);
 }
 
+/** Self-attention on one packed qkv [B, T, 3d], one kernel each way: no split, no concatenated gradient. */
+function fusedSelfAttention(qkv: tf.Tensor, mask: tf.Tensor | null, heads: number, causal: boolean): tf.Tensor {
+  const f = tf.customGrad(((x: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+    const [out, probs] = runKernel(
+      'RsgAttention',
+      { qkv: x, ...(mask ? { mask } : {}) },
+      { heads, causal },
+    ) as tf.Tensor[];
+    save([x, probs]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        (runKernel('RsgAttentionGrad', { dy, qkv: saved[0], probs: saved[1] }, { heads }) as tf.Tensor[])[0],
+    };
+  }) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
+  return f(qkv);
+}
+
 /** The blas implementation; the BLAS kernels must be installed (selectBackend('blas') does). */
 export function blasOps(): Ops {
   const composite = compositeOps('blas', { explicitTranspose: false }); // OpenBLAS transposes natively
@@ -87,12 +142,15 @@ export function blasOps(): Ops {
     ...composite,
     layerNorm: fusedLayerNorm,
     gelu: fusedGelu,
+    embed: fusedEmbed,
+    tokenLogProbs: fusedTokenLogProbs,
     // The kernel's causal mask assumes queries and keys are the same positions; a cached decode
     // step (fewer queries than keys) takes the composite path, which only TfjsDecoder would use.
     attention: (q, k, v, mask, pos, heads, causal) =>
       causal && q.shape[1] !== k.shape[1]
         ? composite.attention(q, k, v, mask, pos, heads, causal)
         : fusedAttention(q, k, v, mask, pos, heads, causal),
+    selfAttention: fusedSelfAttention,
     adamw: (p, g, m, v, s) => runKernel('RsgAdamW', { p, g, m, v }, s) as tf.Tensor[],
     adamwAll: adamwOnHeap,
     globalNorm: (ts) => Math.fround(Math.sqrt(sumSquaresOnHeap(ts))),

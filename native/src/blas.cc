@@ -387,9 +387,11 @@ static void layerNormRows(const float* x, const float* g, const float* b, float*
     const float* xr = x + r * d;
     float* yr = y + r * d;
     float m = 0.f;
+#pragma omp simd reduction(+ : m)
     for (int64_t j = 0; j < d; j++) m += xr[j];
     m /= (float)d;
     float v = 0.f;
+#pragma omp simd reduction(+ : v)
     for (int64_t j = 0; j < d; j++) { const float c = xr[j] - m; v += c * c; }
     v /= (float)d;
     const float s = std::sqrt(v + eps);
@@ -838,22 +840,30 @@ static Napi::Value LnBackward(const Napi::CallbackInfo& info) {
   const int64_t rows = i64(info[8]), d = i64(info[9]);
   std::vector<float> xh(d), dxh(d);
   for (int64_t j = 0; j < d; j++) { dg[j] = 0.f; db[j] = 0.f; }
+  float* __restrict xhp = xh.data();
+  float* __restrict dxhp = dxh.data();
   for (int64_t r = 0; r < rows; r++) {
-    const float* dyr = dy + r * d;
-    const float* xr = x + r * d;
+    const float* __restrict dyr = dy + r * d;
+    const float* __restrict xr = x + r * d;
+    const float mr = mu[r], rr = rs[r];
     float a = 0.f, c = 0.f;
+#pragma omp simd reduction(+ : a, c)
     for (int64_t j = 0; j < d; j++) {
-      xh[j] = (xr[j] - mu[r]) * rs[r];
-      dxh[j] = dyr[j] * g[j];
-      a += dxh[j];
-      c += dxh[j] * xh[j];
-      dg[j] += dyr[j] * xh[j];
+      xhp[j] = (xr[j] - mr) * rr;
+      dxhp[j] = dyr[j] * g[j];
+      a += dxhp[j];
+      c += dxhp[j] * xhp[j];
+    }
+#pragma omp simd
+    for (int64_t j = 0; j < d; j++) {
+      dg[j] += dyr[j] * xhp[j];
       db[j] += dyr[j];
     }
     a /= (float)d;
     c /= (float)d;
-    float* dxr = dx + r * d;
-    for (int64_t j = 0; j < d; j++) dxr[j] = rs[r] * (dxh[j] - a - xh[j] * c);
+    float* __restrict dxr = dx + r * d;
+#pragma omp simd
+    for (int64_t j = 0; j < d; j++) dxr[j] = rr * (dxhp[j] - a - xhp[j] * c);
   }
   return info.Env().Undefined();
 }
@@ -996,10 +1006,11 @@ static Napi::Value SumSquares(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), s);
 }
 
-// attnForward(q, k, v, mask, pos, out, probs, B, Tq, Tk, h, dh, scale, causal)
+// attnForward(q, k, v, mask, pos, out, probs, B, Tq, Tk, h, dh, scale, causal[, ldq, ldk, ldv])
 //   Multi-head attention on merged-head layouts: q [B, Tq, d], k, v [B, Tk, d] (head hh in
 //   columns hh·dh … hh·dh+dh−1), additive key mask [B, Tk] (or an empty array), causal: query i
-//   sees keys 0 … i. out [B, Tq, W]: the heads' outputs, and with position codes pos [Tk, d]
+//   sees keys 0 … i. The optional row strides of q, k and v (default d) let them be views into one
+//   packed qkv [B, T, 3d]. out [B, Tq, W]: the heads' outputs, and with position codes pos [Tk, d]
 //   (non-empty) also W = 2d with columns d … 2d−1 = (probabilities averaged over heads) · pos.
 //   probs [B, h, Tq, Tk] are kept for the backward pass.
 static Napi::Value AttnForward(const Napi::CallbackInfo& info) {
@@ -1015,17 +1026,20 @@ static Napi::Value AttnForward(const Napi::CallbackInfo& info) {
   const float scale = (float)info[12].As<Napi::Number>().DoubleValue();
   const bool causal = info[13].ToBoolean();
   const int64_t d = h * dh, W = nPos ? 2 * d : d;
+  // row strides of q, k, v (d, or 3d when they are the columns of one packed qkv)
+  const int64_t lq = info.Length() > 14 ? i64(info[14]) : d, lk = info.Length() > 15 ? i64(info[15]) : d,
+                lv = info.Length() > 16 ? i64(info[16]) : d;
   parallelFor(B, 2.0 * B * h * Tq * Tk * dh, [&](int64_t b0, int64_t b1) {
   std::vector<float> mean(nPos ? Tq * Tk : 0);
   for (int64_t b = b0; b < b1; b++) {
     if (nPos) std::fill(mean.begin(), mean.end(), 0.f);
     for (int64_t hh = 0; hh < h; hh++) {
       float* P = probs + (b * h + hh) * Tq * Tk;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Tq, (int)Tk, (int)dh, 1.f, q + b * Tq * d + hh * dh, (int)d,
-                  k + b * Tk * d + hh * dh, (int)d, 0.f, P, (int)Tk);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Tq, (int)Tk, (int)dh, 1.f, q + b * Tq * lq + hh * dh, (int)lq,
+                  k + b * Tk * lk + hh * dh, (int)lk, 0.f, P, (int)Tk);
       softmaxRows(P, Tq, Tk, Tk, scale, nMask ? mask + b * Tk : nullptr, causal ? 0 : -1);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Tq, (int)dh, (int)Tk, 1.f, P, (int)Tk,
-                  v + b * Tk * d + hh * dh, (int)d, 0.f, out + b * Tq * W + hh * dh, (int)W);
+                  v + b * Tk * lv + hh * dh, (int)lv, 0.f, out + b * Tq * W + hh * dh, (int)W);
       if (nPos) {
         const float inv = 1.f / (float)h;
         for (int64_t i = 0; i < Tq * Tk; i++) mean[i] += P[i] * inv;
@@ -1039,7 +1053,8 @@ static Napi::Value AttnForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// attnBackward(dout, q, k, v, probs, pos, dq, dk, dv, B, Tq, Tk, h, dh, scale)
+// attnBackward(dout, q, k, v, probs, pos, dq, dk, dv, B, Tq, Tk, h, dh, scale[, ldq, ldk, ldv]): dq, dk, dv at the
+//   strides of q, k, v
 //   Gradients of attnForward: dV = Pᵀ·dO, dP = dO·Vᵀ (+ dWhere·posᵀ / h), dS = P ⊙ (dP − Σ P⊙dP)·scale,
 //   dQ = dS·K, dK = dSᵀ·Q, per (b, head). The mask and pos are constants (no gradient).
 static Napi::Value AttnBackward(const Napi::CallbackInfo& info) {
@@ -1056,6 +1071,9 @@ static Napi::Value AttnBackward(const Napi::CallbackInfo& info) {
   const int64_t B = i64(info[9]), Tq = i64(info[10]), Tk = i64(info[11]), h = i64(info[12]), dh = i64(info[13]);
   const float scale = (float)info[14].As<Napi::Number>().DoubleValue();
   const int64_t d = h * dh, W = nPos ? 2 * d : d;
+  // row strides of q, k, v and of dq, dk, dv (d, or 3d for one packed qkv and its gradient)
+  const int64_t lq = info.Length() > 15 ? i64(info[15]) : d, lk = info.Length() > 16 ? i64(info[16]) : d,
+                lv = info.Length() > 17 ? i64(info[17]) : d;
   parallelFor(B, 4.0 * B * h * Tq * Tk * dh, [&](int64_t b0, int64_t b1) {
   std::vector<float> dP(Tq * Tk), dMean(nPos ? Tq * Tk : 0);
   for (int64_t b = b0; b < b1; b++) {
@@ -1066,9 +1084,9 @@ static Napi::Value AttnBackward(const Napi::CallbackInfo& info) {
       const float* P = probs + (b * h + hh) * Tq * Tk;
       const float* dO = dout + b * Tq * W + hh * dh;
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Tk, (int)dh, (int)Tq, 1.f, P, (int)Tk, dO, (int)W, 0.f,
-                  dv + b * Tk * d + hh * dh, (int)d);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Tq, (int)Tk, (int)dh, 1.f, dO, (int)W, v + b * Tk * d + hh * dh, (int)d,
-                  0.f, dP.data(), (int)Tk);
+                  dv + b * Tk * lv + hh * dh, (int)lv);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)Tq, (int)Tk, (int)dh, 1.f, dO, (int)W, v + b * Tk * lv + hh * dh,
+                  (int)lv, 0.f, dP.data(), (int)Tk);
       for (int64_t i = 0; i < Tq; i++) {
         float* g = dP.data() + i * Tk;
         const float* p = P + i * Tk;
@@ -1081,12 +1099,86 @@ static Napi::Value AttnBackward(const Napi::CallbackInfo& info) {
         for (int64_t j = 0; j < Tk; j++) g[j] = p[j] * (g[j] - r) * scale;
       }
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)Tq, (int)dh, (int)Tk, 1.f, dP.data(), (int)Tk,
-                  k + b * Tk * d + hh * dh, (int)d, 0.f, dq + b * Tq * d + hh * dh, (int)d);
+                  k + b * Tk * lk + hh * dh, (int)lk, 0.f, dq + b * Tq * lq + hh * dh, (int)lq);
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)Tk, (int)dh, (int)Tq, 1.f, dP.data(), (int)Tk,
-                  q + b * Tq * d + hh * dh, (int)d, 0.f, dk + b * Tk * d + hh * dh, (int)d);
+                  q + b * Tq * lq + hh * dh, (int)lq, 0.f, dk + b * Tk * lk + hh * dh, (int)lk);
     }
   }
   });
+  return info.Env().Undefined();
+}
+
+// tokenLogProbs(logits, targets, lp, lse, rows, V): per row r of logits [rows, V], the log-softmax
+//   at its target, lp[r] = x[r, t_r] − lse[r], with lse[r] = m + log Σⱼ exp(x[r, j] − m), m the row's
+//   maximum (kept for the backward pass). One pass over the logits instead of a log-softmax, a
+//   one-hot of the targets, a product and a sum, each a pass over [rows, V].
+static Napi::Value TokenLogProbs(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0]);
+  const int32_t* tg = i32(info[1]);
+  float* lp = f32(info[2]);
+  float* lse = f32(info[3]);
+  const int64_t rows = i64(info[4]), V = i64(info[5]);
+  parallelFor(rows, 4.0 * rows * V, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = x + r * V;
+      float m = -INFINITY;
+      for (int64_t j = 0; j < V; j++) m = xr[j] > m ? xr[j] : m;
+      float z = 0.f;
+#pragma omp simd reduction(+ : z)
+      for (int64_t j = 0; j < V; j++) z += fastExp(xr[j] - m);
+      lse[r] = m + std::log(z);
+      const int32_t t = tg[r];
+      lp[r] = t >= 0 && t < V ? xr[t] - lse[r] : 0.f;  // the caller checked the range
+    }
+  });
+  return info.Env().Undefined();
+}
+
+// tokenLogProbsGrad(dy, logits, targets, lse, dlogits, rows, V): dlogits[r, j] = dy[r]·(1[j = t_r] − exp(x[r, j] − lse[r]))
+static Napi::Value TokenLogProbsGrad(const Napi::CallbackInfo& info) {
+  const float* dy = f32(info[0]);
+  const float* x = f32(info[1]);
+  const int32_t* tg = i32(info[2]);
+  const float* lse = f32(info[3]);
+  float* dx = f32(info[4]);
+  const int64_t rows = i64(info[5]), V = i64(info[6]);
+  parallelFor(rows, 4.0 * rows * V, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+      const float* xr = x + r * V;
+      float* o = dx + r * V;
+      const float g = dy[r], l = lse[r];
+#pragma omp simd
+      for (int64_t j = 0; j < V; j++) o[j] = -g * fastExp(xr[j] - l);
+      const int32_t t = tg[r];
+      if (t >= 0 && t < V) o[t] += g;
+    }
+  });
+  return info.Env().Undefined();
+}
+
+// embed(table, ids, out, rows, d): out[r] = table[ids[r]] (rows of table [V, d]; the caller checked the ids)
+static Napi::Value Embed(const Napi::CallbackInfo& info) {
+  const float* table = f32(info[0]);
+  const int32_t* ids = i32(info[1]);
+  float* out = f32(info[2]);
+  const int64_t rows = i64(info[3]), d = i64(info[4]);
+  for (int64_t r = 0; r < rows; r++) std::memcpy(out + r * d, table + (int64_t)ids[r] * d, d * sizeof(float));
+  return info.Env().Undefined();
+}
+
+// embedGrad(dy, ids, dtable, rows, V, d): dtable = 0, then dtable[ids[r]] += dy[r] for r = 0, 1, … in order
+static Napi::Value EmbedGrad(const Napi::CallbackInfo& info) {
+  const float* dy = f32(info[0]);
+  const int32_t* ids = i32(info[1]);
+  float* dt = f32(info[2]);
+  const int64_t rows = i64(info[3]), V = i64(info[4]), d = i64(info[5]);
+  std::fill(dt, dt + V * d, 0.f);
+  for (int64_t r = 0; r < rows; r++) {
+    float* o = dt + (int64_t)ids[r] * d;
+    const float* g = dy + r * d;
+#pragma omp simd
+    for (int64_t j = 0; j < d; j++) o[j] += g[j];
+  }
   return info.Env().Undefined();
 }
 
@@ -1129,7 +1221,11 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sumSquares", FTZ(SumSquares));
   exports.Set("attnForward", FTZ(AttnForward));
   exports.Set("attnBackward", FTZ(AttnBackward));
-  exports.Set("version", 11);
+  exports.Set("tokenLogProbs", FTZ(TokenLogProbs));
+  exports.Set("tokenLogProbsGrad", FTZ(TokenLogProbsGrad));
+  exports.Set("embed", FTZ(Embed));
+  exports.Set("embedGrad", FTZ(EmbedGrad));
+  exports.Set("version", 12);
   return exports;
 }
 

@@ -70,7 +70,7 @@ test('log-probs agree with a direct softmax computation', () => {
       p.tok.padId,
     );
     const logits = decode(p, seq.inputIds, crossKV(p, encode(p, enc)), enc.keyMask, 1);
-    const lp = tokenLogProbs(logits, seq.targets).arraySync();
+    const lp = tokenLogProbs(p.ops, logits, seq.targets).arraySync();
     const L = logits.arraySync(),
       tg = seq.targets.arraySync();
     for (let n = 0; n < 2; n++)

@@ -77,7 +77,7 @@ for (const readout of [true, false]) {
       const enc = p.encoderInput(samples);
       const s = sequenceTensors(seqs, p.tok.bosId, p.tok.padId);
       const want = tf.tidy(() =>
-        tokenLogProbs(decode(p, s.inputIds, crossKV(p, encode(p, enc)), enc.keyMask, G), s.targets).dataSync(),
+        tokenLogProbs(p.ops, decode(p, s.inputIds, crossKV(p, encode(p, enc)), enc.keyMask, G), s.targets).dataSync(),
       );
       const gotT = referenceLogProbs(p, { enc, group: G, ...s });
       const got = gotT.dataSync();

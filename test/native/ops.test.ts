@@ -101,6 +101,52 @@ for (const [causal, withMask, withPos] of [
   });
 }
 
+t('self-attention on a packed qkv equals the composite (split, then attention)', () => {
+  const qkv = tf.randomNormal([3, 6, 24], 0, 1, 'float32', 15);
+  const mask = tf.tensor2d([0, 1, 2].map((r) => Array.from({ length: 6 }, (_, j) => (j >= 6 - r ? -1e9 : 0))));
+  for (const causal of [false, true]) {
+    agree((ops, x) => ops.selfAttention(x, causal ? null : mask, 2, causal), [qkv], 1e-4, `causal ${causal}`);
+    // the packed kernel computes what the three-tensor kernel computes, to the bit
+    const [a, b] = [
+      (ops: Ops, x: tf.Tensor) => ops.selfAttention(x, mask, 2, causal),
+      (ops: Ops, x: tf.Tensor) => {
+        const [q, k, v] = tf.split(x, 3, -1);
+        return ops.attention(q, k, v, mask, null, 2, causal);
+      },
+    ].map((f) => valueAndGrads(fused!, f, [qkv]));
+    assert.equal(Array.from(a[0]), Array.from(b[0]), 'values');
+    assert.equal(Array.from(a[1]), Array.from(b[1]), 'gradients');
+  }
+  tf.dispose([qkv, mask]);
+});
+
+t('token embeddings and log-probs at the targets: values and gradients equal the composite ops', () => {
+  // repeated ids: the table's gradient sums several rows into one
+  const ids = tf.tensor2d([3, 0, 3, 5, 1, 3, 0, 6], [2, 4], 'int32');
+  const table = tf.randomNormal([7, 5], 0, 1, 'float32', 21);
+  agree((ops, tt) => ops.embed(ids, tt), [table], 1e-6, 'embedding');
+  const [rows] = valueAndGrads(fused!, (ops, tt) => ops.embed(ids, tt), [table]);
+  assert.equal(
+    Array.from(rows.slice(0, 5)),
+    Array.from(table.dataSync().slice(15, 20)),
+    'row 0 is table row 3, exactly',
+  );
+  const logits = tf.randomNormal([2, 4, 7], 0, 3, 'float32', 22);
+  agree((ops, x) => ops.tokenLogProbs(x, ids), [logits], 2e-5, 'log-probs at the targets');
+  // the comparison can fail: log-probs at the wrong targets are caught
+  const shifted = tf.tensor2d([2, 0, 3, 5, 1, 3, 0, 6], [2, 4], 'int32');
+  const a = valueAndGrads(composite, (ops, x) => ops.tokenLogProbs(x, ids), [logits]);
+  const b = valueAndGrads(fused!, (ops, x) => ops.tokenLogProbs(x, shifted), [logits]);
+  assert.ok(maxRel(a, b) > 1e-2);
+  const outside = tf.tensor2d([7, 0], [1, 2], 'int32');
+  assert.throws(() => fused!.embed(outside, table), /RsgEmbed: ids\[0\] = 7 is outside 0 … 6/);
+  assert.throws(
+    () => fused!.tokenLogProbs(tf.zeros([1, 2, 7]), outside),
+    /RsgTokenLogProbs: targets\[0\] = 7 is outside 0 … 6/,
+  );
+  tf.dispose([ids, table, logits, shifted, outside]);
+});
+
 t('AdamW (clipping, decoupled decay on matrices only) follows the composite update step for step', () => {
   const run = (ops: Ops) => {
     const params = new Map([
