@@ -8,8 +8,9 @@
  *   completion ─ embed ─ decoder (causal self-attn, cross-attn, MLP) ─ logits (tied embedding)
  *
  * Design notes (chosen by measurement, see bench/ and the closing notes):
- * - Only ops whose gradients exist on every backend, wasm included: token lookup is one-hot ×
- *   matrix (wasm has no gather gradient), images are patchified in JS (no conv).
+ * - Only ops whose gradients exist on every backend, wasm included: token lookup is `ops.embed`
+ *   (one-hot × matrix in the composite ops, as wasm has no gather gradient; a gather on blas),
+ *   images are patchified in JS (no conv).
  * - Coordinates are single tokens (Pix2Seq). Their embeddings start as the same sinusoidal code
  *   of the pixel value that marks each patch's position, so "where" can be copied straight into
  *   "which coordinate"; all embeddings are trainable.
