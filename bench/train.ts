@@ -34,17 +34,20 @@ export type StepTiming = {
 };
 
 /** FLOPs of the matMul kernels a profile ran: 2·batch·M·N·K, with M, N from the output and K = |A| / (batch_A·M). */
-function matmulFlops(kernels: { name: string; inputShapes: number[][]; outputShapes: number[][] }[]): number {
+export function matmulFlops(kernels: { name: string; inputShapes: number[][]; outputShapes: number[][] }[]): number {
   let f = 0;
   for (const k of kernels) {
     // The fused attention kernels (blas) do their products inside: QKᵀ and PV forward, four
     // backward, per (batch, head), plus the position readout when the output is 2d wide.
+    // q may come packed with k and v as one qkv [B, T, 3d] (self-attention, no readout).
     if (k.name === 'RsgAttention' || k.name === 'RsgAttentionGrad') {
-      const probs = k.name === 'RsgAttention' ? k.outputShapes[1] : k.inputShapes[4];
-      const [B, , Tq, Tk] = probs,
-        d = k.inputShapes[k.name === 'RsgAttention' ? 0 : 1][2]; // Σ_heads Tq·Tk·dh = Tq·Tk·d
-      const readout = k.name === 'RsgAttention' ? k.outputShapes[0][2] === 2 * d : k.inputShapes[0][2] === 2 * d;
-      f += 2 * (k.name === 'RsgAttention' ? 2 : 4) * B * Tq * Tk * d + (readout ? 2 * B * Tq * Tk * d : 0);
+      const fwd = k.name === 'RsgAttention';
+      const probs = fwd ? k.outputShapes[1] : k.inputShapes.find((s) => s.length === 4)!;
+      const W = fwd ? k.outputShapes[0][2] : k.inputShapes[0][2]; // the output's width: d, or 2d with the readout
+      const qWidth = k.inputShapes[fwd ? 0 : 1][2];
+      const d = qWidth === 3 * W ? W : qWidth; // Σ_heads Tq·Tk·dh = Tq·Tk·d
+      const [B, , Tq, Tk] = probs;
+      f += 2 * (fwd ? 2 : 4) * B * Tq * Tk * d + (W === 2 * d ? 2 * B * Tq * Tk * d : 0);
       continue;
     }
     if (k.name !== 'BatchMatMul' && k.name !== '_FusedMatMul') continue;
