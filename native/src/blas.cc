@@ -429,15 +429,22 @@ static Napi::Value BiasAct(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The row's maximum m and log Σⱼ exp(x[j] − m): log-sum-exp = m + that.
+static inline float maxAndLogSumExp(const float* x, int64_t n, float* m) {
+  float mx = -INFINITY;
+  for (int64_t j = 0; j < n; j++) mx = x[j] > mx ? x[j] : mx;
+  float z = 0.f;
+#pragma omp simd reduction(+ : z)
+  for (int64_t j = 0; j < n; j++) z += fastExp(x[j] - mx);
+  *m = mx;
+  return std::log(z);
+}
+
 static void logSoftmaxRows(float* x, int64_t rows, int64_t n) {
   for (int64_t r = 0; r < rows; r++) {
     float* xr = x + r * n;
-    float m = -INFINITY;
-    for (int64_t j = 0; j < n; j++) m = xr[j] > m ? xr[j] : m;
-    float z = 0.f;
-#pragma omp simd reduction(+ : z)
-    for (int64_t j = 0; j < n; j++) z += fastExp(xr[j] - m);
-    const float lz = std::log(z);
+    float m;
+    const float lz = maxAndLogSumExp(xr, n, &m);
     for (int64_t j = 0; j < n; j++) xr[j] = xr[j] - m - lz;
   }
 }
@@ -1121,12 +1128,9 @@ static Napi::Value TokenLogProbs(const Napi::CallbackInfo& info) {
   parallelFor(rows, 4.0 * rows * V, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; r++) {
       const float* xr = x + r * V;
-      float m = -INFINITY;
-      for (int64_t j = 0; j < V; j++) m = xr[j] > m ? xr[j] : m;
-      float z = 0.f;
-#pragma omp simd reduction(+ : z)
-      for (int64_t j = 0; j < V; j++) z += fastExp(xr[j] - m);
-      lse[r] = m + std::log(z);
+      float m;
+      const float lz = maxAndLogSumExp(xr, V, &m);
+      lse[r] = m + lz;
       const int32_t t = tg[r];
       lp[r] = t >= 0 && t < V ? xr[t] - lse[r] : 0.f;  // the caller checked the range
     }
