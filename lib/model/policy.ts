@@ -99,7 +99,6 @@ export class Policy implements Net {
     const saved = readJson<{ policy: PolicyConfig; lora?: LoraConfig & { base: string } }>(join(dir, 'config.json'));
     if (!saved.policy) throw new Error(`${join(dir, 'config.json')}: missing "policy" section`);
     if (saved.lora) {
-      // adapters only: the weights come from the base checkpoint it names (relative to this one)
       // adapters only: the weights come from the base checkpoint it names (relative to this one), which
       // stays the policy's `source`, so that training the adapters further saves against the same base
       const base = await Policy.load(resolve(dir, saved.lora.base), ops);
