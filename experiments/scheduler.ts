@@ -4,8 +4,8 @@
  * that is not done, parents first. The local executor here runs them in worker processes, `jobs`
  * at a time, with a status line; a cluster executor plugs in through the same interface.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { type DataRef, type StageSpec, evalFile, isDone, lineage, stageDir, stageName } from '../lib/pipeline';
@@ -105,56 +105,132 @@ export function writeTaskFile(t: Task): string {
   return file;
 }
 
+/** What the executor sends a serving worker, and what it answers (experiments/worker.ts --serve). */
+export type ServeRequest = { tasks: string[]; log: string } | { exit: true };
+export type ServeReply = { done: number; recycle: boolean };
+
 /**
- * Start a worker process for one task, or for a group of evaluations run one after another in
- * the same process (a worker's start — TypeScript, tfjs, the native addon — costs ~2.5 s, as much
- * as evaluating a stage on a split): `experiments/worker.ts <task.json>…`, its output appended to
- * the first task's log file as it comes (nothing is lost if this process dies), connected by an
- * IPC channel so that it stops when this process goes away. Resolves with its exit code (0 when
- * every task succeeded; the caller checks each task's output).
+ * Worker processes that stay up between tasks (`experiments/worker.ts --serve`): `run` hands a task
+ * group to an idle worker — starting one when none is idle — and resolves with its exit code once
+ * the worker reports back, or with the code it died with. The worker appends its output to the
+ * first task's log file as it comes (nothing is lost if this process dies) and stops when this
+ * process goes away (IPC disconnect). A worker's start (TypeScript, tfjs, the native addon) costs
+ * ~2.5 s and its first steps warm up the JIT, as much as evaluating a stage on 1000 samples; a
+ * pool pays that once per worker rather than once per stage. A worker that asks to be recycled,
+ * or dies, is replaced by the next `run`; `close` stops them all. One pool per executor run:
+ * `jobs` workers at most, since the executor never has more tasks in flight.
  */
-export function spawnWorker(tasks: Task[], opts: { backend?: string } = {}): Promise<number> {
-  const files = tasks.map(writeTaskFile);
-  const fd = openSync(taskLog(tasks[0]), 'a');
-  return new Promise((resolve) => {
-    const env = {
-      ...process.env,
-      RSG_BLAS_THREADS: String(blasThreads()),
-      ...(opts.backend ? { RSG_BACKEND: opts.backend } : {}),
-    };
+export class WorkerPool {
+  private readonly idle: ChildProcess[] = [];
+  private readonly live = new Set<ChildProcess>();
+  constructor(private readonly opts: { backend?: string } = {}) {}
+
+  /** Worker processes started so far (for tests and the status line). */
+  started = 0;
+
+  run(tasks: Task[]): Promise<number> {
+    const files = tasks.map(writeTaskFile);
+    const log = taskLog(tasks[0]);
+    appendFileSync(log, ''); // the log exists from the start, whatever the worker gets to write
+    const child = this.idle.pop() ?? this.spawn();
+    return new Promise((resolve) => {
+      const finish = (code: number, keep: boolean) => {
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        if (keep) this.idle.push(child);
+        resolve(code);
+      };
+      const onMessage = (m: ServeReply) => {
+        if (m && typeof m.done === 'number') finish(m.done, !m.recycle);
+      };
+      const onExit = (code: number | null) => finish(code ?? 1, false);
+      child.on('message', onMessage);
+      child.on('exit', onExit);
+      try {
+        child.send({ tasks: files, log } satisfies ServeRequest);
+      } catch {
+        finish(1, false);
+      }
+    });
+  }
+
+  private spawn(): ChildProcess {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(PROJECT_ROOT, 'experiments', 'worker.ts'), ...files],
+      ['--import', 'tsx', join(PROJECT_ROOT, 'experiments', 'worker.ts'), '--serve'],
       {
         cwd: PROJECT_ROOT,
-        env,
-        stdio: ['ignore', fd, fd, 'ipc'],
+        env: {
+          ...process.env,
+          RSG_BLAS_THREADS: String(blasThreads()),
+          ...(this.opts.backend ? { RSG_BACKEND: this.opts.backend } : {}),
+        },
+        // the worker appends its console output to each task's log itself; what bypasses it (a
+        // native library writing to its descriptors) is dropped
+        stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
       },
     );
-    child.on('error', () => resolve(1));
-    child.on('close', (code) => {
-      closeSync(fd);
-      resolve(code ?? 1);
+    this.started++;
+    this.live.add(child);
+    child.on('error', () => undefined); // a failed start shows as an exit
+    child.on('exit', () => {
+      this.live.delete(child);
+      const i = this.idle.indexOf(child);
+      if (i >= 0) this.idle.splice(i, 1);
     });
-  });
+    return child;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(
+      [...this.live].map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            try {
+              child.send({ exit: true } satisfies ServeRequest);
+            } catch {
+              child.kill();
+            }
+          }),
+      ),
+    );
+  }
 }
 
 /** At most this many evaluations share one worker process. */
 export const EVAL_GROUP_MAX = 16;
 
 /**
- * Runs tasks on this machine, `jobs` worker processes at a time: a training stage per process;
- * evaluations that are ready in groups of up to EVAL_GROUP_MAX per process (split evenly over the
- * jobs, so both cores stay busy). `start` is injectable for tests.
+ * Runs tasks on this machine, `jobs` at a time in a pool of worker processes that stay up between
+ * tasks (WorkerPool): a training stage per task; evaluations that are ready in groups of up to
+ * EVAL_GROUP_MAX (split evenly over the jobs, so both cores stay busy). `start` is injectable for
+ * tests.
  */
 export class LocalExecutor implements Executor {
   readonly name = 'local';
+  /** `start` runs a task group and resolves with its exit code; by default a WorkerPool's `run`. */
   constructor(
-    private readonly start: (t: Task[], opts: RunOptions) => Promise<number> = (t, o) => spawnWorker(t, o),
+    private readonly start?: (t: Task[], opts: RunOptions) => Promise<number>,
     private readonly statusEveryMs = 10_000,
   ) {}
 
   async run(all: Task[], opts: RunOptions): Promise<void> {
+    if (this.start) return this.schedule(all, opts, this.start);
+    const pool = new WorkerPool(opts);
+    try {
+      await this.schedule(all, opts, (t) => pool.run(t));
+    } finally {
+      await pool.close();
+    }
+  }
+
+  private async schedule(
+    all: Task[],
+    opts: RunOptions,
+    start: (t: Task[], opts: RunOptions) => Promise<number>,
+  ): Promise<void> {
     const tasks = closeGraph(all);
     const pending = tasks.filter((t) => !taskDone(t));
     if (pending.length === 0) return;
@@ -196,7 +272,7 @@ export class LocalExecutor implements Executor {
             group.push(u);
           }
         }
-        running.set(taskId(t), { task: t, group, done: this.start(group, opts) });
+        running.set(taskId(t), { task: t, group, done: start(group, opts) });
       }
       if (running.size === 0 && pending.length) {
         // Nothing can start: every pending task waits for a parent outside this graph.

@@ -198,26 +198,43 @@ function baseOf(spec: StageSpec): BaseSpec {
   return spec.kind === 'base' ? spec : baseOf(spec.from);
 }
 
-const splitCache = new Map<string, Promise<TaskSample[]>>();
+const splitCache = new Map<string, { samples: Promise<TaskSample[]>; count: number }>();
 /**
  * The samples of a data ref, real images letterboxed to `imageSize` (cached per process): grounding
  * queries, or region queries for a region split (RemoteReasoner).
  */
 function samples(ref: DataRef, imageSize: number, log?: (m: string) => void): Promise<TaskSample[]> {
   const key = JSON.stringify([ref.dataset ?? 'synthetic', ref.root ?? '', ref.split, ref.count, imageSize]);
-  let s: Promise<TaskSample[]> | undefined = splitCache.get(key);
-  if (!s) {
-    s =
-      ref.dataset === undefined
-        ? Promise.resolve(cachedSplit(ref.split, ref.count, log))
-        : loadDataset({ dataset: ref.dataset, root: ref.root, split: ref.split, count: ref.count }).then((raw) => {
-            log?.(`${ref.dataset} ${ref.split}: letterboxing ${raw.length} images to ${imageSize}×${imageSize}`);
-            return fitToPolicy(raw, imageSize);
-          });
-    s.catch(() => splitCache.delete(key));
-    splitCache.set(key, s);
+  const hit = splitCache.get(key);
+  if (hit) {
+    // most recently used last (trimSplitCache drops from the front)
+    splitCache.delete(key);
+    splitCache.set(key, hit);
+    return hit.samples;
   }
+  const s =
+    ref.dataset === undefined
+      ? Promise.resolve(cachedSplit(ref.split, ref.count, log))
+      : loadDataset({ dataset: ref.dataset, root: ref.root, split: ref.split, count: ref.count }).then((raw) => {
+          log?.(`${ref.dataset} ${ref.split}: letterboxing ${raw.length} images to ${imageSize}×${imageSize}`);
+          return fitToPolicy(raw, imageSize);
+        });
+  s.catch(() => splitCache.delete(key));
+  splitCache.set(key, { samples: s, count: ref.count });
   return s;
+}
+
+/**
+ * Drop the least recently used splits of this process's cache until it holds at most `maxSamples`
+ * samples (a long-lived worker runs many stages; 50 000 samples of 64×64 pixels are ~600 MB).
+ */
+export function trimSplitCache(maxSamples = 50_000): void {
+  let total = [...splitCache.values()].reduce((a, e) => a + e.count, 0);
+  for (const [key, e] of splitCache) {
+    if (total <= maxSamples) break;
+    splitCache.delete(key);
+    total -= e.count;
+  }
 }
 
 /**
