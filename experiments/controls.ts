@@ -14,14 +14,13 @@ import { collect, comparisonTable, perSample, perSeed, rowsFigure, type Rows } f
 import { dataRef, specsOf } from './specs';
 import { V } from './variants';
 import { judgePaired } from '../lib/report/verdicts';
+import { formatInterval } from '../lib/stats';
 import type { Experiment, Report } from './types';
 import type { ControlResult } from './types';
 import { markdownTable } from '../lib/report/tables';
 import { sectionMarkdown } from './markdown';
 
 const VARIANTS = [V.grpo, V.grpoFormatOnly, V.grpoWrongBox, V.grpoAA];
-
-const pts = (x: number) => (100 * x).toFixed(2);
 
 /** The three controls from rows of the four variants. */
 export function controlResults(rows: Rows): ControlResult[] {
@@ -31,8 +30,7 @@ export function controlResults(rows: Rows): ControlResult[] {
       samplesA: perSample(rows.get(a), 'acc50'),
       samplesB: perSample(rows.get(b), 'acc50'),
     }).diff!;
-  const show = (d: { mean: number; lo: number; hi: number; halfWidth: number }) =>
-    Number.isFinite(d.halfWidth) ? `${pts(d.mean)} [${pts(d.lo)}, ${pts(d.hi)}]` : `${pts(d.mean)} (no CI: one seed)`;
+
   const pos = judge('grpo', 'grpo-format-only');
   const neg = judge('grpo-wrong-box', 'grpo');
   const aa = judge('grpo-aa', 'grpo');
@@ -40,19 +38,19 @@ export function controlResults(rows: Rows): ControlResult[] {
     {
       control: 'positive: GRPO (R_format + R_IoU) − GRPO (R_format only)',
       expected: 'significantly better: CI above 0',
-      difference: show(pos),
+      difference: formatInterval(pos),
       passes: pos.lo > 0,
     },
     {
       control: "negative: GRPO (R_IoU against another query's box) − GRPO (R_IoU)",
       expected: 'significantly worse: CI below 0',
-      difference: show(neg),
+      difference: formatInterval(neg),
       passes: neg.hi < 0,
     },
     {
       control: 'A/A: GRPO (second seed set) − GRPO (first seed set)',
       expected: 'CI covers 0',
-      difference: show(aa),
+      difference: formatInterval(aa),
       passes: aa.lo <= 0 && aa.hi >= 0,
     },
   ];

@@ -14,7 +14,7 @@ import { type Variant, dataRef, specsOf } from './specs';
 import type { CommonConfig } from './scales';
 import type { Experiment } from './types';
 import type { Table } from '../lib/report/tables';
-import { meanCI, pairedDifferences } from '../lib/stats';
+import { formatInterval, meanCI, pairedDifferences } from '../lib/stats';
 import { V } from './variants';
 
 export const VARIANTS: Variant[] = [{ ...V.base, label: 'base (no RFT)' }, V.grpo, V.grpoPosSc];
@@ -22,10 +22,7 @@ export const VARIANTS: Variant[] = [{ ...V.base, label: 'base (no RFT)' }, V.grp
 /** Paired by seed: a − b in Acc@0.5 and mIoU points, with each seed's difference. */
 export function pairedTable(rows: Rows, pairs: [string, string][]): Table {
   const pts = (x: number) => (100 * x).toFixed(2);
-  const cell = (d: number[]) => {
-    const ci = meanCI(d);
-    return Number.isFinite(ci.halfWidth) ? `${pts(ci.mean)} [${pts(ci.lo)}, ${pts(ci.hi)}]` : `${pts(ci.mean)} (n=1)`;
-  };
+  const cell = (d: number[]) => formatInterval(meanCI(d));
   const body = pairs.map(([a, b]) => {
     const ra = rows.get(a),
       rb = rows.get(b);

@@ -20,6 +20,7 @@ import { markdownTable } from '../lib/report/tables';
 import { controlsMarkdown } from './controls';
 import { selectBackend } from '../lib/backend';
 import { type StageSpec, trainedAt } from '../lib/pipeline';
+import { formatInterval } from '../lib/stats';
 import type { Report } from './types';
 import { type PreviousReport, RSGROUND_FAMILY, parsePreviousReport } from './previous-report';
 
@@ -94,7 +95,7 @@ function verdictTable(claims: ClaimResult[]): string {
     ],
     claims.map((c) => {
       const d = c.diff;
-      const diff = d && Number.isFinite(d.halfWidth) ? `${pts(d.mean)} [${pts(d.lo)}, ${pts(d.hi)}]` : '–';
+      const diff = d && Number.isFinite(d.halfWidth) ? formatInterval(d) : '–';
       const scaled = (x: number) => (c.scale === 100 ? pts(x) : x.toFixed(4));
       const sc = c.sampleCI;
       return [

@@ -195,6 +195,12 @@ export function mcnemar(first: readonly boolean[], second: readonly boolean[]): 
   return { b, c, p: Math.min(1, 2 * tail) };
 }
 
+/** "6.00 [3.03, 12.97]": an interval's mean and bounds (×scale, e.g. as points); one seed: "6.00 (n=1)". */
+export function formatInterval(ci: Interval, scale = 100, digits = 2): string {
+  const f = (x: number) => (x * scale).toFixed(digits);
+  return Number.isFinite(ci.halfWidth) ? `${f(ci.mean)} [${f(ci.lo)}, ${f(ci.hi)}]` : `${f(ci.mean)} (n=${ci.n})`;
+}
+
 /** "63.25 ± 1.20" for a fraction interval shown as percentages (single seed: "63.25 (n=1)"). */
 export function formatCI(ci: Interval, scale = 100, digits = 2): string {
   const m = (ci.mean * scale).toFixed(digits);

@@ -7,6 +7,7 @@ import {
   welchDiffCI,
   sampleStd,
   formatCI,
+  formatInterval,
   pairedDiffCI,
   pairedTTestP,
   pairedMde,
@@ -124,6 +125,14 @@ test('McNemar exact binomial p-values', () => {
   // large n stays finite: b = 600, c = 400 → p ≈ 2.6e-10 (normal approximation z = 200/√1000 = 6.32).
   const big = mcnemar([...Array(600).fill(T), ...Array(400).fill(F)], [...Array(600).fill(F), ...Array(400).fill(T)]);
   assert.ok(big.p > 0 && big.p < 1e-8, `${big.p}`);
+});
+
+test('formatInterval: mean [lo, hi] as points, by hand; one seed: the mean and n = 1', () => {
+  // 0.08, 0.10, 0.06: mean 8, sd 2 points, t(0.975, 2) = 4.3027 → half-width 4.968
+  assert.is(formatInterval(meanCI([0.08, 0.1, 0.06])), '8.00 [3.03, 12.97]');
+  assert.is(formatInterval(meanCI([0.4])), '40.00 (n=1)');
+  assert.is(formatInterval(meanCI([0.5, 0.5])), '50.00 [50.00, 50.00]');
+  assert.is(formatInterval(meanCI([0.001, 0.003]), 1, 4), '0.0020 [-0.0107, 0.0147]');
 });
 
 test.run();
