@@ -123,6 +123,8 @@ export type ServeReply = { done: number; recycle: boolean };
 export class WorkerPool {
   private readonly idle: ChildProcess[] = [];
   private readonly live = new Set<ChildProcess>();
+  /** the log of each worker's current (or last) task group, for what reaches its stdout/stderr */
+  private readonly logOf = new Map<ChildProcess, string>();
   constructor(private readonly opts: { backend?: string } = {}) {}
 
   /** Worker processes started so far (for tests and the status line). */
@@ -133,6 +135,7 @@ export class WorkerPool {
     const log = taskLog(tasks[0]);
     appendFileSync(log, ''); // the log exists from the start, whatever the worker gets to write
     const child = this.idle.pop() ?? this.spawn();
+    this.logOf.set(child, log);
     return new Promise((resolve) => {
       const finish = (code: number, keep: boolean) => {
         child.off('message', onMessage);
@@ -165,14 +168,22 @@ export class WorkerPool {
           RSG_BLAS_THREADS: String(blasThreads()),
           ...(this.opts.backend ? { RSG_BACKEND: this.opts.backend } : {}),
         },
-        // the worker appends its console output to each task's log itself; what bypasses it (a
-        // native library writing to its descriptors) is dropped
-        stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+        // the worker appends its console output to each task's log itself; what bypasses that (a
+        // fatal V8 error such as running out of heap, a native library's prints) goes to the log of
+        // the task it was running
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       },
     );
+    const stray = (chunk: Buffer) => {
+      const log = this.logOf.get(child);
+      if (log) appendFileSync(log, chunk);
+    };
+    child.stdout?.on('data', stray);
+    child.stderr?.on('data', stray);
     this.started++;
     this.live.add(child);
     child.on('error', () => undefined); // a failed start shows as an exit
+    child.on('close', () => this.logOf.delete(child));
     child.on('exit', () => {
       this.live.delete(child);
       const i = this.idle.indexOf(child);

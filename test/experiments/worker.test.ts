@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { WorkerPool, type Task } from '../../experiments/scheduler';
 import { type BaseSpec, type GrpoSpec, DEFAULT_GRPO, DEFAULT_SFT, stageDir } from '../../lib/pipeline';
 import { readOwner } from '../../lib/lock';
+import { PROJECT_ROOT } from '../../lib/files';
 import { TINY } from '../helpers';
 
 const base: BaseSpec = {
@@ -110,6 +111,23 @@ test('a worker killed mid-task: the task ends with a failure and the next task g
     await pool.close();
   });
   rmSync(dir, { recursive: true, force: true });
+});
+
+test("what a worker writes past its console (fd 2 directly) lands in its task's log", async () => {
+  const prev = process.env.NODE_OPTIONS;
+  process.env.NODE_OPTIONS = `--import ${join(PROJECT_ROOT, 'test', 'fixtures', 'scripts', 'stray-output.mjs')}`;
+  try {
+    const { dir } = await inRuns(async () => {
+      const pool = new WorkerPool();
+      assert.is(await pool.run([train(base)]), 0);
+      await pool.close();
+      assert.match(readFileSync(join(stageDir(base), 'worker.log'), 'utf8'), /stray output on fd 2/);
+    });
+    rmSync(dir, { recursive: true, force: true });
+  } finally {
+    if (prev === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = prev;
+  }
 });
 
 test.run();
