@@ -1,7 +1,7 @@
 /** fig6-extended — accuracy over a longer training run, GRPO vs the full method (paper Figure 6). */
 import { beats, collect, curveOverSeeds, comparisonTable } from './results';
 import { dataRef, specsOf, variantSpec } from './specs';
-import type { CommonConfig } from './scales';
+import { type CommonConfig, withValCurve } from './scales';
 import { V } from './variants';
 import { lineFigure } from '../lib/report/plots';
 import type { Experiment } from './types';
@@ -11,7 +11,11 @@ import { sectionMarkdown } from './markdown';
 export const EXTEND = 3;
 const VARIANTS = [V.grpo, V.full];
 
-const longer = (c: CommonConfig): CommonConfig => ({ ...c, grpo: { ...c.grpo, steps: c.grpo.steps * EXTEND } });
+/** The val curve keeps the scale's spacing (every quarter of a default-length run) over the longer run. */
+const longer = (c: CommonConfig): CommonConfig => {
+  const v = withValCurve(c);
+  return { ...v, grpo: { ...v.grpo, steps: v.grpo.steps * EXTEND } };
+};
 
 export const experiment: Experiment = {
   name: 'fig6-extended',

@@ -5,7 +5,7 @@
  */
 import { collect, comparisonTable, curveOverSeeds, percent } from './results';
 import { type Variant, dataRef, specsOf, variantSpec } from './specs';
-import type { CommonConfig } from './scales';
+import { type CommonConfig, withValCurve } from './scales';
 import { V } from './variants';
 import { lineFigure } from '../lib/report/plots';
 import type { Experiment } from './types';
@@ -43,7 +43,7 @@ export const experiment: Experiment = {
   description:
     'GRPO from the base model with one knob changed at a time (lr, batch, μ, Dr. GRPO, temperature, β_KL), val only, ' +
     '3 seeds',
-  configure: (c) => ({ ...c, seeds: [1, 2, 3] }),
+  configure: (c) => ({ ...withValCurve(c), seeds: [1, 2, 3] }),
   specs: (c) => specsOf(c, knobVariants(c)),
   async report(ctx) {
     const c = ctx.config;

@@ -13,7 +13,7 @@
  */
 import { collect, comparisonTable, curveOverSeeds, percent, perSeed, stageMetrics } from './results';
 import { type Variant, dataRef, specsOf, variantSpec } from './specs';
-import type { CommonConfig } from './scales';
+import { type CommonConfig, withValCurve } from './scales';
 import { V } from './variants';
 import { lineFigure } from '../lib/report/plots';
 import { judgePaired } from '../lib/report/verdicts';
@@ -113,7 +113,7 @@ export const experiment: Experiment = {
   paper: 'Tables 1/3 rows on val, with the dynamics behind them',
   description:
     'does GRPO learn? base, SFT, GRPO, GRPO + R_pos + L_SC on val (3 seeds), dynamics, sampled vs greedy, memorisation',
-  configure: (c) => ({ ...c, seeds: [1, 2, 3] }),
+  configure: (c) => ({ ...withValCurve(c), seeds: [1, 2, 3] }),
   specs: (c) => specsOf(c, variantsOf(c)),
   async report(ctx) {
     const c = ctx.config;

@@ -56,7 +56,9 @@ const DEFAULT: CommonConfig = {
   base: { steps: 3000, batchSize: 32, lr: 2e-3, count: 8000 },
   sft: { steps: 2000, batchSize: 32, lr: 1e-3 },
   cot: 'rsground',
-  grpo: { ...DEFAULT_GRPO, lr: 3e-4, steps: 400, queriesPerStep: 8, group: 8, evalEvery: 100, checkpointEvery: 50 },
+  // val only at the end of a GRPO stage: the suite reads no stage's midpoints but fig6-extended's,
+  // which asks for them (withValCurve), and the step-0 one repeats the start model's last.
+  grpo: { ...DEFAULT_GRPO, lr: 3e-4, steps: 400, queriesPerStep: 8, group: 8, evalEvery: 0, checkpointEvery: 50 },
   data: { train: 20000, val: 500, test: 1000, ood: 500 },
   dataset: { name: 'synthetic', root: '' },
   seeds: [1, 2, 3, 4, 5],
@@ -69,7 +71,7 @@ export const SCALES: Record<Scale, CommonConfig> = {
     ...DEFAULT,
     base: { ...DEFAULT.base, steps: 600, count: 2000 },
     sft: { ...DEFAULT.sft, steps: 100 },
-    grpo: { ...DEFAULT.grpo, steps: 40, evalEvery: 20, checkpointEvery: 20 },
+    grpo: { ...DEFAULT.grpo, steps: 40, checkpointEvery: 20 },
     data: { train: 2000, val: 200, test: 300, ood: 200 },
     seeds: [1],
   },
@@ -79,6 +81,14 @@ export const SCALES: Record<Scale, CommonConfig> = {
     arch: { ...DEFAULT.arch, dModel: 128, nEncLayers: 3, nDecLayers: 3 },
     base: { ...DEFAULT.base, steps: 8000, batchSize: 64, lr: 1.5e-3 },
     sft: { ...DEFAULT.sft, steps: 3000, batchSize: 64 },
-    grpo: { ...DEFAULT.grpo, steps: 600, queriesPerStep: 16, evalEvery: 100, checkpointEvery: 50 },
+    grpo: { ...DEFAULT.grpo, steps: 600, queriesPerStep: 16, checkpointEvery: 50 },
   },
 };
+
+/**
+ * The config with GRPO evaluated on val `points` times over the scale's run (and at step 0), for
+ * experiments that plot a val curve; the scales evaluate only at the end.
+ */
+export function withValCurve(c: CommonConfig, points = 4): CommonConfig {
+  return { ...c, grpo: { ...c.grpo, evalEvery: Math.max(1, Math.round(c.grpo.steps / points)) } };
+}

@@ -141,6 +141,45 @@ test('same seed → byte-identical metrics.jsonl; different seed → different',
   dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
+test('evaluating midway does not change training: evalEvery 0 logs the same steps and final eval', async () => {
+  const dirs = [tmp(), tmp()];
+  for (const [i, d] of dirs.entries()) {
+    const p = Policy.create(TINY, 2, ops);
+    await trainGrpo({
+      policy: p,
+      run: new RunDir(d),
+      train,
+      evalSet: val,
+      config: { ...CFG, evalEvery: i === 0 ? 1 : 0 },
+      seed: 7,
+      quiet: true,
+    });
+    p.dispose();
+  }
+  const lines = (d: string) =>
+    readFileSync(join(d, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>);
+  const isEval = (m: Record<string, number>) => 'eval/acc50' in m;
+  const [every, end] = dirs.map(lines);
+  assert.equal(
+    every.filter(isEval).map((m) => m.step),
+    [0, 1, 2, 3, 4],
+  );
+  assert.equal(
+    end.filter(isEval).map((m) => m.step),
+    [4],
+  );
+  assert.equal(
+    end.filter((m) => !isEval(m)),
+    every.filter((m) => !isEval(m)),
+  );
+  assert.is(end.filter((m) => !isEval(m)).length, CFG.steps);
+  assert.equal(end.filter(isEval)[0], every.filter(isEval)[4]);
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
+
 test('kill-and-resume gives the same metrics as an uninterrupted run', async () => {
   const full = tmp(),
     killed = tmp();

@@ -58,4 +58,13 @@ test('an experiment config: preset, then the experiment, then --seeds and --set,
   assert.throws(() => resolveConfig('tabel1'), /unknown experiment "tabel1"; choose from: /);
 });
 
+test('GRPO stages evaluate val only at the end, except where an experiment plots the val curve', () => {
+  for (const name of ['controls', 'table1', 'table3-components', 'sweep-lambda', 'geocot', 'few-shot'])
+    assert.is(resolveConfig(name).config.grpo.evalEvery, 0, name);
+  const fig6 = resolveConfig('fig6-extended').config.grpo;
+  assert.equal([fig6.steps, fig6.evalEvery], [1200, 100]); // 12 points, as before the scales stopped evaluating midway
+  assert.is(resolveConfig('learning').config.grpo.evalEvery, 100);
+  assert.is(resolveConfig('learning-knobs', { scale: 'quick' }).config.grpo.evalEvery, 10);
+});
+
 test.run();
