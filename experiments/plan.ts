@@ -2,14 +2,16 @@
  * `--plan`: what an experiment (or the suite) would train, and how long that takes here — before
  * committing a machine to it. Stages are grouped by what makes their cost (kind, training target
  * or parent, data, steps); each group's time per stage is the median wall time of the finished
- * stages of that group in this runs directory (their summary.json), else the group kind's median
- * seconds per optimizer step times its steps, else unknown. The projected wall time replays the
+ * stages of that group in this runs directory (their summary.json), else its steps times the
+ * median seconds per optimizer step of the closest stages timed here (`rateKeys`: the same kind,
+ * parent and completion budget on the same split, then on any split, then the same kind), else
+ * unknown. The projected wall time replays the
  * local executor's schedule — tasks in graph order, each started when its parent is done and a
  * job is free — with those durations. Evaluations are not included (the reports decide them).
  */
 import { join } from 'node:path';
 import { existsSync, readdirSync } from 'node:fs';
-import { type StageSpec, type StageSummary, isDone, storeDir } from '../lib/pipeline';
+import { type BaseSpec, type StageSpec, type StageSummary, isDone, storeDir } from '../lib/pipeline';
 import { readJson } from '../lib/files';
 import { fmtDuration } from '../lib/progress';
 import { trainTasks, taskParent, taskId, taskSteps } from './scheduler';
@@ -22,7 +24,27 @@ export function costClass(s: StageSpec): string {
   return `GRPO from ${from} on ${s.data.split}, ${s.grpo.steps} steps, ≤ ${s.grpo.maxLen} tokens`;
 }
 
-type Timed = { cls: string; kind: string; steps: number; seconds: number };
+/**
+ * What a stage's seconds per step are borrowed from when its own group has not run here, closest
+ * first: the same kind, parent (or SFT target) and completion budget on the same split (a few-shot
+ * subset of train costs per step what train does), then on any split, then the same kind. The
+ * budget matters most: a 128-token Geo-CoT rollout costs ~2.5× a 64-token answer.
+ */
+export function rateKeys(s: StageSpec): string[] {
+  if (s.kind === 'base') return ['base'];
+  const from = s.from.kind === 'base' ? 'base' : `${s.from.kind} (${s.from.sft.target})`;
+  const family =
+    s.kind === 'sft'
+      ? `SFT (${s.sft.target}) from ${from}, budget ${s.maxCompletionLen ?? baseOf(s).arch.maxCompletionLen}`
+      : `GRPO from ${from}, ${s.grpo.queriesPerStep}×${s.grpo.group} rollouts ≤ ${s.grpo.maxLen} tokens`;
+  return [`${family} on ${s.data.split}`, family, s.kind];
+}
+
+function baseOf(s: StageSpec): BaseSpec {
+  return s.kind === 'base' ? s : baseOf(s.from);
+}
+
+type Timed = { cls: string; kind: string; steps: number; seconds: number; keys?: string[] };
 
 /** Finished stages of this runs directory with their recorded wall time. */
 export function timedStages(): Timed[] {
@@ -34,7 +56,13 @@ export function timedStages(): Timed[] {
       const rec = readJson<{ spec: StageSpec }>(join(store, name, 'config.json'));
       const sum = readJson<StageSummary>(join(store, name, 'summary.json'));
       if (rec.spec && Number.isFinite(sum.seconds) && sum.steps > 0)
-        out.push({ cls: costClass(rec.spec), kind: rec.spec.kind, steps: sum.steps, seconds: sum.seconds });
+        out.push({
+          cls: costClass(rec.spec),
+          kind: rec.spec.kind,
+          keys: rateKeys(rec.spec),
+          steps: sum.steps,
+          seconds: sum.seconds,
+        });
     } catch {
       /* unfinished or unreadable: not a measurement */
     }
@@ -63,9 +91,13 @@ export function planStages(specs: StageSpec[], jobs: number, timed: Timed[] = ti
   const tasks = trainTasks(specs);
   const byClass = new Map<string, Timed[]>();
   for (const t of timed) byClass.set(t.cls, [...(byClass.get(t.cls) ?? []), t]);
-  const perStep = (kind: string) => {
-    const xs = timed.filter((t) => t.kind === kind).map((t) => t.seconds / t.steps);
-    return xs.length ? median(xs) : null;
+  // seconds per step by the closest key timed here (a measurement without keys counts for its kind only)
+  const perStep = (keys: string[]): { rate: number; key: string } | null => {
+    for (const key of keys) {
+      const xs = timed.filter((t) => (t.keys ?? [t.kind]).includes(key)).map((t) => t.seconds / t.steps);
+      if (xs.length) return { rate: median(xs), key };
+    }
+    return null;
   };
   const rows = new Map<string, PlanRow>();
   const secondsOf = new Map<string, number | null>();
@@ -75,11 +107,11 @@ export function planStages(specs: StageSpec[], jobs: number, timed: Timed[] = ti
     let row = rows.get(cls);
     if (!row) {
       const same = byClass.get(cls) ?? [];
-      const rate = perStep(t.spec.kind);
+      const r = perStep(rateKeys(t.spec));
       row = same.length
         ? { cls, stages: 0, done: 0, seconds: median(same.map((x) => x.seconds)), basis: `median of ${same.length}` }
-        : rate !== null
-          ? { cls, stages: 0, done: 0, seconds: rate * taskSteps(t), basis: `${t.spec.kind} s/step` }
+        : r !== null
+          ? { cls, stages: 0, done: 0, seconds: r.rate * taskSteps(t), basis: `s/step of ${r.key}` }
           : { cls, stages: 0, done: 0, seconds: null, basis: 'not timed here' };
       rows.set(cls, row);
     }

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BaseSpec, type GrpoSpec, type SftSpec, DEFAULT_GRPO, DEFAULT_SFT } from '../../lib/pipeline';
-import { costClass, planLines, planStages } from '../../experiments/plan';
+import { costClass, planLines, planStages, rateKeys } from '../../experiments/plan';
 import { TINY } from '../helpers';
 
 const base: BaseSpec = {
@@ -74,6 +74,38 @@ test('the schedule replays the executor: parents first, the first ready task tak
   });
 });
 
+test('a group not timed here borrows seconds per step from the closest timed one: split, then budget', () => {
+  inEmptyRuns(() => {
+    const geocot: SftSpec = { ...sft, sft: { ...sft.sft, target: 'geocot' }, maxCompletionLen: 128 };
+    const long = (steps: number, split: string): GrpoSpec => ({
+      ...grpo(geocot, steps),
+      grpo: { ...DEFAULT_GRPO, steps, maxLen: 128 },
+      data: { split, count: 4 },
+    });
+    const timedAs = (s: GrpoSpec, seconds: number) => ({
+      cls: costClass(s),
+      kind: s.kind,
+      keys: rateKeys(s),
+      steps: s.grpo.steps,
+      seconds,
+    });
+    const timed = [timedAs(grpo(base, 10), 10), timedAs(long(10, 'train'), 25)]; // 1 and 2.5 s/step
+    const fewShot = { ...grpo(base, 40), data: { split: 'train', count: 2 } };
+    const p = planStages([fewShot, long(20, 'multi-train')], 1, timed);
+    assert.equal(
+      p.rows.map((r) => [r.cls, r.seconds, r.basis]),
+      [
+        [costClass(base), null, 'not timed here'],
+        [costClass(fewShot), 40, 's/step of GRPO from base, 8×8 rollouts ≤ 64 tokens on train'],
+        [costClass(geocot), null, 'not timed here'],
+        [costClass(long(20, 'multi-train')), 50, 's/step of GRPO from sft (geocot), 8×8 rollouts ≤ 128 tokens'],
+      ],
+    );
+    // the kind alone would have priced the Geo-CoT stage at the median of 1 and 2.5 s/step
+    assert.equal(rateKeys(long(20, 'multi-train')).at(-1), 'grpo');
+  });
+});
+
 test('a group not timed here takes its kind’s seconds per step; a kind not timed at all is counted apart', () => {
   inEmptyRuns(() => {
     const timed = [
@@ -85,8 +117,8 @@ test('a group not timed here takes its kind’s seconds per step; a kind not tim
       p.rows.map((r) => [r.seconds, r.basis]),
       [
         [null, 'not timed here'],
-        [100, 'sft s/step'],
-        [20, 'grpo s/step'],
+        [100, 's/step of sft'],
+        [20, 's/step of grpo'],
       ],
     );
     assert.is(p.untimed, 1);
