@@ -113,17 +113,21 @@ export function lineFigure(
       y: s.y,
       name: s.name,
       type: 'scatter',
-      mode: 'lines',
+      // a line through one point draws nothing: a series that short is shown as its point
+      mode: s.x.length < 2 ? 'lines+markers' : 'lines',
       line: { color: c, width: 2, dash: s.dash ?? 'solid' },
     });
   });
   const legendW = Math.min(320, 40 + Math.max(...series.map((s) => textWidth(s.name)), 0));
   const width = 80 + 460 + legendW;
   // The x range padded by 4% each side: a first tick label at the plot's corner would touch the
-  // y axis's lowest tick label.
+  // y axis's lowest tick label. A single x value is widened to ±1 first (padding a zero span put
+  // the first tick, x − 0.04, at the corner).
   const xs = series.flatMap((s) => s.x).filter(Number.isFinite);
-  const span = xs.length ? Math.max(...xs) - Math.min(...xs) || 1 : 1;
-  const xRange = xs.length ? [Math.min(...xs) - 0.04 * span, Math.max(...xs) + 0.04 * span] : undefined;
+  const one = xs.length > 0 && Math.max(...xs) === Math.min(...xs) ? 1 : 0;
+  const x0 = Math.min(...xs) - one,
+    x1 = Math.max(...xs) + one;
+  const xRange = xs.length ? [x0 - 0.04 * (x1 - x0), x1 + 0.04 * (x1 - x0)] : undefined;
   const layout = baseLayout(
     title,
     xTitle,

@@ -36,6 +36,17 @@ test('the lint finds text that leaves the canvas and text that overlaps text', a
   assert.equal(both, ['text "first words" overlaps "second"']);
 });
 
+test('a curve of one point (one logged step) shows the point and passes the lint', async () => {
+  // Geo-CoT's evidence-match curve at the quick scale: one rollout batch had evidence, at step 7.
+  const f = lineFigure('Geo-CoT → GRPO: evidence on target (%)', 'GRPO step', 'evidence on target (%)', [
+    { name: 'no KL', x: [7], y: [50], lo: [50], hi: [50] },
+  ]);
+  assert.equal((f.layout.xaxis as { range: number[] }).range, [5.92, 8.08]);
+  assert.is((f.data[1] as { mode: string }).mode, 'lines+markers');
+  const { svg } = await ex.render(f);
+  assert.equal(await ex.lint(svg), []);
+});
+
 test('figures with long labels, many series, captions and heatmaps pass the lint', async () => {
   const rows = [
     'base model (no RFT)',
