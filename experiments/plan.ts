@@ -11,7 +11,7 @@
  */
 import { join } from 'node:path';
 import { existsSync, readdirSync } from 'node:fs';
-import { type BaseSpec, type StageSpec, type StageSummary, isDone, storeDir } from '../lib/pipeline';
+import { type StageSpec, type StageSummary, baseOf, isDone, storeDir } from '../lib/pipeline';
 import { readJson } from '../lib/files';
 import { fmtDuration } from '../lib/progress';
 import { trainTasks, taskParent, taskId, taskSteps } from './scheduler';
@@ -38,10 +38,6 @@ export function rateKeys(s: StageSpec): string[] {
       ? `SFT (${s.sft.target}) from ${from}, budget ${s.maxCompletionLen ?? baseOf(s).arch.maxCompletionLen}`
       : `GRPO from ${from}, ${s.grpo.queriesPerStep}×${s.grpo.group} rollouts ≤ ${s.grpo.maxLen} tokens`;
   return [`${family} on ${s.data.split}`, family, s.kind];
-}
-
-function baseOf(s: StageSpec): BaseSpec {
-  return s.kind === 'base' ? s : baseOf(s.from);
 }
 
 type Timed = { cls: string; kind: string; steps: number; seconds: number; keys?: string[] };

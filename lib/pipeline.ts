@@ -194,7 +194,7 @@ export async function loadStagePolicy(spec: StageSpec, ops: Ops): Promise<Policy
 }
 
 /** The base stage at the root of a lineage (its arch fixes the input size). */
-function baseOf(spec: StageSpec): BaseSpec {
+export function baseOf(spec: StageSpec): BaseSpec {
   return spec.kind === 'base' ? spec : baseOf(spec.from);
 }
 

@@ -119,21 +119,16 @@ test('μ = 3 updates per batch: the clip binds on reused rollouts, no tensor lea
   dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
 });
 
+/** Train a fresh tiny policy (init seed 2) with GRPO into `dir`, evaluating on val. */
+async function trainInto(dir: string, config: GrpoConfig, seed: number): Promise<void> {
+  const p = Policy.create(TINY, 2, ops);
+  await trainGrpo({ policy: p, run: new RunDir(dir), train, evalSet: val, config, seed, quiet: true });
+  p.dispose();
+}
+
 test('same seed → byte-identical metrics.jsonl; different seed → different', async () => {
   const dirs = [tmp(), tmp(), tmp()];
-  for (const [i, d] of dirs.entries()) {
-    const p = Policy.create(TINY, 2, ops);
-    await trainGrpo({
-      policy: p,
-      run: new RunDir(d),
-      train,
-      evalSet: val,
-      config: CFG,
-      seed: i === 2 ? 8 : 7,
-      quiet: true,
-    });
-    p.dispose();
-  }
+  for (const [i, d] of dirs.entries()) await trainInto(d, CFG, i === 2 ? 8 : 7);
   const read = (d: string) => readFileSync(join(d, 'metrics.jsonl'), 'utf8');
   assert.ok(read(dirs[0]).length > 100);
   assert.is(read(dirs[0]), read(dirs[1]));
@@ -143,19 +138,7 @@ test('same seed → byte-identical metrics.jsonl; different seed → different',
 
 test('evaluating midway does not change training: evalEvery 0 logs the same steps and final eval', async () => {
   const dirs = [tmp(), tmp()];
-  for (const [i, d] of dirs.entries()) {
-    const p = Policy.create(TINY, 2, ops);
-    await trainGrpo({
-      policy: p,
-      run: new RunDir(d),
-      train,
-      evalSet: val,
-      config: { ...CFG, evalEvery: i === 0 ? 1 : 0 },
-      seed: 7,
-      quiet: true,
-    });
-    p.dispose();
-  }
+  for (const [i, d] of dirs.entries()) await trainInto(d, { ...CFG, evalEvery: i === 0 ? 1 : 0 }, 7);
   const lines = (d: string) =>
     readFileSync(join(d, 'metrics.jsonl'), 'utf8')
       .trim()
