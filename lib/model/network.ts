@@ -268,27 +268,32 @@ function P(params: Params, name: string): tf.Variable {
 }
 
 /** x [..., din] · w + b, applied on the last axis. */
-function linear(net: Net, name: string, x: tf.Tensor): tf.Tensor {
+/** x·w + b over the last axis, then GELU when asked, then + res (the shape of the output) when given. */
+function linear(net: Net, name: string, x: tf.Tensor, gelu = false, res?: tf.Tensor): tf.Tensor {
   const w = P(net.params, `${name}.w`),
     b = P(net.params, `${name}.b`);
   const shape = x.shape as number[];
+  const N = w.shape[1] as number;
   const x2 = x.reshape([-1, shape[shape.length - 1]]);
-  let y = tf.add(net.ops.matMul(x2, w), b);
   const a = net.lora?.adapters.get(`${name}.lora_a`);
+  let y: tf.Tensor;
   if (a) {
     // LoRA: + (α/r)·(x·A)·B, W frozen
     const up = net.ops.matMul(net.ops.matMul(x2, a), net.lora!.adapters.get(`${name}.lora_b`)!);
-    y = tf.add(y, tf.mul(up, net.lora!.scale));
-  }
-  return y.reshape([...shape.slice(0, -1), w.shape[1] as number]);
+    y = tf.add(tf.add(net.ops.matMul(x2, w), b), tf.mul(up, net.lora!.scale));
+    if (gelu) y = net.ops.gelu(y);
+    if (res) y = tf.add(res.reshape([-1, N]), y);
+  } else y = net.ops.linear(x2, w, b, gelu, res?.reshape([-1, N]));
+  return y.reshape([...shape.slice(0, -1), N]);
 }
 
 function layerNorm(net: Net, name: string, x: tf.Tensor): tf.Tensor {
   return net.ops.layerNorm(x, P(net.params, `${name}.g`), P(net.params, `${name}.b`), 1e-5);
 }
 
-function mlp(net: Net, name: string, x: tf.Tensor): tf.Tensor {
-  return linear(net, `${name}.fc2`, net.ops.gelu(linear(net, `${name}.fc1`, layerNorm(net, `${name}.ln2`, x))));
+/** x + the feed-forward block of x (the residual added inside the last linear layer). */
+function mlpResidual(net: Net, name: string, x: tf.Tensor): tf.Tensor {
+  return linear(net, `${name}.fc2`, linear(net, `${name}.fc1`, layerNorm(net, `${name}.ln2`, x), true), false, x);
 }
 
 /** Token embeddings: ids [N] → [N, d]. */
@@ -369,7 +374,7 @@ export function encode(net: Net, inp: EncoderInput): tf.Tensor3D {
   const L = cfg.maxQueryLen,
     d = cfg.dModel;
   const type = P(params, 'type_emb');
-  const pix = cfg.stemHidden > 0 ? net.ops.gelu(linear(net, 'stem', inp.patches)) : inp.patches; // per-patch MLP stem
+  const pix = cfg.stemHidden > 0 ? linear(net, 'stem', inp.patches, true) : inp.patches; // per-patch MLP stem
   // [B, nP, d]
   const img = tf.add(tf.add(linear(net, 'patch', pix), P(params, 'patch_pos')), type.slice([0, 0], [1, d]));
   const q = embedTokens(net, inp.queryIds.reshape([-1]) as tf.Tensor1D).reshape([B, L, d]);
@@ -378,8 +383,8 @@ export function encode(net: Net, inp: EncoderInput): tf.Tensor3D {
   for (let i = 0; i < cfg.nEncLayers; i++) {
     const n = `enc${i}`;
     const qkv = linear(net, `${n}.qkv`, layerNorm(net, `${n}.ln1`, x)); // [B, S, 3d]
-    x = tf.add(x, linear(net, `${n}.attn_out`, net.ops.selfAttention(qkv, inp.keyMask, cfg.nHeads, false)));
-    x = tf.add(x, mlp(net, n, x));
+    x = linear(net, `${n}.attn_out`, net.ops.selfAttention(qkv, inp.keyMask, cfg.nHeads, false), false, x);
+    x = mlpResidual(net, n, x);
   }
   return layerNorm(net, 'enc_ln', x) as tf.Tensor3D;
 }
@@ -490,9 +495,9 @@ export function decode(
       c.v = tf.keep(v);
       att = ops.attention(q, k, v, null, null, h, true);
     } else att = ops.selfAttention(qkv, null, h, true); // training: whole sequences
-    x = tf.add(x, linear(net, `${n}.attn_out`, att));
+    x = linear(net, `${n}.attn_out`, att, false, x);
     x = tf.add(x, crossAttend(net, n, x, kv[i], keyMask, G));
-    x = tf.add(x, mlp(net, n, x));
+    x = mlpResidual(net, n, x);
   }
   const y = layerNorm(net, 'dec_ln', x).reshape([N * L, d]); // tied head
   return ops.matMul(y, P(params, 'tok_emb'), false, true).reshape([N, L, cfg.vocabSize]) as tf.Tensor3D;

@@ -58,6 +58,8 @@ export type Ops = {
   layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor;
   /** x·σ(1.702x), the sigmoid approximation of GELU */
   gelu(x: tf.Tensor): tf.Tensor;
+  /** a linear layer x [rows, K] · w [K, N] + b [N], then `gelu` when asked, then + res [rows, N] when given */
+  linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, gelu: boolean, res?: tf.Tensor): tf.Tensor;
   /** rows of table [V, d] at ids [n] (int32) → [n, d]; the gradient reaches the table only */
   embed(ids: tf.Tensor, table: tf.Tensor): tf.Tensor;
   /** log-softmax of logits [..., V] at targets [...] (int32) → [...]; no gradient reaches the targets */
@@ -172,6 +174,11 @@ export function compositeOps(name: string, opts: { explicitTranspose: boolean })
       return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), g), b);
     },
     gelu: (x) => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))),
+    linear(x, w, b, gelu, res) {
+      const z = tf.add(matMul(x, w), b);
+      const y = gelu ? this.gelu(z) : z;
+      return res ? tf.add(res, y) : y;
+    },
     // one-hot × matrix: wasm has no gradient for gather
     embed: (ids, table) => matMul(tf.oneHot(ids.reshape([-1]) as tf.Tensor1D, table.shape[0]), table),
     tokenLogProbs: (logits, targets) => {

@@ -105,6 +105,34 @@ export type Native = {
     rows: number,
     d: number,
   ): void;
+  /** z = x·w + b (x [rows, K], w [K, N]); y = res + gelu(z) (z kept) or res + z (z empty); res may be empty */
+  linearForward(
+    x: Float32Array,
+    w: Float32Array,
+    b: Float32Array,
+    res: Float32Array,
+    y: Float32Array,
+    z: Float32Array,
+    rows: number,
+    K: number,
+    N: number,
+    gelu: boolean,
+  ): void;
+  /** gradients of linearForward; dz is scratch [rows, N] when gelu (else empty) */
+  linearBackward(
+    dy: Float32Array,
+    x: Float32Array,
+    w: Float32Array,
+    z: Float32Array,
+    dz: Float32Array,
+    dx: Float32Array,
+    dw: Float32Array,
+    db: Float32Array,
+    rows: number,
+    K: number,
+    N: number,
+    gelu: boolean,
+  ): void;
   geluForward(x: Float32Array, y: Float32Array, n: number): void;
   geluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, n: number): void;
   adamw(
@@ -228,7 +256,7 @@ export type Native = {
 };
 
 /** The addon's interface version this code expects (native/src/blas.cc exports it). */
-const NATIVE_VERSION = 12;
+const NATIVE_VERSION = 13;
 
 const BUILD = join(PROJECT_ROOT, 'native', 'build', 'Release');
 /** The portable build (x86-64 baseline, or whatever the compiler targets elsewhere). */

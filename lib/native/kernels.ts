@@ -386,6 +386,8 @@ const FAST_KERNELS: Record<string, (orig: KernelFn, n: Native) => KernelFn> = {
 // (test/native/ops.test.ts compares values and gradients).
 
 const FUSED_NAMES = [
+  'RsgLinear',
+  'RsgLinearGrad',
   'RsgLayerNorm',
   'RsgLayerNormGrad',
   'RsgGelu',
@@ -669,6 +671,69 @@ function fusedKernels(n: Native): tf.KernelConfig[] {
           d,
         );
         return [dx, dg, db];
+      },
+    },
+    {
+      // x [rows, K] · w [K, N] + b [N], then GELU when asked, then + res [rows, N] when given:
+      // [y] or [y, z] (z = the pre-activation)
+      kernelName: 'RsgLinear',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { x, w, b, res } = inputs as Record<string, tf.TensorInfo | undefined> as Record<string, tf.TensorInfo>;
+        f32In([x, w, b, ...(res ? [res] : [])], 'RsgLinear');
+        const { gelu } = attrs as unknown as { gelu: boolean };
+        const [rows, K] = x.shape,
+          N = w.shape[1];
+        if (x.shape.length !== 2 || w.shape.length !== 2 || w.shape[0] !== K || b.shape.join() !== `${N}`)
+          throw new Error(`RsgLinear: x [rows, K], w [K, N], b [N] expected, got ${x.shape}, ${w.shape}, ${b.shape}`);
+        if (res && res.shape.join() !== `${rows},${N}`)
+          throw new Error(`RsgLinear: the residual must be [${rows}, ${N}], got [${res.shape}]`);
+        const wb = backend as unknown as WasmBackend;
+        const outs = (gelu ? [0, 1] : [0]).map(() => wb.makeOutput([rows, N], 'float32'));
+        n.linearForward(
+          heapView(wb, x, rows * K),
+          heapView(wb, w, K * N),
+          heapView(wb, b, N),
+          res ? heapView(wb, res, rows * N) : EMPTY,
+          heapView(wb, outs[0], rows * N),
+          gelu ? heapView(wb, outs[1], rows * N) : EMPTY,
+          rows,
+          K,
+          N,
+          gelu,
+        );
+        return outs;
+      },
+    },
+    {
+      kernelName: 'RsgLinearGrad',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend }) => {
+        const { dy, x, w, z } = inputs as Record<string, tf.TensorInfo | undefined>;
+        f32In([dy!, x!, w!, ...(z ? [z] : [])], 'RsgLinearGrad');
+        const [rows, K] = x!.shape,
+          N = w!.shape[1];
+        const wb = backend as unknown as WasmBackend;
+        const dx = wb.makeOutput([rows, K], 'float32'),
+          dw = wb.makeOutput([K, N], 'float32'),
+          db = wb.makeOutput([N], 'float32');
+        const scratch = z ? wb.makeOutput([rows, N], 'float32') : null;
+        n.linearBackward(
+          heapView(wb, dy!, rows * N),
+          heapView(wb, x!, rows * K),
+          heapView(wb, w!, K * N),
+          z ? heapView(wb, z, rows * N) : EMPTY,
+          scratch ? heapView(wb, scratch, rows * N) : EMPTY,
+          heapView(wb, dx, rows * K),
+          heapView(wb, dw, K * N),
+          heapView(wb, db, N),
+          rows,
+          K,
+          N,
+          z !== undefined,
+        );
+        if (scratch) wb.disposeData(scratch.dataId);
+        return [dx, dw, db];
       },
     },
     {

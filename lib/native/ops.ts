@@ -50,6 +50,33 @@ const fusedGelu: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor, sav
 }) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
 
 /**
+ * A linear layer, its GELU and the residual it adds to, as one kernel each way: forward, the
+ * product then bias, activation and residual on each block of the output as it is written;
+ * backward, GELU's gradient, both products and the bias gradient in one call. The composite is a
+ * matMul, an Add, GELU's kernel and the residual Add forward, and as many kernels back; both
+ * compute the same operations in the same order (test/native/ops.test.ts compares the bits).
+ */
+const linearOps = [false, true].map((gelu) =>
+  [false, true].map(
+    (withRes) =>
+      tf.customGrad(((...args: unknown[]) => {
+        const save = args.pop() as (ts: tf.Tensor[]) => void;
+        const [x, w, b, res] = args as tf.Tensor[];
+        const outs = runKernel('RsgLinear', { x, w, b, ...(withRes ? { res } : {}) }, { gelu }) as tf.Tensor[];
+        save([x, w, ...outs.slice(1)]);
+        return {
+          value: outs[0],
+          gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+            const [sx, sw, sz] = saved;
+            const grads = runKernel('RsgLinearGrad', { dy, x: sx, w: sw, ...(sz ? { z: sz } : {}) }) as tf.Tensor[];
+            return withRes ? [...grads, dy.reshape(dy.shape)] : grads; // the residual's gradient is dy
+          },
+        };
+      }) as never) as unknown as (...ts: tf.Tensor[]) => tf.Tensor,
+  ),
+);
+
+/**
  * Token embeddings as a gather, its gradient a scatter-add into the table in row order: the
  * composite's one-hot × matrix is two [n, V] × [V, d] products and a one-hot each step.
  */
@@ -142,6 +169,7 @@ export function blasOps(): Ops {
     ...composite,
     layerNorm: fusedLayerNorm,
     gelu: fusedGelu,
+    linear: (x, w, b, gelu, res) => (res ? linearOps[+gelu][1](x, w, b, res) : linearOps[+gelu][0](x, w, b)),
     embed: fusedEmbed,
     tokenLogProbs: fusedTokenLogProbs,
     // The kernel's causal mask assumes queries and keys are the same positions; a cached decode

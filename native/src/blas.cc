@@ -1013,6 +1013,105 @@ static Napi::Value SumSquares(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), s);
 }
 
+// ── Linear layers: the product, its bias and (optionally) GELU in one kernel each way ───────────
+//
+// A linear layer through tfjs is a matMul kernel and an Add over its output, GELU a third kernel;
+// backward, GELU's gradient, two products and a Sum for the bias: six kernels, each with its own
+// dispatch, tape entry and output tensor. Here they are one call each way, computing what those
+// kernels compute in the same order, with each product split across threads as SgemmBatch splits
+// it, so the results are the unfused kernels' bits at every thread count.
+
+// C [M, N] = op(A)·op(B) on one thread per block of C, blocks as SgemmBatch makes them (rows, or
+// columns when C has few rows); then, if given, epi(m0, m1, n0, n1) on the block just written.
+template <class Epi>
+static void gemmSplit(bool tA, bool tB, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C, Epi epi) {
+  const int lda = tA ? (int)M : (int)K, ldb = tB ? (int)K : (int)N;
+  const bool byCols = M < 4 * N;
+  parallelFor(byCols ? N : M, (double)M * N * K, [&](int64_t i0, int64_t i1) {
+    const int64_t m0 = byCols ? 0 : i0, m1 = byCols ? M : i1, n0 = byCols ? i0 : 0, n1 = byCols ? i1 : N;
+    float* c = C + m0 * N + n0;
+    if (K == 0)
+      for (int64_t i = m0; i < m1; i++) std::fill(C + i * N + n0, C + i * N + n1, 0.f);
+    else
+      cblas_sgemm(CblasRowMajor, tA ? CblasTrans : CblasNoTrans, tB ? CblasTrans : CblasNoTrans, (int)(m1 - m0), (int)(n1 - n0),
+                  (int)K, 1.f, A + (tA ? m0 : m0 * K), lda, B + (tB ? n0 * K : n0), ldb, 0.f, c, (int)N);
+    epi(m0, m1, n0, n1);
+  });
+}
+
+// linearForward(x, w, b, res, y, z, rows, K, N, gelu): z = x·w + b (x [rows, K], w [K, N]);
+//   a = gelu(z) when gelu (z is kept for the backward pass, else z is empty and a = z);
+//   y = res + a with a residual res [rows, N] (non-empty), else y = a.
+static Napi::Value LinearForward(const Napi::CallbackInfo& info) {
+  const float* x = f32(info[0]);
+  const float* w = f32(info[1]);
+  const float* b = f32(info[2]);
+  size_t nres, nz;
+  const float* res = floatData(info[3], &nres);
+  float* y = f32(info[4]);
+  float* z = floatData(info[5], &nz);
+  const int64_t rows = i64(info[6]), K = i64(info[7]), N = i64(info[8]);
+  const bool gelu = info[9].ToBoolean();
+  float* pre = gelu ? z : y;
+  gemmSplit(false, false, rows, N, K, x, w, pre, [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    for (int64_t r = m0; r < m1; r++) {
+      float* zr = pre + r * N;
+      float* yr = y + r * N;
+      const float* rr = res + r * N;
+#pragma omp simd
+      for (int64_t j = n0; j < n1; j++) zr[j] += b[j];
+      if (gelu) {
+#pragma omp simd
+        for (int64_t j = n0; j < n1; j++) yr[j] = geluOf(zr[j]);
+      }
+      // a loop of its own: rr + x·σ written in one would contract into an FMA, one rounding fewer
+      if (nres) {
+#pragma omp simd
+        for (int64_t j = n0; j < n1; j++) yr[j] = rr[j] + yr[j];
+      }
+    }
+  });
+  return info.Env().Undefined();
+}
+
+// linearBackward(dy, x, w, z, dz, dx, dw, db, rows, K, N, gelu): gradients of linearForward.
+//   dz = dy ⊙ gelu'(z) when gelu (written to the scratch dz [rows, N]), else dz = dy (dz empty);
+//   dx = dz·wᵀ, dw = xᵀ·dz, db = Σ_rows dz (summed in row order, as Reduce does).
+static Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
+  const float* dy = f32(info[0]);
+  const float* x = f32(info[1]);
+  const float* w = f32(info[2]);
+  size_t nz, ndz;
+  const float* z = floatData(info[3], &nz);
+  float* dzBuf = floatData(info[4], &ndz);
+  float* dx = f32(info[5]);
+  float* dw = f32(info[6]);
+  float* db = f32(info[7]);
+  const int64_t rows = i64(info[8]), K = i64(info[9]), N = i64(info[10]);
+  const bool gelu = info[11].ToBoolean();
+  const float* dz = gelu ? dzBuf : dy;
+  const auto none = [](int64_t, int64_t, int64_t, int64_t) {};
+  if (gelu)
+    parallelFor(rows * N, 16.0 * rows * N, [&](int64_t i0, int64_t i1) {
+#pragma omp simd
+      for (int64_t i = i0; i < i1; i++) {
+        const float s = geluSigma(z[i]);
+        dzBuf[i] = dy[i] * (s + 1.702f * z[i] * s * (1.f - s));
+      }
+    });
+  gemmSplit(false, true, rows, K, N, dz, w, dx, none);
+  gemmSplit(true, false, K, N, rows, x, dz, dw, none);
+  parallelFor(N, (double)rows * N, [&](int64_t n0, int64_t n1) {
+    std::fill(db + n0, db + n1, 0.f);
+    for (int64_t r = 0; r < rows; r++) {
+      const float* g = dz + r * N;
+#pragma omp simd
+      for (int64_t j = n0; j < n1; j++) db[j] += g[j];
+    }
+  });
+  return info.Env().Undefined();
+}
+
 // attnForward(q, k, v, mask, pos, out, probs, B, Tq, Tk, h, dh, scale, causal[, ldq, ldk, ldv])
 //   Multi-head attention on merged-head layouts: q [B, Tq, d], k, v [B, Tk, d] (head hh in
 //   columns hh·dh … hh·dh+dh−1), additive key mask [B, Tk] (or an empty array), causal: query i
@@ -1223,13 +1322,15 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("adamw", FTZ(AdamW));
   exports.Set("adamwInPlace", FTZ(AdamWInPlace));
   exports.Set("sumSquares", FTZ(SumSquares));
+  exports.Set("linearForward", FTZ(LinearForward));
+  exports.Set("linearBackward", FTZ(LinearBackward));
   exports.Set("attnForward", FTZ(AttnForward));
   exports.Set("attnBackward", FTZ(AttnBackward));
   exports.Set("tokenLogProbs", FTZ(TokenLogProbs));
   exports.Set("tokenLogProbsGrad", FTZ(TokenLogProbsGrad));
   exports.Set("embed", FTZ(Embed));
   exports.Set("embedGrad", FTZ(EmbedGrad));
-  exports.Set("version", 12);
+  exports.Set("version", 13);
   return exports;
 }
 

@@ -1,6 +1,6 @@
 /**
- * The blas ops (lib/native/ops.ts: one native kernel each way for layer norm, GELU, attention and
- * AdamW) against the composite tfjs ops (lib/model/ops.ts) on the same backend: values and
+ * The blas ops (lib/native/ops.ts: one native kernel each way for linear layers, layer norm, GELU,
+ * attention and AdamW) against the composite tfjs ops (lib/model/ops.ts) on the same backend: values and
  * gradients of each op, AdamW step for step, and a whole policy's loss and every parameter's
  * gradient. Both implement one set of formulas; they may differ by float rounding only.
  */
@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/backend';
-import { blasAvailable, blasUnavailableReason } from '../../lib/native/addon';
+import { blasAvailable, blasUnavailableReason, loadNative } from '../../lib/native/addon';
 import { compositeOps, type Ops } from '../../lib/model/ops';
 import { AdamW } from '../../lib/model/optimizer';
 import { Policy } from '../../lib/model/policy';
@@ -71,6 +71,82 @@ t('layer norm and GELU: values and gradients equal the composite ops', () => {
     ) > 1e-3,
   );
   tf.dispose([x, g, b]);
+});
+
+t('linear layers with and without GELU and a residual: values and gradients equal the composite ops', () => {
+  for (const [rows, K, N] of [
+    [150, 12, 20],
+    [3, 5, 1],
+  ]) {
+    const x = tf.randomNormal([rows, K], 0, 1.5, 'float32', 4);
+    const w = tf.randomNormal([K, N], 0, 0.5, 'float32', 5);
+    const b = tf.randomNormal([N], 0, 1, 'float32', 6);
+    const res = tf.randomNormal([rows, N], 0, 1, 'float32', 10);
+    for (const gelu of [false, true]) {
+      const what = `linear ${rows}×${K}×${N} gelu ${gelu}`;
+      agree((ops, z, ww, bb) => ops.linear(z, ww, bb, gelu), [x, w, b], 2e-5, what);
+      agree((ops, z, ww, bb, rr) => ops.linear(z, ww, bb, gelu, rr), [x, w, b, res], 2e-5, `${what} + residual`);
+    }
+    // the comparison can fail: a bias left out is caught
+    const noBias: Ops = { ...fused!, linear: (z, ww, bb, gelu) => fused!.linear(z, ww, tf.zerosLike(bb), gelu) };
+    assert.ok(
+      maxRel(
+        valueAndGrads(composite, (o, z, ww, bb) => o.linear(z, ww, bb, true), [x, w, b]).slice(0, 1),
+        valueAndGrads(noBias, (o, z, ww, bb) => o.linear(z, ww, bb, true), [x, w, b]).slice(0, 1),
+      ) > 1e-3,
+    );
+    tf.dispose([x, w, b, res]);
+  }
+});
+
+t("a linear layer gives the unfused kernels' bits (matMul, Add, GELU, Add and gradients) on 1 and 2 threads", () => {
+  const nat = loadNative()!;
+  const before = nat.config().threads;
+  // the blas kernels one by one: what the policy ran before the fused kernel
+  const unfused: Ops = {
+    ...fused!,
+    linear: (x, w, b, gelu, res) => {
+      const z = tf.add(fused!.matMul(x, w), b);
+      const y = gelu ? fused!.gelu(z) : z;
+      return res ? tf.add(res, y) : y;
+    },
+  };
+  try {
+    // split by rows (rows ≥ 4N) and by columns (rows < 4N) across threads, both above the work threshold
+    for (const [rows, K, N] of [
+      [2048, 64, 64],
+      [512, 96, 288],
+    ]) {
+      const x = tf.randomNormal([rows, K], 0, 1, 'float32', 7);
+      const w = tf.randomNormal([K, N], 0, 0.3, 'float32', 8);
+      const b = tf.randomNormal([N], 0, 1, 'float32', 9);
+      const res = tf.randomNormal([rows, N], 0, 1, 'float32', 11);
+      for (const threads of [1, 2]) {
+        nat.setThreads(threads);
+        for (const [gelu, withRes] of [
+          [false, false],
+          [true, false],
+          [false, true],
+          [true, true],
+        ]) {
+          const f = (o: Ops, z: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor, rr?: tf.Tensor) =>
+            o.linear(z, ww, bb, gelu, rr);
+          const xs = withRes ? [x, w, b, res] : [x, w, b];
+          const a = valueAndGrads(unfused, f, xs),
+            c = valueAndGrads(fused!, f, xs);
+          a.forEach((u, i) =>
+            assert.ok(
+              u.every((v, j) => Object.is(v, c[i][j])),
+              `${rows}×${K}×${N}, ${threads} thread(s), gelu ${gelu}, residual ${withRes}: output ${i} differs`,
+            ),
+          );
+        }
+      }
+      tf.dispose([x, w, b, res]);
+    }
+  } finally {
+    nat.setThreads(before);
+  }
 });
 
 for (const [causal, withMask, withPos] of [
