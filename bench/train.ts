@@ -50,6 +50,14 @@ export function matmulFlops(kernels: { name: string; inputShapes: number[][]; ou
       f += 2 * (fwd ? 2 : 4) * B * Tq * Tk * d + (W === 2 * d ? 2 * B * Tq * Tk * d : 0);
       continue;
     }
+    // The fused linear layer (blas): x [rows, K]·w [K, N] forward; dz·wᵀ and xᵀ·dz backward.
+    if (k.name === 'RsgLinear' || k.name === 'RsgLinearGrad') {
+      const fwd = k.name === 'RsgLinear';
+      const [rows, K] = k.inputShapes[fwd ? 0 : 1],
+        N = k.inputShapes[fwd ? 1 : 2][1];
+      f += (fwd ? 2 : 4) * rows * K * N;
+      continue;
+    }
     if (k.name !== 'BatchMatMul' && k.name !== '_FusedMatMul') continue;
     const a = k.inputShapes[0],
       out = k.outputShapes[0];

@@ -1,7 +1,7 @@
 /**
  * The bench's matmul FLOP count (bench/train.ts), which turns a profile into GFLOP/s against the
- * sgemm peak: hand-computed counts for plain products and for the fused attention kernels in each
- * layout, and a real blas profile of a policy's forward+backward that it must read.
+ * sgemm peak: hand-computed counts for plain products, the fused linear layer and the fused attention
+ * kernels in each layout, and a real blas profile of a policy's forward+backward that it must read.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -114,6 +114,52 @@ test('attention: QKᵀ and PV forward, four products backward, the readout, pack
   assert.is(matmulFlops([selfGrad]), 2 * 4 * 2 * 5 * 5 * 8);
 });
 
+test('the fused linear layer: 2·rows·K·N forward, twice that backward (x, w, b[, res]; dy, x, w[, z])', () => {
+  assert.is(matmulFlops([k('RsgLinear', [[6, 4], [4, 3], [3]], [[6, 3]])]), 2 * 6 * 4 * 3);
+  assert.is(
+    matmulFlops([
+      k(
+        'RsgLinear',
+        [[6, 4], [4, 3], [3], [6, 3]],
+        [
+          [6, 3],
+          [6, 3],
+        ],
+      ),
+    ]),
+    2 * 6 * 4 * 3,
+  );
+  assert.is(
+    matmulFlops([
+      k(
+        'RsgLinearGrad',
+        [
+          [6, 3],
+          [6, 4],
+          [4, 3],
+        ],
+        [[6, 4], [4, 3], [3]],
+      ),
+    ]),
+    4 * 6 * 4 * 3,
+  );
+  assert.is(
+    matmulFlops([
+      k(
+        'RsgLinearGrad',
+        [
+          [6, 3],
+          [6, 4],
+          [4, 3],
+          [6, 3],
+        ],
+        [[6, 4], [4, 3], [3]],
+      ),
+    ]),
+    4 * 6 * 4 * 3,
+  );
+});
+
 (blasAvailable() ? test : test.skip)(
   'a real forward+backward profile on blas is read, every product counted',
   async () => {
@@ -136,8 +182,15 @@ test('attention: QKᵀ and PV forward, four products backward, the readout, pack
     const kernels = info.kernels as unknown as Parameters<typeof matmulFlops>[0];
     const attention = kernels.filter((x) => x.name.startsWith('RsgAttention'));
     assert.ok(attention.length > 0, 'the profile has fused attention kernels');
+    assert.ok(
+      kernels.some((x) => x.name === 'RsgLinear') && kernels.some((x) => x.name === 'RsgLinearGrad'),
+      'the profile has fused linear kernels',
+    );
     const f = matmulFlops(kernels);
-    assert.ok(Number.isFinite(f) && f > matmulFlops(kernels.filter((x) => !x.name.startsWith('RsgAttention'))), `${f}`);
+    for (const family of ['RsgAttention', 'RsgLinear'])
+      assert.ok(f > matmulFlops(kernels.filter((x) => !x.name.startsWith(family))), `${family} counted: ${f}`);
+    // every product of the step is one of the counted kernels: none is left to a plain matMul but the tied head
+    assert.ok(kernels.filter((x) => x.name === 'BatchMatMul').length <= 3, 'only the tied head runs as matMul');
     tf.dispose([enc.patches, enc.queryIds, enc.keyMask, seq.inputIds, seq.targets, seq.mask, ...p.params.values()]);
   },
 );
