@@ -4,8 +4,8 @@
  * or parent, data, steps); each group's time per stage is the median wall time of the finished
  * stages of that group in this runs directory (their summary.json), else its steps times the
  * median seconds per optimizer step of the closest stages timed here (`rateKeys`: the same kind,
- * parent and completion budget on the same split, then on any split, then the same kind), else
- * unknown. The projected wall time replays the
+ * parent and completion budget on the same split, then on any split, then the same kind, and for
+ * SFT then the base's pretraining), else unknown. The projected wall time replays the
  * local executor's schedule — tasks in graph order, each started when its parent is done and a
  * job is free — with those durations. Evaluations are not included (the reports decide them).
  */
@@ -27,8 +27,8 @@ export function costClass(s: StageSpec): string {
 /**
  * What a stage's seconds per step are borrowed from when its own group has not run here, closest
  * first: the same kind, parent (or SFT target) and completion budget on the same split (a few-shot
- * subset of train costs per step what train does), then on any split, then the same kind. The
- * budget matters most: a 128-token Geo-CoT rollout costs ~2.5× a 64-token answer.
+ * subset of train costs per step what train does), then on any split, then the same kind, then
+ * (SFT) the base. The budget matters most: a 128-token Geo-CoT rollout costs ~2.5× a 64-token answer.
  */
 export function rateKeys(s: StageSpec): string[] {
   if (s.kind === 'base') return ['base'];
@@ -37,7 +37,9 @@ export function rateKeys(s: StageSpec): string[] {
     s.kind === 'sft'
       ? `SFT (${s.sft.target}) from ${from}, budget ${s.maxCompletionLen ?? baseOf(s).arch.maxCompletionLen}`
       : `GRPO from ${from}, ${s.grpo.queriesPerStep}×${s.grpo.group} rollouts ≤ ${s.grpo.maxLen} tokens`;
-  return [`${family} on ${s.data.split}`, family, s.kind];
+  // An SFT stage with no SFT timed here steps like the base's pretraining (the same trainer, batch
+  // and policy; only the target texts' lengths differ): an estimate, named as such in the basis.
+  return [`${family} on ${s.data.split}`, family, s.kind, ...(s.kind === 'sft' ? ['base'] : [])];
 }
 
 type Timed = { cls: string; kind: string; steps: number; seconds: number; keys?: string[] };

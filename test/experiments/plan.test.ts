@@ -106,6 +106,24 @@ test('a group not timed here borrows seconds per step from the closest timed one
   });
 });
 
+test('an SFT group with no SFT timed here steps at the base’s pretraining rate, and says so', () => {
+  inEmptyRuns(() => {
+    const timed = [{ cls: costClass(base), kind: 'base', keys: rateKeys(base), steps: 100, seconds: 30 }]; // 0.3 s/step
+    const p = planStages([grpo(sft, 40)], 1, timed);
+    assert.equal(
+      p.rows.map((r) => [r.cls, r.seconds, r.basis]),
+      [
+        [costClass(base), 30, 'median of 1'],
+        [costClass(sft), 15, 's/step of base'],
+        [costClass(grpo(sft, 40)), null, 'not timed here'],
+      ],
+    );
+    // a timed SFT stage of any kind comes first
+    const withSft = [...timed, { cls: 'other sft', kind: 'sft', keys: ['sft'], steps: 10, seconds: 1 }];
+    assert.equal(planStages([sft], 1, withSft).rows[1].basis, 's/step of sft');
+  });
+});
+
 test('a group not timed here takes its kind’s seconds per step; a kind not timed at all is counted apart', () => {
   inEmptyRuns(() => {
     const timed = [
