@@ -446,8 +446,17 @@ function crossAttend(
   if (!kv.pos) return linear(net, `${name}.x_out`, both);
   // Position readout: where the heads look (a position code, averaged over heads), its x half
   // and y half gated from the decoder state, straight into the residual stream.
-  const [ctx, where] = tf.split(both, 2, -1);
   const gate = tf.sigmoid(linear(net, `${name}.x_gate`, xn)); // [N, T, 2]
+  if (!net.lora?.adapters.has(`${name}.x_out.lora_a`)) {
+    const out = net.ops.gatedReadout(
+      both.reshape([N * T, 2 * d]),
+      gate.reshape([N * T, 2]),
+      P(net.params, `${name}.x_out.w`),
+      P(net.params, `${name}.x_out.b`),
+    );
+    return out.reshape([N, T, d]);
+  }
+  const [ctx, where] = tf.split(both, 2, -1);
   const [gx, gy] = tf.split(gate, 2, -1);
   const [wx, wy] = tf.split(where, 2, -1);
   return tf.add(linear(net, `${name}.x_out`, ctx), tf.concat([tf.mul(wx, gx), tf.mul(wy, gy)], -1));

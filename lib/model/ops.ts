@@ -60,6 +60,11 @@ export type Ops = {
   gelu(x: tf.Tensor): tf.Tensor;
   /** a linear layer x [rows, K] · w [K, N] + b [N], then `gelu` when asked, then + res [rows, N] when given */
   linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, gelu: boolean, res?: tf.Tensor): tf.Tensor;
+  /**
+   * The position readout's output layer: both [rows, 2d] = [ctx | where] (cross-attention with the
+   * readout), gate [rows, 2] → ctx·w + b + [where's first half · gate₀ | its second half · gate₁].
+   */
+  gatedReadout(both: tf.Tensor, gate: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor;
   /** rows of table [V, d] at ids [n] (int32) → [n, d]; the gradient reaches the table only */
   embed(ids: tf.Tensor, table: tf.Tensor): tf.Tensor;
   /** log-softmax of logits [..., V] at targets [...] (int32) → [...]; no gradient reaches the targets */
@@ -178,6 +183,12 @@ export function compositeOps(name: string, opts: { explicitTranspose: boolean })
       const z = tf.add(matMul(x, w), b);
       const y = gelu ? this.gelu(z) : z;
       return res ? tf.add(res, y) : y;
+    },
+    gatedReadout(both, gate, w, b) {
+      const [ctx, where] = tf.split(both, 2, -1);
+      const [gx, gy] = tf.split(gate, 2, -1);
+      const [wx, wy] = tf.split(where, 2, -1);
+      return tf.add(this.linear(ctx, w, b, false), tf.concat([tf.mul(wx, gx), tf.mul(wy, gy)], -1));
     },
     // one-hot × matrix: wasm has no gradient for gather
     embed: (ids, table) => matMul(tf.oneHot(ids.reshape([-1]) as tf.Tensor1D, table.shape[0]), table),

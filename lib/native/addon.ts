@@ -133,6 +133,29 @@ export type Native = {
     N: number,
     gelu: boolean,
   ): void;
+  /** y = (ctx·w + b) + [whereₓ·gate₀ | whereᵧ·gate₁] per row, both = [ctx | where] [rows, 2d], gate [rows, 2] */
+  readoutForward(
+    both: Float32Array,
+    gate: Float32Array,
+    w: Float32Array,
+    b: Float32Array,
+    y: Float32Array,
+    rows: number,
+    d: number,
+  ): void;
+  /** gradients of readoutForward */
+  readoutBackward(
+    dy: Float32Array,
+    both: Float32Array,
+    gate: Float32Array,
+    w: Float32Array,
+    dboth: Float32Array,
+    dgate: Float32Array,
+    dw: Float32Array,
+    db: Float32Array,
+    rows: number,
+    d: number,
+  ): void;
   geluForward(x: Float32Array, y: Float32Array, n: number): void;
   geluBackward(dy: Float32Array, x: Float32Array, dx: Float32Array, n: number): void;
   adamw(

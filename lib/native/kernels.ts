@@ -388,6 +388,8 @@ const FAST_KERNELS: Record<string, (orig: KernelFn, n: Native) => KernelFn> = {
 const FUSED_NAMES = [
   'RsgLinear',
   'RsgLinearGrad',
+  'RsgReadout',
+  'RsgReadoutGrad',
   'RsgLayerNorm',
   'RsgLayerNormGrad',
   'RsgGelu',
@@ -734,6 +736,59 @@ function fusedKernels(n: Native): tf.KernelConfig[] {
         );
         if (scratch) wb.disposeData(scratch.dataId);
         return [dx, dw, db];
+      },
+    },
+    {
+      // both [rows, 2d] = [ctx | where], gate [rows, 2], w [d, d], b [d] → [rows, d]
+      kernelName: 'RsgReadout',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend }) => {
+        const { both, gate, w, b } = inputs as Record<string, tf.TensorInfo>;
+        f32In([both, gate, w, b], 'RsgReadout');
+        const [rows, d2] = both.shape,
+          d = d2 / 2;
+        if (both.shape.length !== 2 || d2 % 4 || gate.shape.join() !== `${rows},2` || w.shape.join() !== `${d},${d}`)
+          throw new Error(
+            `RsgReadout: both [rows, 2d], gate [rows, 2], w [d, d] expected, ` +
+              `got ${both.shape}, ${gate.shape}, ${w.shape}`,
+          );
+        const wb = backend as unknown as WasmBackend;
+        const y = wb.makeOutput([rows, d], 'float32');
+        n.readoutForward(
+          heapView(wb, both, rows * d2),
+          heapView(wb, gate, rows * 2),
+          heapView(wb, w, d * d),
+          heapView(wb, b, d),
+          heapView(wb, y, rows * d),
+          rows,
+          d,
+        );
+        return y;
+      },
+    },
+    {
+      kernelName: 'RsgReadoutGrad',
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend }) => {
+        const { dy, both, gate, w } = inputs as Record<string, tf.TensorInfo>;
+        f32In([dy, both, gate, w], 'RsgReadoutGrad');
+        const [rows, d2] = both.shape,
+          d = d2 / 2;
+        const wb = backend as unknown as WasmBackend;
+        const outs = [both.shape, gate.shape, w.shape, [d]].map((s) => wb.makeOutput(s, 'float32'));
+        n.readoutBackward(
+          heapView(wb, dy, rows * d),
+          heapView(wb, both, rows * d2),
+          heapView(wb, gate, rows * 2),
+          heapView(wb, w, d * d),
+          heapView(wb, outs[0], rows * d2),
+          heapView(wb, outs[1], rows * 2),
+          heapView(wb, outs[2], d * d),
+          heapView(wb, outs[3], d),
+          rows,
+          d,
+        );
+        return outs;
       },
     },
     {

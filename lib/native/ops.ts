@@ -76,6 +76,24 @@ const linearOps = [false, true].map((gelu) =>
   ),
 );
 
+/** The position readout's output layer (Ops.gatedReadout) as one kernel each way; ctx is read in place. */
+const gatedReadout = tf.customGrad(((
+  both: tf.Tensor,
+  gate: tf.Tensor,
+  w: tf.Tensor,
+  b: tf.Tensor,
+  save: (ts: tf.Tensor[]) => void,
+) => {
+  save([both, gate, w]);
+  return {
+    value: runKernel('RsgReadout', { both, gate, w, b }) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sb, sg, sw] = saved;
+      return runKernel('RsgReadoutGrad', { dy, both: sb, gate: sg, w: sw }) as tf.Tensor[];
+    },
+  };
+}) as never) as unknown as (both: tf.Tensor, gate: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
 /**
  * Token embeddings as a gather, its gradient a scatter-add into the table in row order: the
  * composite's one-hot × matrix is two [n, V] × [V, d] products and a one-hot each step.
@@ -170,6 +188,7 @@ export function blasOps(): Ops {
     layerNorm: fusedLayerNorm,
     gelu: fusedGelu,
     linear: (x, w, b, gelu, res) => (res ? linearOps[+gelu][1](x, w, b, res) : linearOps[+gelu][0](x, w, b)),
+    gatedReadout,
     embed: fusedEmbed,
     tokenLogProbs: fusedTokenLogProbs,
     // The kernel's causal mask assumes queries and keys are the same positions; a cached decode

@@ -1023,18 +1023,22 @@ static Napi::Value SumSquares(const Napi::CallbackInfo& info) {
 
 // C [M, N] = op(A)·op(B) on one thread per block of C, blocks as SgemmBatch makes them (rows, or
 // columns when C has few rows); then, if given, epi(m0, m1, n0, n1) on the block just written.
+// lda, ldb, ldc: row strides (0: the matrix's own width), so A or C may be columns of a wider matrix.
 template <class Epi>
-static void gemmSplit(bool tA, bool tB, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C, Epi epi) {
-  const int lda = tA ? (int)M : (int)K, ldb = tB ? (int)K : (int)N;
+static void gemmSplit(bool tA, bool tB, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float* C, Epi epi,
+                      int64_t lda = 0, int64_t ldb = 0, int64_t ldc = 0) {
+  if (!lda) lda = tA ? M : K;
+  if (!ldb) ldb = tB ? K : N;
+  if (!ldc) ldc = N;
   const bool byCols = M < 4 * N;
   parallelFor(byCols ? N : M, (double)M * N * K, [&](int64_t i0, int64_t i1) {
     const int64_t m0 = byCols ? 0 : i0, m1 = byCols ? M : i1, n0 = byCols ? i0 : 0, n1 = byCols ? i1 : N;
-    float* c = C + m0 * N + n0;
     if (K == 0)
-      for (int64_t i = m0; i < m1; i++) std::fill(C + i * N + n0, C + i * N + n1, 0.f);
+      for (int64_t i = m0; i < m1; i++) std::fill(C + i * ldc + n0, C + i * ldc + n1, 0.f);
     else
       cblas_sgemm(CblasRowMajor, tA ? CblasTrans : CblasNoTrans, tB ? CblasTrans : CblasNoTrans, (int)(m1 - m0), (int)(n1 - n0),
-                  (int)K, 1.f, A + (tA ? m0 : m0 * K), lda, B + (tB ? n0 * K : n0), ldb, 0.f, c, (int)N);
+                  (int)K, 1.f, A + (tA ? m0 : m0 * lda), (int)lda, B + (tB ? n0 * ldb : n0), (int)ldb, 0.f, C + m0 * ldc + n0,
+                  (int)ldc);
     epi(m0, m1, n0, n1);
   });
 }
@@ -1105,6 +1109,85 @@ static Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
     std::fill(db + n0, db + n1, 0.f);
     for (int64_t r = 0; r < rows; r++) {
       const float* g = dz + r * N;
+#pragma omp simd
+      for (int64_t j = n0; j < n1; j++) db[j] += g[j];
+    }
+  });
+  return info.Env().Undefined();
+}
+
+// ── The position readout's output layer ─────────────────────────────────────────────────────
+//
+// Cross-attention returns both = [ctx | where] per row (2d wide): the heads' output and the
+// head-averaged position code it looked at. The layer after it is x_out(ctx) plus where's x half
+// gated by gate[0] and its y half by gate[1] (σ of the decoder state, computed before). Through
+// tfjs that is three splits, two products, a concat, the linear layer and an Add forward, and as
+// many kernels back; here one call each way, the same operations in the same order (each product
+// is stored before it is summed, as the kernels it replaces store theirs), and ctx read in place.
+
+// readoutForward(both, gate, w, b, y, rows, d): y = (ctx·w + b) + [whereₓ·gate₀ | whereᵧ·gate₁]
+static Napi::Value ReadoutForward(const Napi::CallbackInfo& info) {
+  const float* both = f32(info[0]);
+  const float* gate = f32(info[1]);
+  const float* w = f32(info[2]);
+  const float* b = f32(info[3]);
+  float* y = f32(info[4]);
+  const int64_t rows = i64(info[5]), d = i64(info[6]), half = d / 2;
+  gemmSplit(
+      false, false, rows, d, d, both, w, y,
+      [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+        std::vector<float> g(d);
+        for (int64_t r = m0; r < m1; r++) {
+          float* yr = y + r * d;
+          const float* wh = both + r * 2 * d + d;
+#pragma omp simd
+          for (int64_t j = n0; j < n1; j++) yr[j] += b[j];
+          for (int64_t j = n0; j < n1; j++) g[j] = wh[j] * gate[r * 2 + (j < half ? 0 : 1)];
+#pragma omp simd
+          for (int64_t j = n0; j < n1; j++) yr[j] = yr[j] + g[j];
+        }
+      },
+      2 * d, 0, 0);
+  return info.Env().Undefined();
+}
+
+// readoutBackward(dy, both, gate, w, dboth, dgate, dw, db, rows, d): gradients of readoutForward.
+//   dctx = dy·wᵀ, dwhere = dy ⊙ gate (per half), dgate[h] = Σ_j over the half (dy ⊙ where)
+//   summed in order, dw = ctxᵀ·dy, db = Σ_rows dy.
+static Napi::Value ReadoutBackward(const Napi::CallbackInfo& info) {
+  const float* dy = f32(info[0]);
+  const float* both = f32(info[1]);
+  const float* gate = f32(info[2]);
+  const float* w = f32(info[3]);
+  float* dboth = f32(info[4]);
+  float* dgate = f32(info[5]);
+  float* dw = f32(info[6]);
+  float* db = f32(info[7]);
+  const int64_t rows = i64(info[8]), d = i64(info[9]), half = d / 2;
+  const auto none = [](int64_t, int64_t, int64_t, int64_t) {};
+  gemmSplit(false, true, rows, d, d, dy, w, dboth, none, 0, 0, 2 * d);
+  parallelFor(rows, 8.0 * rows * d, [&](int64_t r0, int64_t r1) {
+    std::vector<float> p(d);
+    for (int64_t r = r0; r < r1; r++) {
+      const float* dyr = dy + r * d;
+      const float* wh = both + r * 2 * d + d;
+      float* dwh = dboth + r * 2 * d + d;
+      const float gx = gate[r * 2], gy = gate[r * 2 + 1];
+      for (int64_t j = 0; j < half; j++) dwh[j] = dyr[j] * gx;
+      for (int64_t j = half; j < d; j++) dwh[j] = dyr[j] * gy;
+      for (int64_t j = 0; j < d; j++) p[j] = dyr[j] * wh[j];
+      float sx = 0.f, sy = 0.f;
+      for (int64_t j = 0; j < half; j++) sx += p[j];
+      for (int64_t j = half; j < d; j++) sy += p[j];
+      dgate[r * 2] = sx;
+      dgate[r * 2 + 1] = sy;
+    }
+  });
+  gemmSplit(true, false, d, d, rows, both, dy, dw, none, 2 * d, 0, 0);
+  parallelFor(d, (double)rows * d, [&](int64_t n0, int64_t n1) {
+    std::fill(db + n0, db + n1, 0.f);
+    for (int64_t r = 0; r < rows; r++) {
+      const float* g = dy + r * d;
 #pragma omp simd
       for (int64_t j = n0; j < n1; j++) db[j] += g[j];
     }
@@ -1324,6 +1407,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sumSquares", FTZ(SumSquares));
   exports.Set("linearForward", FTZ(LinearForward));
   exports.Set("linearBackward", FTZ(LinearBackward));
+  exports.Set("readoutForward", FTZ(ReadoutForward));
+  exports.Set("readoutBackward", FTZ(ReadoutBackward));
   exports.Set("attnForward", FTZ(AttnForward));
   exports.Set("attnBackward", FTZ(AttnBackward));
   exports.Set("tokenLogProbs", FTZ(TokenLogProbs));

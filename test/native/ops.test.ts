@@ -149,6 +149,49 @@ t("a linear layer gives the unfused kernels' bits (matMul, Add, GELU, Add and gr
   }
 });
 
+t("the position readout's output layer: the composite's values and gradients, and the unfused kernels' bits", () => {
+  const nat = loadNative()!;
+  const before = nat.config().threads;
+  // the blas kernels one by one (splits, products, concat, linear, Add): what the policy ran before
+  const unfused: Ops = { ...fused!, gatedReadout: composite.gatedReadout.bind(fused!) };
+  const f = (o: Ops, bo: tf.Tensor, g: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => o.gatedReadout(bo, g, ww, bb);
+  try {
+    for (const [rows, d] of [
+      [30, 8],
+      [4096, 96], // above the threads' work threshold: the products split by rows
+      [64, 96], // split by columns
+    ]) {
+      const both = tf.randomNormal([rows, 2 * d], 0, 1, 'float32', 12);
+      const gate = tf.sigmoid(tf.randomNormal([rows, 2], 0, 2, 'float32', 13));
+      const w = tf.randomNormal([d, d], 0, 0.3, 'float32', 14);
+      const b = tf.randomNormal([d], 0, 1, 'float32', 15);
+      if (rows === 30) agree(f, [both, gate, w, b], 2e-5, 'gated readout');
+      for (const threads of [1, 2]) {
+        nat.setThreads(threads);
+        const a = valueAndGrads(unfused, f, [both, gate, w, b]),
+          c = valueAndGrads(fused!, f, [both, gate, w, b]);
+        a.forEach((u, i) =>
+          assert.ok(
+            u.every((v, j) => Object.is(v, c[i][j])),
+            `${rows}×${d}, ${threads} thread(s): output ${i} differs`,
+          ),
+        );
+      }
+      // the comparison can fail: gates swapped are caught
+      const swapped: Ops = {
+        ...fused!,
+        gatedReadout: (bo, g, ww, bb) => fused!.gatedReadout(bo, tf.reverse(g, -1), ww, bb),
+      };
+      assert.ok(
+        maxRel(valueAndGrads(fused!, f, [both, gate, w, b]), valueAndGrads(swapped, f, [both, gate, w, b])) > 1e-3,
+      );
+      tf.dispose([both, gate, w, b]);
+    }
+  } finally {
+    nat.setThreads(before);
+  }
+});
+
 for (const [causal, withMask, withPos] of [
   [false, false, false],
   [false, true, false],
