@@ -20,7 +20,8 @@ import { SCALES } from '../experiments/scales';
 import { table } from './harness';
 
 const FAMILY: [RegExp, string][] = [
-  [/MatMul|Conv/, 'matmul'],
+  // the fused linear layers are products with a bias / GELU / residual epilogue
+  [/MatMul|Conv|^RsgLinear|^RsgReadout/, 'matmul'],
   [/^Rsg/, 'fused (blas)'],
   [/Softmax|Max$|Sum|Mean|Prod|Min$|ArgMax|LogSoftmax|Cumsum/, 'softmax / reductions'],
   [
@@ -143,6 +144,7 @@ export async function benchProfile(backends = [...(blasAvailable() ? ['blas'] : 
     '\n(kernel times from tf.profile; "outside kernels" is wall time not inside any kernel: op dispatch, autodiff ' +
       'tape, allocation, JS between ops.',
   );
+  console.log(' On blas, "matmul" includes the fused linear layers (products with their bias, GELU and residual).');
   console.log(
     ' On blas, sampling runs in lib/native/decoder.ts after the encoder — native calls, no tfjs kernels — so its ' +
       'decoding shows as "outside kernels".)',

@@ -3,9 +3,9 @@
  * `selectBackend` and passed down as a value (STYLE 13): the model never asks which backend
  * runs. Two implementations:
  * - `compositeOps` (this file): tfjs ops only, for every backend (wasm, cpu, tensorflow);
- * - `blasOps` (lib/native/ops.ts): one native kernel each way for layer norm, GELU, attention,
- *   token embeddings, log-probabilities at the targets and AdamW, and the dispatch-free decoder
- *   for inference.
+ * - `blasOps` (lib/native/ops.ts): one native kernel each way for linear layers, the position
+ *   readout's output layer, layer norm, GELU, attention, token embeddings, log-probabilities at
+ *   the targets and AdamW, and the dispatch-free decoder for inference.
  * Both compute the same maths (test/native/ops.test.ts compares values and gradients).
  *
  * Layouts: attention takes merged heads, q [B, Tq, d], k, v [B, Tk, d], and returns [B, Tq, d]

@@ -1,6 +1,7 @@
 /**
- * The blas backend's `Ops` (lib/model/ops.ts): layer norm, GELU, multi-head attention, token
- * embeddings, log-probabilities at the targets and AdamW as one native kernel each way
+ * The blas backend's `Ops` (lib/model/ops.ts): linear layers (with bias, GELU and residual), the
+ * position readout's output layer, layer norm, GELU, multi-head attention, token embeddings,
+ * log-probabilities at the targets and AdamW as one native kernel each way
  * (lib/native/kernels.ts registers them), the global gradient norm read from the wasm heap, and
  * the dispatch-free decoder (lib/native/decoder.ts) for inference. matMul is tfjs's, served by
  * OpenBLAS through the kernel registry.
