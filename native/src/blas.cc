@@ -1043,6 +1043,19 @@ static void gemmSplit(bool tA, bool tB, int64_t M, int64_t N, int64_t K, const f
   });
 }
 
+// db [N] = Σ_rows g [rows, N], each column summed in row order from 0 (as Reduce sums a bias's
+// gradient), split over columns across threads.
+static void biasGradient(const float* g, int64_t rows, int64_t N, float* db) {
+  parallelFor(N, (double)rows * N, [&](int64_t n0, int64_t n1) {
+    std::fill(db + n0, db + n1, 0.f);
+    for (int64_t r = 0; r < rows; r++) {
+      const float* gr = g + r * N;
+#pragma omp simd
+      for (int64_t j = n0; j < n1; j++) db[j] += gr[j];
+    }
+  });
+}
+
 // linearForward(x, w, b, res, y, z, rows, K, N, gelu): z = x·w + b (x [rows, K], w [K, N]);
 //   a = gelu(z) when gelu (z is kept for the backward pass, else z is empty and a = z);
 //   y = res + a with a residual res [rows, N] (non-empty), else y = a.
@@ -1105,14 +1118,7 @@ static Napi::Value LinearBackward(const Napi::CallbackInfo& info) {
     });
   gemmSplit(false, true, rows, K, N, dz, w, dx, none);
   gemmSplit(true, false, K, N, rows, x, dz, dw, none);
-  parallelFor(N, (double)rows * N, [&](int64_t n0, int64_t n1) {
-    std::fill(db + n0, db + n1, 0.f);
-    for (int64_t r = 0; r < rows; r++) {
-      const float* g = dz + r * N;
-#pragma omp simd
-      for (int64_t j = n0; j < n1; j++) db[j] += g[j];
-    }
-  });
+  biasGradient(dz, rows, N, db);
   return info.Env().Undefined();
 }
 
@@ -1184,14 +1190,7 @@ static Napi::Value ReadoutBackward(const Napi::CallbackInfo& info) {
     }
   });
   gemmSplit(true, false, d, d, rows, both, dy, dw, none, 2 * d, 0, 0);
-  parallelFor(d, (double)rows * d, [&](int64_t n0, int64_t n1) {
-    std::fill(db + n0, db + n1, 0.f);
-    for (int64_t r = 0; r < rows; r++) {
-      const float* g = dy + r * d;
-#pragma omp simd
-      for (int64_t j = n0; j < n1; j++) db[j] += g[j];
-    }
-  });
+  biasGradient(dy, rows, d, db);
   return info.Env().Undefined();
 }
 

@@ -115,49 +115,16 @@ test('attention: QKᵀ and PV forward, four products backward, the readout, pack
 });
 
 test('the fused linear layer: 2·rows·K·N forward, twice that backward (x, w, b[, res]; dy, x, w[, z])', () => {
-  assert.is(matmulFlops([k('RsgLinear', [[6, 4], [4, 3], [3]], [[6, 3]])]), 2 * 6 * 4 * 3);
-  assert.is(
-    matmulFlops([
-      k(
-        'RsgLinear',
-        [[6, 4], [4, 3], [3], [6, 3]],
-        [
-          [6, 3],
-          [6, 3],
-        ],
-      ),
-    ]),
-    2 * 6 * 4 * 3,
-  );
-  assert.is(
-    matmulFlops([
-      k(
-        'RsgLinearGrad',
-        [
-          [6, 3],
-          [6, 4],
-          [4, 3],
-        ],
-        [[6, 4], [4, 3], [3]],
-      ),
-    ]),
-    4 * 6 * 4 * 3,
-  );
-  assert.is(
-    matmulFlops([
-      k(
-        'RsgLinearGrad',
-        [
-          [6, 3],
-          [6, 4],
-          [4, 3],
-          [6, 3],
-        ],
-        [[6, 4], [4, 3], [3]],
-      ),
-    ]),
-    4 * 6 * 4 * 3,
-  );
+  const x = [6, 4],
+    w = [4, 3],
+    y = [6, 3];
+  for (const [kernel, inputs, want] of [
+    [k('RsgLinear', [x, w, [3]], [y]), 'x, w, b', 2 * 6 * 4 * 3],
+    [k('RsgLinear', [x, w, [3], y], [y, y]), 'x, w, b, res', 2 * 6 * 4 * 3],
+    [k('RsgLinearGrad', [y, x, w], [x, w, [3]]), 'dy, x, w', 4 * 6 * 4 * 3],
+    [k('RsgLinearGrad', [y, x, w, y], [x, w, [3]]), 'dy, x, w, z', 4 * 6 * 4 * 3],
+  ] as const)
+    assert.is(matmulFlops([kernel]), want, `${kernel.name} (${inputs})`);
 });
 
 (blasAvailable() ? test : test.skip)(
