@@ -267,8 +267,7 @@ function P(params: Params, name: string): tf.Variable {
   return v;
 }
 
-/** x [..., din] · w + b, applied on the last axis. */
-/** x·w + b over the last axis, then GELU when asked, then + res (the shape of the output) when given. */
+/** x [..., din]·w + b over the last axis, then GELU when asked, then + res (the shape of the output) when given. */
 function linear(net: Net, name: string, x: tf.Tensor, gelu = false, res?: tf.Tensor): tf.Tensor {
   const w = P(net.params, `${name}.w`),
     b = P(net.params, `${name}.b`);
