@@ -394,14 +394,23 @@ export function encode(net: Net, inp: EncoderInput): tf.Tensor3D {
  */
 export type CrossKV = { k: tf.Tensor; v: tf.Tensor; pos: tf.Tensor | null }[];
 
-/** Position codes of the memory tokens [S, d]: patch centres; zeros for query tokens. */
+const memoryCodes = new Map<string, Float32Array>();
+
+/**
+ * Position codes of the memory tokens [S, d]: patch centres; zeros for query tokens. Every forward
+ * pass asks for them, so they are made once per shape; the array is shared: read it, do not write.
+ */
 export function memoryPositionCodes(cfg: PolicyConfig): Float32Array {
   const p = cfg.patchSize,
     g = cfg.imageSize / p,
     d = cfg.dModel;
+  const key = `${p} ${cfg.imageSize} ${d} ${cfg.maxQueryLen}`;
+  const cached = memoryCodes.get(key);
+  if (cached) return cached;
   const out = new Float32Array((g * g + cfg.maxQueryLen) * d);
   for (let r = 0; r < g; r++)
     for (let c = 0; c < g; c++) out.set(positionCode((c + 0.5) * p, (r + 0.5) * p, d, cfg.imageSize), (r * g + c) * d);
+  memoryCodes.set(key, out);
   return out;
 }
 

@@ -9,6 +9,7 @@ import {
   decode,
   tokenLogProbs,
   patchify,
+  memoryPositionCodes,
   positionCode,
   validatePolicy,
   type KVCache,
@@ -134,6 +135,25 @@ test('patchify lays pixels out patch by patch; position codes have norm 1/√2',
     () => validatePolicy({ ...p0().cfg, patchSize: 7 }),
     /policy config.patchSize = 7: must divide imageSize/,
   );
+});
+
+test('memory position codes: patch centres then zeros for the query tokens, made once per shape', () => {
+  const cfg = p0().cfg;
+  const g = cfg.imageSize / cfg.patchSize,
+    d = cfg.dModel;
+  const a = memoryPositionCodes(cfg);
+  assert.is(a.length, (g * g + cfg.maxQueryLen) * d);
+  // patch (row 1, column 2): centre x = 2.5·p, y = 1.5·p
+  const p = cfg.patchSize;
+  assert.equal(
+    [...a.subarray((1 * g + 2) * d, (1 * g + 3) * d)],
+    [...positionCode(2.5 * p, 1.5 * p, d, cfg.imageSize)],
+  );
+  assert.ok(a.subarray(g * g * d).every((v) => v === 0));
+  assert.is(memoryPositionCodes({ ...cfg }), a); // the same shape: the same array
+  const wider = memoryPositionCodes({ ...cfg, maxQueryLen: cfg.maxQueryLen + 1 });
+  assert.is(wider.length, a.length + d);
+  assert.equal([...wider.subarray(0, a.length)], [...a]);
 });
 
 function p0() {
