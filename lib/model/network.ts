@@ -28,7 +28,7 @@ import type { Lora } from './lora';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../rng';
 import { num, validate, z } from '../config';
-import type { Decoder, Ops } from './ops';
+import type { Decoder, LayerWeights, Ops } from './ops';
 
 export type PolicyConfig = {
   imageSize: number;
@@ -286,13 +286,37 @@ function linear(net: Net, name: string, x: tf.Tensor, gelu = false, res?: tf.Ten
   return y.reshape([...shape.slice(0, -1), N]);
 }
 
+/** the layer norms' ε */
+const LN_EPS = 1e-5;
+
 function layerNorm(net: Net, name: string, x: tf.Tensor): tf.Tensor {
-  return net.ops.layerNorm(x, P(net.params, `${name}.g`), P(net.params, `${name}.b`), 1e-5);
+  return net.ops.layerNorm(x, P(net.params, `${name}.g`), P(net.params, `${name}.b`), LN_EPS);
 }
 
 /** x + the feed-forward block of x (the residual added inside the last linear layer). */
 function mlpResidual(net: Net, name: string, x: tf.Tensor): tf.Tensor {
   return linear(net, `${name}.fc2`, linear(net, `${name}.fc1`, layerNorm(net, `${name}.ln2`, x), true), false, x);
+}
+
+/** The weights of layer `n` by role, for `Ops.layer`. */
+function layerWeights(net: Net, n: string, cross: boolean): LayerWeights {
+  const pair = (s: string, first = 'w') => [P(net.params, `${n}.${s}.${first}`), P(net.params, `${n}.${s}.b`)] as const;
+  const w: LayerWeights = {
+    ln1: pair('ln1', 'g'),
+    qkv: pair('qkv'),
+    attnOut: pair('attn_out'),
+    ln2: pair('ln2', 'g'),
+    fc1: pair('fc1'),
+    fc2: pair('fc2'),
+  };
+  if (cross)
+    w.cross = {
+      ln: pair('lnx', 'g'),
+      q: pair('xq'),
+      ...(net.cfg.positionReadout ? { gate: pair('x_gate') } : {}),
+      out: pair('x_out'),
+    };
+  return w;
 }
 
 /** Token embeddings: ids [N] → [N, d]. */
@@ -381,6 +405,15 @@ export function encode(net: Net, inp: EncoderInput): tf.Tensor3D {
   let x = tf.concat([img, qry], 1); // [B, S, d]
   for (let i = 0; i < cfg.nEncLayers; i++) {
     const n = `enc${i}`;
+    if (net.ops.layer && !net.lora) {
+      x = net.ops.layer(x, layerWeights(net, n, false), {
+        heads: cfg.nHeads,
+        eps: LN_EPS,
+        causal: false,
+        mask: inp.keyMask,
+      });
+      continue;
+    }
     const qkv = linear(net, `${n}.qkv`, layerNorm(net, `${n}.ln1`, x)); // [B, S, 3d]
     x = linear(net, `${n}.attn_out`, net.ops.selfAttention(qkv, inp.keyMask, cfg.nHeads, false), false, x);
     x = mlpResidual(net, n, x);
@@ -497,6 +530,11 @@ export function decode(
   let x = tf.add(embedTokens(net, inputIds.reshape([-1]) as tf.Tensor1D).reshape([N, L, d]), pos); // [N, L, d]
   for (let i = 0; i < cfg.nDecLayers; i++) {
     const n = `dec${i}`;
+    if (ops.layer && !net.lora && !cache) {
+      const cross = { k: kv[i].k, v: kv[i].v, mask: keyMask, pos: kv[i].pos, G };
+      x = ops.layer(x, layerWeights(net, n, true), { heads: h, eps: LN_EPS, causal: true, mask: null, cross });
+      continue;
+    }
     const qkv = linear(net, `${n}.qkv`, layerNorm(net, `${n}.ln1`, x)); // [N, L, 3d]
     const c = cache?.[i];
     let att: tf.Tensor;

@@ -50,6 +50,38 @@ export type Decoder = {
   dispose(): void;
 };
 
+/** A weight pair of one sub-layer: [w, b] of a linear layer or [g, b] of a layer norm. */
+export type Pair = readonly [tf.Tensor, tf.Tensor];
+
+/**
+ * The weights of one transformer layer by role (lib/model/network.ts names them `<layer>.ln1`,
+ * `.qkv`, …); `cross` only in decoder layers, its `gate` only with the position readout.
+ */
+export type LayerWeights = {
+  ln1: Pair;
+  qkv: Pair;
+  attnOut: Pair;
+  cross?: { ln: Pair; q: Pair; gate?: Pair; out: Pair };
+  ln2: Pair;
+  fc1: Pair;
+  fc2: Pair;
+};
+
+/**
+ * How a layer attends (and its layer norms' ε): self-attention's key mask [B, T] (or null) and causality; in decoder layers
+ * the cross-attention keys and values [B, S, d] of the memory, its key mask [B, S], its position
+ * codes [S, d] (null without the readout) and G, the rows per query folded into cross-attention's
+ * query axis.
+ */
+export type LayerContext = {
+  heads: number;
+  /** the layer norms' ε */
+  eps: number;
+  causal: boolean;
+  mask: tf.Tensor | null;
+  cross?: { k: tf.Tensor; v: tf.Tensor; mask: tf.Tensor; pos: tf.Tensor | null; G: number };
+};
+
 export type Ops = {
   /** which implementation (recorded with runs) */
   readonly name: string;
@@ -96,6 +128,13 @@ export type Ops = {
   adamwAll?(items: AdamWItem[], s: Omit<AdamWStep, 'wd'>): void;
   /** √(Σ g²) over every tensor, as a number */
   globalNorm(ts: tf.Tensor[]): number;
+  /**
+   * Optional: a whole transformer layer on x [B, T, d] as one op each way (no per-op dispatch):
+   * x + SelfAttn(LN1 x), then in decoder layers + CrossAttn(LNx ·), then + MLP(LN2 ·), exactly
+   * as lib/model/network.ts composes it from the ops above, bit for bit. Without it (or with
+   * adapters) the network composes the layer itself.
+   */
+  layer?(x: tf.Tensor, w: LayerWeights, c: LayerContext): tf.Tensor;
   /** an inference decoder over N = B·G rows for one batch of queries */
   decoder(net: Net, enc: EncoderInput, G: number, Tmax: number): Decoder;
 };

@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type Ops, compositeOps } from '../model/ops';
 import { FastDecoder } from './decoder';
 import { adamwOnHeap, sumSquaresOnHeap } from './kernels';
+import { fusedLayer } from './layers';
 
 const runKernel = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
   tf.engine().runKernel(name, inputs as never, attrs as never) as tf.Tensor | tf.Tensor[];
@@ -199,6 +200,7 @@ export function blasOps(): Ops {
         ? composite.attention(q, k, v, mask, pos, heads, causal)
         : fusedAttention(q, k, v, mask, pos, heads, causal),
     selfAttention: fusedSelfAttention,
+    layer: fusedLayer,
     adamw: (p, g, m, v, s) => runKernel('RsgAdamW', { p, g, m, v }, s) as tf.Tensor[],
     adamwAll: adamwOnHeap,
     globalNorm: (ts) => Math.fround(Math.sqrt(sumSquaresOnHeap(ts))),
