@@ -68,10 +68,10 @@ export type LayerWeights = {
 };
 
 /**
- * How a layer attends (and its layer norms' ε): self-attention's key mask [B, T] (or null) and causality; in decoder layers
- * the cross-attention keys and values [B, S, d] of the memory, its key mask [B, S], its position
- * codes [S, d] (null without the readout) and G, the rows per query folded into cross-attention's
- * query axis.
+ * How a layer attends (and its layer norms' ε): self-attention's key mask [B, T] (or null) and
+ * causality; in decoder layers the cross-attention keys and values [B, S, d] of the memory, its
+ * key mask [B, S], its position codes [S, d] (null without the readout) and G, the rows per query
+ * folded into cross-attention's query axis.
  */
 export type LayerContext = {
   heads: number;
