@@ -3,14 +3,16 @@
  * - a GRPO step at the default config, split into sampling, rewards, reference forward,
  *   forward+backward and optimizer; rollout tokens per second;
  * - an SFT step;
- * - the step's matmul FLOPs (counted from the kernels tfjs actually ran) per second, against a
- *   matmul peak (1024³) measured on the same backend;
+ * - the step's matmul FLOPs (counted from the kernels tfjs runs for it, on the layers composed op
+ *   by op: blas's whole-layer op runs the same kernels out of tf.profile's sight) per second of
+ *   the forward+backward as trained, against a matmul peak (1024³) measured on the same backend;
  * - every backend as a ratio to wasm, and one line `grpo-step speedup vs wasm: N.NNx`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../lib/backend';
 import { blasAvailable } from '../lib/native/addon';
 import { Policy } from '../lib/model/policy';
+import type { Net } from '../lib/model/network';
 import { grpoLoss, referenceLogProbs, sequenceTensors, sftLoss } from '../lib/loss';
 import { AdamW, DEFAULT_OPTIM } from '../lib/model/optimizer';
 import { groundingReward } from '../lib/rewards';
@@ -32,6 +34,14 @@ export type StepTiming = {
   tokens: number;
   mmFlops: number;
 };
+
+/**
+ * The network with its layers composed op by op (no `Ops.layer`): the same products on the same
+ * shapes as the whole-layer op, each a kernel that tf.profile sees, so its FLOPs can be counted.
+ */
+export function composedLayers(net: Net): Net {
+  return { params: net.params, cfg: net.cfg, ops: { ...net.ops, layer: undefined }, lora: net.lora };
+}
 
 /** FLOPs of the matMul kernels a profile ran: 2·batch·M·N·K, with M, N from the output and K = |A| / (batch_A·M). */
 export function matmulFlops(kernels: { name: string; inputShapes: number[][]; outputShapes: number[][] }[]): number {
@@ -125,27 +135,26 @@ export async function grpoStep(
   const refLp = referenceLogProbs(ref, batch); // as lib/train-grpo.ts: the backend's inference decoder
   refLp.dataSync();
   const t3 = performance.now();
-  let mmFlops = 0;
-  const update = () =>
+  const update = (net: Net) =>
     tf.variableGrads(
-      () =>
-        grpoLoss(policy, batch, { advantages: adv, weights: w, refLogProbs: refLp, epsilon: 0.2, betaKL: 0.04 }).loss,
+      () => grpoLoss(net, batch, { advantages: adv, weights: w, refLogProbs: refLp, epsilon: 0.2, betaKL: 0.04 }).loss,
       [...policy.trainable.values()],
     );
-  let g!: ReturnType<typeof update>;
-  if (profile) {
-    const info = await tf.profile(() => {
-      g = update();
-      g.value.dataSync();
-    });
-    mmFlops = matmulFlops(info.kernels as never);
-  } else {
-    g = update();
-    g.value.dataSync();
-  }
+  const g = update(policy);
+  g.value.dataSync();
   const t4 = performance.now();
   opt.apply(g.grads);
   const t5 = performance.now();
+  let mmFlops = 0;
+  if (profile) {
+    // untimed: the same pass's products, counted on the composed layers
+    const info = await tf.profile(() => {
+      const c = update(composedLayers(policy));
+      c.value.dataSync();
+      tf.dispose([c.value, ...Object.values(c.grads)]);
+    });
+    mmFlops = matmulFlops(info.kernels as never);
+  }
   tf.dispose([
     g.value,
     ...Object.values(g.grads),

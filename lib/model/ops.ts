@@ -5,7 +5,8 @@
  * - `compositeOps` (this file): tfjs ops only, for every backend (wasm, cpu, tensorflow);
  * - `blasOps` (lib/native/ops.ts): one native kernel each way for linear layers, the position
  *   readout's output layer, layer norm, GELU, attention, token embeddings, log-probabilities at
- *   the targets and AdamW, and the dispatch-free decoder for inference.
+ *   the targets and AdamW, whole transformer layers as one op each way, and the dispatch-free
+ *   decoder for inference.
  * Both compute the same maths (test/native/ops.test.ts compares values and gradients).
  *
  * Layouts: attention takes merged heads, q [B, Tq, d], k, v [B, Tk, d], and returns [B, Tq, d]

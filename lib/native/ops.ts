@@ -2,8 +2,9 @@
  * The blas backend's `Ops` (lib/model/ops.ts): linear layers (with bias, GELU and residual), the
  * position readout's output layer, layer norm, GELU, multi-head attention, token embeddings,
  * log-probabilities at the targets and AdamW as one native kernel each way
- * (lib/native/kernels.ts registers them), the global gradient norm read from the wasm heap, and
- * the dispatch-free decoder (lib/native/decoder.ts) for inference. matMul is tfjs's, served by
+ * (lib/native/kernels.ts registers them), whole transformer layers as one op each way over those
+ * kernels (lib/native/layers.ts), the global gradient norm read from the wasm heap, and the
+ * dispatch-free decoder (lib/native/decoder.ts) for inference. matMul is tfjs's, served by
  * OpenBLAS through the kernel registry.
  *
  * Why: a layer norm written with tfjs ops is ~12 kernels forward and ~35 backward, each a pass

@@ -1,12 +1,13 @@
 /**
  * The bench's matmul FLOP count (bench/train.ts), which turns a profile into GFLOP/s against the
  * sgemm peak: hand-computed counts for plain products, the fused linear layer and the fused attention
- * kernels in each layout, and a real blas profile of a policy's forward+backward that it must read.
+ * kernels in each layout, and a real blas profile of a policy's forward+backward that it must read
+ * (with the layers composed op by op, as the bench profiles them: the whole-layer op hides its kernels).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
-import { matmulFlops } from '../../bench/train';
+import { composedLayers, matmulFlops } from '../../bench/train';
 import { selectBackend } from '../../lib/backend';
 import { blasAvailable } from '../../lib/native/addon';
 import { Policy } from '../../lib/model/policy';
@@ -143,7 +144,7 @@ test('the fused linear layer: 2·rows·K·N forward, twice that backward (x, w, 
       p.tok.padId,
     );
     const info = await tf.profile(() => {
-      const g = tf.variableGrads(() => sftLoss(p, { enc, group: 1, ...seq }), [...p.params.values()]);
+      const g = tf.variableGrads(() => sftLoss(composedLayers(p), { enc, group: 1, ...seq }), [...p.params.values()]);
       tf.dispose([g.value, ...Object.values(g.grads)]);
     });
     const kernels = info.kernels as unknown as Parameters<typeof matmulFlops>[0];
@@ -158,6 +159,13 @@ test('the fused linear layer: 2·rows·K·N forward, twice that backward (x, w, 
       assert.ok(f > matmulFlops(kernels.filter((x) => !x.name.startsWith(family))), `${family} counted: ${f}`);
     // every product of the step is one of the counted kernels: none is left to a plain matMul but the tied head
     assert.ok(kernels.filter((x) => x.name === 'BatchMatMul').length <= 3, 'only the tied head runs as matMul');
+    // as trained, the layers are whole ops each way whose products the profile cannot see: hence composedLayers
+    const fusedInfo = await tf.profile(() => {
+      const g = tf.variableGrads(() => sftLoss(p, { enc, group: 1, ...seq }), [...p.params.values()]);
+      tf.dispose([g.value, ...Object.values(g.grads)]);
+    });
+    const seen = matmulFlops(fusedInfo.kernels as unknown as Parameters<typeof matmulFlops>[0]);
+    assert.ok(seen < f, `the whole-layer op hides its layers' products from the profile: ${seen} of ${f}`);
     tf.dispose([enc.patches, enc.queryIds, enc.keyMask, seq.inputIds, seq.targets, seq.mask, ...p.params.values()]);
   },
 );
