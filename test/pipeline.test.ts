@@ -66,6 +66,11 @@ const GOLDEN = {
       '9fcdb255bae4516d3c5f10558729ff2a84f9dbdb50ddba397eb97b378c207e0a',
     'OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64 · baseline':
       '88e4d30a2566b16c17201642b2c88470ffdcec30e2983ac630b8d7a2bcb84ab4',
+    // Zen (AMD without AVX-512): OpenBLAS 0.3.21 builds its sgemm from the Haswell kernel, same bits
+    'OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64 · AVX2+FMA':
+      '9fcdb255bae4516d3c5f10558729ff2a84f9dbdb50ddba397eb97b378c207e0a',
+    'OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64 · baseline':
+      '88e4d30a2566b16c17201642b2c88470ffdcec30e2983ac630b8d7a2bcb84ab4',
     'OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64 · AVX2+FMA':
       '8b8f8fc178cae27c91337c2dbe8246d52365f996e6b2f0a1c3b1de0ad400ece7',
   } as Record<string, string>,
