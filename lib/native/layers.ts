@@ -141,8 +141,7 @@ function forward(
     mid = a.x2;
   }
   // MLP: mid + fc2(GELU(fc1(LN2 mid)))
-  const ln2 = run('RsgLayerNorm', { x: as(mid, [B, T, d]), g: w.ln2[0], b: w.ln2[1] }, { eps });
-  [a.xn3, a.m3, a.r3] = ln2;
+  [a.xn3, a.m3, a.r3] = run('RsgLayerNorm', { x: as(mid, [B, T, d]), g: w.ln2[0], b: w.ln2[1] }, { eps });
   [a.h, a.z] = run('RsgLinear', { x: as(a.xn3, [R, d]), w: w.fc1[0], b: w.fc1[1] }, { gelu: true });
   const [y] = run('RsgLinear', { x: a.h, w: w.fc2[0], b: w.fc2[1], res: as(mid, [R, d]) }, { gelu: false });
   return [as(y, [B, T, d]), a];
