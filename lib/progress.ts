@@ -56,9 +56,12 @@ export class Progress {
   }
 }
 
+/** `42s`, `3m07s`, `2h05m`: seconds rounded to the unit shown (so 119.6 s is `2m00s`, never `1m60s`). */
 export function fmtDuration(s: number): string {
   if (!Number.isFinite(s)) return '--';
-  if (s < 60) return `${s.toFixed(0)}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, '0')}m`;
+  const r = Math.round(s);
+  if (r < 60) return `${r}s`;
+  if (r < 3600) return `${Math.floor(r / 60)}m${String(r % 60).padStart(2, '0')}s`;
+  const m = Math.round(s / 60);
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
