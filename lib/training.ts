@@ -33,7 +33,6 @@ export function resumeOrStart(
   return { start: st.step, extra: st.extra };
 }
 
-/** Greedy evaluation on `evalSet` at `step`, logged as `eval/*`; undefined without an eval set. */
 /** Per-task evaluation metrics (`eval/<task>/acc`, …) of an evaluation that has them (Geo-CoT tasks, mixes). */
 function taskEvalMetrics(ev: Evaluation): Metrics {
   const out: Metrics = {};
@@ -46,6 +45,7 @@ function taskEvalMetrics(ev: Evaluation): Metrics {
   return out;
 }
 
+/** Greedy evaluation on `evalSet` at `step`, logged as `eval/*`; undefined without an eval set. */
 export function evaluateAndLog(
   run: RunDir,
   policy: Policy,
