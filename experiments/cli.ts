@@ -303,13 +303,18 @@ async function main(): Promise<void> {
     for (const e of suite) resolveConfig(e.name, opts); // every config valid before anything trains
     console.log(`the suite (${suite.map((e) => e.name).join(', ')}) at ${scale} scale`);
     if (!opts.noTrain) await trainSuite(opts);
+    const trained = Date.now();
     const { path, claims, notRun } = await writeSuiteReport([...suite.map((e) => e.name), 'reward-table'], {
       ...opts,
       scale,
     });
     for (const c of claims) console.log(`[${c.verdict}] ${c.text} — ${c.evidence}`);
     for (const n of notRun) console.log(`not run: ${n}`);
-    console.log(`\n${path}: the report\nsuite finished in ${((Date.now() - t0) / 60000).toFixed(1)} min`);
+    const min = (ms: number) => `${(ms / 60000).toFixed(1)} min`;
+    console.log(
+      `\n${path}: the report\nsuite finished in ${min(Date.now() - t0)} ` +
+        `(training ${min(trained - t0)}; evaluations, figures and the report ${min(Date.now() - trained)})`,
+    );
     return;
   }
   console.log(`${exp.name} [${exp.paper}] at ${scale} scale`);
