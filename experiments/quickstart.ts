@@ -1,7 +1,8 @@
 /**
  * quickstart — the main job: base model → GRPO baseline vs GRPO + R_pos + L_SC at the default
  * scale's GRPO recipe, three seeds, test metrics as mean ± 95% CI and the paired differences
- * that say what GRPO did. A first look at the method in about five minutes on a 2-core CPU.
+ * that say what GRPO did. A first look at the method in 6–9 minutes on a 2-core CPU (5.6 to 8.9
+ * min on the three processors measured: docs/performance.md).
  *
  * Choices: the base pretrains 900 steps (the default's 3000 take ~4 min alone), GRPO runs 300 of
  * the default's 400 steps at its learning rate (GRPO climbs steadily over those steps at this
@@ -45,7 +46,7 @@ export function pairedTable(rows: Rows, pairs: [string, string][]): Table {
 export const experiment: Experiment = {
   name: 'quickstart',
   paper: 'Tables 1/3 in miniature',
-  description: 'base → GRPO baseline vs GRPO + R_pos + L_SC, three seeds, paired, in about five minutes',
+  description: 'base → GRPO baseline vs GRPO + R_pos + L_SC, three seeds, paired, in 6–9 minutes on 2 cores',
   configure: (c: CommonConfig, scale) =>
     scale === 'default'
       ? {
