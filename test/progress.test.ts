@@ -48,6 +48,17 @@ test('Progress in a log: one line per `every` percent, the last at 100%, with co
   assert.match(lines[4], /ETA 0s {2}loss 50\n$/); // nothing left
 });
 
+test('Progress: a line each time a multiple of `every` percent is crossed, whatever the step size', () => {
+  const { stream, lines } = logStream();
+  const p = new Progress('eval', 7, { stream, every: 20 });
+  for (let done = 1; done <= 7; done++) p.update(done);
+  // 14% (no mark), 28% (past 20), 42% (past 40), 57% (no new mark), 71% (past 60), 85% (past 80), 100%
+  assert.equal(
+    lines.map((l) => l.split(' ')[1]),
+    ['28%', '42%', '71%', '85%', '100%'],
+  );
+});
+
 test('Progress: silent writes nothing; a zero total reports done at once', () => {
   const quiet = logStream();
   const p = new Progress('x', 10, { stream: quiet.stream, silent: true });
