@@ -88,6 +88,12 @@ test('seedsForMde is the first n whose MDE reaches the target', () => {
   }
   // Large-n oracle: MDE → (z.975 + z.80)·sd/√n = 2.8016·sd/√n.
   close(pairedMde(1, 10000) * 100, 1.95996 + 0.84162, 2e-3);
+  // Two seeds can be enough: (t.975,1 + t.80,1)·sd/√2 = (12.7062 + 1.3764)·0.1/√2 = 0.9958 ≤ 2
+  close(pairedMde(0.1, 2), ((12.7062047 + 1.37638192) * 0.1) / Math.SQRT2, 1e-6);
+  assert.is(seedsForMde(0.1, 2), 2);
+  assert.is(seedsForMde(0.1, 0.99), 3); // 0.9958 > 0.99 at n = 2
+  assert.ok(Number.isNaN(seedsForMde(0.1, 0)));
+  assert.is(seedsForMde(1, 1e-6, 0.05, 0.8, 50), Infinity); // not within the cap
 });
 
 test('Holm step-down adjustment hand-computed', () => {
