@@ -134,6 +134,46 @@ test('with π_old given (μ > 1), the loss is the clipped surrogate computed per
   p.dispose();
 });
 
+test('the KL term is k3 = e^d − d − 1 per token (d = log π_ref − log π), weighted by w, computed by hand', () => {
+  const p = Policy.create(TINY, 6, ops);
+  const b = batchFor(p, rowsFor(p));
+  const lp = tf.tidy(() => sequenceLogProbs(p, b));
+  const [N, T] = lp.shape;
+  // the reference: the policy's log-probs shifted by a constant per row, so d = δ_row on every token
+  const delta = [0.5, -0.5, 0.1, -0.05];
+  const ref = tf.tidy(() => tf.add(lp, tf.tensor2d(delta.map((d) => Array(T).fill(d)))) as tf.Tensor2D);
+  const w = new Float32Array([1, 2, 0.5, 1]),
+    betaKL = 0.04;
+  // zero advantages: the policy-gradient term is 0, the loss is β_KL · mean_n w_n · mean_t k3
+  const parts = grpoLoss(p, b, { ...base, betaKL, advantages: new Float32Array(N), weights: w, refLogProbs: ref });
+  const k3 = delta.map((d) => Math.exp(d) - d - 1);
+  const lens = b.mask.arraySync().map((row) => row.reduce((s, x) => s + x, 0));
+  close(parts.loss.dataSync()[0], (betaKL * k3.reduce((s, k, n) => s + w[n] * k, 0)) / N, 1e-6);
+  close(parts.kl.dataSync()[0], k3.reduce((s, k, n) => s + lens[n] * k, 0) / lens.reduce((s, x) => s + x, 0), 1e-6);
+  tf.dispose([lp, ref, parts.loss, parts.kl, parts.clipFrac]);
+  p.dispose();
+});
+
+test('the SFT loss is the mean negative log-likelihood over completion tokens only: padding changes nothing', () => {
+  const p = Policy.create(TINY, 7, ops);
+  const rows = rowsFor(p);
+  const T = Math.max(...rows.map((r) => r.length));
+  const tight = { enc: p.encoderInput(queries), group: G, ...sequenceTensors(rows, p.tok.bosId, p.tok.padId) };
+  const padded = { enc: p.encoderInput(queries), group: G, ...sequenceTensors(rows, p.tok.bosId, p.tok.padId, T + 7) };
+  const lp = tf.tidy(() => sequenceLogProbs(p, tight));
+  const mask = tight.mask.arraySync(),
+    lps = lp.arraySync();
+  let sum = 0,
+    n = 0;
+  mask.forEach((row, i) => row.forEach((m, t) => ((sum += m * lps[i][t]), (n += m))));
+  const a = tf.tidy(() => sftLoss(p, tight).dataSync()[0]),
+    c = tf.tidy(() => sftLoss(p, padded).dataSync()[0]);
+  close(a, -sum / n, 1e-5);
+  close(c, a, 1e-5);
+  lp.dispose();
+  p.dispose();
+});
+
 test('one update moves probability toward the higher-advantage completion', () => {
   const p = Policy.create(TINY, 4, ops);
   const b = batchFor(p, rowsFor(p));
