@@ -24,6 +24,16 @@ test('detection F1@0.5 (SPEC §6.3), hand-computed', () => {
   const b1 = B(0, 0, 10, 9); // IoU 0.9 with g1
   const b2 = B(0, 0, 10, 6); // IoU 0.6 with g1, 0.75 with [0, 0, 10, 8]
   assert.is(detectionMatches([b1, b2], [g1, B(0, 0, 10, 8)]), 2);
+  // pairs under 0.5 weigh nothing in the matching: A–h1 0.692 alone beats A–h2 0.294 + B–h1 0.438
+  // (0.732 in total IoU, but no pair of it is a detection), so one box is found: P = R = 1/2
+  const h1 = B(0, 0, 10, 10),
+    h2 = B(8, 0, 18, 10),
+    A = B(1, 0, 13, 10),
+    Bx = B(-6, 0, 7, 10);
+  close(iou(A, h1), 0.692, 1e-3);
+  close(iou(A, h2) + iou(Bx, h1), 0.732, 1e-3);
+  assert.is(detectionMatches([A, Bx], [h1, h2]), 1);
+  close(detectionF1([A, Bx], [h1, h2]), 0.5);
   assert.is(detectionF1([], []), 1);
   assert.is(detectionF1([g1], []), 0);
   assert.is(detectionF1([], [g1]), 0);
