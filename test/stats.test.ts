@@ -119,6 +119,9 @@ test('bootstrap: degenerate for constants; SE agrees with the analytic one for a
   );
   close(r.mean, -0.4, 1e-12);
   assert.ok(Math.abs(r.halfWidth - 1.96 * 0.020494) < 0.004, `half-width ${r.halfWidth}`);
+  // each bound at its own quantile, 2.5% and 97.5% (the 5% quantile would sit 0.0065 higher)
+  assert.ok(Math.abs(r.lo - (-0.4 - 1.96 * 0.020494)) < 0.003, `lo ${r.lo}`);
+  assert.ok(Math.abs(r.hi - (-0.4 + 1.96 * 0.020494)) < 0.003, `hi ${r.hi}`);
 });
 
 test('McNemar exact binomial p-values', () => {
