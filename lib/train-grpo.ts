@@ -175,6 +175,55 @@ export type GrpoResult = { steps: number; eval?: Evaluation; last: Metrics };
 export type StepHook = (m: Metrics) => void;
 
 /**
+ * Step 2 of a GRPO step: the reward of each of the B·G rollouts (`texts`, G per query in order)
+ * against its query's truth — or, for the negative control (`rewardTarget` 'other-sample'),
+ * against the next query's truth in the batch (query b is scored against b + 1, the last against
+ * the first).
+ */
+export function scoreRollouts(
+  texts: readonly string[],
+  queries: readonly TaskSample[],
+  G: number,
+  cfg: Pick<GrpoConfig, 'reward' | 'region' | 'rewardTarget'>,
+): ReturnType<typeof rolloutReward>[] {
+  const B = queries.length;
+  return texts.map((text, n) => {
+    const b = Math.floor(n / G);
+    const target = cfg.rewardTarget === 'gt' ? queries[b] : queries[(b + 1) % B];
+    return rolloutReward(text, queries[b], target, cfg);
+  });
+}
+
+/**
+ * Step 3: per rollout, its advantage within its group (SPEC §4) and its group's spatial
+ * consistency weight w from the group's IoU rewards (eq. 6–8; 1 without L_SC), and w per group.
+ */
+export function groupStatistics(
+  groups: readonly (readonly { total: number; iou: number }[])[],
+  cfg: Pick<GrpoConfig, 'advantageScale' | 'spatialConsistency' | 'consistency'>,
+): { advantages: Float32Array; weights: Float32Array; ws: number[] } {
+  const G = groups[0]?.length ?? 0;
+  const advantages = new Float32Array(groups.length * G);
+  const weights = new Float32Array(groups.length * G).fill(1);
+  const ws: number[] = [];
+  groups.forEach((grp, b) => {
+    groupAdvantages(
+      grp.map((r) => r.total),
+      cfg.advantageScale,
+    ).forEach((a, g) => (advantages[b * G + g] = a));
+    const w = cfg.spatialConsistency
+      ? spatialConsistencyWeight(
+          grp.map((r) => r.iou),
+          cfg.consistency,
+        )
+      : 1;
+    ws.push(w);
+    weights.fill(w, b * G, (b + 1) * G);
+  });
+  return { advantages, weights, ws };
+}
+
+/**
  * Train `policy` in place with GRPO on `train` (the first trainFraction of it), evaluating on
  * `evalSet`. The reference model is a frozen copy of `policy` as it is on entry (or as it was
  * at the start of the run, when resuming). Resumes from `run`'s checkpoint.
@@ -251,33 +300,12 @@ export async function trainGrpo(x: {
     const tSample = Date.now();
 
     // ── 2. score every rollout: R = R_format + R_IoU + β·R_aux (eq. 5; regions: eq. 6) ─
-    const scores = gen.texts.map((text, n) => {
-      const b = Math.floor(n / G);
-      // The negative control scores another query's box.
-      const target = cfg.rewardTarget === 'gt' ? queries[b] : queries[(b + 1) % B];
-      return rolloutReward(text, queries[b], target, cfg);
-    });
+    const scores = scoreRollouts(gen.texts, queries, G, cfg);
     const tScore = Date.now();
 
     // ── 3. group statistics: advantages (SPEC §4) and w (eq. 6–8) ─────────────────────
-    const advantages = new Float32Array(B * G);
-    const weights = new Float32Array(B * G).fill(1);
     const groups = Array.from({ length: B }, (_, b) => scores.slice(b * G, (b + 1) * G));
-    const ws: number[] = [];
-    groups.forEach((grp, b) => {
-      groupAdvantages(
-        grp.map((r) => r.total),
-        cfg.advantageScale,
-      ).forEach((a, g) => (advantages[b * G + g] = a));
-      const w = cfg.spatialConsistency
-        ? spatialConsistencyWeight(
-            grp.map((r) => r.iou),
-            cfg.consistency,
-          )
-        : 1;
-      ws.push(w);
-      weights.fill(w, b * G, (b + 1) * G);
-    });
+    const { advantages, weights, ws } = groupStatistics(groups, cfg);
 
     // ── 4. μ policy updates on the GRPO objective (SPEC §5, eq. 9) ────────────────────
     const lr = lrAt(step, cfg.steps, cfg.lr, cfg.warmup);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../lib/backend';
 import { Policy } from '../lib/model/policy';
-import { trainGrpo, DEFAULT_GRPO, type GrpoConfig } from '../lib/train-grpo';
+import { trainGrpo, DEFAULT_GRPO, groupStatistics, scoreRollouts, type GrpoConfig } from '../lib/train-grpo';
 import { trainSft, DEFAULT_SFT } from '../lib/train-sft';
 import { RunDir } from '../lib/runs';
 import { groundingSplit, regionSplit, taskSplit } from '../lib/data/splits';
@@ -351,6 +351,56 @@ test('the Geo-CoT task mix through the same loops: mixed batches, per-task rewar
   );
   p.dispose();
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('step 3 by hand: advantages within each group, w from each group’s IoU rewards, filled per rollout', () => {
+  const groups = [
+    [
+      { total: 2, iou: 1 },
+      { total: 1, iou: 0 },
+      { total: 1.5, iou: 0.5 },
+    ],
+    [
+      { total: 1, iou: 0.2 },
+      { total: 1, iou: 0.2 },
+      { total: 1, iou: 0.2 },
+    ],
+  ];
+  const on = groupStatistics(groups, { ...DEFAULT_GRPO, spatialConsistency: true });
+  // group 1: mean 1.5, sample std 0.5 → ±0.5/(0.5 + 1e-4); group 2 ties → 0
+  const a = 0.5 / 0.5001;
+  [a, -a, 0, 0, 0, 0].forEach((x, i) => close(on.advantages[i], x, 1e-6, `A ${i}`));
+  // w = exp(λm(1 − m) + λv·Var): group 1 m 0.5, Var 1/6 → e^0.76667; group 2 m 0.2, Var 0 → e^0.96
+  const w1 = Math.exp(1.2 * 0.5 + 1 / 6),
+    w2 = Math.exp(1.2 * 0.8);
+  [w1, w1, w1, w2, w2, w2].forEach((x, i) => close(on.weights[i], x, 1e-6, `w ${i}`));
+  assert.equal(
+    on.ws.map((w) => +w.toFixed(6)),
+    [+w1.toFixed(6), +w2.toFixed(6)],
+  );
+  const off = groupStatistics(groups, { ...DEFAULT_GRPO, spatialConsistency: false, advantageScale: 'none' });
+  assert.equal([...off.weights], [1, 1, 1, 1, 1, 1]);
+  assert.equal([...off.advantages], [0.5, -0.5, 0, 0, 0, 0]); // Dr. GRPO: R − mean(R)
+});
+
+test('step 2: each rollout scored against its own query, or (negative control) against the next query’s box', () => {
+  const q = (id: string, x: number) => ({
+    id,
+    image: { width: 64, height: 64 },
+    query: 'the ship',
+    gt: { x1: x, y1: 10, x2: x + 10, y2: 20 },
+    category: 'ship',
+    unique: true,
+  });
+  const queries = [q('a', 0), q('b', 30), q('c', 50)];
+  const say = (x: number) => `<think>it is there .</think><answer>[${x}, 10, ${x + 10}, 20]</answer>`;
+  // two rollouts per query: its own box, then the next query's box
+  const texts = [say(0), say(30), say(30), say(50), say(50), say(0)];
+  const iou = (rewardTarget: 'gt' | 'other-sample') =>
+    scoreRollouts(texts, queries, 2, { ...DEFAULT_GRPO, rewardTarget }).map((r) => r.iou);
+  assert.equal(iou('gt'), [1, 0, 1, 0, 1, 0]);
+  assert.equal(iou('other-sample'), [0, 1, 0, 1, 0, 1]); // the last query wraps to the first
+  for (const r of scoreRollouts(texts, queries, 2, DEFAULT_GRPO)) assert.is(r.format, 1);
 });
 
 test('bad configs are rejected with the field and value', async () => {
