@@ -59,6 +59,8 @@ const GOLDEN = {
   version: 8,
   // the digests depend on the generated data too (its version is in every stage hash)
   data: 2,
+  // the GRPO stage's hash (its directory name) at these versions
+  grpoHash: '626a102d160a',
   wasm: '095c19d3ee7a8314ee68eb7522536a071a485c7a4642b3f0707629e00d52e7fe',
   // by OpenBLAS configuration (its kernels) and the addon's build (lib/native/addon.ts), one thread
   blas: {
@@ -114,6 +116,11 @@ test('the hash is stable, key-order independent, and changes with anything upstr
   assert.is.not(stageHash({ ...grpo, from: { ...base, seed: 4 } }), h);
   assert.is.not(stageHash({ ...grpo, grpo: { ...grpo.grpo, reward: { ...grpo.grpo.reward, beta: 0.2 } } }), h);
   assert.is(stageName(grpo), `grpo-${h}`);
+  // what the hash covers, the code and data versions among it: the tiny lineage's GRPO stage at
+  // GOLDEN.version / GOLDEN.data (a bump of either must change it, and re-record it with the digests)
+  if (GOLDEN.version === TRAINING_CODE_VERSION && GOLDEN.data === GENERATOR_VERSION)
+    assert.is(h, GOLDEN.grpoHash, `the stage hash changed without a version bump: ${h}`);
+  else assert.is.not(h, GOLDEN.grpoHash, 'a version bump must change every stage hash');
 });
 
 async function goldenDigest(backend: string): Promise<string> {
