@@ -77,6 +77,21 @@ for (const damage of [
   });
 }
 
+test('a checksum list that leaves out a required file does not verify (its bytes would go unchecked)', () => {
+  const { root, dir, p } = twoCheckpoints();
+  const sums = join(dir, 'checksums.json');
+  const listed = JSON.parse(readFileSync(sums, 'utf8')) as { sha256: Record<string, string> };
+  delete listed.sha256['model.safetensors'];
+  writeFileSync(sums, JSON.stringify(listed));
+  assert.is(checkpointProblem(dir), `${sums} does not list model.safetensors`);
+  assert.is(
+    goodCheckpoint(dir, () => {}),
+    `${dir}.prev`,
+  );
+  p.dispose();
+  rmSync(root, { recursive: true, force: true });
+});
+
 test('with both checkpoints damaged, resuming fails clearly instead of starting from damaged weights', () => {
   const { root, dir, p } = twoCheckpoints();
   for (const d of [dir, `${dir}.prev`]) truncateSync(join(d, 'model.safetensors'), 50);
