@@ -5,10 +5,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname, tmpdir } from 'node:os';
-import { acquireLock, describeOwner, processStart, readOwner } from '../lib/lock';
+import { acquireLock, describeOwner, isStale, processStart, readOwner } from '../lib/lock';
 import { PROJECT_ROOT } from '../lib/files';
 
 const dir = mkdtempSync(join(tmpdir(), 'rsg-lock-'));
@@ -50,6 +50,31 @@ test('a lock left by a dead process is taken over; one whose PID now belongs to 
   release = await acquireLock(lock, { pollMs: 5 });
   assert.is(readOwner(lock)!.start, processStart(process.pid));
   release();
+});
+
+test('isStale: by its holder when on this host, by its heartbeat’s age otherwise or when unreadable', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rsg-stale-'));
+  const path = join(dir, 'lock');
+  writeFileSync(path, 'x');
+  const old = (Date.now() - 120_000) / 1000;
+  const me = { host: hostname(), pid: process.pid, start: processStart(process.pid), since: '' };
+  const elsewhere = { ...me, host: `${hostname()}-other` };
+  // fresh heartbeat
+  assert.is(isStale(path, null, 60_000), false);
+  assert.is(isStale(path, elsewhere, 60_000), false);
+  assert.is(isStale(path, me, 60_000), false);
+  // a heartbeat two minutes old
+  utimesSync(path, old, old);
+  assert.is(isStale(path, null, 60_000), true);
+  assert.is(isStale(path, elsewhere, 60_000), true);
+  assert.is(isStale(path, me, 60_000), false, 'a live holder on this host keeps its lock whatever the age');
+  // a holder on this host whose process is gone, or whose PID now belongs to another process
+  const dead = spawnSync(process.execPath, ['-e', 'process.pid']).pid!;
+  assert.is(isStale(path, { ...me, pid: dead }, 3_600_000), true);
+  assert.is(isStale(path, { ...me, start: 'another start' }, 3_600_000), true);
+  // no file: free, not stale
+  assert.is(isStale(join(dir, 'none'), me, 0), false);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('a waiting process says who holds the lock; release removes only its own lock', async () => {
