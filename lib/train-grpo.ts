@@ -175,8 +175,8 @@ export type GrpoResult = { steps: number; eval?: Evaluation; last: Metrics };
 export type StepHook = (m: Metrics) => void;
 
 /**
- * Step 2 of a GRPO step: the reward of each of the B·G rollouts (`texts`, G per query in order)
- * against its query's truth — or, for the negative control (`rewardTarget` 'other-sample'),
+ * Step 2 of a GRPO step: the reward of each of the B·G rollouts (`texts`, G per query in order;
+ * SPEC §3.5, regions §3.7, other tasks §3.6) against its query's truth — or, for the negative control (`rewardTarget` 'other-sample'),
  * against the next query's truth in the batch (query b is scored against b + 1, the last against
  * the first).
  */
@@ -195,7 +195,7 @@ export function scoreRollouts(
 }
 
 /**
- * Step 3: per rollout, its advantage within its group (SPEC §4) and its group's spatial
+ * Step 3 (SPEC §4): per rollout, its advantage within its group and its group's spatial
  * consistency weight w from the group's IoU rewards (eq. 6–8; 1 without L_SC), and w per group.
  */
 export function groupStatistics(
