@@ -176,9 +176,9 @@ export type StepHook = (m: Metrics) => void;
 
 /**
  * Step 2 of a GRPO step: the reward of each of the B·G rollouts (`texts`, G per query in order;
- * SPEC §3.5, regions §3.7, other tasks §3.6) against its query's truth — or, for the negative control (`rewardTarget` 'other-sample'),
- * against the next query's truth in the batch (query b is scored against b + 1, the last against
- * the first).
+ * SPEC §3.5, regions §3.7, other tasks §3.6) against its query's truth — or, for the negative
+ * control (`rewardTarget` 'other-sample'), against the next query's truth in the batch (query b is
+ * scored against b + 1, the last against the first).
  */
 export function scoreRollouts(
   texts: readonly string[],
