@@ -65,6 +65,22 @@ test('greedy evaluation, hand-computed, with a 400-digit coordinate: IoU and for
   assert.ok(Object.values(e).every((v) => typeof v !== 'number' || Number.isFinite(v)));
 });
 
+test('greedy evaluation per cue family, hand-computed: IoU exactly 0.5 is a hit, Acc@0.7 at its own bound', () => {
+  const cued = (id: string, cueFamily: string | undefined) =>
+    ({ ...gt([0, 0, 10, 10]), id, meta: cueFamily ? { cueFamily } : undefined }) as GroundingSample;
+  // IoU 1, 0.5 exactly (half the box), 0.49 (4.9 of 10 rows), 0.7 exactly, and a miss.
+  const texts = [ans('[0, 0, 10, 10]'), ans('[0, 0, 10, 5]'), ans('[0, 0, 10, 4.9]'), ans('[0, 0, 10, 7]'), 'none'];
+  const samples = [cued('a', 'ordinal'), cued('b', 'ordinal'), cued('c', 'relational'), cued('d', 'relational')];
+  const e = evaluatePolicy(scripted(texts, []), [...samples, cued('e', undefined)]);
+  close(e.acc50, 3 / 5);
+  close(e.acc70, 2 / 5);
+  close(e.miou, (1 + 0.5 + 0.49 + 0.7 + 0) / 5);
+  assert.equal(Object.keys(e.byCue).sort(), ['ordinal', 'relational', 'unknown']);
+  assert.equal(e.byCue.ordinal, { n: 2, acc50: 1 });
+  assert.equal(e.byCue.relational, { n: 2, acc50: 0.5 });
+  assert.equal(e.byCue.unknown, { n: 1, acc50: 0 });
+});
+
 test('the task mix, hand-computed: each task scored as its own, pooled Acc@0.5, per-task metrics and mAP@0.5', () => {
   const img = { width: 64, height: 64 };
   const samples = [
