@@ -5,13 +5,14 @@
  * at a time, with a status line; a cluster executor plugs in through the same interface.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { type DataRef, type StageSpec, evalFile, isDone, lineage, stageDir, stageName } from '../lib/pipeline';
-import { PROJECT_ROOT, writeJsonAtomic } from '../lib/files';
+import { PROJECT_ROOT, readJson, writeJsonAtomic } from '../lib/files';
 import { DEFAULT_REGION_REWARD } from '../lib/tasks';
 import { fmtDuration } from '../lib/progress';
+import { median, stagePricer } from './cost';
 
 export type Task = { kind: 'train'; spec: StageSpec } | { kind: 'eval'; spec: StageSpec; ref: DataRef };
 
@@ -94,6 +95,107 @@ export function progressOf(s: StageSpec): { step: number; value?: number } {
       return { step: m.step, value: m['reward/total'] ?? m['sft/loss'] };
   }
   return { step: 0 };
+}
+
+/**
+ * `progressOf`, once the stage's worker has written to its log since `since` (ms); before that the
+ * log may still hold an interrupted run's later steps, and the stage is at `from`.
+ */
+export function progressSince(s: StageSpec, since: number, from: number): { step: number; value?: number } {
+  const f = join(stageDir(s), 'metrics.jsonl');
+  try {
+    if (statSync(f).mtimeMs < since) return { step: from };
+  } catch {
+    return { step: from };
+  }
+  return progressOf(s);
+}
+
+/** The step a stage resumes from: its checkpoint's (0 without a readable one). */
+export function resumeStep(s: StageSpec): number {
+  try {
+    const state = readJson<{ step?: unknown }>(join(stageDir(s), 'checkpoint', 'state.json'));
+    return typeof state.step === 'number' && state.step >= 0 ? state.step : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Seconds per optimizer step of each training task, from its stage's price here (experiments/cost.ts,
+ * as `--plan` prices it; `null` when not timed): an unpriced task weighs the median of the priced
+ * ones, and when none is priced every step weighs 1 (progress by steps).
+ */
+export function stepWeights(perStep: (number | null)[]): number[] {
+  const known = perStep.filter((x): x is number => x !== null && Number.isFinite(x) && x > 0);
+  const fill = known.length ? median(known) : 1;
+  return perStep.map((x) => (x !== null && Number.isFinite(x) && x > 0 ? x : fill));
+}
+
+/** A training task's share of a run's work: steps [from, steps) at `perStep` each; `step` is where it is now. */
+export type TaskWork = { steps: number; from: number; perStep: number; step: number };
+
+/**
+ * Work done and in all (in priced seconds) of a run's training tasks, counting only the steps
+ * this run trains: a resumed stage from its checkpoint, a step reported beyond the stage's end as
+ * its end, one before its start (a log not yet truncated to the checkpoint) as its start.
+ */
+export function workDone(ws: readonly TaskWork[]): { done: number; total: number } {
+  let done = 0,
+    total = 0;
+  for (const w of ws) {
+    const from = Math.min(Math.max(0, w.from), w.steps);
+    total += (w.steps - from) * w.perStep;
+    done += (Math.min(Math.max(w.step, from), w.steps) - from) * w.perStep;
+  }
+  return { done, total };
+}
+
+/**
+ * A run's progress for its status lines, in priced seconds rather than steps (a step of GRPO from
+ * CoT-SFT costs ~2× one of answer-only SFT) and counting only what this run trains (a resumed stage
+ * from its checkpoint): each training task weighs its steps by `stepWeights` of its stage's price
+ * here (experiments/cost.ts).
+ */
+export class RunProgress {
+  private readonly work = new Map<string, TaskWork>();
+
+  constructor(tasks: readonly Task[], price = stagePricer()) {
+    const training = tasks.filter((t) => t.kind === 'train');
+    const weights = stepWeights(
+      training.map((t) => {
+        const p = price(t.spec).seconds;
+        return p === null ? null : p / taskSteps(t);
+      }),
+    );
+    training.forEach((t, i) => {
+      const from = resumeStep(t.spec);
+      this.work.set(taskId(t), { steps: taskSteps(t), from, perStep: weights[i], step: from });
+    });
+  }
+
+  /** A training task finished. */
+  finished(t: Task): void {
+    const w = this.work.get(taskId(t));
+    if (w) w.step = w.steps;
+  }
+
+  /** Where a training task is now, by its log written since `since` (ms; see progressSince). */
+  observe(t: Task, since: number): { step: number; value?: number } {
+    const w = this.work.get(taskId(t));
+    const p = t.kind === 'train' ? progressSince(t.spec, since, w?.from ?? 0) : { step: 0 };
+    if (w) w.step = p.step;
+    return p;
+  }
+
+  /** Percent done and the seconds left at the rate so far, `elapsed` seconds into the run. */
+  status(elapsed: number): { pct: number; eta: number } {
+    const { done, total } = workDone([...this.work.values()]);
+    return {
+      pct: total ? Math.round((100 * done) / total) : 100,
+      eta: done > 0 ? (elapsed / done) * (total - done) : NaN,
+    };
+  }
 }
 
 /** Write the task file a worker reads (`experiments/worker.ts <file>`) next to its stage; returns its path. */
@@ -248,6 +350,8 @@ export class LocalExecutor implements Executor {
     const stepsTotal = pending.reduce((a, t) => a + taskSteps(t), 0);
     const nTrain = pending.filter((t) => t.kind === 'train').length,
       nEval = pending.length - nTrain;
+    const progress = new RunProgress(pending);
+    const startedAt = new Map<string, number>();
     opts.log(
       `running ${nTrain} training stage(s) (${stepsTotal} optimizer steps) and ${nEval} evaluation(s) with ` +
         `${opts.jobs} job(s); finished ones are reused`,
@@ -283,6 +387,7 @@ export class LocalExecutor implements Executor {
             group.push(u);
           }
         }
+        startedAt.set(taskId(t), Date.now());
         running.set(taskId(t), { task: t, group, done: start(group, opts) });
       }
       if (running.size === 0 && pending.length) {
@@ -300,9 +405,10 @@ export class LocalExecutor implements Executor {
         running.delete(settled.id);
         for (const t of r.group) {
           // a group's worker exits non-zero when any of its evaluations failed: each one's output decides
-          if (taskDone(t) && (settled.code === 0 || r.group.length > 1))
+          if (taskDone(t) && (settled.code === 0 || r.group.length > 1)) {
+            progress.finished(t);
             opts.log(`✓ ${taskId(t)} (${describeTask(t)})`);
-          else {
+          } else {
             failed.add(taskId(t));
             opts.log(`✗ ${taskId(t)} failed (exit ${settled.code}); see ${taskLog(r.task)}`);
           }
@@ -310,24 +416,18 @@ export class LocalExecutor implements Executor {
       }
       if (Date.now() - lastLine > this.statusEveryMs || (settled && running.size)) {
         lastLine = Date.now();
-        const inFlight = [...running.values()].filter((r) => r.task.kind === 'train');
-        const doneSteps =
-          stepsTotal -
-          pending.reduce((a, t) => a + taskSteps(t), 0) -
-          inFlight.reduce((a, r) => a + taskSteps(r.task) - progressOf(r.task.spec).step, 0);
-        const el = (Date.now() - t0) / 1000;
-        const eta = doneSteps > 0 ? (el / doneSteps) * (stepsTotal - doneSteps) : NaN;
         const live = [...running.values()].map((r) => {
           if (r.task.kind === 'eval')
             return r.group.length > 1
               ? `${r.group.length} evaluations`
               : `eval ${stageName(r.task.spec).slice(0, 12)} on ${r.task.ref.split}`;
-          const p = progressOf(r.task.spec);
+          const p = progress.observe(r.task, startedAt.get(taskId(r.task)) ?? t0);
           const value =
             p.value === undefined ? '' : ` ${r.task.spec.kind === 'grpo' ? 'R' : 'loss'}=${p.value.toFixed(3)}`;
           return `${stageName(r.task.spec).slice(0, 12)} ${p.step}/${taskSteps(r.task)}${value}`;
         });
-        const pct = stepsTotal ? Math.round((100 * doneSteps) / stepsTotal) : 100;
+        const el = (Date.now() - t0) / 1000;
+        const { pct, eta } = progress.status(el);
         opts.log(`  [${pct}%] ${fmtDuration(el)} elapsed, ETA ${fmtDuration(eta)} | ${live.join(' | ')}`);
       }
     }

@@ -23,7 +23,7 @@ import {
   blasThreads,
   closeGraph,
   describeTask,
-  progressOf,
+  RunProgress,
   taskDone,
   taskId,
   taskLog,
@@ -275,7 +275,7 @@ export class SlurmExecutor implements Executor {
   private async follow(tasks: Task[], opts: RunOptions, run: Run): Promise<void> {
     const open = new Map(tasks.map((t) => [taskId(t), t]));
     const failed: string[] = [];
-    const stepsTotal = tasks.reduce((a, t) => a + taskSteps(t), 0);
+    const progress = new RunProgress(tasks);
     const t0 = Date.now();
     let lastLine = 0;
     while (open.size) {
@@ -284,6 +284,7 @@ export class SlurmExecutor implements Executor {
       for (const [id, t] of open) {
         if (taskDone(t)) {
           open.delete(id);
+          progress.finished(t);
           opts.log(`✓ ${id} (${describeTask(t)}), job ${this.jobs.get(id)}`);
         } else if (!ids.has(this.jobs.get(id)!)) {
           // a stage's done marker is written atomically before its worker exits: a job gone without it failed
@@ -295,14 +296,14 @@ export class SlurmExecutor implements Executor {
       if (Date.now() - lastLine > 10_000 && open.size) {
         lastLine = Date.now();
         const left = [...open.values()];
-        const doneSteps =
-          stepsTotal - left.reduce((a, t) => a + taskSteps(t) - (t.kind === 'train' ? progressOf(t.spec).step : 0), 0);
-        const el = (Date.now() - t0) / 1000;
-        const eta = doneSteps > 0 ? (el / doneSteps) * (stepsTotal - doneSteps) : NaN;
-        const pct = stepsTotal ? Math.round((100 * doneSteps) / stepsTotal) : 0;
+        // this run's steps: a log written since the jobs were submitted (a resumed stage's older lines are not)
         const live = left
-          .filter((t) => t.kind === 'train' && progressOf(t.spec).step > 0)
-          .map((t) => `${stageName(t.spec).slice(0, 12)} ${progressOf(t.spec).step}/${taskSteps(t)}`);
+          .filter((t) => t.kind === 'train')
+          .map((t) => ({ t, step: progress.observe(t, t0).step }))
+          .filter(({ step }) => step > 0)
+          .map(({ t, step }) => `${stageName(t.spec).slice(0, 12)} ${step}/${taskSteps(t)}`);
+        const el = (Date.now() - t0) / 1000;
+        const { pct, eta } = progress.status(el);
         opts.log(
           `  [${pct}%] ${fmtDuration(el)} elapsed, ETA ${fmtDuration(eta)} | ${left.length} job(s) left` +
             (live.length ? ` | ${live.join(' | ')}` : ''),

@@ -10,7 +10,17 @@ import { PROJECT_ROOT } from '../../lib/files';
 import { type LockOwner, readOwner } from '../../lib/lock';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { LocalExecutor, type Task, closeGraph, taskId, trainTasks } from '../../experiments/scheduler';
+import {
+  LocalExecutor,
+  type Task,
+  closeGraph,
+  progressSince,
+  resumeStep,
+  stepWeights,
+  taskId,
+  trainTasks,
+  workDone,
+} from '../../experiments/scheduler';
 import {
   type GrpoSpec,
   type BaseSpec,
@@ -19,7 +29,9 @@ import {
   DEFAULT_SFT,
   evalFile,
   stageDir,
+  stageName as stageNameOf,
 } from '../../lib/pipeline';
+import { stageSteps as stageStepsOf } from '../../experiments/cost';
 import { TINY } from '../helpers';
 
 const base: BaseSpec = {
@@ -218,6 +230,77 @@ test(
     assert.not.ok(alive, `worker ${owner!.pid} outlived its parent`);
     assert.ok(readFileSync(join(stageDir(long), 'worker.log'), 'utf8').length >= 0);
     assert.ok(existsSync(join(stageDir(long), 'worker.log')), 'the log file exists');
+  }),
+);
+
+test('progress weights: priced seconds per step, the median for an unpriced task, 1 when nothing is priced', () => {
+  assert.equal(stepWeights([0.2, null, 0.6, 0.3]), [0.2, 0.3, 0.6, 0.3]);
+  assert.equal(stepWeights([null, null]), [1, 1]);
+  assert.equal(stepWeights([NaN, 0, 2]), [2, 2, 2]);
+});
+
+test('work done counts only the steps this run trains, hand-computed', () => {
+  const w = workDone([
+    { steps: 100, from: 40, perStep: 2, step: 70 }, // resumed at 40: 30 of 60 steps done → 60 of 120 s
+    { steps: 10, from: 0, perStep: 5, step: 10 }, // finished: 50 of 50
+    { steps: 50, from: 30, perStep: 1, step: 45 }, // a stale log (step 45 before truncation to 30) counts from 30
+    { steps: 20, from: 0, perStep: 1, step: 35 }, // past its end counts as its end
+  ]);
+  assert.equal(w, { done: 60 + 50 + 15 + 20, total: 120 + 50 + 20 + 20 });
+  assert.equal(
+    workDone([{ steps: 100, from: 150, perStep: 1, step: 150 }]),
+    { done: 0, total: 0 },
+    'a checkpoint past the end adds no work',
+  );
+});
+
+test(
+  'a stage resumes from its checkpoint’s step; a log older than the task’s start is not its progress',
+  withRuns(async () => {
+    const s = grpo(base, 9);
+    assert.is(resumeStep(s), 0);
+    mkdirSync(join(stageDir(s), 'checkpoint'), { recursive: true });
+    writeFileSync(join(stageDir(s), 'checkpoint', 'state.json'), JSON.stringify({ step: 300, optimizerStep: 300 }));
+    assert.is(resumeStep(s), 300);
+    writeFileSync(join(stageDir(s), 'checkpoint', 'state.json'), '{"step": 3');
+    assert.is(resumeStep(s), 0, 'an unreadable checkpoint state resumes nothing');
+    const log = join(stageDir(s), 'metrics.jsonl');
+    assert.equal(progressSince(s, Date.now(), 7), { step: 7 }, 'no log yet');
+    writeFileSync(log, JSON.stringify({ step: 364, 'reward/total': 1.5 }) + '\n');
+    assert.equal(progressSince(s, Date.now() + 60_000, 300), { step: 300 }, 'written before the task started');
+    assert.equal(progressSince(s, Date.now() - 60_000, 300), { step: 364, value: 1.5 });
+  }),
+);
+
+test(
+  'the status line weighs progress by priced seconds and leaves out steps trained before this run',
+  withRuns(async () => {
+    // Timed here: a 100-step base took 300 s (3 s/step), a 10-step GRPO stage 10 s (1 s/step).
+    const mine = { ...base, sft: { ...base.sft, steps: 100 } };
+    const tenSteps = (from: BaseSpec, seed: number): GrpoSpec => ({
+      ...grpo(from, seed),
+      grpo: { ...DEFAULT_GRPO, steps: 10 },
+    });
+    const other = { ...mine, seed: 1 };
+    for (const [spec, seconds] of [
+      [other, 300],
+      [tenSteps(other, 7), 10],
+    ] as const) {
+      mkdirSync(stageDir(spec), { recursive: true });
+      writeFileSync(join(stageDir(spec), 'config.json'), JSON.stringify({ spec }));
+      writeFileSync(join(stageDir(spec), 'summary.json'), JSON.stringify({ seconds, steps: stageStepsOf(spec) }));
+    }
+    const child = tenSteps(mine, 2);
+    // the base resumes at step 50: this run trains 50 × 3 s of it, then 10 × 1 s of GRPO
+    mkdirSync(join(stageDir(mine), 'checkpoint'), { recursive: true });
+    writeFileSync(join(stageDir(mine), 'checkpoint', 'state.json'), JSON.stringify({ step: 50 }));
+    const lines: string[] = [];
+    await new LocalExecutor(fakeWorker([]), 1).run(trainTasks([child]), { jobs: 1, log: (l) => lines.push(l) });
+    const status = lines.filter((l) => /^ {2}\[\d+%\]/.test(l));
+    const whileGrpo = status.filter((l) => l.includes(stageNameOf(child).slice(0, 12)));
+    assert.ok(whileGrpo.length > 0, lines.join('\n'));
+    // 150 of 160 priced seconds (by steps it would be 50 of 60, or with the resumed steps 100 of 110)
+    assert.match(whileGrpo[0], /^ {2}\[94%\]/);
   }),
 );
 
