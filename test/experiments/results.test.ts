@@ -103,7 +103,7 @@ test('"a beats b": the paired interval over seeds and the paired bootstrap over 
   assert.ok(back.sampleCI!.hi <= 0 && back.sampleCI!.lo < 0, JSON.stringify(back.sampleCI));
 });
 
-test('a curve over seeds: a trailing mean of `smooth` points, only the steps every seed logged, mean and 95% CI', () => {
+test('a curve over seeds: a trailing mean of `smooth` points, the steps every seed logged, mean and 95% CI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rsg-results-'));
   const prev = process.env.RSG_RUNS_DIR;
   process.env.RSG_RUNS_DIR = dir;
