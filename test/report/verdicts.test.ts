@@ -110,4 +110,70 @@ test('Holm over the family: adjusted p and verdicts; uninterpretable marks every
   );
 });
 
+test('the decision bounds are strict: an interval touching 0 or the margin decides nothing', () => {
+  // every seed's difference is 0: the interval is [0, 0]
+  const flat = judgePaired(claim, [0.3, 0.4, 0.5], [0.3, 0.4, 0.5], { what: 'm' });
+  assert.equal([flat.diff!.lo, flat.diff!.hi, flat.verdict], [0, 0, 'inconclusive at this scale']);
+  // differences .01, −.005, .004, .003: the interval holds 0, so only its upper bound against the margin decides
+  const a = [0.31, 0.395, 0.504, 0.503],
+    b = [0.3, 0.4, 0.5, 0.5];
+  const hi = judgePaired(claim, a, b, { what: 'm', kind: 'not-greater', margin: 1 }).diff!.hi;
+  assert.is(
+    judgePaired(claim, a, b, { what: 'm', kind: 'not-greater', margin: hi }).verdict,
+    'inconclusive at this scale',
+  );
+  assert.is(judgePaired(claim, a, b, { what: 'm', kind: 'not-greater', margin: hi + 1e-9 }).verdict, 'reproduced');
+});
+
+test("'not-greater': contradicted once the interval is above 0, inside the margin or not; margin 0 by default", () => {
+  // differences .01, .02, .015, .015: mean .015, interval [.0085, .0215] (t(.975, 3) = 3.182446)
+  const a = [0.31, 0.42, 0.515, 0.515],
+    b = [0.3, 0.4, 0.5, 0.5];
+  const r = judgePaired(claim, a, b, { what: 'm', kind: 'not-greater', margin: 0.01 });
+  close(r.diff!.lo, 0.015 - (3.182446 * 0.0040825) / 2, 1e-5);
+  assert.is(r.verdict, 'contradicted');
+  // differences .001–.003: above 0 but far below 2 points — with no margin, "no better" is contradicted
+  const tiny = judgePaired(claim, [0.301, 0.403, 0.502, 0.502], b, { what: 'm', kind: 'not-greater' });
+  assert.ok(tiny.diff!.hi < 0.02 && tiny.diff!.lo > 0);
+  assert.is(tiny.verdict, 'contradicted');
+});
+
+test("'less' bootstraps B − A over samples too; seeds for an MDE of 2 points only on the points scale", () => {
+  const mk = (p: number) => [0, 1].map(() => Array.from({ length: 400 }, (_, i) => (i % 10 < p * 10 ? 1 : 0)));
+  const r = judgePaired(claim, [0.5, 0.5], [0.6, 0.6], {
+    what: 'std',
+    kind: 'less',
+    samplesA: mk(0.5),
+    samplesB: mk(0.6),
+  });
+  close(r.sampleCI!.mean, 0.1, 1e-12);
+  assert.ok(r.sampleCI!.lo > 0);
+  const pts = judgePaired(claim, [0.3, 0.35, 0.31], [0.2, 0.22, 0.24], { what: 'Acc@0.5' });
+  assert.ok(Number.isFinite(pts.seedsFor2) && pts.seedsFor2 > 3, `${pts.seedsFor2}`);
+  const raw = judgePaired(claim, [0.3, 0.35, 0.31], [0.2, 0.22, 0.24], { what: 'std', scale: 1 });
+  assert.ok(Number.isNaN(raw.seedsFor2));
+});
+
+test('Holm: an adjusted p under 0.05 decides by the sign; non-inferiority claims stay out of the family', () => {
+  const mk = (d: number[], id: string, kind: 'greater' | 'not-greater' = 'greater') =>
+    judgePaired(
+      { ...claim, id },
+      d.map((x) => 0.5 + x),
+      d.map(() => 0.5),
+      { what: id, kind, margin: 0.5 },
+    );
+  const [up] = adjustFamily([mk([0.1, 0.13, 0.07], 'up')]);
+  const [down] = adjustFamily([mk([-0.1, -0.13, -0.07], 'down')]);
+  close(up.pHolm!, 0.028714, 2e-6);
+  assert.equal([up.verdictHolm, down.verdictHolm], ['reproduced', 'contradicted']);
+  // a non-inferiority claim with a tiny p does not double the greater claim's p, and keeps its raw verdict
+  const ni = mk([0.001, 0.0011, 0.0009], 'ni', 'not-greater');
+  assert.ok(ni.p < 0.01);
+  const [g, n] = adjustFamily([mk([0.1, 0.13, 0.07], 'g'), ni]);
+  close(g.pHolm!, 0.028714, 2e-6);
+  assert.is(g.verdictHolm, 'reproduced');
+  assert.is(n.pHolm, undefined);
+  assert.is(n.verdictHolm, n.verdict);
+});
+
 test.run();
