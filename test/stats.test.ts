@@ -74,6 +74,7 @@ test('paired interval, p-value and MDE hand-computed (df = 2 closed forms)', () 
   assert.ok(Number.isNaN(pairedMde(0.03, 1)));
   assert.is(pairedTTestP([0.05, 0.05]), 0); // no spread, non-zero mean
   assert.is(pairedTTestP([0, 0]), 1);
+  assert.is(pairedTTestP([0.3]), 1); // one seed tests nothing
 });
 
 test('seedsForMde is the first n whose MDE reaches the target', () => {
@@ -93,6 +94,7 @@ test('seedsForMde is the first n whose MDE reaches the target', () => {
   assert.is(seedsForMde(0.1, 2), 2);
   assert.is(seedsForMde(0.1, 0.99), 3); // 0.9958 > 0.99 at n = 2
   assert.ok(Number.isNaN(seedsForMde(0.1, 0)));
+  assert.ok(Number.isNaN(seedsForMde(NaN, 0.02)) && Number.isNaN(seedsForMde(-0.1, 0.02))); // no spread measured
   assert.is(seedsForMde(1, 1e-6, 0.05, 0.8, 50), Infinity); // not within the cap
 });
 
@@ -103,6 +105,7 @@ test('Holm step-down adjustment hand-computed', () => {
     [0.03, 0.06, 0.06],
   );
   assert.equal(holmAdjust([0.5, 0.9]), [1, 1]);
+  assert.equal(holmAdjust([0.6, 0.7]), [1, 1]); // 1.2 and 0.7 before the cap at 1
   assert.equal(holmAdjust([]), []);
 });
 
