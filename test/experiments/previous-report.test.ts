@@ -114,4 +114,42 @@ test('writeSuiteReport --merge keeps a section whose runs are gone, refuses one 
   }
 });
 
+test('writeSuiteReport --merge keeps a failed control failed: the warning on top, controlsPass false', async () => {
+  const figs = mkdtempSync(join(tmpdir(), 'rsg-merge-'));
+  const runs = mkdtempSync(join(tmpdir(), 'rsg-merge-runs-'));
+  const before = { figs: process.env.RSG_FIGURES_DIR, runs: process.env.RSG_RUNS_DIR };
+  process.env.RSG_FIGURES_DIR = figs;
+  process.env.RSG_RUNS_DIR = runs;
+  try {
+    const { writeSuiteReport } = await import('../../experiments/suite');
+    const failed = single
+      .replace(
+        '## Controls\n',
+        '> **A control failed at this scale (positive): the testbed cannot be trusted.**\n\n## Controls\n',
+      )
+      .replace('| positive | yes |', '| positive | no |');
+    mkdirSync(join(figs, 'sections'), { recursive: true });
+    writeFileSync(join(figs, 'sections', 'table1.md'), TABLE1);
+    writeFileSync(join(figs, 'sections', 'controls.md'), '## Controls — the rows\n\nrows\n');
+    writeFileSync(join(figs, 'REPORT.md'), failed);
+    const r = await writeSuiteReport(['controls', 'table1'], {
+      scale: 'default',
+      merge: true,
+      backend: 'wasm',
+      log: () => {},
+    });
+    assert.equal(r.kept, ['controls', 'table1']);
+    assert.is(r.controlsPass, false);
+    const out = readFileSync(join(figs, 'REPORT.md'), 'utf8');
+    assert.match(out, /> \*\*A control failed at this scale \(see the carried-over controls table\)/);
+    assert.match(out, /every verdict below is marked uninterpretable/);
+    assert.match(out, /## Controls\n\n\| control \| passes \|\n\| --- \| --- \|\n\| positive \| no \|/);
+  } finally {
+    process.env.RSG_FIGURES_DIR = before.figs;
+    process.env.RSG_RUNS_DIR = before.runs;
+    if (before.figs === undefined) delete process.env.RSG_FIGURES_DIR;
+    if (before.runs === undefined) delete process.env.RSG_RUNS_DIR;
+  }
+});
+
 test.run();
