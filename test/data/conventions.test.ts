@@ -22,6 +22,12 @@ test('smartResize: sides to multiples of 28, Python rounding, pixel bounds (hand
   // Below min_pixels: 28×28 = 784 < 3136 → β = √(3136/(20·20)) = 2.8, ceil(20·2.8/28)·28 = 56.
   assert.equal(smartResize(20, 20), { height: 56, width: 56 });
   assert.throws(() => smartResize(10, 3000), /aspect ratio/);
+  // Checked against transformers' smart_resize, transcribed to Python: exactly at max_pixels stays
+  // (896·1120 = 1,003,520); the min branch rounds up (20×50 → 56×112, where rounding would give 28);
+  // a side never goes below one factor (10 → 28 with min_pixels 0).
+  assert.equal(smartResize(900, 1115), { height: 896, width: 1120 });
+  assert.equal(smartResize(20, 50), { height: 56, width: 112 });
+  assert.equal(smartResize(10, 1000, { minPixels: 0 }), { height: 28, width: 1008 });
 });
 
 test('toImagePixels: each convention maps to the original pixels; fromImagePixels inverts it', () => {
@@ -55,6 +61,8 @@ test('letterbox: an image scaled uniformly into the square, centred; boxes map t
   // 300×200 in 64: 64×43 (42.67 rounded), offset floor(21/2) = 10.
   const odd = letterbox(300, 200, 64);
   assert.equal([odd.sx * 300, odd.sy * 200, odd.dx, odd.dy], [64, 43, 0, 10]);
+  const portrait = letterbox(200, 300, 64); // the same, standing: 43×64 at x offset 10
+  assert.equal([portrait.sx * 200, portrait.sy * 300, portrait.dx, portrait.dy], [43, 64, 10, 0]);
   const b = { x1: 100, y1: 50, x2: 300, y2: 350 };
   const inside = toLetterbox(b, l);
   assert.equal(inside, { x1: 8, y1: 20, x2: 24, y2: 44 });
