@@ -15,6 +15,7 @@ import {
 } from '../lib/score';
 import type { GroundingSample } from '../lib/data/samples';
 import { iouByCells } from './oracles';
+import { positionalReward } from '../lib/rewards';
 import { close } from './helpers';
 
 const img = { width: 100, height: 100 };
@@ -173,6 +174,49 @@ test('bad predictions: an error naming the line; --lenient counts them as failed
     s.scores.map((x) => x.format),
     [1, 0, 0],
   );
+});
+
+test('readPredictions takes the id and completion under the names model harnesses use', () => {
+  const file = jsonl([
+    { question_id: 'a', completion: '<answer>[0, 0, 10, 10]</answer>' },
+    { sample_id: 7, response: 'r' },
+    { id: 'c', output: 'o' },
+  ]);
+  const { preds } = readPredictions(file);
+  assert.equal(
+    [...preds.values()].map((p) => [p.id, p.text, p.line]),
+    [
+      ['a', '<answer>[0, 0, 10, 10]</answer>', 1],
+      ['7', 'r', 2],
+      ['c', 'o', 3],
+    ],
+  );
+});
+
+test('scoreOne at the bounds: IoU 0.7 exactly counts for Acc@0.7, a 1% box is medium, alpha reaches R_pos', () => {
+  const s = sample('x', [0, 0, 10, 10]);
+  const exact = scoreOne(s, { id: 'x', line: 1, box: [0, 0, 10, 7] }, 'pixels', {});
+  close(exact.iou, 0.7, 1e-12);
+  close(summarize([exact]).acc70.value, 100, 1e-12);
+  assert.is(sizeBucket({ x1: 0, y1: 0, x2: 10, y2: 10 }, img), 'medium'); // exactly 1% of the image
+  assert.is(sizeBucket({ x1: 0, y1: 0, x2: 10, y2: 9.99 }, img), 'small');
+  const miss = { id: 'x', line: 1, box: [30, 30, 40, 40] as [number, number, number, number] };
+  const size = { imageWidth: 100, imageHeight: 100 };
+  const box = { x1: 30, y1: 30, x2: 40, y2: 40 };
+  close(scoreOne(s, miss, 'pixels', {}).rewards.pos, positionalReward(box, s.gt, { ...size, alpha: 2.5 }), 1e-12);
+  close(
+    scoreOne(s, miss, 'pixels', { alpha: 1 }).rewards.pos,
+    positionalReward(box, s.gt, { ...size, alpha: 1 }),
+    1e-12,
+  );
+  assert.ok(scoreOne(s, miss, 'pixels', { alpha: 1 }).rewards.pos !== scoreOne(s, miss, 'pixels', {}).rewards.pos);
+});
+
+test('--parse anywhere reads a bare list only when there is no answer block at all', () => {
+  const s = SAMPLES[1];
+  const blockWithout = { id: 'b', line: 1, text: '<answer>not sure</answer> maybe [20, 20, 40, 40]' };
+  assert.is(scoreOne(s, blockWithout, 'pixels', { parse: 'anywhere' }).iou, 0);
+  assert.is(scoreOne(s, { ...blockWithout, text: 'maybe [20, 20, 40, 40]' }, 'pixels', { parse: 'anywhere' }).iou, 1);
 });
 
 test.run();
