@@ -116,4 +116,15 @@ test('a rollout is scored against a target of its own task only', () => {
   assert.throws(() => rolloutReward(tag('3'), counting(3), vqa('3', []), CFG), /counting query, its target v is a vqa/);
 });
 
+test('an unparseable detection answer finds nothing; R_pos clips to a non-square image’s own height', () => {
+  const d = detection([box(0, 0, 10, 10)]);
+  assert.is(rolloutReward('no boxes here', d, d, CFG).iou, 0);
+  const wide = { ...g[0], image: { ...g[0].image, width: 128, height: 32 }, gt: box(10, 10, 20, 20) };
+  const text = '<think>x</think><answer>[10, 22, 20, 40]</answer>'; // below the target, past the image's edge
+  const want = groundingReward(text, wide.gt, { imageWidth: 128, imageHeight: 32 }, DEFAULT_GROUNDING_REWARD);
+  const square = groundingReward(text, wide.gt, { imageWidth: 128, imageHeight: 128 }, DEFAULT_GROUNDING_REWARD);
+  assert.ok(want.aux > 0 && want.aux !== square.aux, `${want.aux} ${square.aux}`);
+  assert.is(rolloutReward(text, wide, wide, CFG).aux, want.aux);
+});
+
 test.run();
