@@ -44,6 +44,7 @@ test('structure: missing, repeated or reordered sections and unreadable evidence
     ok.replace('ship [1, 2, 10, 12]', '[1, 2, 10, 12]'),
     ok.replace('<think>', ''),
     `<think>plan : x . evidence : ${'ship '.repeat(10_000)}[1, 2, 3, 4] . synthesis : y .</think>`,
+    ok.replace('synthesis : there is 1 ship', 'synthesis : there is 1 ship . synthesis : there are 2 ships'),
   ];
   for (const b of broken) assert.is(traceStructure(b).ok, false, b);
   // "no <class>" is an empty but valid evidence list
@@ -83,6 +84,12 @@ test('repetition rate, hand-computed', () => {
   close(repetitionRate('x x x x x x', 4), 2 / 3); // 3 four-grams, 2 repeats
   assert.is(repetitionRate('a b', 4), 0);
   assert.is(repetitionRate(''), 0);
+});
+
+test('faithfulness counts IoU 0.5 exactly as a match, for evidence and for the synthesis’s box', () => {
+  const objects: Obj[] = [{ cls: 'ship', box: { x1: 0, y1: 0, x2: 10, y2: 10 } }];
+  const t = '<think>plan : find the ship . evidence : ship [0, 0, 10, 5] . synthesis : it is [0, 0, 10, 10] .</think>';
+  assert.equal(faithfulness(t, objects), { evidenceMatch: 1, synthesisAgrees: true });
 });
 
 test.run();
