@@ -59,4 +59,28 @@ test('evaluatePolicy scores a letterboxed sample in the original pixels', async 
   assert.is(ev.acc50, 1);
 });
 
+test('fitSample: a portrait image centred across; boxes at the edge or thinner than a pixel stay valid', async () => {
+  const portrait = {
+    id: 'p',
+    image: { width: 30, height: 40, rgb: new Uint8Array(30 * 40 * 3).fill(200) },
+    query: 'the airplane',
+    gt: { x1: 29.9, y1: 10, x2: 30, y2: 20 }, // a sliver at the right edge
+    category: 'airplane',
+    unique: true,
+  };
+  const s = await fitSample(portrait, 64);
+  // scale 64/40 = 1.6 → 48×64, columns 8–55
+  assert.equal([s.original!.letterbox.dx, s.original!.letterbox.dy], [8, 0]);
+  assert.is(s.image.rgb!.length, 64 * 64 * 3);
+  const px = (x: number, y: number) => s.image.rgb![(y * 64 + x) * 3];
+  assert.equal([px(7, 30), px(8, 30), px(55, 30), px(56, 30)], [0, 200, 200, 0]);
+  // x: 8 + 1.6·29.9 = 55.84 → 56, 8 + 48 = 56: one pixel wide, [56, 57]; y: [16, 32]
+  assert.equal(s.gt, { x1: 56, y1: 16, x2: 57, y2: 32 });
+  // at the image's last column: x1 stays inside the square
+  const wide = { width: 40, height: 30, rgb: new Uint8Array(40 * 30 * 3).fill(200) };
+  const edge = await fitSample({ ...portrait, image: wide, gt: { x1: 39.9, y1: 10, x2: 40, y2: 20 } }, 64);
+  assert.equal([edge.gt.x1, edge.gt.x2], [63, 64]);
+  assert.match(rsgroundTarget('vehicle', { x1: 56, y1: 0, x2: 60, y2: 4 }, 64), /the vehicle is at the top right/);
+});
+
 test.run();
