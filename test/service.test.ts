@@ -14,6 +14,8 @@ const PROMPT =
   '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n' +
   '<|im_start|>user\n<image>the ship<|im_end|>\n<|im_start|>assistant\n';
 const HALF = '<think>top left</think><answer>[0, 0, 10, 5]</answer>';
+// past the right edge of a 12-pixel image: R_pos clips it there, not in a 1000-pixel one
+const MISS = '<think>right</think><answer>[8, 0, 20, 10]</answer>';
 const EXACT = '<think>top left</think><answer>[0, 0, 10, 10]</answer>';
 const BROKEN = 'the ship is at [0, 0, 10, 10]';
 const pos = (b: number[]) =>
@@ -81,6 +83,8 @@ test("POST /v1/groups: terms, advantages (SPEC §4) and the group's w (eq. 8)", 
   g1.advantages.forEach((a: number, i: number) =>
     close(a, ([1.5, 2, 0][i] - 7 / 6) / (sd + 1e-4), 1e-6, `advantage ${i}`),
   );
+  close(g1.mean, 7 / 6, 1e-12);
+  close(g1.std, sd, 1e-12);
   // IoUs 0.5, 1, 0: m = 0.5, population Var = 1/6 → w = exp(1.2·0.5 + 1/6)
   close(g1.w, Math.exp(0.6 + 1 / 6), 1e-12);
   assert.equal(g2.advantages, [0, 0]);
@@ -106,6 +110,19 @@ test("POST /v1/groups: terms, advantages (SPEC §4) and the group's w (eq. 8)", 
   });
   assert.is(region.statusCode, 200, region.body);
   assert.equal(region.json().groups[0].rollouts[0].iou, 1);
+  // one box covering both targets: eq. 4's max_k credits it to each target, one-to-one matching to one
+  const both = async (matching: string) =>
+    (
+      await app.inject({
+        method: 'POST',
+        url: '/v1/groups',
+        payload: {
+          groups: [{ completions: ['<answer>[[0, 0, 10, 10]]</answer>'], label: [GT, [0, 0, 10, 10]] }],
+          config: { task: 'region', matching },
+        },
+      })
+    ).json().groups[0].rollouts[0].iou;
+  assert.ok((await both('max')) > (await both('hungarian')), 'the matching setting reaches the reward');
   await app.close();
 });
 
@@ -220,7 +237,25 @@ test('Geo-CoT tasks in one request: labels name their task; counting, detection,
 test('completionOf: the completion after the prompt, end-of-turn tokens dropped', () => {
   assert.is(completionOf(PROMPT + HALF + '<|im_end|>', PROMPT), HALF);
   assert.is(completionOf(HALF + '<|endoftext|>', undefined), HALF);
+  for (const end of ['</s>', '<eos>', '<|eot_id|>', '<|im_end|><|endoftext|>\n'])
+    assert.is(completionOf(HALF + end, undefined), HALF, end);
   assert.is(completionOf('other' + HALF, PROMPT), 'other' + HALF);
+});
+
+test("a label's own image size wins over the server's --image-size", async () => {
+  const post = async (base: typeof DEFAULT_SERVICE, label: unknown) => {
+    const app = buildService(base);
+    const res = await app.inject({ method: 'POST', url: '/get_reward', payload: { query: [MISS], labels: [label] } });
+    await app.close();
+    assert.is(res.statusCode, 200, res.body);
+    return res.json();
+  };
+  const big = mergeConfig(DEFAULT_SERVICE, { imageSize: [1000, 1000] });
+  const own = await post(big, { box: GT, image_size: [12, 12] });
+  const small = await post(DEFAULT_SERVICE, { box: GT, image_size: [12, 12] });
+  const server = await post(big, GT);
+  assert.equal(own, small);
+  assert.not.equal(own, server);
 });
 
 const python = spawnSync('python3', ['-c', 'import requests'], { encoding: 'utf8' });
