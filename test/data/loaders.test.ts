@@ -59,6 +59,8 @@ test('DIOR-RSVG: broken data is an error naming the file and the object', async 
       () => loadDiorRsvg(dir, 'train'),
       /00002\.xml:\d+: object #1: box .* lies outside the 40×30 image \(need 0 ≤ xmin < xmax ≤ 40/,
     );
+    writeFileSync(xml, good.replace('<ymax>22</ymax>', '<ymax>31</ymax>'));
+    await rejects(() => loadDiorRsvg(dir, 'train'), /00002\.xml:\d+: object #1: box .* lies outside the 40×30 image/);
     writeFileSync(xml, good.replace(/<ymin>\d+<\/ymin>/, '<ymin>-50</ymin>'));
     await rejects(() => loadDiorRsvg(dir, 'train'), /00002\.xml:\d+: object #0: box .* lies outside/);
     writeFileSync(xml, good.replace('<xmax>27</xmax>', '<xmax>0x10</xmax>'));
@@ -113,6 +115,15 @@ test('VRSBench-VG: degenerate boxes stop the load, or are dropped only when aske
   try {
     const ann = join(dir, 'VRSBench_EVAL_referring.json');
     const recs = JSON.parse(readFileSync(ann, 'utf8'));
+    // a numeric box outside [0, 1] (pixels, say) is not a normalised one, even when it is a valid box
+    recs[2].ground_truth = undefined;
+    recs[2].obj_coord = [0.1, 0.1, 1.5, 0.5];
+    writeFileSync(ann, JSON.stringify(recs));
+    await rejects(
+      () => loadVrsbenchVg(ann, join(dir, 'Images_val')),
+      /record #2 \(question 103\): invalid box \[0\.1,0\.1,1\.5,0\.5\]/,
+    );
+    delete recs[2].obj_coord;
     recs[2].ground_truth = '{<92><0><96><0>}';
     writeFileSync(ann, JSON.stringify(recs));
     await rejects(
@@ -173,6 +184,20 @@ test('RRSIS-D: one sample per sentence of the split; COCO [x, y, w, h] → corne
     );
     const refsPath = join(dir, 'refs(unc).json');
     const refs = JSON.parse(readFileSync(refsPath, 'utf8'));
+    // the tokenised sentence ("sent") is the query; the raw one only when it is missing
+    const rawToo = refs.map((r: { sentences: { sent: string }[] }, i: number) =>
+      i === 0
+        ? {
+            ...r,
+            sentences: r.sentences.map((x, k) => (k === 0 ? { ...x, raw: 'THE BRIDGE!' } : { raw: 'Raw only.' })),
+          }
+        : r,
+    );
+    writeFileSync(refsPath, JSON.stringify(rawToo));
+    assert.equal(
+      (await loadRrsisD(dir, 'test')).map((x) => x.query),
+      ['the bridge over the river', 'Raw only.'],
+    );
     writeFileSync(refsPath, JSON.stringify([...refs, { ...refs[0], sentences: [] }]));
     await rejects(() => loadRrsisD(dir, refs[0].split), /ref_id 1\)?: (has no sentences|ref_id 1 appears twice)/);
     writeFileSync(
