@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { formatReward, parseAnswer, parseCount, thinkBlock } from '../../lib/answer';
 import { groundingSplit, countingSplit, regionSplit } from '../../lib/data/splits';
 import { multiTargetReward } from '../../lib/rewards';
-import { COT_STYLES, checkTrace, factsOf } from '../../lib/data/cot';
+import { COT_STYLES, checkTrace, completion, factsOf, geocotThink } from '../../lib/data/cot';
 import { worldTokenizer } from '../../lib/model/tokenizer';
 
 test('every grounding trace, in every style, is well formatted and answers the ground truth', () => {
@@ -73,6 +73,27 @@ test('checkTrace: the ground-truth traces check right, as the policy writes them
     ),
     { countRight: null, regionRight: null },
   );
+});
+
+test('beyond six candidates: geocot keeps the target among the six it lists, and its count check expects six', () => {
+  const s = groundingSplit('val', { count: 50 }).find((x) => x.meta!.cueFamily === 'ordinal')!;
+  const f = factsOf(s);
+  const cls = f.expression.cls;
+  // eight objects of the queried class in a row, the target the rightmost (last in reading order)
+  const objects = Array.from({ length: 8 }, (_, i) => ({ cls, box: { x1: 2 + 7 * i, y1: 30, x2: 6 + 7 * i, y2: 34 } }));
+  const many = { ...f, objects, targetIndex: 7, gt: objects[7].box };
+  const think = geocotThink(many);
+  const listed = think.match(new RegExp(`${cls} \\[\\d+, \\d+, \\d+, \\d+\\]`, 'g')) ?? [];
+  assert.is(listed.length, 6, think);
+  assert.ok(think.includes(`${cls} [51, 30, 55, 34]`), 'the target is listed');
+  assert.equal(checkTrace(completion(think, '[51, 30, 55, 34]'), many, 'geocot'), {
+    countRight: true,
+    regionRight: null,
+  });
+  // an rsground count in digits is read as a number
+  const digits = `<think>there are ${objects.length} things . so the target is here .</think>`;
+  assert.is(checkTrace(digits, many, 'rsground').countRight, true);
+  assert.is(checkTrace(digits.replace('8', '7'), many, 'rsground').countRight, false);
 });
 
 test.run();
