@@ -12,6 +12,7 @@ import { readPredictions, scorePredictions, summarize } from '../../lib/score';
 import { fromImagePixels } from '../../lib/data/conventions';
 import { formatBox } from '../../lib/boxes';
 import { PROJECT_ROOT } from '../../lib/files';
+import { rejects } from '../helpers';
 
 const N = 12;
 
@@ -41,19 +42,16 @@ for (const format of EXPORT_FORMATS) {
     assert.is(back[3].id, orig.id);
     assert.is(back[3].query, orig.query);
     assert.equal(back[3].gt, { x1: 2 * orig.gt.x1, y1: 2 * orig.gt.y1, x2: 2 * orig.gt.x2, y2: 2 * orig.gt.y2 });
-    // Nearest-neighbour ×2: exported pixel (2x + 1, 2y + 1) is original pixel (x, y).
+    // Nearest-neighbour ×2: each original pixel (x, y) becomes the 2×2 block at (2x, 2y), exactly.
     const a = await imageRgb(orig.image),
       b = await imageRgb(back[3].image);
     assert.is(b.length, 128 * 128 * 3);
     const W = orig.image.width;
-    for (const [x, y] of [
-      [0, 0],
-      [17, 40],
-      [W - 1, W - 1],
-    ]) {
-      for (let c = 0; c < 3; c++)
-        assert.is(b[((2 * y + 1) * 128 + 2 * x + 1) * 3 + c], a[(y * W + x) * 3 + c], `pixel ${x},${y}`);
-    }
+    let differ = 0;
+    for (let y = 0; y < 2 * W; y++)
+      for (let x = 0; x < 2 * W; x++)
+        for (let c = 0; c < 3; c++) if (b[(y * 128 + x) * 3 + c] !== a[((y >> 1) * W + (x >> 1)) * 3 + c]) differ++;
+    assert.is(differ, 0, 'exported pixels that are not their original pixel');
     const manifest = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8'));
     assert.equal(manifest.splits, { val: N });
     assert.ok(!existsSync(join(root, `.val.tmp-${process.pid}`)), 'the temp folder is gone');
@@ -152,6 +150,16 @@ test('round trip: ground-truth predictions score 100% in every convention a mode
   assert.throws(
     () => loadExported(root, 'val'),
     new RegExp(`val\\.jsonl:${N + 1}: solution \\[5,5,2,9\\] is not a box inside the image`),
+  );
+  writeFileSync(
+    join(root, 'val.jsonl'),
+    '{"id": "x", "image": "images/val/x.png", "query": "q", "image_size": [128, 128], "solution": [5, 5, 9, 129]}\n',
+  );
+  assert.throws(() => loadExported(root, 'val'), /val\.jsonl:1: solution \[5,5,9,129\] is not a box inside the image/);
+  await rejects(
+    () =>
+      exportSplit('val', { root: mkdtempSync(join(tmpdir(), 'rsg-export-')), format: 'vlm-r1', size: 96, count: 1 }),
+    /--size 96 must be a multiple of the world's 64 px images/,
   );
 });
 
