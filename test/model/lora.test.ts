@@ -54,6 +54,13 @@ test(`adapters on every linear layer; fresh ones change nothing; merged = adapte
   const layers = linearLayers(p.params);
   assert.ok(layers.includes('enc0.qkv') && layers.includes('dec0.fc2') && layers.includes('patch'), layers.join(','));
   assert.is(p.lora!.adapters.size, 2 * layers.length);
+  // the LoRA paper's scaling α / r, and A drawn with variance 1/d_in (B starts at 0)
+  assert.is(p.lora!.scale, 8 / 4);
+  const a = p.lora!.adapters.get('dec0.fc2.lora_a')!;
+  const av = [...a.dataSync()];
+  const sd = Math.sqrt(av.reduce((t, v) => t + v * v, 0) / av.length);
+  const din = a.shape[0];
+  assert.ok(Math.abs(sd * Math.sqrt(din) - 1) < 0.25, `std ${sd} against 1/√${din}`);
   assert.is(p.trainable, p.lora!.adapters);
   // B = 0: the same function, in the training forward and in the sampler
   assert.ok(maxDiff(logProbs(p), before) < 1e-6);
