@@ -1,5 +1,8 @@
-/** Small assertions uvu lacks. */
+/** Small assertions uvu lacks, the tiny policy the tests share, temporary run folders. */
 import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Await `fn` and assert that it rejects with a message matching `re`. */
 export async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<void> {
@@ -30,3 +33,24 @@ export const TINY = Object.freeze({
   maxQueryLen: 12,
   maxCompletionLen: 40,
 });
+
+/**
+ * Runs `fn` with a fresh temporary folder as each of the environment variables `vars` (e.g.
+ * RSG_RUNS_DIR, RSG_FIGURES_DIR), then restores them and removes the folders, even when it throws.
+ */
+export async function withTempDirs<T>(
+  vars: readonly string[],
+  fn: (dirs: Record<string, string>) => T | Promise<T>,
+): Promise<T> {
+  const before = new Map(vars.map((v) => [v, process.env[v]]));
+  const dirs = Object.fromEntries(vars.map((v) => [v, mkdtempSync(join(tmpdir(), `rsg-${v.toLowerCase()}-`))]));
+  Object.assign(process.env, dirs);
+  try {
+    return await fn(dirs);
+  } finally {
+    for (const [v, old] of before)
+      if (old === undefined) delete process.env[v];
+      else process.env[v] = old;
+    for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
+  }
+}

@@ -1,21 +1,14 @@
 /** A stage's price here: read from the finished stages of a runs directory, by cost class or borrowed rate. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BaseSpec, type GrpoSpec, type StageSpec, DEFAULT_GRPO, DEFAULT_SFT, stageDir } from '../../lib/pipeline';
+import { type GrpoSpec, type StageSpec, DEFAULT_GRPO, stageDir } from '../../lib/pipeline';
 import { costClass, stagePricer, stageSteps, timedStages } from '../../experiments/cost';
-import { TINY } from '../helpers';
+import { withTempDirs } from '../helpers';
+import { tinyBase } from '../stages';
 
-const base: BaseSpec = {
-  kind: 'base',
-  arch: { ...TINY, stemHidden: 0, positionReadout: true },
-  seed: 0,
-  sft: { ...DEFAULT_SFT, steps: 100 },
-  curriculum: [{ until: 1, data: { split: 'generic', count: 4 } }],
-  eval: { split: 'val', count: 2 },
-};
+const base = tinyBase(0, 100);
 const grpo = (seed: number, steps: number): GrpoSpec => ({
   kind: 'grpo',
   from: base,
@@ -32,11 +25,8 @@ function finished(spec: StageSpec, seconds: number, steps = stageSteps(spec)): v
   writeFileSync(join(dir, 'summary.json'), JSON.stringify({ kind: spec.kind, seconds, steps }));
 }
 
-test('timed from summary.json: finished stages by class, unfinished and unreadable ones left out', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rsg-cost-'));
-  const prev = process.env.RSG_RUNS_DIR;
-  process.env.RSG_RUNS_DIR = dir;
-  try {
+test('timed from summary.json: finished stages by class, unfinished and unreadable ones left out', () =>
+  withTempDirs(['RSG_RUNS_DIR'], () => {
     finished(base, 300);
     finished(grpo(1, 10), 20);
     finished(grpo(2, 10), 40);
@@ -63,11 +53,6 @@ test('timed from summary.json: finished stages by class, unfinished and unreadab
     assert.is(costClass(grpo(9, 30)), costClass(grpo(1, 30)));
     // nothing timed: unknown
     assert.equal(stagePricer([])(grpo(9, 10)), { seconds: null, basis: 'not timed here' });
-  } finally {
-    if (prev === undefined) delete process.env.RSG_RUNS_DIR;
-    else process.env.RSG_RUNS_DIR = prev;
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 test.run();

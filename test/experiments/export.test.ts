@@ -1,24 +1,15 @@
 /** An experiment's outputs under figures/: every table and figure with its provenance and caption. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative, join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { exportReport } from '../../experiments/export';
 import type { Report } from '../../experiments/types';
 import type { FigureExporter } from '../../lib/report/export';
-import { type BaseSpec, type GrpoSpec, DEFAULT_GRPO, DEFAULT_SFT, stageDir, stageHash } from '../../lib/pipeline';
+import { type GrpoSpec, DEFAULT_GRPO, stageDir, stageHash } from '../../lib/pipeline';
 import { PROJECT_ROOT } from '../../lib/files';
-import { TINY } from '../helpers';
-
-const base = (seed: number): BaseSpec => ({
-  kind: 'base',
-  arch: { ...TINY, stemHidden: 0, positionReadout: true },
-  seed,
-  sft: { ...DEFAULT_SFT, steps: 3 },
-  curriculum: [{ until: 1, data: { split: 'generic', count: 4 } }],
-  eval: { split: 'val', count: 2 },
-});
+import { withTempDirs } from '../helpers';
+import { tinyBase as base } from '../stages';
 const grpo = (seed: number): GrpoSpec => ({
   kind: 'grpo',
   from: base(seed),
@@ -28,13 +19,8 @@ const grpo = (seed: number): GrpoSpec => ({
   eval: { split: 'val', count: 2 },
 });
 
-test('provenance names every run, its upstream stages, sorted seeds and the commits that trained them', async () => {
-  const runs = mkdtempSync(join(tmpdir(), 'rsg-export-runs-'));
-  const figs = mkdtempSync(join(tmpdir(), 'rsg-export-figs-'));
-  const before = { runs: process.env.RSG_RUNS_DIR, figs: process.env.RSG_FIGURES_DIR };
-  process.env.RSG_RUNS_DIR = runs;
-  process.env.RSG_FIGURES_DIR = figs;
-  try {
+test('provenance names every run, its upstream stages, sorted seeds and the commits that trained them', () =>
+  withTempDirs(['RSG_RUNS_DIR', 'RSG_FIGURES_DIR'], async ({ RSG_FIGURES_DIR: figs }) => {
     const seeds = [5, 2, 1, 3, 2];
     const specs = seeds.map(grpo);
     // the bases were trained at one commit, the GRPO stages at another (seed 5's at a third)
@@ -88,16 +74,6 @@ test('provenance names every run, its upstream stages, sorted seeds and the comm
     );
     assert.match(written[1].caption, /^quick scale · seeds 1, 2 · blas · /); // a range needs three seeds
     assert.is(readFileSync(join(figs, 'quick', 'sections', 'table1.md'), 'utf8'), '## T\n');
-  } finally {
-    for (const [k, v] of [
-      ['RSG_RUNS_DIR', before.runs],
-      ['RSG_FIGURES_DIR', before.figs],
-    ] as const)
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    rmSync(runs, { recursive: true, force: true });
-    rmSync(figs, { recursive: true, force: true });
-  }
-});
+  }));
 
 test.run();

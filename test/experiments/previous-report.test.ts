@@ -1,11 +1,10 @@
 /** npm run figures -- --merge: what an earlier REPORT.md holds, and carrying it over when its runs are gone. */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { RSGROUND_FAMILY, parsePreviousReport } from '../../experiments/previous-report';
-import { rejects } from '../helpers';
+import { rejects, withTempDirs } from '../helpers';
 
 const TABLE1 = '## Table 1: in-domain test split\n\n| row | Acc@0.5 |\n| --- | ---: |\n| GRPO | 28.20 ± 1.00 |\n';
 const VERDICTS = '| claim (paper) | verdict |\n| --- | ---: |\n| X beats Y | **reproduced** |';
@@ -79,13 +78,8 @@ test('a multi-family REPORT.md splits its verdicts by family; a failed control i
   assert.is(none.verdicts.size, 0);
 });
 
-test('writeSuiteReport --merge keeps a section whose runs are gone, refuses one it never had', async () => {
-  const figs = mkdtempSync(join(tmpdir(), 'rsg-merge-'));
-  const runs = mkdtempSync(join(tmpdir(), 'rsg-merge-runs-'));
-  const before = { figs: process.env.RSG_FIGURES_DIR, runs: process.env.RSG_RUNS_DIR };
-  process.env.RSG_FIGURES_DIR = figs;
-  process.env.RSG_RUNS_DIR = runs;
-  try {
+test('writeSuiteReport --merge keeps a section whose runs are gone, refuses one it never had', () =>
+  withTempDirs(['RSG_FIGURES_DIR', 'RSG_RUNS_DIR'], async ({ RSG_FIGURES_DIR: figs }) => {
     const { writeSuiteReport } = await import('../../experiments/suite');
     mkdirSync(join(figs, 'sections'), { recursive: true });
     writeFileSync(join(figs, 'sections', 'table1.md'), TABLE1);
@@ -106,21 +100,10 @@ test('writeSuiteReport --merge keeps a section whose runs are gone, refuses one 
       /1 of 2 experiment\(s\) have no finished runs at default scale and no section in the current REPORT\.md/,
     );
     assert.is(readFileSync(join(figs, 'REPORT.md'), 'utf8'), out);
-  } finally {
-    process.env.RSG_FIGURES_DIR = before.figs;
-    process.env.RSG_RUNS_DIR = before.runs;
-    if (before.figs === undefined) delete process.env.RSG_FIGURES_DIR;
-    if (before.runs === undefined) delete process.env.RSG_RUNS_DIR;
-  }
-});
+  }));
 
-test('writeSuiteReport --merge keeps a failed control failed: the warning on top, controlsPass false', async () => {
-  const figs = mkdtempSync(join(tmpdir(), 'rsg-merge-'));
-  const runs = mkdtempSync(join(tmpdir(), 'rsg-merge-runs-'));
-  const before = { figs: process.env.RSG_FIGURES_DIR, runs: process.env.RSG_RUNS_DIR };
-  process.env.RSG_FIGURES_DIR = figs;
-  process.env.RSG_RUNS_DIR = runs;
-  try {
+test('writeSuiteReport --merge keeps a failed control failed: the warning on top, controlsPass false', () =>
+  withTempDirs(['RSG_FIGURES_DIR', 'RSG_RUNS_DIR'], async ({ RSG_FIGURES_DIR: figs }) => {
     const { writeSuiteReport } = await import('../../experiments/suite');
     const failed = single
       .replace(
@@ -144,12 +127,6 @@ test('writeSuiteReport --merge keeps a failed control failed: the warning on top
     assert.match(out, /> \*\*A control failed at this scale \(see the carried-over controls table\)/);
     assert.match(out, /every verdict below is marked uninterpretable/);
     assert.match(out, /## Controls\n\n\| control \| passes \|\n\| --- \| --- \|\n\| positive \| no \|/);
-  } finally {
-    process.env.RSG_FIGURES_DIR = before.figs;
-    process.env.RSG_RUNS_DIR = before.runs;
-    if (before.figs === undefined) delete process.env.RSG_FIGURES_DIR;
-    if (before.runs === undefined) delete process.env.RSG_RUNS_DIR;
-  }
-});
+  }));
 
 test.run();
