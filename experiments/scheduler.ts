@@ -180,6 +180,12 @@ export class RunProgress {
     if (w) w.step = w.steps;
   }
 
+  /** A task failed, or never ran because its parent failed: its steps leave the total (a run that
+   * ends with failures ends at 100% of what could train, not short of it for good). */
+  failed(t: Task): void {
+    this.work.delete(taskId(t));
+  }
+
   /** Where a training task is now, by its log written since `since` (ms; see progressSince). */
   observe(t: Task, since: number): { step: number; value?: number } {
     const w = this.work.get(taskId(t));
@@ -373,6 +379,7 @@ export class LocalExecutor implements Executor {
         const t = pending[i];
         if (parentFailed(t)) {
           failed.add(taskId(t));
+          progress.failed(t);
           pending.splice(i--, 1);
           continue;
         }
@@ -410,6 +417,7 @@ export class LocalExecutor implements Executor {
             opts.log(`✓ ${taskId(t)} (${describeTask(t)})`);
           } else {
             failed.add(taskId(t));
+            progress.failed(t);
             opts.log(`✗ ${taskId(t)} failed (exit ${settled.code}); see ${taskLog(r.task)}`);
           }
         }

@@ -290,6 +290,7 @@ export class SlurmExecutor implements Executor {
           // a stage's done marker is written atomically before its worker exits: a job gone without it failed
           open.delete(id);
           failed.push(id);
+          progress.failed(t);
           opts.log(`✗ ${id} failed (job ${this.jobs.get(id)}); ${taskLog(t)} ends:\n${tail(taskLog(t))}`);
         }
       }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import {
   LocalExecutor,
+  RunProgress,
   type Task,
   closeGraph,
   progressSince,
@@ -25,6 +26,7 @@ import {
   type GrpoSpec,
   type BaseSpec,
   type SftSpec,
+  type StageSpec,
   DEFAULT_GRPO,
   DEFAULT_SFT,
   evalFile,
@@ -253,6 +255,25 @@ test('work done counts only the steps this run trains, hand-computed', () => {
     'a checkpoint past the end adds no work',
   );
 });
+
+test(
+  'a failed task and the child it leaves unrun drop out of the total: the run ends at 100%, not short of it',
+  withRuns(async () => {
+    // priced per stage: 6 s for the SFT, 3 s for the base and each GRPO stage, 15 s in all
+    const price = (s: StageSpec) => ({ seconds: 3 * (s.kind === 'sft' ? 2 : 1), basis: 'test' });
+    const tasks = trainTasks([grpo(sft(1), 1), grpo(base, 2)]);
+    const p = new RunProgress(tasks, price);
+    assert.equal(p.status(10), { pct: 0, eta: NaN });
+    const byKind = (k: string, from?: string) =>
+      tasks.find((t) => t.spec.kind === k && (!from || (t.spec.kind === 'grpo' && t.spec.from.kind === from)))!;
+    p.finished(byKind('base'));
+    p.finished(byKind('grpo', 'base'));
+    assert.equal(p.status(10), { pct: 40, eta: 15 }, '6 of 15 priced seconds in 10 s: 9 left at 0.6 per second');
+    p.failed(byKind('sft'));
+    p.failed(byKind('grpo', 'sft'));
+    assert.equal(p.status(10), { pct: 100, eta: 0 });
+  }),
+);
 
 test(
   'a stage resumes from its checkpoint’s step; a log older than the task’s start is not its progress',
