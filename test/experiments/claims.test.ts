@@ -11,26 +11,30 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { resolveConfig } from '../../experiments/runner';
 import { findExperiment } from '../../experiments/registry';
-import { type Variant, dataRef, variantSpec } from '../../experiments/specs';
+import { type Variant, baseSpec, dataRef, variantSpec } from '../../experiments/specs';
 import { V } from '../../experiments/variants';
 import type { Executor } from '../../experiments/scheduler';
 import type { ClaimResult } from '../../lib/report/verdicts';
-import { type DataRef, evalFile } from '../../lib/pipeline';
-import { OOD_SPLITS } from '../../lib/data/splits';
+import { type DataRef, type StageSpec, evalFile } from '../../lib/pipeline';
+import type { CommonConfig } from '../../experiments/scales';
+import { OOD_SPLITS, REGION_OOD_SPLITS } from '../../lib/data/splits';
+import { SHOTS, shotSpec } from '../../experiments/few-shot';
+import { ROWS, rowSpec } from '../../experiments/remotereasoner';
 import { withTempDirs } from '../helpers';
 
 const SEEDS = [1, 2, 3, 4];
-const IDS = Object.values(V).map((v) => v.id);
 
-/** The accuracy written for a variant at a seed on a split: distinct per variant, varying with seed and split. */
-function acc(id: string, seed: number, split: string): number {
-  const i = IDS.indexOf(id);
+/** One evaluation to write: the row it belongs to (`key`), its stage and split. */
+type Item = { key: string; spec: StageSpec; ref: DataRef };
+
+/** The accuracy written for the i-th row at a seed on a split: distinct per row, varying with seed and split. */
+function acc(i: number, seed: number, split: string): number {
   const k = (OOD_SPLITS as readonly string[]).indexOf(split) + 1;
-  return 0.1 + 0.03 * i + 0.01 * ((i * 7 + seed * 3 + k * 2) % 5) + 0.02 * k;
+  return 0.1 + 0.03 * (i % 25) + 0.01 * ((i * 7 + seed * 3 + k * 2) % 5) + 0.02 * k;
 }
 
 /** Write a whole greedy evaluation with `round(acc × n)` hits (IoU 0.9) and misses (IoU 0.1); returns its accuracy. */
-function writeEval(file: string, n: number, a: number): number {
+function writeEval(file: string, n: number, a: number, regions: boolean): number {
   const hits = Math.round(a * n);
   const results = Array.from({ length: n }, (_, j) => ({
     id: `s${j}`,
@@ -39,6 +43,10 @@ function writeEval(file: string, n: number, a: number): number {
     format: 1,
   }));
   const miou = (0.9 * hits + 0.1 * (n - hits)) / n;
+  const region = {
+    ...{ acc50: hits / n, meanIoU: miou, countAcc: 0.5, gIoU: 0.5, cIoU: 0.5, f1At1: 0.5, f1At3: 0.5 },
+    ...{ asd: 3, hd: 9, emptyContourRate: 0, n },
+  };
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(
     file,
@@ -51,6 +59,7 @@ function writeEval(file: string, n: number, a: number): number {
       formatRate: 1,
       meanLength: 10,
       byCue: {},
+      ...(regions ? { region } : {}),
       results,
     }),
   );
@@ -60,24 +69,26 @@ function writeEval(file: string, n: number, a: number): number {
 /** Build an experiment's claims from hand-written evaluations; returns them and the accuracies written. */
 async function claimsOf(
   name: string,
-  variants: Variant[],
-  refs: (c: ReturnType<typeof resolveConfig>['config']) => DataRef[],
-): Promise<{ claims: Map<string, ClaimResult>; written: (id: string, seed: number, split: string) => number }> {
+  items: (c: CommonConfig) => Item[],
+  regions = false,
+): Promise<{ claims: Map<string, ClaimResult>; written: (key: string, seed: number, split: string) => number }> {
   return withTempDirs(['RSG_RUNS_DIR'], async () => {
     const { config } = resolveConfig(name, { scale: 'default', seeds: SEEDS });
     const written = new Map<string, number>();
-    for (const v of variants)
-      for (const seed of SEEDS)
-        for (const ref of refs(config)) {
-          const a = writeEval(evalFile(variantSpec(config, v, seed), ref), ref.count, acc(v.id, seed, ref.split));
-          written.set(`${v.id}/${seed}/${ref.split}`, a);
-        }
-    // every evaluation is on disk: an executor asked to run anything is a failure of this test
+    const keys: string[] = [];
+    for (const { key, spec, ref } of items(config)) {
+      if (!keys.includes(key)) keys.push(key);
+      const a = writeEval(evalFile(spec, ref), ref.count, acc(keys.indexOf(key), spec.seed, ref.split), regions);
+      written.set(`${key}/${spec.seed}/${ref.split}`, a);
+    }
+    // every evaluation is on disk: the report asks for them, and nothing may train or evaluate
     const executor: Executor = {
       name: 'none',
       run: async (tasks) => {
-        const evals = tasks.filter((t) => t.kind === 'eval');
-        assert.ok(evals.length > 0, 'the report asks for its evaluations');
+        assert.ok(
+          tasks.every((t) => t.kind === 'eval'),
+          'the report asks for evaluations only',
+        );
       },
     };
     const report = await findExperiment(name).report({
@@ -88,14 +99,23 @@ async function claimsOf(
     });
     return {
       claims: new Map(report.claims.map((c) => [c.id, c])),
-      written: (id, seed, split) => {
-        const a = written.get(`${id}/${seed}/${split}`);
-        if (a === undefined) throw new Error(`no evaluation written for ${id} seed ${seed} on ${split}`);
+      written: (key, seed, split) => {
+        const a = written.get(`${key}/${seed}/${split}`);
+        if (a === undefined) throw new Error(`no evaluation written for ${key} seed ${seed} on ${split}`);
         return a;
       },
     };
   });
 }
+
+/** Items for variants of the RSGround-R1 tables, keyed by variant id. */
+const rowsOf =
+  (variants: Variant[], refs: (c: CommonConfig) => DataRef[]) =>
+  (c: CommonConfig): Item[] =>
+    variants.flatMap((v) =>
+      SEEDS.flatMap((seed) => refs(c).map((ref) => ({ key: v.id, spec: variantSpec(c, v, seed), ref }))),
+    );
+const testRef = (c: CommonConfig) => [dataRef(c, 'test', c.data.test)];
 
 const meanOver = (f: (seed: number) => number) => SEEDS.reduce((a, s) => a + f(s), 0) / SEEDS.length;
 
@@ -108,9 +128,7 @@ function expectDiff(claims: Map<string, ClaimResult>, id: string, expected: numb
 }
 
 test('table1: full − GRPO and GRPO − SFT on the test split', async () => {
-  const { claims, written: w } = await claimsOf('table1', [V.base, V.sft, V.grpo, V.full], (c) => [
-    dataRef(c, 'test', c.data.test),
-  ]);
+  const { claims, written: w } = await claimsOf('table1', rowsOf([V.base, V.sft, V.grpo, V.full], testRef));
   assert.is(claims.size, 2);
   expectDiff(
     claims,
@@ -125,8 +143,9 @@ test('table1: full − GRPO and GRPO − SFT on the test split', async () => {
 });
 
 test('table2-ood: full − GRPO and GRPO − SFT, each seed averaged over the three OOD splits', async () => {
-  const { claims, written: w } = await claimsOf('table2-ood', [V.sft, V.grpo, V.full], (c) =>
-    OOD_SPLITS.map((split) => ({ split, count: c.data.ood })),
+  const { claims, written: w } = await claimsOf(
+    'table2-ood',
+    rowsOf([V.sft, V.grpo, V.full], (c) => OOD_SPLITS.map((split) => ({ split, count: c.data.ood }))),
   );
   const ood = (id: string, s: number) => OOD_SPLITS.reduce((a, split) => a + w(id, s, split), 0) / OOD_SPLITS.length;
   assert.is(claims.size, 2);
@@ -144,7 +163,7 @@ test('table2-ood: full − GRPO and GRPO − SFT, each seed averaged over the th
 
 test('table3-components: each component over plain GRPO; all three over the best single one', async () => {
   const vs = [V.grpo, V.grpoCot, V.grpoPos, V.grpoSc, V.full];
-  const { claims, written: w } = await claimsOf('table3-components', vs, (c) => [dataRef(c, 'test', c.data.test)]);
+  const { claims, written: w } = await claimsOf('table3-components', rowsOf(vs, testRef));
   const t = (id: string, s: number) => w(id, s, 'test');
   assert.is(claims.size, 4);
   expectDiff(
@@ -164,11 +183,7 @@ test('table3-components: each component over plain GRPO; all three over the best
   );
   const singles = ['grpo-cot', 'grpo-pos', 'grpo-sc'];
   const best = singles.reduce((b, id) => (meanOver((s) => t(id, s)) > meanOver((s) => t(b, s)) ? id : b));
-  // the written accuracies grow with the variant's place in V: the best single row is the last of them
-  assert.is(
-    best,
-    singles.reduce((b, id) => (IDS.indexOf(id) > IDS.indexOf(b) ? id : b)),
-  );
+  assert.is(best, 'grpo-sc', 'the written accuracies grow with the row: the last single one is the best');
   expectDiff(
     claims,
     't3-full',
@@ -178,7 +193,7 @@ test('table3-components: each component over plain GRPO; all three over the best
 
 test('table4-rewards: R_pos over each alternative; GIoU and DIoU together no better than IoU alone', async () => {
   const vs = [V.grpo, V.grpoGiou, V.grpoDiou, V.grpoCenter, V.grpoPos];
-  const { claims, written: w } = await claimsOf('table4-rewards', vs, (c) => [dataRef(c, 'test', c.data.test)]);
+  const { claims, written: w } = await claimsOf('table4-rewards', rowsOf(vs, testRef));
   const t = (id: string, s: number) => w(id, s, 'test');
   assert.is(claims.size, 4);
   expectDiff(
@@ -206,7 +221,7 @@ test('table4-rewards: R_pos over each alternative; GIoU and DIoU together no bet
 
 test('table5-consistency: each term alone over none; both over the mean of the single-term rows', async () => {
   const vs = [V.grpo, V.grpoScM, V.grpoScV, V.grpoSc];
-  const { claims, written: w } = await claimsOf('table5-consistency', vs, (c) => [dataRef(c, 'test', c.data.test)]);
+  const { claims, written: w } = await claimsOf('table5-consistency', rowsOf(vs, testRef));
   const t = (id: string, s: number) => w(id, s, 'test');
   assert.is(claims.size, 3);
   expectDiff(
@@ -223,6 +238,84 @@ test('table5-consistency: each term alone over none; both over the mean of the s
     claims,
     't5-both',
     meanOver((s) => t('grpo-sc', s) - (t('grpo-sc-m', s) + t('grpo-sc-v', s)) / 2),
+  );
+});
+
+test('few-shot: RFT − SFT at each k in domain and averaged out of domain; RFT with a trace − SFT', async () => {
+  const refs = (c: CommonConfig): DataRef[] => [
+    dataRef(c, 'test', c.data.test),
+    ...OOD_SPLITS.map((split) => ({ split, count: c.data.ood })),
+  ];
+  const methods = ['sft', 'rft', 'rft-trace'] as const;
+  const { claims, written: w } = await claimsOf('few-shot', (c) => [
+    ...SEEDS.flatMap((seed) => refs(c).map((ref) => ({ key: 'base', spec: baseSpec(c, seed), ref }))),
+    ...methods.flatMap((m) =>
+      SHOTS.flatMap((k) =>
+        SEEDS.flatMap((seed) => refs(c).map((ref) => ({ key: `${m}-${k}`, spec: shotSpec(c, m, k, seed), ref }))),
+      ),
+    ),
+  ]);
+  const ood = (key: string, s: number) => OOD_SPLITS.reduce((a, split) => a + w(key, s, split), 0) / OOD_SPLITS.length;
+  assert.is(claims.size, 3 * SHOTS.length);
+  for (const k of SHOTS) {
+    expectDiff(
+      claims,
+      `fs-in-${k}`,
+      meanOver((s) => w(`rft-${k}`, s, 'test') - w(`sft-${k}`, s, 'test')),
+    );
+    expectDiff(
+      claims,
+      `fs-ood-${k}`,
+      meanOver((s) => ood(`rft-${k}`, s) - ood(`sft-${k}`, s)),
+    );
+    expectDiff(
+      claims,
+      `fs-trace-${k}`,
+      meanOver((s) => w(`rft-trace-${k}`, s, 'test') - w(`sft-${k}`, s, 'test')),
+    );
+  }
+});
+
+test('remotereasoner: GRPO over the base, over SFT and over GRPO without R_count; LoRA no worse', async () => {
+  const { claims, written: w } = await claimsOf(
+    'remotereasoner',
+    (c) =>
+      ROWS.flatMap((r) =>
+        SEEDS.flatMap((seed) => [
+          { key: r.id, spec: rowSpec(c, r, seed), ref: { split: 'region-test', count: c.data.test } },
+          ...(['base', 'sft', 'grpo', 'sft-grpo'].includes(r.id)
+            ? REGION_OOD_SPLITS.map((split) => ({
+                key: r.id,
+                spec: rowSpec(c, r, seed),
+                ref: { split, count: c.data.ood },
+              }))
+            : []),
+        ]),
+      ),
+    true,
+  );
+  const t = (id: string, s: number) => w(id, s, 'region-test');
+  assert.is(claims.size, 4);
+  expectDiff(
+    claims,
+    'rr-rl',
+    meanOver((s) => t('grpo', s) - t('base', s)),
+  );
+  expectDiff(
+    claims,
+    'rr-vs-sft',
+    meanOver((s) => t('grpo', s) - t('sft', s)),
+  );
+  expectDiff(
+    claims,
+    'rr-lora',
+    meanOver((s) => t('grpo', s) - t('grpo-lora', s)),
+    'not-greater',
+  );
+  expectDiff(
+    claims,
+    'rr-count',
+    meanOver((s) => t('grpo', s) - t('grpo-nocount', s)),
   );
 });
 
