@@ -17,7 +17,8 @@ import type { Executor } from '../../experiments/scheduler';
 import type { ClaimResult } from '../../lib/report/verdicts';
 import { type DataRef, type StageSpec, evalFile } from '../../lib/pipeline';
 import type { CommonConfig } from '../../experiments/scales';
-import { OOD_SPLITS, REGION_OOD_SPLITS } from '../../lib/data/splits';
+import { MIXED_TASKS, OOD_SPLITS, REGION_OOD_SPLITS } from '../../lib/data/splits';
+import { MULTI_ROWS, multiSpec } from '../../experiments/geocot';
 import { SHOTS, shotSpec } from '../../experiments/few-shot';
 import { ROWS, rowSpec } from '../../experiments/remotereasoner';
 import { withTempDirs } from '../helpers';
@@ -25,7 +26,7 @@ import { withTempDirs } from '../helpers';
 const SEEDS = [1, 2, 3, 4];
 
 /** One evaluation to write: the row it belongs to (`key`), its stage and split. */
-type Item = { key: string; spec: StageSpec; ref: DataRef };
+type Item = { key: string; spec: StageSpec; ref: DataRef; extra?: object };
 
 /** The accuracy written for the i-th row at a seed on a split: distinct per row, varying with seed and split. */
 function acc(i: number, seed: number, split: string): number {
@@ -33,14 +34,24 @@ function acc(i: number, seed: number, split: string): number {
   return 0.1 + 0.03 * (i % 25) + 0.01 * ((i * 7 + seed * 3 + k * 2) % 5) + 0.02 * k;
 }
 
-/** Write a whole greedy evaluation with `round(acc × n)` hits (IoU 0.9) and misses (IoU 0.1); returns its accuracy. */
-function writeEval(file: string, n: number, a: number, regions: boolean): number {
+/**
+ * Write a whole greedy evaluation with `round(acc × n)` hits (IoU 0.9) and misses (IoU 0.1), the hits and the first
+ * half of the misses well-formed; returns its accuracy and format rate.
+ */
+function writeEval(
+  file: string,
+  n: number,
+  a: number,
+  regions: boolean,
+  extra: object = {},
+): { acc: number; format: number } {
   const hits = Math.round(a * n);
+  const formed = hits + Math.floor((n - hits) / 2);
   const results = Array.from({ length: n }, (_, j) => ({
     id: `s${j}`,
     text: '',
     iou: j < hits ? 0.9 : 0.1,
-    format: 1,
+    format: j < formed ? 1 : 0,
   }));
   const miou = (0.9 * hits + 0.1 * (n - hits)) / n;
   const region = {
@@ -56,14 +67,15 @@ function writeEval(file: string, n: number, a: number, regions: boolean): number
       miou,
       ciou: miou,
       n,
-      formatRate: 1,
+      formatRate: formed / n,
       meanLength: 10,
       byCue: {},
       ...(regions ? { region } : {}),
+      ...extra,
       results,
     }),
   );
-  return hits / n;
+  return { acc: hits / n, format: formed / n };
 }
 
 /** Build an experiment's claims from hand-written evaluations; returns them and the accuracies written. */
@@ -76,10 +88,11 @@ async function claimsOf(
     const { config } = resolveConfig(name, { scale: 'default', seeds: SEEDS });
     const written = new Map<string, number>();
     const keys: string[] = [];
-    for (const { key, spec, ref } of items(config)) {
+    for (const { key, spec, ref, extra } of items(config)) {
       if (!keys.includes(key)) keys.push(key);
-      const a = writeEval(evalFile(spec, ref), ref.count, acc(keys.indexOf(key), spec.seed, ref.split), regions);
-      written.set(`${key}/${spec.seed}/${ref.split}`, a);
+      const a = writeEval(evalFile(spec, ref), ref.count, acc(keys.indexOf(key), spec.seed, ref.split), regions, extra);
+      written.set(`${key}/${spec.seed}/${ref.split}`, a.acc);
+      written.set(`${key}/${spec.seed}/${ref.split}#format`, a.format);
     }
     // every evaluation is on disk: the report asks for them, and nothing may train or evaluate
     const executor: Executor = {
@@ -316,6 +329,51 @@ test('remotereasoner: GRPO over the base, over SFT and over GRPO without R_count
     claims,
     'rr-count',
     meanOver((s) => t('grpo', s) - t('grpo-nocount', s)),
+  );
+});
+
+test('geocot: KL keeps the format, GRPO after CoT-SFT, CoT vs answer-only with or without GRPO, the mix', async () => {
+  const task = { n: 10, acc: 0.5, meanScore: 0.5, formatRate: 1, map50: 0.5 };
+  const tasks = Object.fromEntries(MIXED_TASKS.map((t) => [t, task]));
+  const { claims, written: w } = await claimsOf('geocot', (c) => [
+    ...rowsOf([V.base, V.sft, V.sftGrpo, V.cotsftGeocot, V.geocotKl, V.geocotNoKl], testRef)(c),
+    ...MULTI_ROWS.flatMap((r) =>
+      SEEDS.map((seed) => ({
+        key: r.id,
+        spec: multiSpec(c, r, seed),
+        ref: { split: 'multi-test', count: c.data.test },
+        extra: { tasks },
+      })),
+    ),
+  ]);
+  const t = (id: string, s: number) => w(id, s, 'test');
+  assert.is(claims.size, 5);
+  const f = (id: string, s: number) => w(id, s, 'test#format');
+  expectDiff(
+    claims,
+    'g-kl',
+    meanOver((s) => f('geocot-kl', s) - f('geocot-nokl', s)),
+  );
+  expectDiff(
+    claims,
+    'g-rft',
+    meanOver((s) => t('geocot-kl', s) - t('cotsft-geocot', s)),
+  );
+  expectDiff(
+    claims,
+    'g-cot-grpo',
+    meanOver((s) => t('geocot-kl', s) - t('sft-grpo', s)),
+  );
+  expectDiff(
+    claims,
+    'g-cot',
+    meanOver((s) => t('cotsft-geocot', s) - t('sft', s)),
+  );
+  const m = (id: string, s: number) => w(id, s, 'multi-test');
+  expectDiff(
+    claims,
+    'g-multi',
+    meanOver((s) => m('multi-cotsft-grpo', s) - m('multi-cotsft', s)),
   );
 });
 
