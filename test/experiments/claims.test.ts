@@ -377,4 +377,17 @@ test('geocot: KL keeps the format, GRPO after CoT-SFT, CoT vs answer-only with o
   );
 });
 
+test('fig6-extended: full − GRPO on test, both trained three times longer', async () => {
+  const { claims, written: w } = await claimsOf('fig6-extended', (c) => {
+    assert.is(c.grpo.steps, 3 * resolveConfig('table1', { scale: 'default' }).config.grpo.steps);
+    return rowsOf([V.grpo, V.full], testRef)(c);
+  });
+  assert.is(claims.size, 1);
+  expectDiff(
+    claims,
+    'f6-persist',
+    meanOver((s) => w('full', s, 'test') - w('grpo', s, 'test')),
+  );
+});
+
 test.run();
