@@ -8,14 +8,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { resolveConfig } from '../../experiments/runner';
 import { findExperiment } from '../../experiments/registry';
 import { type Variant, baseSpec, dataRef, variantSpec } from '../../experiments/specs';
 import { V } from '../../experiments/variants';
 import type { Executor } from '../../experiments/scheduler';
 import type { ClaimResult } from '../../lib/report/verdicts';
-import { type DataRef, type StageSpec, evalFile } from '../../lib/pipeline';
+import { type DataRef, type StageSpec, evalFile, stageDir } from '../../lib/pipeline';
 import type { CommonConfig } from '../../experiments/scales';
 import { MIXED_TASKS, OOD_SPLITS, REGION_OOD_SPLITS } from '../../lib/data/splits';
 import { MULTI_ROWS, multiSpec } from '../../experiments/geocot';
@@ -388,6 +388,39 @@ test('fig6-extended: full − GRPO on test, both trained three times longer', as
     'f6-persist',
     meanOver((s) => w('full', s, 'test') - w('grpo', s, 'test')),
   );
+});
+
+test('fig5-reward-std: within-group reward std of GRPO − GRPO + L_SC over the second half of training', async () => {
+  await withTempDirs(['RSG_RUNS_DIR'], async () => {
+    const { config: c } = resolveConfig('fig5-reward-std', { scale: 'default', seeds: SEEDS });
+    // 10 logged steps per run: the first half at 0.9 (it must not count), the second at a value per row and seed
+    const late = (id: string, seed: number) => 0.2 + 0.05 * (id === 'grpo' ? 1 : 0) + 0.01 * ((seed * 3) % 4);
+    for (const v of [V.grpo, V.grpoSc])
+      for (const seed of SEEDS) {
+        const file = join(stageDir(variantSpec(c, v, seed)), 'metrics.jsonl');
+        mkdirSync(dirname(file), { recursive: true });
+        const lines = Array.from({ length: 10 }, (_, i) => ({
+          step: 10 * (i + 1),
+          'reward/std_in_group': i < 5 ? 0.9 : late(v.id, seed) + 0.001 * (i - 7),
+        }));
+        writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+      }
+    const report = await findExperiment('fig5-reward-std').report({
+      scale: 'default',
+      config: c,
+      log: () => {},
+      pool: { jobs: 1, log: () => {}, executor: { name: 'none', run: async () => {} } },
+    });
+    const claims = new Map(report.claims.map((x) => [x.id, x]));
+    assert.is(claims.size, 1);
+    // the second half's mean is late() (the offsets −2…+2 thousandths cancel)
+    expectDiff(
+      claims,
+      'f5-std',
+      meanOver((s) => late('grpo', s) - late('grpo-sc', s)),
+      'less',
+    );
+  });
 });
 
 test.run();
