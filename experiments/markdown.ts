@@ -12,13 +12,12 @@ export function claimsMarkdown(claims: ClaimResult[]): string {
 }
 
 export function sectionMarkdown(title: string, table: Table | null, claims: ClaimResult[], extra = ''): string {
-  return [
+  const parts = [
     `## ${title}`,
-    '',
-    ...(table ? [tableMarkdown(table), '', `_${table.note ?? ''}_`, ''] : []),
-    extra,
-    '',
+    table ? tableMarkdown(table) : '',
+    table?.note ? `_${table.note}_` : '',
+    extra.trim(),
     claimsMarkdown(claims),
-    '',
-  ].join('\n');
+  ];
+  return `${parts.filter((p) => p !== '').join('\n\n')}\n`;
 }

@@ -65,7 +65,8 @@ function splitAt(md: string, marker: '## ' | '### '): Map<string, string> {
 }
 
 export function parsePreviousReport(report: string, gallery = ''): PreviousReport {
-  const commits = /trained by the code at commit ([0-9a-f]+(?:, [0-9a-f]+)*)/.exec(report)?.[1].split(', ') ?? [];
+  // a short hash, `-dirty` when the tree had changes, or `unknown` / `unrecorded` (lib/files.ts, lib/pipeline.ts)
+  const commits = /trained by the code at commit ([\w-]+(?:, [\w-]+)*)/.exec(report)?.[1].split(', ') ?? [];
   const verdicts = new Map<string, string>();
   const v = block(report, '## Verdicts');
   if (v && !v.startsWith('_No experiment')) {

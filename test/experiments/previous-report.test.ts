@@ -43,6 +43,11 @@ test('a single-family REPORT.md: commits, controls, the untitled verdict table a
   assert.is(p.gallery.get('table1'), '## table1\n\n`npm run experiment table1`\n\n<img>');
 });
 
+test('the commits keep their -dirty mark and the unrecorded ones, in the order written', () => {
+  const md = 'the runs were trained by the code at commit 139ae438abe3-dirty, 143cd84f3d9f, unrecorded; this report';
+  assert.equal(parsePreviousReport(md).commits, ['139ae438abe3-dirty', '143cd84f3d9f', 'unrecorded']);
+});
+
 test('a multi-family REPORT.md splits its verdicts by family; a failed control is seen; nothing is invented', () => {
   const md = [
     '# R',
