@@ -31,6 +31,7 @@ import { readJson, readJsonl } from '../lib/files';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatCI, meanCI } from '../lib/stats';
+import { parseBoxes } from '../lib/answer';
 import type { Evaluation } from '../lib/evaluate';
 import type { RegionMetrics } from '../lib/regions';
 import { rowsFigure } from '../lib/report/plots';
@@ -94,7 +95,8 @@ export function rowSpec(c: CommonConfig, r: Row, seed: number): StageSpec {
   return spec;
 }
 
-type Evaluated = { row: Row; evals: Evaluation[] };
+/** A row's evaluations, one per seed in the config's seed order. */
+export type Evaluated = { row: Row; evals: Evaluation[] };
 
 async function collect(ctx: ReportContext, rows: Row[], ref: DataRef): Promise<Evaluated[]> {
   const c = ctx.config;
@@ -121,6 +123,25 @@ const region = (e: Evaluation): RegionMetrics => {
   return e.region;
 };
 
+/** The share of answers that are the empty list `[]`, "no such object" (SPEC §3.7). */
+export function emptyAnswerRate(e: Evaluation): number {
+  if (!e.results.length) throw new Error('remotereasoner: an evaluation without per-sample results');
+  return e.results.filter((r) => parseBoxes(r.text)?.length === 0).length / e.results.length;
+}
+
+/**
+ * The runs whose answers are almost all `[]`: an empty list earns the format reward on every query and
+ * full R_IoU on the queries that name nothing (SPEC §3.7), an optimum a policy can reach without grounding.
+ */
+export function emptyCollapses(rows: Evaluated[], seeds: readonly number[], over = 0.9): string[] {
+  return rows.flatMap((r) =>
+    r.evals.flatMap((e, i) => {
+      const rate = emptyAnswerRate(e);
+      return rate > over ? [`${r.row.label}, seed ${seeds[i]} (${(100 * rate).toFixed(1)}%)`] : [];
+    }),
+  );
+}
+
 type Column = { header: string; value: (e: Evaluation) => number; scale: number; digits: number };
 const pct = (header: string, value: (e: Evaluation) => number): Column => ({ header, value, scale: 100, digits: 2 });
 const px = (header: string, value: (e: Evaluation) => number): Column => ({ header, value, scale: 1, digits: 2 });
@@ -131,6 +152,7 @@ const REGION_COLUMNS: Column[] = [
   pct('matched IoU', (e) => e.miou),
   pct('count acc', (e) => region(e).countAcc),
   pct('format', (e) => e.formatRate),
+  pct('empty answers', emptyAnswerRate),
 ];
 const PIXEL_COLUMNS: Column[] = [pct('gIoU', (e) => region(e).gIoU), pct('cIoU', (e) => region(e).cIoU)];
 const CONTOUR_COLUMNS: Column[] = [
@@ -157,6 +179,15 @@ function table(title: string, rows: Evaluated[], columns: Column[], paper: strin
         : 'Ours: mean ± 95% CI (Student t) over seeds; percentages except F1 (a fraction) and distances (pixels).') +
       ` Masks come from the oracle segmenter (SPEC §6.2), so these measure how box quality propagates. ${paper}`,
   };
+}
+
+function collapseNote(runs: string[]): string[] {
+  if (!runs.length) return [];
+  return [
+    `Collapsed onto the empty list (over 90% of test answers \`[]\`): ${runs.join('; ')}.`,
+    'An empty list earns the format reward on every query and full R_IoU on the queries that name nothing',
+    '(SPEC §3.7), so it is a reward optimum reached without grounding anything.',
+  ];
 }
 
 /** What a GRPO stage trained and how fast: parameters in its checkpoint, median step time, backend. */
@@ -329,6 +360,7 @@ export const experiment: Experiment = {
       'The mask of a box comes from an oracle that knows every object’s pixels (SPEC §6.2), standing in for SAM2:',
       'pixel and contour numbers measure how box quality propagates, not segmentation skill.',
       'The LoRA row trains rank-8 adapters (α 16) on every linear layer at the same learning rate as full fine-tuning.',
+      ...collapseNote(emptyCollapses(test, c.seeds)),
     ].join(' ');
     return {
       tables: tables.map((t, i) => ({

@@ -2,7 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resolveConfig } from '../../experiments/runner';
-import { ROWS, rowSpec } from '../../experiments/remotereasoner';
+import { ROWS, emptyAnswerRate, emptyCollapses, rowSpec } from '../../experiments/remotereasoner';
+import type { Evaluation } from '../../lib/evaluate';
 import { SHOTS, shotSpec } from '../../experiments/few-shot';
 import { experiment as geocot, MULTI_ROWS, multiSpec } from '../../experiments/geocot';
 import { lineage, resolveSpec, stageName } from '../../lib/pipeline';
@@ -31,6 +32,27 @@ test('remotereasoner: region data everywhere below the base, RemoteReasoner’s 
   // the GRPO rows share the base of their seed, and differ from each other
   const names = ROWS.filter((r) => r.grpo).map((r) => stageName(rowSpec(config, r, 1)));
   assert.is(new Set(names).size, names.length);
+});
+
+const answered = (...texts: string[]) =>
+  ({ results: texts.map((text, i) => ({ id: `q${i}`, text, iou: 0, format: 0 })) }) as unknown as Evaluation;
+
+test('remotereasoner: the empty-answer share counts `[]` only, and names the seeds that collapsed onto it', () => {
+  const e = answered(
+    '<think> x </think> <answer> [ ] </answer>',
+    '<answer>[]</answer>',
+    '<answer>[[1, 2, 3, 4]]</answer>',
+    '<answer>[1, 2, 3, 4]</answer>',
+    'no answer at all',
+  );
+  assert.is(emptyAnswerRate(e), 2 / 5);
+  const all = answered('<answer>[]</answer>', '<answer> [ ] </answer>', '<answer>[]</answer>');
+  const most = answered(...Array(9).fill('<answer>[]</answer>'), '<answer>[[0, 0, 4, 4]]</answer>');
+  const row = ROWS.find((r) => r.id === 'grpo')!;
+  // 100% and exactly 90%: only the first is over the threshold
+  assert.equal(emptyCollapses([{ row, evals: [e, all, most] }], [4, 5, 6]), [`${row.label}, seed 5 (100.0%)`]);
+  assert.equal(emptyCollapses([{ row, evals: [most] }], [1], 0.85), [`${row.label}, seed 1 (90.0%)`]);
+  assert.throws(() => emptyAnswerRate(answered()), /without per-sample results/);
 });
 
 test('few-shot: nested k-sample sets, both methods from the same base, GRPO over all k samples', () => {
