@@ -131,27 +131,28 @@ function traceQuality(row: Row, objects: Objects): Record<string, number[]> {
   return out;
 }
 
-function faithfulnessTable(rows: Rows, objects: Objects, n: number): Table {
+export function faithfulnessTable(rows: Rows, objects: Objects, n: number, seeds: readonly number[]): Table {
   const f = (xs: number[]) => (xs.length && xs.every(Number.isFinite) ? formatCI(meanCI(xs)) : '–');
+  const traced = TRACED.map((id) => ({ r: rows.get(id), q: traceQuality(rows.get(id), objects) }));
+  // a mean over seeds hides a row whose seeds split (some keep the structure, some lose it): say each
+  const pct = (xs: number[]) => xs.map((x) => (100 * x).toFixed(1)).join(', ');
+  const perSeed = traced.map(({ r, q }) => `${r.variant.label} ${pct(q.structure)}`);
   return {
     title: `Geo-CoT traces on the test split (${n} samples): structure and faithfulness`,
     header: ['method', 'structure', 'evidence → object', 'synthesis agrees', 'repetition (4-grams)', 'format'],
-    rows: TRACED.map((id) => {
-      const r = rows.get(id);
-      const q = traceQuality(r, objects);
-      return [
-        r.variant.label,
-        f(q.structure),
-        f(q.evidence),
-        f(q.agrees),
-        f(q.repetition),
-        f(r.evals.map((e) => e.formatRate)),
-      ];
-    }),
+    rows: traced.map(({ r, q }) => [
+      r.variant.label,
+      f(q.structure),
+      f(q.evidence),
+      f(q.agrees),
+      f(q.repetition),
+      f(r.evals.map((e) => e.formatRate)),
+    ]),
     note:
       'Mean ± 95% CI over seeds, in %. Structure: plan, evidence and synthesis in order with readable evidence. ' +
       'Evidence → object: evidence boxes with IoU ≥ 0.5 to an object of the class they name. Synthesis agrees: ' +
-      'its box is one of the evidence boxes. Repetition: share of the trace’s 4-grams seen earlier in it.',
+      'its box is one of the evidence boxes. Repetition: share of the trace’s 4-grams seen earlier in it. ' +
+      `Structure per seed (seeds ${seeds.join(', ')}): ${perSeed.join('; ')}.`,
   };
 }
 
@@ -180,7 +181,7 @@ export const experiment: Experiment = {
       groundingSplit('test', { count: c.data.test }).map((s) => [s.id, s.meta!.objects as { cls: string; box: Box }[]]),
     );
     const main = comparisonTable(`Geo-CoT (paper 001) on grounding: test split, ${c.data.test} samples`, rows.list);
-    const faith = faithfulnessTable(rows, objects, c.data.test);
+    const faith = faithfulnessTable(rows, objects, c.data.test, c.seeds);
     // the collapse curves: per step, mean ± CI over seeds, with and without KL
     const kl = c.seeds.map((s) => variantSpec(c, V.geocotKl, s)),
       nokl = c.seeds.map((s) => variantSpec(c, V.geocotNoKl, s));

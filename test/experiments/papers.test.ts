@@ -4,8 +4,9 @@ import * as assert from 'uvu/assert';
 import { resolveConfig } from '../../experiments/runner';
 import { ROWS, emptyAnswerRate, emptyCollapses, rowSpec } from '../../experiments/remotereasoner';
 import type { Evaluation } from '../../lib/evaluate';
+import type { Box } from '../../lib/boxes';
 import { SHOTS, shotSpec } from '../../experiments/few-shot';
-import { experiment as geocot, MULTI_ROWS, multiSpec } from '../../experiments/geocot';
+import { experiment as geocot, faithfulnessTable, MULTI_ROWS, multiSpec } from '../../experiments/geocot';
 import { lineage, resolveSpec, stageName } from '../../lib/pipeline';
 import { baseSpec, sftSpec, variantSpec } from '../../experiments/specs';
 import { V } from '../../experiments/variants';
@@ -53,6 +54,29 @@ test('remotereasoner: the empty-answer share counts `[]` only, and names the see
   assert.equal(emptyCollapses([{ row, evals: [e, all, most] }], [4, 5, 6]), [`${row.label}, seed 5 (100.0%)`]);
   assert.equal(emptyCollapses([{ row, evals: [most] }], [1], 0.85), [`${row.label}, seed 1 (90.0%)`]);
   assert.throws(() => emptyAnswerRate(answered()), /without per-sample results/);
+});
+
+test('geocot: the faithfulness table says each seed’s structure rate, which a mean over split seeds hides', () => {
+  const ok = '<think>plan : find the ship . evidence : ship [0, 0, 10, 5] . synthesis : it is [0, 0, 10, 5] .</think>';
+  const bad = '<think> find the ship . </think>';
+  const ev = (...texts: string[]) =>
+    ({
+      formatRate: 1,
+      results: texts.map((t, i) => ({ id: `q${i}`, text: `${t} <answer>[0, 0, 10, 5]</answer>`, iou: 1, format: 1 })),
+    }) as unknown as Evaluation;
+  const objects = new Map(
+    ['q0', 'q1'].map((id) => [id, [{ cls: 'ship', box: { x1: 0, y1: 0, x2: 10, y2: 5 } as Box }]]),
+  );
+  const byId = new Map(
+    TRACED_VARIANTS.map((v, i) => [
+      v.id,
+      { variant: v, seeds: [3, 4], evals: i === 2 ? [ev(ok, ok), ev(bad, bad)] : [ev(ok, bad), ev(ok, ok)] },
+    ]),
+  );
+  const t = faithfulnessTable({ list: [...byId.values()], get: (id) => byId.get(id)! }, objects, 2, [3, 4]);
+  assert.match(t.note!, `Structure per seed (seeds 3, 4): ${V.cotsftGeocot.label} 50.0, 100.0; `);
+  assert.match(t.note!, `; ${V.geocotNoKl.label} 100.0, 0.0.`);
+  assert.is(t.rows[2][1], '50.00 ± 635.31'); // the mean of 100 and 0 over two seeds, t(1) = 12.71
 });
 
 test('few-shot: nested k-sample sets, both methods from the same base, GRPO over all k samples', () => {
