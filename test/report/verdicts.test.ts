@@ -176,4 +176,18 @@ test('Holm: an adjusted p under 0.05 decides by the sign; non-inferiority claims
   assert.is(n.verdictHolm, n.verdict);
 });
 
+test('Holm is strict like the raw rule: an adjusted p of exactly 0.05 decides nothing', () => {
+  // a raw interval touching 0 decides nothing (p = 0.05 exactly); so neither does an adjusted p of 0.05:
+  // p = .025 and .05 in a family of two adjust to 2 · .025 = .05 and max(.05, .05) = .05, both exact in binary
+  const base = judgePaired(claim, [0.6, 0.65, 0.62], [0.5, 0.5, 0.5], { what: 'm' });
+  const [a, b] = adjustFamily([
+    { ...base, id: 'a', p: 0.025 },
+    { ...base, id: 'b', p: 0.05 },
+  ]);
+  assert.equal([a.pHolm, b.pHolm], [0.05, 0.05]);
+  assert.equal([a.verdictHolm, b.verdictHolm], ['inconclusive at this scale', 'inconclusive at this scale']);
+  const [c] = adjustFamily([{ ...base, id: 'c', p: 0.0499 }]);
+  assert.is(c.verdictHolm, 'reproduced');
+});
+
 test.run();
