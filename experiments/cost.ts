@@ -18,11 +18,19 @@ export function costClass(s: StageSpec): string {
   return `GRPO from ${from} on ${s.data.split}, ${s.grpo.steps} steps, ≤ ${s.grpo.maxLen} tokens`;
 }
 
+/** A stage's completion budget in tokens: what its rollouts may reach (GRPO) or its targets fill (SFT, base). */
+export function budgetOf(s: StageSpec): number {
+  if (s.kind === 'base') return s.arch.maxCompletionLen;
+  if (s.kind === 'grpo') return s.grpo.maxLen;
+  return s.maxCompletionLen ?? baseOf(s).arch.maxCompletionLen;
+}
+
 /**
  * What a stage's seconds per step are borrowed from when its own group has not run here, closest
  * first: the same kind, parent (or SFT target) and completion budget on the same split (a few-shot
  * subset of train costs per step what train does), then on any split, then the same kind, then
- * (SFT) the base. The budget matters most: a 128-token Geo-CoT rollout costs ~2.5× a 64-token answer.
+ * (SFT) the base. The budget matters most: a 128-token Geo-CoT rollout costs ~2.5× a 64-token answer,
+ * so the last two keys, which name no budget, are scaled by it (`stagePricer`).
  */
 export function rateKeys(s: StageSpec): string[] {
   if (s.kind === 'base') return ['base'];
@@ -36,7 +44,15 @@ export function rateKeys(s: StageSpec): string[] {
   return [`${family} on ${s.data.split}`, family, s.kind, ...(s.kind === 'sft' ? ['base'] : [])];
 }
 
-export type Timed = { cls: string; kind: string; steps: number; seconds: number; keys?: string[] };
+export type Timed = {
+  cls: string;
+  kind: string;
+  steps: number;
+  seconds: number;
+  keys?: string[];
+  /** completion budget (tokens), for borrowing across budgets */
+  budget?: number;
+};
 
 /** Finished stages of this runs directory with their recorded wall time. */
 export function timedStages(): Timed[] {
@@ -52,6 +68,7 @@ export function timedStages(): Timed[] {
           cls: costClass(rec.spec),
           kind: rec.spec.kind,
           keys: rateKeys(rec.spec),
+          budget: budgetOf(rec.spec),
           steps: sum.steps,
           seconds: sum.seconds,
         });
@@ -79,15 +96,24 @@ export function stageSteps(s: StageSpec): number {
  * Prices stages from `timed` (by default this runs directory's finished stages): the median wall
  * time of the stage's cost class when it has finished stages here, else its steps times the median
  * seconds per step of the closest key of `rateKeys` timed here, else unknown (`seconds` null).
+ * Borrowed by kind alone (no budget in the key), a measurement's seconds per step are scaled by
+ * the ratio of the budgets, a step's cost growing about linearly with its tokens: on the Zen 3 a
+ * GRPO step from CoT-SFT took 0.69 s at 128 tokens and 0.35 s at 64, an SFT step 0.35 and 0.20 s.
  */
 export function stagePricer(timed: Timed[] = timedStages()): (s: StageSpec) => Price {
   const byClass = new Map<string, Timed[]>();
   for (const t of timed) byClass.set(t.cls, [...(byClass.get(t.cls) ?? []), t]);
   // seconds per step by the closest key timed here (a measurement without keys counts for its kind only)
-  const perStep = (keys: string[]): { rate: number; key: string } | null => {
-    for (const key of keys) {
-      const xs = timed.filter((t) => (t.keys ?? [t.kind]).includes(key)).map((t) => t.seconds / t.steps);
-      if (xs.length) return { rate: median(xs), key };
+  const perStep = (s: StageSpec): { rate: number; key: string } | null => {
+    const keys = rateKeys(s);
+    const budget = budgetOf(s);
+    for (const [i, key] of keys.entries()) {
+      const scaled = i >= 2; // the kind and the base: keys that name no budget
+      const xs = timed
+        .filter((t) => (t.keys ?? [t.kind]).includes(key))
+        .map((t) => (t.seconds / t.steps) * (scaled && t.budget ? budget / t.budget : 1));
+      const across = scaled && timed.some((t) => (t.keys ?? [t.kind]).includes(key) && t.budget && t.budget !== budget);
+      if (xs.length) return { rate: median(xs), key: across ? `${key}, scaled to ${budget} tokens` : key };
     }
     return null;
   };
@@ -97,7 +123,7 @@ export function stagePricer(timed: Timed[] = timedStages()): (s: StageSpec) => P
     let price = memo.get(cls);
     if (!price) {
       const same = byClass.get(cls) ?? [];
-      const r = same.length ? null : perStep(rateKeys(s));
+      const r = same.length ? null : perStep(s);
       price = same.length
         ? { seconds: median(same.map((x) => x.seconds)), basis: `median of ${same.length}` }
         : r !== null

@@ -43,6 +43,11 @@ test('timed from summary.json: finished stages by class, unfinished and unreadab
       ['grpo', 40],
       ['grpo', 90],
     ]);
+    // each with its completion budget: the base's answers, the GRPO rollouts' cap
+    assert.equal(timed.map((t) => [t.kind, t.budget]).sort(), [
+      ['base', base.arch.maxCompletionLen],
+      ...[1, 2, 3].map(() => ['grpo', DEFAULT_GRPO.maxLen]),
+    ]);
     const price = stagePricer(timed);
     // its own class: the median of 20, 40 and 90 s; a 30-step run borrows 40/10 s per step (the median rate)
     assert.equal(price(grpo(9, 10)), { seconds: 40, basis: 'median of 3' });

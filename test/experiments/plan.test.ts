@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BaseSpec, type GrpoSpec, type SftSpec, DEFAULT_GRPO, DEFAULT_SFT } from '../../lib/pipeline';
 import { costClass, planLines, planStages, rateKeys } from '../../experiments/plan';
+import { budgetOf } from '../../experiments/cost';
 import { TINY } from '../helpers';
 
 const base: BaseSpec = {
@@ -144,6 +145,34 @@ test('a group not timed here takes its kind’s seconds per step; a kind not tim
     assert.match(
       planLines(p, 1).join('\n'),
       /3 stages, 0 done; the rest: 2m00s of one core, about 2m00s on 1 job\(s\) — plus 1 stage/,
+    );
+  });
+});
+
+test('borrowed by kind alone, seconds per step scale with the completion budget, and the basis says so', () => {
+  inEmptyRuns(() => {
+    const b = base.arch.maxCompletionLen,
+      g = DEFAULT_GRPO.maxLen;
+    const geocot: SftSpec = { ...sft, sft: { ...sft.sft, target: 'geocot' }, maxCompletionLen: 2 * b };
+    const long: GrpoSpec = { ...grpo(geocot, 20), grpo: { ...DEFAULT_GRPO, steps: 20, maxLen: 2 * g } };
+    assert.equal([budgetOf(base), budgetOf(geocot), budgetOf(sft), budgetOf(long)], [b, 2 * b, b, 2 * g]);
+    // GRPO from the base at g tokens, 1 and 3 s/step (median 2); the base pretrains at 0.5 s/step
+    const timed = [
+      { cls: 'g1', kind: 'grpo', keys: rateKeys(grpo(base, 10)), budget: g, steps: 10, seconds: 10 },
+      { cls: 'g2', kind: 'grpo', keys: rateKeys(grpo(base, 10)), budget: g, steps: 10, seconds: 30 },
+      { cls: costClass(base), kind: 'base', keys: rateKeys(base), budget: b, steps: 100, seconds: 50 },
+    ];
+    const p = planStages([long, grpo(sft, 20)], 1, timed);
+    assert.equal(
+      p.rows.map((r) => [r.cls, r.seconds, r.basis]),
+      [
+        [costClass(base), 50, 'median of 1'],
+        // 50 steps at the base's 0.5 s/step, doubled for twice the tokens
+        [costClass(geocot), 50, `s/step of base, scaled to ${2 * b} tokens`],
+        [costClass(long), 80, `s/step of grpo, scaled to ${2 * g} tokens`],
+        [costClass(sft), 25, 's/step of base'],
+        [costClass(grpo(sft, 20)), 40, 's/step of grpo'],
+      ],
     );
   });
 });
