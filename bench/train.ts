@@ -358,7 +358,10 @@ export async function benchSuiteEstimate(res: Record<string, { grpo: number; sft
     rows.push([name, h(time(t3, r, 1)), h(time(t3, r, jobs)), h(time(suite, r, 1)), h(time(suite, r, jobs))]);
   console.log(
     `\n## Default-scale training time, estimated from the step times above (table3-components: ${t3.base} base + ` +
-      `${t3.sft} SFT + ${t3.grpo} GRPO steps; suite: ${suite.base} + ${suite.sft} + ${suite.grpo})\n`,
+      `${t3.sft} SFT + ${t3.grpo} GRPO steps; the paper's nine experiments: ${suite.base} + ${suite.sft} + ` +
+      `${suite.grpo})\n\n(a comparison of backends, not a forecast: the bench's GRPO step samples an untrained ` +
+      "policy's full 64-token rollouts, longer than a trained policy's, and the bases are counted one after " +
+      'another; `npm run experiment suite -- --plan` prices a run from the stages measured in a runs directory)\n',
   );
   console.log(table(rows));
   if (res.wasm) {
