@@ -30,7 +30,7 @@ export function budgetOf(s: StageSpec): number {
  * first: the same kind, parent (or SFT target) and completion budget on the same split (a few-shot
  * subset of train costs per step what train does), then on any split, then the same kind, then
  * (SFT) the base. The budget matters most: a 128-token Geo-CoT rollout costs ~2.5× a 64-token answer,
- * so the last two keys, which name no budget, are scaled by it (`stagePricer`).
+ * so the kind and the base, keys that name no budget, are scaled by it (`stagePricer`).
  */
 export function rateKeys(s: StageSpec): string[] {
   if (s.kind === 'base') return ['base'];
@@ -97,8 +97,9 @@ export function stageSteps(s: StageSpec): number {
  * time of the stage's cost class when it has finished stages here, else its steps times the median
  * seconds per step of the closest key of `rateKeys` timed here, else unknown (`seconds` null).
  * Borrowed by kind alone (no budget in the key), a measurement's seconds per step are scaled by
- * the ratio of the budgets, a step's cost growing about linearly with its tokens: on the Zen 3 a
- * GRPO step from CoT-SFT took 0.69 s at 128 tokens and 0.35 s at 64, an SFT step 0.35 and 0.20 s.
+ * the ratio of the budgets, a step's cost growing about linearly with its tokens: on the Zen 3 (medians
+ * of the five-seed suite's stages) a GRPO step from CoT-SFT took 0.58 s at 128 tokens and 0.34 s at 64,
+ * an SFT step 0.35 and 0.20 s.
  */
 export function stagePricer(timed: Timed[] = timedStages()): (s: StageSpec) => Price {
   const byClass = new Map<string, Timed[]>();
@@ -107,13 +108,13 @@ export function stagePricer(timed: Timed[] = timedStages()): (s: StageSpec) => P
   const perStep = (s: StageSpec): { rate: number; key: string } | null => {
     const keys = rateKeys(s);
     const budget = budgetOf(s);
-    for (const [i, key] of keys.entries()) {
-      const scaled = i >= 2; // the kind and the base: keys that name no budget
-      const xs = timed
-        .filter((t) => (t.keys ?? [t.kind]).includes(key))
-        .map((t) => (t.seconds / t.steps) * (scaled && t.budget ? budget / t.budget : 1));
-      const across = scaled && timed.some((t) => (t.keys ?? [t.kind]).includes(key) && t.budget && t.budget !== budget);
-      if (xs.length) return { rate: median(xs), key: across ? `${key}, scaled to ${budget} tokens` : key };
+    for (const key of keys) {
+      const named = key !== s.kind && key !== 'base'; // the kind and the base name no budget
+      const ratio = (t: Timed) => (!named && t.budget ? budget / t.budget : 1);
+      const matching = timed.filter((t) => (t.keys ?? [t.kind]).includes(key));
+      if (!matching.length) continue;
+      const rate = median(matching.map((t) => (t.seconds / t.steps) * ratio(t)));
+      return { rate, key: matching.some((t) => ratio(t) !== 1) ? `${key}, scaled to ${budget} tokens` : key };
     }
     return null;
   };
