@@ -6,13 +6,21 @@
  * OOD split (Geo-R1's cross-dataset claim).
  *
  * Choices: samples, not per-class shots (the mini world's six classes are balanced, so k samples
- * hold about k/6 per class); the scale's SFT and GRPO steps at every k (more epochs at small k);
- * GRPO draws its queries from all k samples (trainFraction 1). RFT with a reasoning trace
- * (Geo-R1's reasoning-centric RFT) starts GRPO from a CoT scaffold: the base CoT-SFT'd on RSGround
- * traces of the generic corpus (the pretraining data, not the k labels, which a CoT-SFT start on
- * them would spend twice), so it reasons before answering and RFT sees only the k samples.
+ * hold about k/6 per class); GRPO draws its queries from all k samples (trainFraction 1).
+ *
+ * Every method is selected on val the same way (SELECT): the scale's SFT and GRPO steps are an
+ * upper bound; each stage evaluates greedy val Acc@0.5 (the scale's val split) every 50 SFT or 25
+ * GRPO steps, keeps the weights of its best evaluation and stops after five evaluations without a
+ * better one. A fixed budget is not a fair baseline here: 2000 SFT steps on 10 samples are 6400
+ * epochs, and without selection answer-only SFT ended below the base at every k. The starting
+ * model is not a candidate (what is compared has trained on the k samples); the base row stays.
+ *
+ * RFT with a reasoning trace (Geo-R1's reasoning-centric RFT) starts GRPO from a CoT scaffold: the
+ * base CoT-SFT'd on RSGround traces of the generic corpus (the pretraining data, not the k labels,
+ * which a CoT-SFT start on them would spend twice), so it reasons before answering and RFT sees
+ * only the k samples.
  */
-import { type DataRef, type GrpoSpec, type StageSpec, evaluateStage, linkRun } from '../lib/pipeline';
+import { type DataRef, type GrpoSpec, type StageSpec, evaluateStage, linkRun, stageSummary } from '../lib/pipeline';
 import { OOD_SPLITS } from '../lib/data/splits';
 import type { Evaluation } from '../lib/evaluate';
 import { formatCI, meanCI } from '../lib/stats';
@@ -35,6 +43,9 @@ const LABEL: Record<Method, string> = {
   'rft-trace': 'RFT with a reasoning trace (GRPO from a CoT scaffold)',
 };
 
+/** Selection on val, alike for every method: evaluate every `every` steps, stop after `patience` without a gain. */
+export const SELECT = { sft: { every: 50, patience: 5 }, grpo: { every: 25, patience: 5 } } as const;
+
 /** The CoT scaffold of reasoning-centric RFT: the base CoT-SFT'd on the generic corpus's RSGround traces. */
 function scaffoldSpec(c: CommonConfig, seed: number) {
   return sftSpec(c, 'rsground', seed, {
@@ -47,7 +58,7 @@ function scaffoldSpec(c: CommonConfig, seed: number) {
 export function shotSpec(c: CommonConfig, method: Method, k: number, seed: number): StageSpec {
   const shots: DataRef = dataRef(c, 'train', k);
   const val = dataRef(c, 'val', c.data.val);
-  if (method === 'sft') return sftSpec(c, 'short', seed, { data: shots, eval: val });
+  if (method === 'sft') return { ...sftSpec(c, 'short', seed, { data: shots, eval: val }), select: SELECT.sft };
   const spec: GrpoSpec = {
     kind: 'grpo',
     from: method === 'rft' ? baseSpec(c, seed) : scaffoldSpec(c, seed),
@@ -55,6 +66,7 @@ export function shotSpec(c: CommonConfig, method: Method, k: number, seed: numbe
     grpo: mergeGrpo(c.grpo, { reward: { aux: 'none' }, spatialConsistency: false, trainFraction: 1 }),
     data: shots,
     eval: val,
+    select: SELECT.grpo,
   };
   return spec;
 }
@@ -108,6 +120,18 @@ async function evaluateGrid(ctx: ReportContext): Promise<Grid> {
   return grid;
 }
 
+/** The step each seed's stage kept (model selection on val), as "median [min–max] of budget". */
+function keptSteps(c: CommonConfig, m: Method, k: number): string {
+  const steps = c.seeds
+    .map((seed) => stageSummary(shotSpec(c, m, k, seed))?.selected?.step ?? NaN)
+    .sort((a, b) => a - b);
+  if (steps.some((s) => !Number.isFinite(s))) return '–';
+  const mid = steps.length >> 1;
+  const median = steps.length % 2 ? steps[mid] : (steps[mid - 1] + steps[mid]) / 2;
+  const budget = m === 'sft' ? c.sft.steps : c.grpo.steps;
+  return `${median} [${steps[0]}–${steps[steps.length - 1]}] of ${budget}`;
+}
+
 /** Per seed, per sample: 1 when IoU ≥ 0.5, over `splits` one after another (for the paired bootstrap). */
 function hits(grid: Grid, m: Method, k: number, splits: readonly string[]): number[][] {
   const per = splits.map((s) => grid.get(key(m, k, s))!);
@@ -133,7 +157,15 @@ export const experiment: Experiment = {
     const cell = (xs: number[]) => formatCI(meanCI(xs));
     const table: Table = {
       title: `Few-shot: SFT vs RFT at k labelled samples (test ${c.data.test}, each OOD split ${c.data.ood})`,
-      header: ['k', 'method', 'test Acc@0.5', ...OOD_SPLITS.map((s) => `${s} Acc@0.5`), 'OOD mean', 'seeds'],
+      header: [
+        'k',
+        'method',
+        'test Acc@0.5',
+        ...OOD_SPLITS.map((s) => `${s} Acc@0.5`),
+        'OOD mean',
+        'kept step',
+        'seeds',
+      ],
       rows: [
         [
           '0',
@@ -141,6 +173,7 @@ export const experiment: Experiment = {
           cell(grid.get(key('base', 0, 'test'))!.map((e) => e.acc50)),
           ...OOD_SPLITS.map((s) => cell(grid.get(key('base', 0, s))!.map((e) => e.acc50))),
           cell(oodMean(grid, 'base', 0)),
+          '0',
           String(c.seeds.length),
         ],
         ...SHOTS.flatMap((k) =>
@@ -150,6 +183,7 @@ export const experiment: Experiment = {
             cell(grid.get(key(m, k, 'test'))!.map((e) => e.acc50)),
             ...OOD_SPLITS.map((s) => cell(grid.get(key(m, k, s))!.map((e) => e.acc50))),
             cell(oodMean(grid, m, k)),
+            keptSteps(c, m, k),
             String(c.seeds.length),
           ]),
         ),
@@ -159,7 +193,11 @@ export const experiment: Experiment = {
           ? 'Ours: one seed (n = 1): no interval, so no difference here is a finding.'
           : 'Ours: mean ± 95% CI (Student t) over seeds, in %.') +
         ' The k samples are the first k of the train split (nested across k); every method sees the same ones. ' +
-        'RFT with a trace starts from the base CoT-SFT’d on the generic corpus’s traces (no label of the k).',
+        'RFT with a trace starts from the base CoT-SFT’d on the generic corpus’s traces (no label of the k). ' +
+        `Every method is selected on val: evaluated every ${SELECT.sft.every} SFT or ${SELECT.grpo.every} GRPO ` +
+        'steps, ' +
+        `the best evaluation’s weights kept, stopped after ${SELECT.sft.patience} without a better one; ` +
+        '"kept step" is the kept step’s median [range] over seeds, of the step budget.',
     };
     const curve = (m: Method, values: (k: number) => number[]) => {
       const cis = SHOTS.map((k) => meanCI(values(k)));

@@ -32,6 +32,7 @@ import { selectBackend } from './backend';
 import type { Ops } from './model/ops';
 import type { Metrics } from './runs';
 import { acquireLock, describeOwner } from './lock';
+import { checkSelection, type Selection } from './training';
 
 /**
  * The version of the code that turns a stage spec into its runs. Bump it with any change that
@@ -70,6 +71,8 @@ export type SftSpec = {
    * before the field existed).
    */
   maxCompletionLen?: number;
+  /** model selection on `eval` with early stopping (lib/training.ts); absent: the last step's model, as before */
+  select?: Selection;
 };
 export type GrpoSpec = {
   kind: 'grpo';
@@ -78,6 +81,8 @@ export type GrpoSpec = {
   data: DataRef;
   eval: DataRef;
   seed: number;
+  /** model selection on `eval` with early stopping (lib/training.ts); absent: the last step's model, as before */
+  select?: Selection;
 };
 export type StageSpec = BaseSpec | SftSpec | GrpoSpec;
 
@@ -120,6 +125,7 @@ export function resolveSpec<S extends StageSpec>(spec: S): S {
     return spec;
   }
   checkData(spec.data, `${where}.data`);
+  if (spec.select !== undefined) checkSelection(spec.select, `${where}.select`);
   resolveSpec(spec.from);
   if (spec.kind === 'sft') {
     validateSft(spec.sft, 'sft');
@@ -167,10 +173,17 @@ export type StageSummary = {
   steps: number;
   /** the commit of the code that trained the stage (`-dirty` with uncommitted changes) */
   commit?: string;
-  /** the final evaluation on the spec's eval set */
+  /** the final evaluation on the spec's eval set (of the selected weights, with selection) */
   eval: Omit<Evaluation, 'results'> | null;
   last?: Metrics;
+  /** with selection: the step whose weights are the stage's model, its eval Acc@0.5 and the steps trained */
+  selected?: { step: number; acc50: number; trained: number };
 };
+
+/** The summary of a finished stage, or null when it has not finished. */
+export function stageSummary(spec: StageSpec): StageSummary | null {
+  return readCached<StageSummary>(join(stageDir(spec), 'summary.json'));
+}
 
 /** The record each stage directory keeps of what it is (config.json). */
 export type StageRecord = { spec: StageSpec; hash: string; code: number; data: number };
@@ -264,7 +277,12 @@ export async function runStage(
     const label = stageName(spec);
     const size = baseOf(spec).arch.imageSize;
     let summary: StageSummary;
-    const done = (steps: number, ev: Evaluation | undefined, last?: Metrics): StageSummary => ({
+    const done = (
+      steps: number,
+      ev: Evaluation | undefined,
+      last?: Metrics,
+      selected?: StageSummary['selected'],
+    ): StageSummary => ({
       kind: spec.kind,
       hash: record.hash,
       backend: backend.name,
@@ -274,6 +292,7 @@ export async function runStage(
       steps,
       eval: strip(ev),
       ...(last ? { last } : {}),
+      ...(selected ? { selected } : {}),
     });
     if (spec.kind === 'base' || spec.kind === 'sft') {
       const policy =
@@ -298,8 +317,9 @@ export async function runStage(
         seed: spec.seed,
         label,
         quiet: opts.quiet,
+        select: spec.kind === 'sft' ? spec.select : undefined,
       });
-      summary = done(r.steps, r.eval);
+      summary = done(r.steps, r.eval, undefined, r.selected);
       policy.dispose();
     } else {
       const policy = await loadStagePolicy(spec.from, backend.ops);
@@ -316,8 +336,9 @@ export async function runStage(
         seed: spec.seed,
         label,
         quiet: opts.quiet,
+        select: spec.select,
       });
-      summary = done(r.steps, r.eval, r.last);
+      summary = done(r.steps, r.eval, r.last, r.selected);
       policy.dispose();
     }
     run.finish(summary);

@@ -52,7 +52,17 @@ import type { SampleSource } from './data/splits';
 import { Rng, deriveSeed } from './rng';
 import { Progress } from './progress';
 import { num, oneOf, validate, z } from './config';
-import { evaluateAndLog, isCheckpointStep, isEvalStep, resumeOrStart, yieldToEventLoop } from './training';
+import {
+  evaluateAndLog,
+  isCheckpointStep,
+  isEvalStep,
+  resumeOrStart,
+  type Selection,
+  type SelectionState,
+  Selector,
+  selectedEval,
+  yieldToEventLoop,
+} from './training';
 
 export type GrpoConfig = {
   /** optimizer steps (one batch of B·G rollouts each) */
@@ -169,7 +179,14 @@ export function validateGrpo(c: GrpoConfig, where = 'grpo'): GrpoConfig {
   return validate(GRPO_SCHEMA, c, where);
 }
 
-export type GrpoResult = { steps: number; eval?: Evaluation; last: Metrics };
+export type GrpoResult = {
+  /** steps trained (fewer than configured when selection stopped early) */
+  steps: number;
+  eval?: Evaluation;
+  last: Metrics;
+  /** with selection: the kept step and its eval Acc@0.5 */
+  selected?: { step: number; acc50: number; trained: number };
+};
 
 /** Per-step hook for notebooks (live plots). */
 export type StepHook = (m: Metrics) => void;
@@ -239,6 +256,8 @@ export async function trainGrpo(x: {
   label?: string;
   quiet?: boolean;
   onStep?: StepHook;
+  /** keep the best evaluation's weights and stop early (lib/training.ts `Selection`) */
+  select?: Selection;
 }): Promise<GrpoResult> {
   const { policy, run } = x;
   const cfg = validateGrpo(x.config);
@@ -263,6 +282,16 @@ export async function trainGrpo(x: {
     order.setState(extra.order as ReturnType<Rng['getState']>);
     queue = [...(extra.queue as number[])];
   }
+  const selector = new Selector(x.select, run.dir, extra.select as SelectionState | undefined);
+  const state = (step: number) => ({
+    step,
+    extra: {
+      sampler: sampler.getState(),
+      order: order.getState(),
+      queue,
+      ...(x.select ? { select: selector.state } : {}),
+    },
+  });
   const poolTasks = new Set(
     Array.from({ length: poolSize }, (_, i) => (x.train.taskAt ? x.train.taskAt(i) : taskOf(poolAt(i)))),
   );
@@ -283,7 +312,8 @@ export async function trainGrpo(x: {
   const bar = new Progress(x.label ?? 'grpo', cfg.steps, { silent: x.quiet });
   if (start === 0 && cfg.evalEvery > 0) evaluateAndLog(run, policy, x.evalSet, 0, cfg.maxLen);
   let last: Metrics = {};
-  for (let step = start; step < cfg.steps; step++) {
+  let trained = start;
+  for (let step = start; step < cfg.steps && !selector.state.stopped; step++) {
     await yieldToEventLoop();
     const t0 = Date.now();
     const queries = nextQueries();
@@ -434,15 +464,21 @@ export async function trainGrpo(x: {
     x.onStep?.(last);
 
     // ── 6. evaluate, checkpoint ─────────────────────────────────────────────────────────
-    if (isEvalStep(step + 1, cfg.evalEvery, cfg.steps)) evaluateAndLog(run, policy, x.evalSet, step + 1, cfg.maxLen);
-    if (isCheckpointStep(step + 1, cfg.checkpointEvery, cfg.steps)) {
-      const state = { step: step + 1, extra: { sampler: sampler.getState(), order: order.getState(), queue } };
-      policy.save(run.checkpointDir, state, opt, { grpo: cfg, seed: x.seed });
-    }
-    bar.update(step + 1, `reward ${tot.mean.toFixed(3)} iou ${iouS.mean.toFixed(3)}`);
+    trained = step + 1;
+    const ev =
+      isEvalStep(trained, cfg.evalEvery, cfg.steps) || selector.due(trained)
+        ? evaluateAndLog(run, policy, x.evalSet, trained, cfg.maxLen)
+        : undefined;
+    const stop = selector.observe(trained, ev, policy);
+    if (isCheckpointStep(trained, cfg.checkpointEvery, cfg.steps) || stop)
+      policy.save(run.checkpointDir, state(trained), opt, { grpo: cfg, seed: x.seed });
+    bar.update(trained, `reward ${tot.mean.toFixed(3)} iou ${iouS.mean.toFixed(3)}`);
   }
-  const ev = evaluateAndLog(run, policy, x.evalSet, cfg.steps, cfg.maxLen);
+  selector.finish(policy, () => policy.save(run.checkpointDir, state(trained), opt, { grpo: cfg, seed: x.seed }));
+  const ev = x.select
+    ? selectedEval(run, policy, x.evalSet, selector, trained, cfg.maxLen)
+    : evaluateAndLog(run, policy, x.evalSet, cfg.steps, cfg.maxLen);
   ref?.dispose();
   opt.dispose();
-  return { steps: cfg.steps, eval: ev, last };
+  return { steps: trained, eval: ev, last, selected: selector.summary(trained) };
 }

@@ -19,7 +19,17 @@ import { formatBox } from './boxes';
 import { Rng, deriveSeed } from './rng';
 import { Progress } from './progress';
 import { num, oneOf, validate, z } from './config';
-import { evaluateAndLog, isCheckpointStep, isEvalStep, resumeOrStart, yieldToEventLoop } from './training';
+import {
+  evaluateAndLog,
+  isCheckpointStep,
+  isEvalStep,
+  resumeOrStart,
+  type Selection,
+  type SelectionState,
+  Selector,
+  selectedEval,
+  yieldToEventLoop,
+} from './training';
 
 export type SftConfig = {
   /** optimizer steps */
@@ -66,7 +76,14 @@ export function validateSft(c: SftConfig, where = 'sft'): SftConfig {
   return validate(SFT_SCHEMA, c, where);
 }
 
-export type SftResult = { finalLoss: number; steps: number; eval?: Evaluation };
+export type SftResult = {
+  finalLoss: number;
+  /** steps trained (fewer than configured when selection stopped early) */
+  steps: number;
+  eval?: Evaluation;
+  /** with selection: the kept step and its eval Acc@0.5 */
+  selected?: { step: number; acc50: number; trained: number };
+};
 
 /** One phase of a curriculum: its samples are used until `until` (a fraction of the steps). */
 export type CurriculumPhase = { until: number; samples: readonly TaskSample[] };
@@ -118,6 +135,8 @@ export async function trainSft(x: {
   seed: number;
   label?: string;
   quiet?: boolean;
+  /** keep the best evaluation's weights and stop early (lib/training.ts `Selection`) */
+  select?: Selection;
 }): Promise<SftResult> {
   const { policy, run } = x;
   const cfg = validateSft(x.config);
@@ -134,11 +153,17 @@ export async function trainSft(x: {
   const rng = new Rng(deriveSeed(x.seed, 'sft', 'batches'));
   const { start, extra } = resumeOrStart(run, policy, opt, cfg.steps);
   if (start > 0) rng.setState(extra.rng as ReturnType<Rng['getState']>);
+  const selector = new Selector(x.select, run.dir, extra.select as SelectionState | undefined);
+  const state = (step: number) => ({
+    step,
+    extra: { rng: rng.getState(), ...(x.select ? { select: selector.state } : {}) },
+  });
   const targets = phases.map((p) => p.samples.map((s) => policy.completionIds(targetText(s, cfg.target))));
   const phaseAt = (step: number) => phases.findIndex((p) => step < p.until * cfg.steps);
   const bar = new Progress(x.label ?? 'sft', cfg.steps, { silent: x.quiet });
   let loss = NaN;
-  for (let step = start; step < cfg.steps; step++) {
+  let trained = start;
+  for (let step = start; step < cfg.steps && !selector.state.stopped; step++) {
     await yieldToEventLoop();
     const t0 = Date.now();
     // ── batch ─────────────────────────────────────────────
@@ -176,16 +201,20 @@ export async function trainSft(x: {
     // ── log, evaluate, checkpoint ─────────────────────────
     run.log({ step: step + 1, 'sft/loss': loss, 'sft/lr': lr, 'sft/grad_norm': gradNorm });
     run.logTiming({ step: step + 1, ms: Date.now() - t0 });
-    if (isEvalStep(step + 1, cfg.evalEvery, cfg.steps)) evaluateAndLog(run, policy, x.evalSet, step + 1);
-    if (isCheckpointStep(step + 1, cfg.checkpointEvery, cfg.steps)) {
-      policy.save(run.checkpointDir, { step: step + 1, extra: { rng: rng.getState() } }, opt, {
-        sft: cfg,
-        seed: x.seed,
-      });
-    }
-    bar.update(step + 1, `loss ${loss.toFixed(3)}`);
+    trained = step + 1;
+    const ev =
+      isEvalStep(trained, cfg.evalEvery, cfg.steps) || selector.due(trained)
+        ? evaluateAndLog(run, policy, x.evalSet, trained)
+        : undefined;
+    const stop = selector.observe(trained, ev, policy);
+    if (isCheckpointStep(trained, cfg.checkpointEvery, cfg.steps) || stop)
+      policy.save(run.checkpointDir, state(trained), opt, { sft: cfg, seed: x.seed });
+    bar.update(trained, `loss ${loss.toFixed(3)}`);
   }
-  const ev = evaluateAndLog(run, policy, x.evalSet, cfg.steps);
+  selector.finish(policy, () => policy.save(run.checkpointDir, state(trained), opt, { sft: cfg, seed: x.seed }));
+  const ev = x.select
+    ? selectedEval(run, policy, x.evalSet, selector, trained)
+    : evaluateAndLog(run, policy, x.evalSet, cfg.steps);
   opt.dispose();
-  return { finalLoss: loss, steps: cfg.steps, eval: ev };
+  return { finalLoss: loss, steps: trained, eval: ev, selected: selector.summary(trained) };
 }

@@ -3,6 +3,7 @@
  * split while training, and when to checkpoint. Each loop stays one readable function
  * (lib/train-sft.ts, lib/train-grpo.ts); these are its common phases.
  */
+import { join } from 'node:path';
 import { evaluatePolicy, type Evaluation } from './evaluate';
 import { goodCheckpoint, hasCheckpoint } from './model/checkpoint';
 import type { AdamW } from './model/optimizer';
@@ -84,4 +85,94 @@ export function isEvalStep(done: number, every: number, total: number): boolean 
 /** Checkpoint after `done` steps: every `every` steps and at the end. */
 export function isCheckpointStep(done: number, every: number, total: number): boolean {
   return done % every === 0 || done === total;
+}
+
+/**
+ * Model selection on the eval split: evaluate greedy Acc@0.5 every `every` steps, keep the weights
+ * of the best evaluation (the earliest on a tie) and stop after `patience` evaluations in a row
+ * without a better one. The stage's model is then the kept weights, not the last step's. The
+ * starting model (step 0) is not a candidate: what is selected has trained.
+ */
+export type Selection = { every: number; patience: number };
+
+/** What selection has seen so far; saved with every checkpoint, so that a resumed stage selects the same. */
+export type SelectionState = { best: number; bestStep: number; since: number; stopped: boolean };
+
+/** `sel` checked at the boundary: whole numbers ≥ 1. */
+export function checkSelection(sel: Selection, where: string): Selection {
+  for (const k of ['every', 'patience'] as const)
+    if (!Number.isInteger(sel[k]) || sel[k] < 1) throw new Error(`${where}.${k} = ${sel[k]}: must be an integer ≥ 1`);
+  return sel;
+}
+
+/**
+ * Selection while a loop trains: `due` says when to evaluate, `observe` records an evaluation
+ * (writing the weights to `<run>/best` when they are the best so far), `finish` puts the best
+ * weights back into the policy. Without a `Selection` every method is a no-op.
+ */
+export class Selector {
+  readonly dir: string;
+  state: SelectionState;
+  constructor(
+    readonly sel: Selection | undefined,
+    runDir: string,
+    saved?: SelectionState,
+  ) {
+    this.dir = join(runDir, 'best');
+    this.state = saved ? { ...saved } : { best: -1, bestStep: 0, since: 0, stopped: false };
+  }
+
+  /** Whether to evaluate for selection after `done` steps. */
+  due(done: number): boolean {
+    return this.sel !== undefined && done % this.sel.every === 0;
+  }
+
+  /** Record the evaluation after `step` steps; true when training should stop. */
+  observe(step: number, ev: Evaluation | undefined, policy: Policy): boolean {
+    if (!this.sel || !ev) return false;
+    const st = this.state;
+    if (ev.acc50 > st.best) {
+      policy.save(this.dir, { step, extra: {} });
+      Object.assign(st, { best: ev.acc50, bestStep: step, since: 0 });
+    } else st.since++;
+    st.stopped = st.since >= this.sel.patience;
+    return st.stopped;
+  }
+
+  /**
+   * At the end of the loop: the kept weights back into `policy`, written as the run's checkpoint by
+   * `save` (so the stage's model is the selected one). Nothing without selection.
+   */
+  finish(policy: Policy, save: () => void): void {
+    if (!this.sel || this.state.bestStep === 0) return;
+    this.state.stopped = true;
+    policy.restore(this.dir);
+    save();
+  }
+
+  /** What the stage's summary records, or undefined without selection. */
+  summary(trained: number): { step: number; acc50: number; trained: number } | undefined {
+    return this.sel && this.state.bestStep > 0
+      ? { step: this.state.bestStep, acc50: this.state.best, trained }
+      : undefined;
+  }
+}
+
+/**
+ * The final evaluation of a loop that selected: the kept weights (already in `policy`) on the eval
+ * set, logged as `select/step` and `select/acc50` at the last step trained (its `eval/*` row is the
+ * one logged when the step was evaluated). Without anything selected, the usual final evaluation.
+ */
+export function selectedEval(
+  run: RunDir,
+  policy: Policy,
+  evalSet: readonly TaskSample[] | undefined,
+  selector: Selector,
+  trained: number,
+  maxLen?: number,
+): Evaluation | undefined {
+  if (selector.state.bestStep === 0 || !evalSet?.length) return evaluateAndLog(run, policy, evalSet, trained, maxLen);
+  const ev = evaluatePolicy(policy, evalSet, { maxLen });
+  run.log({ step: trained, 'select/step': selector.state.bestStep, 'select/acc50': ev.acc50 });
+  return ev;
 }

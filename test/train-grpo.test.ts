@@ -8,7 +8,7 @@ import { selectBackend } from '../lib/backend';
 import { Policy } from '../lib/model/policy';
 import { trainGrpo, DEFAULT_GRPO, groupStatistics, scoreRollouts, type GrpoConfig } from '../lib/train-grpo';
 import { trainSft, DEFAULT_SFT } from '../lib/train-sft';
-import { RunDir } from '../lib/runs';
+import { type Metrics, RunDir } from '../lib/runs';
 import { groundingSplit, regionSplit, taskSplit } from '../lib/data/splits';
 import { evaluatePolicy } from '../lib/evaluate';
 import { close, rejects } from './helpers';
@@ -215,6 +215,89 @@ test('SFT: resumes exactly too, and leaks nothing', async () => {
   assert.is(readFileSync(join(b, 'metrics.jsonl'), 'utf8'), readFileSync(join(a, 'metrics.jsonl'), 'utf8'));
   rmSync(a, { recursive: true, force: true });
   rmSync(b, { recursive: true, force: true });
+});
+
+test('selection: the stage keeps its best evaluation’s weights (earliest of a tie), stops after patience', async () => {
+  // SFT on eight samples evaluated on the same eight: accuracy climbs from 0 in steps of 1/8
+  const few = groundingSplit('train', { count: 8 });
+  const cfg = { ...DEFAULT_SFT, steps: 120, batchSize: 8, lr: 1e-2, warmup: 5, checkpointEvery: 1000 };
+  for (const patience of [5, 3]) {
+    const d = tmp();
+    const run = new RunDir(d);
+    const p = Policy.create(TINY, 3, ops);
+    const select = { every: 10, patience };
+    const r = await trainSft({ policy: p, run, train: few, evalSet: few, config: cfg, seed: 2, quiet: true, select });
+    const rows = run.metrics();
+    const evals = rows.filter((m) => 'eval/acc50' in m).map((m) => [m.step, m['eval/acc50']] as [number, number]);
+    // what selection should have done, read off the logged evaluations
+    let best = -1,
+      bestStep = 0,
+      since = 0,
+      stop = cfg.steps;
+    for (const [step, acc] of evals) {
+      if (acc > best) [best, bestStep, since] = [acc, step, 0];
+      else if (++since >= patience) {
+        stop = step;
+        break;
+      }
+    }
+    // patience 5 sees the climb (and its ties); patience 3 stops in the first flat stretch
+    if (patience === 5)
+      assert.ok(new Set(evals.map((e) => e[1])).size > 2, `accuracy moved: ${evals.map((e) => e[1])}`);
+    assert.equal(
+      evals.map((e) => e[0]),
+      Array.from({ length: stop / 10 }, (_, i) => 10 * (i + 1)),
+    );
+    assert.equal(r.selected, { step: bestStep, acc50: best, trained: stop });
+    assert.is(r.steps, stop);
+    assert.is(Math.max(...rows.map((m) => Number(m.step))), stop, 'no step trained after stopping');
+    assert.is(r.eval!.acc50, best, 'the final evaluation is of the kept weights');
+    assert.equal(rows[rows.length - 1], { step: stop, 'select/step': bestStep, 'select/acc50': best });
+    // the stage's checkpoint holds the kept weights, and so does the policy
+    const kept = await Policy.load(join(d, 'best'), ops),
+      ckpt = await Policy.load(run.checkpointDir, ops);
+    for (const [k, v] of kept.params) {
+      assert.equal(ckpt.params.get(k)!.dataSync(), v.dataSync(), k);
+      assert.equal(p.params.get(k)!.dataSync(), v.dataSync(), k);
+    }
+    [p, kept, ckpt].forEach((x) => x.dispose());
+    if (patience === 3) assert.ok(stop < cfg.steps && bestStep === 10, 'patience 3 stops early here');
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('selection survives kill-and-resume: the same metrics and the same kept weights', async () => {
+  const cfg = { ...CFG, steps: 6, evalEvery: 0 };
+  const select = { every: 1, patience: 3 };
+  const full = tmp(),
+    killed = tmp();
+  const p1 = Policy.create(TINY, 3, ops);
+  await trainGrpo({
+    policy: p1,
+    run: new RunDir(full),
+    train,
+    evalSet: val,
+    config: cfg,
+    seed: 5,
+    quiet: true,
+    select,
+  });
+  const p2 = Policy.create(TINY, 3, ops);
+  const kill = (m: Metrics) => {
+    if (m.step === 3) throw new Error('killed');
+  };
+  const args = { train, evalSet: val, config: cfg, seed: 5, quiet: true, select };
+  await rejects(() => trainGrpo({ ...args, policy: p2, run: new RunDir(killed), onStep: kill }), /killed/);
+  p2.dispose();
+  const p3 = Policy.create(TINY, 3, ops);
+  await trainGrpo({ ...args, policy: p3, run: new RunDir(killed) });
+  assert.is(readFileSync(join(killed, 'metrics.jsonl'), 'utf8'), readFileSync(join(full, 'metrics.jsonl'), 'utf8'));
+  assert.match(readFileSync(join(full, 'metrics.jsonl'), 'utf8'), /"select\/step"/);
+  for (const [k, v] of p1.params) assert.equal(v.dataSync(), p3.params.get(k)!.dataSync(), k);
+  p1.dispose();
+  p3.dispose();
+  rmSync(full, { recursive: true, force: true });
+  rmSync(killed, { recursive: true, force: true });
 });
 
 test('region queries through the same loops: SFT lists boxes, GRPO scores R_format + R_IoU + R_count', async () => {

@@ -5,7 +5,7 @@ import { resolveConfig } from '../../experiments/runner';
 import { ROWS, emptyAnswerRate, emptyCollapses, rowSpec } from '../../experiments/remotereasoner';
 import type { Evaluation } from '../../lib/evaluate';
 import type { Box } from '../../lib/boxes';
-import { SHOTS, shotSpec } from '../../experiments/few-shot';
+import { SELECT, SHOTS, shotSpec } from '../../experiments/few-shot';
 import { experiment as geocot, faithfulnessTable, MULTI_ROWS, multiSpec } from '../../experiments/geocot';
 import { lineage, resolveSpec, stageName } from '../../lib/pipeline';
 import { baseSpec, sftSpec, variantSpec } from '../../experiments/specs';
@@ -97,6 +97,10 @@ test('few-shot: nested k-sample sets, both methods from the same base, GRPO over
     assert.is(trace.from.sft.target, 'rsground');
     assert.is(trace.from.data.split, 'generic');
     assert.is(stageName(lineage(trace)[0]), stageName(lineage(rft)[0]), 'same base');
+    // every method selected on the same val split, the same way; the scaffold itself is not
+    assert.equal([sft.select, rft.select, trace.select], [SELECT.sft, SELECT.grpo, SELECT.grpo]);
+    assert.equal([sft.eval, rft.eval, trace.eval], Array(3).fill({ split: 'val', count: config.data.val }));
+    assert.is(trace.from.select, undefined);
   }
 });
 
