@@ -10,12 +10,16 @@ import { existsSync, readdirSync } from 'node:fs';
 import { type StageSpec, type StageSummary, baseOf, storeDir } from '../lib/pipeline';
 import { readJson } from '../lib/files';
 
-/** The group a stage's cost is measured by. */
+/**
+ * The group a stage's cost is measured by. A stage selected on val (lib/training.ts) stops when val
+ * stops improving, so it is its own group, priced by what such stages took, not by its budget.
+ */
 export function costClass(s: StageSpec): string {
   if (s.kind === 'base') return `base, ${s.sft.steps} steps`;
   const from = s.from.kind === 'base' ? 'base' : `${s.from.kind} (${s.from.sft.target})`;
-  if (s.kind === 'sft') return `SFT (${s.sft.target}) on ${s.data.split} ${s.data.count}, ${s.sft.steps} steps`;
-  return `GRPO from ${from} on ${s.data.split}, ${s.grpo.steps} steps, ≤ ${s.grpo.maxLen} tokens`;
+  const steps = s.select ? `≤ ${stageSteps(s)} steps (stops early on val)` : `${stageSteps(s)} steps`;
+  if (s.kind === 'sft') return `SFT (${s.sft.target}) on ${s.data.split} ${s.data.count}, ${steps}`;
+  return `GRPO from ${from} on ${s.data.split}, ${steps}, ≤ ${s.grpo.maxLen} tokens`;
 }
 
 /** A stage's completion budget in tokens: what its rollouts may reach (GRPO) or its targets fill (SFT, base). */
