@@ -282,7 +282,7 @@ export async function trainGrpo(x: {
     order.setState(extra.order as ReturnType<Rng['getState']>);
     queue = [...(extra.queue as number[])];
   }
-  const selector = new Selector(x.select, run.dir, extra.select as SelectionState | undefined);
+  const selector = new Selector(x.select, cfg.steps, run.dir, extra.select as SelectionState | undefined);
   const state = (step: number) => ({
     step,
     extra: {

@@ -153,7 +153,7 @@ export async function trainSft(x: {
   const rng = new Rng(deriveSeed(x.seed, 'sft', 'batches'));
   const { start, extra } = resumeOrStart(run, policy, opt, cfg.steps);
   if (start > 0) rng.setState(extra.rng as ReturnType<Rng['getState']>);
-  const selector = new Selector(x.select, run.dir, extra.select as SelectionState | undefined);
+  const selector = new Selector(x.select, cfg.steps, run.dir, extra.select as SelectionState | undefined);
   const state = (step: number) => ({
     step,
     extra: { rng: rng.getState(), ...(x.select ? { select: selector.state } : {}) },

@@ -88,43 +88,61 @@ export function isCheckpointStep(done: number, every: number, total: number): bo
 }
 
 /**
- * Model selection on the eval split: evaluate greedy Acc@0.5 every `every` steps, keep the weights
- * of the best evaluation (the earliest on a tie) and stop after `patience` evaluations in a row
- * without a better one. The stage's model is then the kept weights, not the last step's. The
- * starting model (step 0) is not a candidate: what is selected has trained.
+ * Model selection on the eval split: evaluate greedy Acc@0.5 at steps spaced evenly in log — `first`,
+ * then each `growth` times the last (rounded; `selectionSteps`) and at the end — keep the weights of
+ * the best evaluation (the earliest on a tie) and stop after `patience` evaluations in a row without
+ * a better one. Log spacing looks as closely at a stage's first steps, where a few labels are
+ * learned or forgotten, as at its last, with a handful of evaluations. The stage's model is then
+ * the kept weights, not the last step's. The starting model (step 0) is not a candidate: what is
+ * selected has trained.
  */
-export type Selection = { every: number; patience: number };
+export type Selection = {
+  /** the first step evaluated */
+  first: number;
+  /** the ratio of one evaluated step to the one before (> 1) */
+  growth: number;
+  /** evaluations in a row without a better one before stopping */
+  patience: number;
+};
 
 /** What selection has seen so far; saved with every checkpoint, so that a resumed stage selects the same. */
 export type SelectionState = { best: number; bestStep: number; since: number; stopped: boolean };
 
-/** `sel` checked at the boundary: whole numbers ≥ 1. */
+/** `sel` checked at the boundary: `first` and `patience` whole numbers ≥ 1, `growth` > 1. */
 export function checkSelection(sel: Selection, where: string): Selection {
-  for (const k of ['every', 'patience'] as const)
+  for (const k of ['first', 'patience'] as const)
     if (!Number.isInteger(sel[k]) || sel[k] < 1) throw new Error(`${where}.${k} = ${sel[k]}: must be an integer ≥ 1`);
+  if (!(sel.growth > 1) || !Number.isFinite(sel.growth))
+    throw new Error(`${where}.growth = ${sel.growth}: must be a number > 1`);
   return sel;
 }
 
-/**
- * Selection while a loop trains: `due` says when to evaluate, `observe` records an evaluation
- * (writing the weights to `<run>/best` when they are the best so far), `finish` puts the best
- * weights back into the policy. Without a `Selection` every method is a no-op.
- */
+/** The steps selection evaluates in `total` steps: round(first·growthⁱ) below `total`, each once, then `total`. */
+export function selectionSteps(sel: Selection, total: number): number[] {
+  const out: number[] = [];
+  for (let x = sel.first; Math.round(x) < total; x *= sel.growth)
+    if (Math.round(x) !== out[out.length - 1]) out.push(Math.round(x));
+  return [...out, total];
+}
+
 export class Selector {
   readonly dir: string;
   state: SelectionState;
+  private readonly steps: Set<number>;
   constructor(
     readonly sel: Selection | undefined,
+    total: number,
     runDir: string,
     saved?: SelectionState,
   ) {
+    this.steps = new Set(sel ? selectionSteps(sel, total) : []);
     this.dir = join(runDir, 'best');
     this.state = saved ? { ...saved } : { best: -1, bestStep: 0, since: 0, stopped: false };
   }
 
   /** Whether to evaluate for selection after `done` steps. */
   due(done: number): boolean {
-    return this.sel !== undefined && done % this.sel.every === 0;
+    return this.steps.has(done);
   }
 
   /** Record the evaluation after `step` steps; true when training should stop. */

@@ -8,6 +8,7 @@ import { selectBackend } from '../lib/backend';
 import { Policy } from '../lib/model/policy';
 import { trainGrpo, DEFAULT_GRPO, groupStatistics, scoreRollouts, type GrpoConfig } from '../lib/train-grpo';
 import { trainSft, DEFAULT_SFT } from '../lib/train-sft';
+import { selectionSteps } from '../lib/training';
 import { type Metrics, RunDir } from '../lib/runs';
 import { groundingSplit, regionSplit, taskSplit } from '../lib/data/splits';
 import { evaluatePolicy } from '../lib/evaluate';
@@ -221,11 +222,11 @@ test('selection: the stage keeps its best evaluation’s weights (earliest of a 
   // SFT on eight samples evaluated on the same eight: accuracy climbs from 0 in steps of 1/8
   const few = groundingSplit('train', { count: 8 });
   const cfg = { ...DEFAULT_SFT, steps: 120, batchSize: 8, lr: 1e-2, warmup: 5, checkpointEvery: 1000 };
-  for (const patience of [5, 3]) {
+  for (const patience of [100, 3]) {
     const d = tmp();
     const run = new RunDir(d);
     const p = Policy.create(TINY, 3, ops);
-    const select = { every: 10, patience };
+    const select = { first: 10, growth: 1.25, patience }; // steps 10, 13, 16, 20, 24, 31, 38, 48, 60, 75, 93, 116, 120
     const r = await trainSft({ policy: p, run, train: few, evalSet: few, config: cfg, seed: 2, quiet: true, select });
     const rows = run.metrics();
     const evals = rows.filter((m) => 'eval/acc50' in m).map((m) => [m.step, m['eval/acc50']] as [number, number]);
@@ -241,12 +242,12 @@ test('selection: the stage keeps its best evaluation’s weights (earliest of a 
         break;
       }
     }
-    // patience 5 sees the climb (and its ties); patience 3 stops in the first flat stretch
-    if (patience === 5)
+    // patience 100 sees the whole climb; patience 3 stops in the first flat stretch
+    if (patience === 100)
       assert.ok(new Set(evals.map((e) => e[1])).size > 2, `accuracy moved: ${evals.map((e) => e[1])}`);
     assert.equal(
       evals.map((e) => e[0]),
-      Array.from({ length: stop / 10 }, (_, i) => 10 * (i + 1)),
+      selectionSteps(select, cfg.steps).filter((s) => s <= stop),
     );
     assert.equal(r.selected, { step: bestStep, acc50: best, trained: stop });
     assert.is(r.steps, stop);
@@ -261,14 +262,14 @@ test('selection: the stage keeps its best evaluation’s weights (earliest of a 
       assert.equal(p.params.get(k)!.dataSync(), v.dataSync(), k);
     }
     [p, kept, ckpt].forEach((x) => x.dispose());
-    if (patience === 3) assert.ok(stop < cfg.steps && bestStep === 10, 'patience 3 stops early here');
+    if (patience === 3) assert.ok(stop < cfg.steps && bestStep === 10 && stop === 20, 'patience 3 stops early here');
     rmSync(d, { recursive: true, force: true });
   }
 });
 
 test('selection survives kill-and-resume: the same metrics and the same kept weights', async () => {
   const cfg = { ...CFG, steps: 6, evalEvery: 0 };
-  const select = { every: 1, patience: 3 };
+  const select = { first: 1, growth: 2, patience: 3 }; // steps 1, 2, 4, 6
   const full = tmp(),
     killed = tmp();
   const p1 = Policy.create(TINY, 3, ops);

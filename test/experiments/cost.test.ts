@@ -57,7 +57,7 @@ test('timed from summary.json: finished stages by class, unfinished and unreadab
     });
     assert.is(costClass(grpo(9, 30)), costClass(grpo(1, 30)));
     // a stage that stops early on val is priced by its own kind, not by full-budget stages
-    const selecting = { ...grpo(9, 10), select: { every: 2, patience: 1 } };
+    const selecting = { ...grpo(9, 10), select: { first: 2, growth: 2, patience: 1 } };
     assert.is(costClass(selecting), 'GRPO from base on train, ≤ 10 steps (stops early on val), ≤ 64 tokens');
     assert.is(price(selecting).basis, `s/step of GRPO from base, 8×8 rollouts ≤ 64 tokens on train`);
     // nothing timed: unknown
