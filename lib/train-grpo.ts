@@ -469,8 +469,8 @@ export async function trainGrpo(x: {
       isEvalStep(trained, cfg.evalEvery, cfg.steps) || selector.due(trained)
         ? evaluateAndLog(run, policy, x.evalSet, trained, cfg.maxLen)
         : undefined;
-    const stop = selector.observe(trained, ev, policy);
-    if (isCheckpointStep(trained, cfg.checkpointEvery, cfg.steps) || stop)
+    selector.observe(trained, ev, policy);
+    if (isCheckpointStep(trained, cfg.checkpointEvery, cfg.steps))
       policy.save(run.checkpointDir, state(trained), opt, { grpo: cfg, seed: x.seed });
     bar.update(trained, `reward ${tot.mean.toFixed(3)} iou ${iouS.mean.toFixed(3)}`);
   }

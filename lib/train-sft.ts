@@ -206,8 +206,8 @@ export async function trainSft(x: {
       isEvalStep(trained, cfg.evalEvery, cfg.steps) || selector.due(trained)
         ? evaluateAndLog(run, policy, x.evalSet, trained)
         : undefined;
-    const stop = selector.observe(trained, ev, policy);
-    if (isCheckpointStep(trained, cfg.checkpointEvery, cfg.steps) || stop)
+    selector.observe(trained, ev, policy);
+    if (isCheckpointStep(trained, cfg.checkpointEvery, cfg.steps))
       policy.save(run.checkpointDir, state(trained), opt, { sft: cfg, seed: x.seed });
     bar.update(trained, `loss ${loss.toFixed(3)}`);
   }

@@ -112,8 +112,7 @@ export type SelectionState = { best: number; bestStep: number; since: number; st
 export function checkSelection(sel: Selection, where: string): Selection {
   for (const k of ['first', 'patience'] as const)
     if (!Number.isInteger(sel[k]) || sel[k] < 1) throw new Error(`${where}.${k} = ${sel[k]}: must be an integer ≥ 1`);
-  if (!(sel.growth > 1) || !Number.isFinite(sel.growth))
-    throw new Error(`${where}.growth = ${sel.growth}: must be a number > 1`);
+  if (!(sel.growth > 1)) throw new Error(`${where}.growth = ${sel.growth}: must be a number > 1`);
   return sel;
 }
 
