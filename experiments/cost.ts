@@ -11,13 +11,18 @@ import { type StageSpec, type StageSummary, baseOf, storeDir } from '../lib/pipe
 import { readJson } from '../lib/files';
 
 /**
- * The group a stage's cost is measured by. A stage selected on val (lib/training.ts) stops when val
- * stops improving, so it is its own group, priced by what such stages took, not by its budget.
+ * The group a stage's cost is measured by. A stage selected on val (lib/training.ts) is its own group:
+ * with a patience it stops when val stops improving, priced by what such stages took, not by its
+ * budget; without one it trains its budget with evaluations between the steps.
  */
 export function costClass(s: StageSpec): string {
   if (s.kind === 'base') return `base, ${s.sft.steps} steps`;
   const from = s.from.kind === 'base' ? 'base' : `${s.from.kind} (${s.from.sft.target})`;
-  const steps = s.select ? `≤ ${stageSteps(s)} steps (stops early on val)` : `${stageSteps(s)} steps`;
+  const steps = !s.select
+    ? `${stageSteps(s)} steps`
+    : s.select.patience !== undefined
+      ? `≤ ${stageSteps(s)} steps (stops early on val)`
+      : `${stageSteps(s)} steps (selected on val)`;
   if (s.kind === 'sft') return `SFT (${s.sft.target}) on ${s.data.split} ${s.data.count}, ${steps}`;
   return `GRPO from ${from} on ${s.data.split}, ${steps}, ≤ ${s.grpo.maxLen} tokens`;
 }

@@ -88,30 +88,33 @@ export function isCheckpointStep(done: number, every: number, total: number): bo
 }
 
 /**
- * Model selection on the eval split: evaluate greedy Acc@0.5 at steps spaced evenly in log — `first`,
- * then each `growth` times the last (rounded; `selectionSteps`) and at the end — keep the weights of
- * the best evaluation (the earliest on a tie) and stop after `patience` evaluations in a row without
- * a better one. Log spacing looks as closely at a stage's first steps, where a few labels are
- * learned or forgotten, as at its last, with a handful of evaluations. The stage's model is then
- * the kept weights, not the last step's. The starting model (step 0) is not a candidate: what is
- * selected has trained.
+ * Model selection on the eval split: evaluate greedy Acc@0.5 at steps spaced evenly in log —
+ * `first`, then each `growth` times the last (rounded; `selectionSteps`) and at the end — keep the
+ * weights of the best evaluation (the earliest on a tie) and, with a `patience`, stop after that
+ * many evaluations in a row without a better one (without one, train the whole budget). Log spacing
+ * looks as closely at a stage's first steps, where a few labels are learned or forgotten, as at its
+ * last, with a handful of evaluations. The stage's model is then the kept weights, not the last
+ * step's. The starting model (step 0) is not a candidate: what is selected has trained.
  */
 export type Selection = {
   /** the first step evaluated */
   first: number;
   /** the ratio of one evaluated step to the one before (> 1) */
   growth: number;
-  /** evaluations in a row without a better one before stopping */
-  patience: number;
+  /** evaluations in a row without a better one before stopping; absent: never stop early */
+  patience?: number;
 };
 
 /** What selection has seen so far; saved with every checkpoint, so that a resumed stage selects the same. */
 export type SelectionState = { best: number; bestStep: number; since: number; stopped: boolean };
 
-/** `sel` checked at the boundary: `first` and `patience` whole numbers ≥ 1, `growth` > 1. */
+/** `sel` checked at the boundary: `first` and `patience` (when given) whole numbers ≥ 1, `growth` > 1. */
 export function checkSelection(sel: Selection, where: string): Selection {
-  for (const k of ['first', 'patience'] as const)
-    if (!Number.isInteger(sel[k]) || sel[k] < 1) throw new Error(`${where}.${k} = ${sel[k]}: must be an integer ≥ 1`);
+  const whole = (k: 'first' | 'patience', v: number | undefined) => {
+    if (!Number.isInteger(v) || v! < 1) throw new Error(`${where}.${k} = ${v}: must be an integer ≥ 1`);
+  };
+  whole('first', sel.first);
+  if (sel.patience !== undefined) whole('patience', sel.patience);
   if (!(sel.growth > 1)) throw new Error(`${where}.growth = ${sel.growth}: must be a number > 1`);
   return sel;
 }
@@ -152,7 +155,7 @@ export class Selector {
       policy.save(this.dir, { step, extra: {} });
       Object.assign(st, { best: ev.acc50, bestStep: step, since: 0 });
     } else st.since++;
-    st.stopped = st.since >= this.sel.patience;
+    st.stopped = this.sel.patience !== undefined && st.since >= this.sel.patience;
     return st.stopped;
   }
 

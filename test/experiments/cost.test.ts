@@ -60,6 +60,8 @@ test('timed from summary.json: finished stages by class, unfinished and unreadab
     const selecting = { ...grpo(9, 10), select: { first: 2, growth: 2, patience: 1 } };
     assert.is(costClass(selecting), 'GRPO from base on train, ≤ 10 steps (stops early on val), ≤ 64 tokens');
     assert.is(price(selecting).basis, `s/step of GRPO from base, 8×8 rollouts ≤ 64 tokens on train`);
+    const whole = { ...grpo(9, 10), select: { first: 2, growth: 2 } };
+    assert.is(costClass(whole), 'GRPO from base on train, 10 steps (selected on val), ≤ 64 tokens');
     // nothing timed: unknown
     assert.equal(stagePricer([])(grpo(9, 10)), { seconds: null, basis: 'not timed here' });
   }));
