@@ -155,7 +155,7 @@ export class Selector {
       policy.save(this.dir, { step, extra: {} });
       Object.assign(st, { best: ev.acc50, bestStep: step, since: 0 });
     } else st.since++;
-    st.stopped = this.sel.patience !== undefined && st.since >= this.sel.patience;
+    st.stopped = st.since >= (this.sel.patience ?? Infinity);
     return st.stopped;
   }
 

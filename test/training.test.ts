@@ -99,9 +99,19 @@ test('Selector: a resumed selector continues from its saved state; without a sel
   assert.is(early.summary(50), undefined);
 });
 
-test('checkSelection: first and patience whole numbers ≥ 1, growth > 1, the field named', () => {
+test('Selector without a patience keeps the best and never stops: the whole budget trains', () => {
+  const { calls, policy } = recorder();
+  const s = new Selector({ first: 1, growth: 2 }, 64, '/r');
+  const seen = [0.4, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1].map((a, i) => s.observe(2 ** i, ev(a), policy));
+  assert.equal(seen, Array(7).fill(false));
+  assert.equal(s.state, { best: 0.4, bestStep: 1, since: 6, stopped: false });
+  assert.equal(calls, ['save best 1']);
+});
+
+test('checkSelection: first and patience (optional) whole numbers ≥ 1, growth > 1, the field named', () => {
   const ok = { first: 5, growth: 1.5, patience: 1 };
   assert.equal(checkSelection(ok, 'sft.select'), ok);
+  assert.equal(checkSelection({ first: 5, growth: 2 }, 'grpo.select'), { first: 5, growth: 2 });
   assert.throws(
     () => checkSelection({ ...ok, first: 0 }, 'sft.select'),
     /sft\.select\.first = 0: must be an integer ≥ 1/,
