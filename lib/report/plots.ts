@@ -82,7 +82,16 @@ function baseLayout(
   };
 }
 
-export type Series = { name: string; x: number[]; y: number[]; lo?: number[]; hi?: number[]; dash?: string };
+/** One line; `hue` picks its palette colour (default: its place in the list), so related lines can share one. */
+export type Series = {
+  name: string;
+  x: number[];
+  y: number[];
+  lo?: number[];
+  hi?: number[];
+  dash?: string;
+  hue?: number;
+};
 
 /** Lines, each with an optional shaded band (e.g. a 95% CI over seeds); the legend to the right. */
 export function lineFigure(
@@ -94,7 +103,7 @@ export function lineFigure(
 ): Figure {
   const data: Record<string, unknown>[] = [];
   series.forEach((s, i) => {
-    const c = color(i);
+    const c = color(s.hue ?? i);
     if (s.lo && s.hi) {
       data.push({
         x: [...s.x, ...[...s.x].reverse()],

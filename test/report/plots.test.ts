@@ -1,6 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { diffHeatmapFigure, heatmapFigure, lineFigure, rowsFigure, textWidth, wrap } from '../../lib/report/plots';
+import {
+  color,
+  diffHeatmapFigure,
+  heatmapFigure,
+  lineFigure,
+  rowsFigure,
+  textWidth,
+  wrap,
+} from '../../lib/report/plots';
 
 test('lineFigure: a trace per series, a closed band polygon for lo/hi, the legend right of the plot', () => {
   const f = lineFigure('t', 'step', 'acc', [
@@ -16,6 +24,19 @@ test('lineFigure: a trace per series, a closed band polygon for lo/hi, the legen
   assert.is(f.data[2].name, 'b');
   assert.is((f.layout.font as { family: string }).family, 'DejaVu Sans');
   assert.is((f.layout.legend as { x: number }).x, 1.02);
+});
+
+test("lineFigure: a series takes its hue's colour when given one, else its place's; its band the same", () => {
+  const f = lineFigure('t', 'step', 'acc', [
+    { name: 'a', x: [0, 1], y: [1, 2] },
+    { name: 'b', x: [0, 1], y: [1, 2], lo: [0, 1], hi: [2, 3], hue: 0, dash: 'dash' },
+    { name: 'c', x: [0, 1], y: [3, 4] },
+  ]);
+  const line = (i: number) => (f.data[i].line as { color: string; dash: string }).color;
+  assert.is(line(0), color(0));
+  assert.is(f.data[1].fillcolor, 'rgba(31, 119, 180, 0.15)', 'the band: the hue (#1f77b4) at 15% opacity');
+  assert.equal([line(2), (f.data[2].line as { dash: string }).dash], [color(0), 'dash']);
+  assert.is(line(3), color(2), 'without a hue: its place');
 });
 
 test('rowsFigure: horizontal bars per metric, a left margin that fits every label, seeds and paper as points', () => {
