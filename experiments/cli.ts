@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { BACKENDS } from '../lib/backend';
 import { blasAvailable, openblasCoreTypeHint } from '../lib/native/addon';
 import { runsDir } from '../lib/files';
-import { listStale } from '../lib/pipeline';
+import { deleteStale, listStale } from '../lib/pipeline';
 import { planLines, planStages } from './plan';
 
 function printTable(header: string[], rows: string[][]): void {
@@ -57,6 +57,7 @@ type Options = {
   plan?: boolean;
   list?: boolean;
   listStale?: boolean;
+  deleteStale?: boolean;
   executor: 'local' | 'slurm';
   wait?: boolean;
   slurmPartition?: string;
@@ -135,6 +136,7 @@ Figures and tables go to figures/ (default scale) or figures/<scale>/.`,
     '--list-stale',
     'list stored runs that the current code would not reuse (older training code, data or config), and exit',
   )
+  .option('--delete-stale', 'delete the runs --list-stale lists (and the experiment links to them), and exit')
   .addHelpText(
     'after',
     [
@@ -242,7 +244,21 @@ async function main(): Promise<void> {
     for (const s of stale)
       console.log(`${s.dir}\n  ${s.reason}${s.linkedFrom.length ? `\n  linked from: ${s.linkedFrom.join(', ')}` : ''}`);
     console.log(
-      `\n${stale.length} stale stage(s); the current code trains new ones beside them (delete these to free space)`,
+      `\n${stale.length} stale stage(s); the current code trains new ones beside them ` +
+        '(`--delete-stale` deletes them to free space)',
+    );
+    return;
+  }
+  if (values.deleteStale) {
+    const { deleted, kept } = deleteStale();
+    for (const s of deleted) console.log(`deleted ${s.dir} (${s.reason})`);
+    for (const s of kept) console.log(`kept ${s.dir}: ${s.why}`);
+    const mb = deleted.reduce((a, s) => a + s.bytes, 0) / 2 ** 20;
+    console.log(
+      deleted.length || kept.length
+        ? `${deleted.length} stale stage(s) deleted, ${mb.toFixed(1)} MB freed` +
+            (kept.length ? `; ${kept.length} kept (in use)` : '')
+        : `no stale runs in ${runsDir()}`,
     );
     return;
   }

@@ -14,7 +14,17 @@
  * stale instead of being silently reused (`npm run experiment -- --list-stale` lists them;
  * test/pipeline.test.ts fails when the arithmetic changes and the version does not).
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+} from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { ensureWritableDir, gitCommit, hashConfig, readJson, runsDir, writeJsonAtomic } from './files';
 import { Policy } from './model/policy';
@@ -31,7 +41,7 @@ import { isGroundingSample, type TaskSample } from './data/samples';
 import { selectBackend } from './backend';
 import type { Ops } from './model/ops';
 import type { Metrics } from './runs';
-import { acquireLock, describeOwner } from './lock';
+import { acquireLock, describeOwner, isStale as lockIsStale, readOwner } from './lock';
 import { checkSelection, type Selection } from './training';
 
 /**
@@ -522,6 +532,43 @@ export function listStale(): StaleStage[] {
       }
     }
     if (reason) out.push({ dir, kind: name.split('-')[0], reason, linkedFrom: links.get(resolve(dir)) ?? [] });
+  }
+  return out;
+}
+
+/** Bytes under `path` (files and directories, not following links). */
+function diskBytes(path: string): number {
+  const st = lstatSync(path);
+  if (!st.isDirectory()) return st.size;
+  return readdirSync(path).reduce((a, e) => a + diskBytes(join(path, e)), 0);
+}
+
+export type DeletedStale = { deleted: (StaleStage & { bytes: number })[]; kept: (StaleStage & { why: string })[] };
+
+/**
+ * Delete the stale stages (`listStale`) and the experiment links that point at them. A stage whose lock a
+ * live process holds is kept: an older checkout may be training it. Each stage first leaves the store in
+ * one rename (to `.deleting-<name>`, which a later call lists and deletes if this one is interrupted), so
+ * the store never holds half a stage under its own name.
+ */
+export function deleteStale(stale: StaleStage[] = listStale()): DeletedStale {
+  const out: DeletedStale = { deleted: [], kept: [] };
+  for (const s of stale) {
+    const lock = join(s.dir, 'lock');
+    if (existsSync(lock)) {
+      const owner = readOwner(lock);
+      if (!lockIsStale(lock, owner, 60_000)) {
+        out.kept.push({ ...s, why: `locked by ${describeOwner(owner)}` });
+        continue;
+      }
+    }
+    const bytes = diskBytes(s.dir);
+    for (const l of s.linkedFrom) rmSync(join(runsDir(), l), { force: true });
+    const name = s.dir.split('/').pop()!;
+    const gone = name.startsWith('.deleting-') ? s.dir : join(dirname(s.dir), `.deleting-${name}`);
+    if (gone !== s.dir) renameSync(s.dir, gone);
+    rmSync(gone, { recursive: true, force: true });
+    out.deleted.push({ ...s, bytes });
   }
   return out;
 }

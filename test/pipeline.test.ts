@@ -6,9 +6,10 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { selectBackend } from '../lib/backend';
 import { loadNative, nativeBuildName } from '../lib/native/addon';
 import {
@@ -19,6 +20,7 @@ import {
   DEFAULT_GRPO,
   DEFAULT_SFT,
   listStale,
+  deleteStale,
   loadStagePolicy,
   resolveSpec,
   runLineage,
@@ -27,6 +29,7 @@ import {
   stageName,
 } from '../lib/pipeline';
 import { sha256 } from '../lib/files';
+import { processStart } from '../lib/lock';
 import { GENERATOR_VERSION } from '../lib/data/splits';
 import { TINY } from './helpers';
 
@@ -187,7 +190,12 @@ const blasConfig = loadNative() ? `${loadNative()!.config().config.trim()} · ${
   }
 });
 
-test('--list-stale: stages of another code version, of a changed config, or unreadable', async () => {
+/** A lock record of the process `pid` on this host. */
+const owner = (pid: number) => ({ host: hostname(), pid, start: processStart(pid), since: new Date().toISOString() });
+/** The pid of a process that has exited. */
+const deadPid = () => spawnSync(process.execPath, ['-e', '0']).pid!;
+
+test('--list-stale, --delete-stale: stages of another code version, of a changed config, or unreadable', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rsg-stale-'));
   const prev = process.env.RSG_RUNS_DIR;
   process.env.RSG_RUNS_DIR = dir;
@@ -213,6 +221,34 @@ test('--list-stale: stages of another code version, of a changed config, or unre
     assert.equal(stale[0].linkedFrom, ['table1/grpo-s1']);
     assert.match(stale[1].reason, 'its config now hashes to');
     assert.match(stale[2].reason, 'made before stage records named their code version');
+
+    // --delete-stale: a stage another live process has locked stays; the rest go with their links
+    writeFileSync(join(store, 'grpo-aaaaaaaaaaaa', 'weights.bin'), Buffer.alloc(4096));
+    writeFileSync(join(store, 'grpo-bbbbbbbbbbbb', 'lock'), JSON.stringify(owner(process.pid)));
+    const first = deleteStale();
+    assert.equal(
+      first.deleted.map((s) => [s.dir.split('/').pop(), s.bytes > 4096]),
+      [
+        ['grpo-aaaaaaaaaaaa', true],
+        ['sft-cccccccccccc', false],
+      ],
+    );
+    assert.equal(
+      first.kept.map((s) => s.dir.split('/').pop()),
+      ['grpo-bbbbbbbbbbbb'],
+    );
+    assert.match(first.kept[0].why, `pid ${process.pid}`);
+    assert.equal(readdirSync(join(dir, 'table1')), [], 'the link to it went too (not left dangling)');
+    // the lock's owner gone (a dead pid), and a half-deleted stage from an interrupted call
+    writeFileSync(join(store, 'grpo-bbbbbbbbbbbb', 'lock'), JSON.stringify(owner(deadPid())));
+    mkdirSync(join(store, '.deleting-sft-dddddddddddd'));
+    const second = deleteStale();
+    assert.equal(
+      second.deleted.map((s) => s.dir.split('/').pop()),
+      ['.deleting-sft-dddddddddddd', 'grpo-bbbbbbbbbbbb'],
+    );
+    assert.equal(readdirSync(store), [stageName(grpo)], 'only the current stage is left');
+    assert.equal(deleteStale(), { deleted: [], kept: [] });
   } finally {
     process.env.RSG_RUNS_DIR = prev;
     rmSync(dir, { recursive: true, force: true });
