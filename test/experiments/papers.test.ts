@@ -7,7 +7,7 @@ import type { Evaluation } from '../../lib/evaluate';
 import type { Box } from '../../lib/boxes';
 import { SELECT, SHOTS, shotSpec } from '../../experiments/few-shot';
 import { experiment as geocot, faithfulnessTable, MULTI_ROWS, multiSpec } from '../../experiments/geocot';
-import { lineage, resolveSpec, stageName } from '../../lib/pipeline';
+import { type StageSpec, lineage, resolveSpec, stageName } from '../../lib/pipeline';
 import { baseSpec, sftSpec, variantSpec } from '../../experiments/specs';
 import { V } from '../../experiments/variants';
 
@@ -97,10 +97,16 @@ test('few-shot: nested k-sample sets, both methods from the same base, GRPO over
     assert.is(trace.from.sft.target, 'rsground');
     assert.is(trace.from.data.split, 'generic');
     assert.is(stageName(lineage(trace)[0]), stageName(lineage(rft)[0]), 'same base');
-    // every method selected on the same val split, the same way; the scaffold itself is not
-    assert.equal([sft.select, rft.select, trace.select], [SELECT.sft, SELECT.grpo, SELECT.grpo]);
+    // every method selected on the same val split, the same way, over the same number of steps; the scaffold is not
+    assert.equal([sft.select, rft.select, trace.select], [SELECT, SELECT, SELECT]);
+    assert.is(SELECT.first, 5);
+    assert.is('patience' in SELECT, false, 'no early stop: every method trains its whole budget');
+    const steps = (s: StageSpec) => (s.kind === 'sft' ? s.sft.steps : s.kind === 'grpo' ? s.grpo.steps : NaN);
+    assert.equal([steps(sft), steps(trace)], [steps(rft), config.grpo.steps]);
     assert.equal([sft.eval, rft.eval, trace.eval], Array(3).fill({ split: 'val', count: config.data.val }));
     assert.is(trace.from.select, undefined);
+    // the selection figure's base level is the base's own final evaluation: on the same val samples
+    assert.equal(baseSpec(config, 2).eval, sft.eval);
   }
 });
 

@@ -55,8 +55,8 @@ test('the base pretrains on easy, mid, then full generic scenes; GRPO overrides 
 
 test('the suite’s stage set is pinned: 270 distinct stages at the default scale, 54 at quick', () => {
   const pinned = {
-    default: { n: 270, kinds: { base: 5, sft: 50, grpo: 215 }, digest: '4ed391397b2e' },
-    quick: { n: 54, kinds: { base: 1, sft: 10, grpo: 43 }, digest: 'd8aac6272d83' },
+    default: { n: 270, kinds: { base: 5, sft: 50, grpo: 215 }, digest: '8b4bb0f24d58' },
+    quick: { n: 54, kinds: { base: 1, sft: 10, grpo: 43 }, digest: '196661e02879' },
   } as const;
   for (const scale of ['default', 'quick'] as const) {
     const tasks = trainTasks(SUITE.flatMap((e) => e.specs(resolveConfig(e.name, { scale }).config)));
