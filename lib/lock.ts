@@ -28,6 +28,9 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 
+/** A holder on another host whose heartbeat is older than this is gone (the default of `staleAfterMs`). */
+export const STALE_AFTER_MS = 60_000;
+
 export type LockOwner = { host: string; pid: number; start: string; since: string };
 
 /** The process start time from /proc/<pid>/stat (clock ticks since boot), or '' where unknown. */
@@ -125,7 +128,7 @@ function tryAcquire(path: string, owner: LockOwner): boolean {
 export async function acquireLock(path: string, opts: LockOptions = {}): Promise<() => void> {
   const poll = opts.pollMs ?? 1000,
     beat = opts.heartbeatMs ?? 5000,
-    staleAfter = opts.staleAfterMs ?? 60_000;
+    staleAfter = opts.staleAfterMs ?? STALE_AFTER_MS;
   mkdirSync(dirname(path), { recursive: true });
   const owner = self();
   let lastNotice = 0;

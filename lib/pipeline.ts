@@ -41,7 +41,7 @@ import { isGroundingSample, type TaskSample } from './data/samples';
 import { selectBackend } from './backend';
 import type { Ops } from './model/ops';
 import type { Metrics } from './runs';
-import { acquireLock, describeOwner, isStale as lockIsStale, readOwner } from './lock';
+import { STALE_AFTER_MS, acquireLock, describeOwner, isStale as lockIsStale, readOwner } from './lock';
 import { checkSelection, type Selection } from './training';
 
 /**
@@ -557,7 +557,7 @@ export function deleteStale(stale: StaleStage[] = listStale()): DeletedStale {
     const lock = join(s.dir, 'lock');
     if (existsSync(lock)) {
       const owner = readOwner(lock);
-      if (!lockIsStale(lock, owner, 60_000)) {
+      if (!lockIsStale(lock, owner, STALE_AFTER_MS)) {
         out.kept.push({ ...s, why: `locked by ${describeOwner(owner)}` });
         continue;
       }
