@@ -8,12 +8,13 @@ import { parseSeeds } from './config';
 import { runExperiment, resolveConfig, type RunExperimentOptions } from './runner';
 import { suiteFor, trainSuite, writeSuiteReport } from './suite';
 import { DATASETS, type DatasetName } from '../lib/data/datasets';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BACKENDS } from '../lib/backend';
 import { blasAvailable, openblasCoreTypeHint } from '../lib/native/addon';
 import { runsDir } from '../lib/files';
-import { deleteStale, listStale } from '../lib/pipeline';
+import { deleteStale, listStale, stageName, stageSummary } from '../lib/pipeline';
 import { planLines, planStages } from './plan';
+import { auditStages, drawAudit, finishedStages } from './audit';
 
 function printTable(header: string[], rows: string[][]): void {
   const w = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
@@ -58,6 +59,8 @@ type Options = {
   list?: boolean;
   listStale?: boolean;
   deleteStale?: boolean;
+  audit?: number;
+  auditSeed: number;
   executor: 'local' | 'slurm';
   wait?: boolean;
   slurmPartition?: string;
@@ -137,6 +140,13 @@ Figures and tables go to figures/ (default scale) or figures/<scale>/.`,
     'list stored runs that the current code would not reuse (older training code, data or config), and exit',
   )
   .option('--delete-stale', 'delete the runs --list-stale lists (and the experiment links to them), and exit')
+  .option(
+    '--audit <n>',
+    'retrain n finished stages of the experiment (or suite), drawn at random, from their stored parents and ' +
+      'check they come out byte for byte as stored (recorded in audit.json, cited by REPORT.md); then exit',
+    positiveInt('audit'),
+  )
+  .option('--audit-seed <s>', 'the seed of the --audit draw', positiveInt('audit-seed'), 1)
   .addHelpText(
     'after',
     [
@@ -287,6 +297,39 @@ async function main(): Promise<void> {
     const specs = exps.flatMap((e) => e.specs(resolveConfig(e.name, opts).config));
     console.log(`${exp ? exp.name : 'the suite'} at ${scale} scale, timed from ${runsDir()}:\n`);
     for (const l of planLines(planStages(specs, jobs), jobs)) console.log(l);
+    return;
+  }
+  if (values.audit !== undefined) {
+    const exps = exp ? [exp] : suiteFor(opts);
+    const specs = exps.flatMap((e) => e.specs(resolveConfig(e.name, opts).config));
+    const finished = finishedStages(specs);
+    if (!finished.length) throw new Error(`no finished stages of ${name} at ${scale} scale in ${runsDir()} to audit`);
+    const drawn = drawAudit(finished, values.audit, values.auditSeed);
+    const jobs = opts.jobs ?? defaultJobs();
+    const secs = drawn.reduce((a, s) => a + (stageSummary(s)?.seconds ?? 0), 0);
+    console.log(
+      `auditing ${drawn.length} of the ${finished.length} finished stages of ${name} (draw seed ${values.auditSeed}; ` +
+        `they took ${(secs / 60).toFixed(1)} min of training when stored, on ${jobs} job(s) ≈ ` +
+        `${(secs / 60 / Math.min(jobs, drawn.length)).toFixed(1)} min):\n  ${drawn.map(stageName).join('\n  ')}`,
+    );
+    const a = await auditStages(drawn, { seed: values.auditSeed, jobs, backend: opts.backend, log: console.log });
+    printTable(
+      ['stage', 'trained at', 'stored', 'again', 'result'],
+      a.rows.map((r) => [
+        r.stage,
+        r.trainedAt,
+        `${r.storedSeconds.toFixed(0)} s`,
+        `${r.seconds.toFixed(0)} s`,
+        r.identical === true ? 'identical' : r.identical === null ? 'not compared' : 'DIFFERS',
+      ]),
+    );
+    for (const r of a.rows.filter((x) => x.identical !== true)) console.log(`${r.stage}: ${r.differences.join('; ')}`);
+    const same = a.rows.filter((r) => r.identical === true).length;
+    console.log(
+      `\n${same} of ${a.rows.length} identical (recorded in ${join(runsDir(), 'audit.json')})` +
+        (a.scratch ? `; the retrained stages are kept in ${a.scratch}` : ''),
+    );
+    if (a.rows.some((r) => r.identical === false)) process.exitCode = 1;
     return;
   }
   if (scale === 'quick')

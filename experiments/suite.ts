@@ -20,6 +20,7 @@ import { markdownTable } from '../lib/report/tables';
 import { controlsMarkdown } from './controls';
 import { selectBackend } from '../lib/backend';
 import { type StageSpec, trainedAt } from '../lib/pipeline';
+import { auditSentence } from './audit';
 import { formatInterval } from '../lib/stats';
 import type { Report } from './types';
 import { type PreviousReport, RSGROUND_FAMILY, parsePreviousReport } from './previous-report';
@@ -194,6 +195,7 @@ export async function writeSuiteReport(
   const commits = [
     ...new Set([...trainedAt(built.flatMap((b) => b.specs)), ...(kept.size ? (prev?.commits ?? []) : [])]),
   ];
+  const audited = auditSentence(built.flatMap((b) => b.specs));
   const report = [
     `# RSGround-R1 on ${dataset === 'synthetic' ? 'the mini world' : dataset}: the paper's numbers and ours`,
     '',
@@ -219,7 +221,8 @@ export async function writeSuiteReport(
       "over the family of that paper's claims (one family per paper). The interval over test samples (a paired " +
       'bootstrap with the seeds fixed) is the noise of the finite test split alone, to set beside the seed ' +
       'interval. MDE: the smallest difference these seeds detect with 80% power ' +
-      '(α = 0.05), from the measured spread of the per-seed differences.',
+      '(α = 0.05), from the measured spread of the per-seed differences.' +
+      (audited ? ` ${audited}` : ''),
     '',
     ...(controls.length
       ? ['## Controls', '', controlsMarkdown(controls), '']

@@ -43,6 +43,17 @@ test('an unwritable runs directory is named as such', () => {
   noStack(r.out);
 });
 
+test('--audit with nothing finished says so and trains nothing; a count below 1 is refused', () => {
+  const r = run('experiments/cli.ts', ['table1', '--audit', '2']);
+  assert.is(r.code, 2);
+  assert.match(r.out, new RegExp(`no finished stages of table1 at default scale in ${empty} to audit`));
+  noStack(r.out);
+  assert.not.ok(existsSync(join(empty, '_audit')), 'no scratch directory');
+  const bad = run('experiments/cli.ts', ['table1', '--audit', '0']);
+  assert.is.not(bad.code, 0);
+  assert.match(bad.out, /--audit must be an integer ≥ 1, got "0"/);
+});
+
 test('bad options and --set values fail before anything trains, naming the key and what is allowed', () => {
   const cases: [string[], RegExp][] = [
     [['table1', '--jobs', '0'], /--jobs must be an integer ≥ 1, got "0"/],
