@@ -6,7 +6,8 @@
  * that the code here reproduces it: stages trained at older commits (or with uncommitted
  * changes, `-dirty` in their summaries) are reused as long as the training-code and data versions
  * match, and the audit is the check that this reuse is right. The result is appended to
- * `<runs>/audit.json`, which REPORT.md cites.
+ * `<runs>/audit.json`, which REPORT.md cites. `--compare <dir>` compares every stage finished in two
+ * runs directories the same way.
  *
  * The draw: the finished stages the experiments use, shuffled by `seed`, taken in order, skipping
  * any stage in the lineage of one already taken (a stage is retrained from its stored parent; a
@@ -193,6 +194,34 @@ export async function auditStages(
   const clean = rows.every((r) => r.identical === true);
   if (clean) rmSync(scratch, { recursive: true, force: true });
   return { ...audit, scratch: clean ? null : scratch };
+}
+
+export type ComparedStage = Pick<AuditRow, 'stage' | 'kind' | 'identical' | 'differences'>;
+
+/**
+ * Every stage of `specs` finished both here and in the runs directory `other` (trained there on
+ * another machine, or again from scratch here), compared as the audit compares a retrained stage:
+ * is a whole suite reproduced, stage by stage? Stages finished in only one of the two are skipped.
+ */
+export function compareRuns(specs: StageSpec[], other: string): ComparedStage[] {
+  if (!existsSync(join(other, '_store')))
+    throw new Error(`${other} is not a runs directory (it has no _store/ folder of stages)`);
+  return finishedStages(specs).flatMap((s): ComparedStage[] => {
+    const there = join(other, '_store', stageName(s));
+    if (!existsSync(join(there, 'summary.json'))) return [];
+    const [a, b] = [stageSummary(s)!, readJson<StageSummary>(join(there, 'summary.json'))];
+    if (backendOf(a) !== backendOf(b))
+      return [
+        {
+          stage: stageName(s),
+          kind: s.kind,
+          identical: null,
+          differences: [`trained on ${backendOf(a)} here, ${backendOf(b)} there`],
+        },
+      ];
+    const differences = compareStage(stageDir(s), there);
+    return [{ stage: stageName(s), kind: s.kind, identical: differences.length === 0, differences }];
+  });
 }
 
 /**

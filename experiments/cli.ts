@@ -14,7 +14,7 @@ import { blasAvailable, openblasCoreTypeHint } from '../lib/native/addon';
 import { runsDir } from '../lib/files';
 import { deleteStale, listStale, stageName, stageSummary } from '../lib/pipeline';
 import { planLines, planStages } from './plan';
-import { auditStages, drawAudit, finishedStages } from './audit';
+import { auditStages, compareRuns, drawAudit, finishedStages } from './audit';
 
 function printTable(header: string[], rows: string[][]): void {
   const w = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
@@ -60,6 +60,7 @@ type Options = {
   listStale?: boolean;
   deleteStale?: boolean;
   audit?: number;
+  compare?: string;
   auditSeed: number;
   executor: 'local' | 'slurm';
   wait?: boolean;
@@ -147,6 +148,11 @@ Figures and tables go to figures/ (default scale) or figures/<scale>/.`,
     positiveInt('audit'),
   )
   .option('--audit-seed <s>', 'the seed of the --audit draw', positiveInt('audit-seed'), 1)
+  .option(
+    '--compare <runs dir>',
+    'compare every stage of the experiment (or suite) finished both here and in another runs directory, as ' +
+      '--audit does (is a rerun or another machine bit for bit the same?); then exit',
+  )
   .addHelpText(
     'after',
     [
@@ -297,6 +303,22 @@ async function main(): Promise<void> {
     const specs = exps.flatMap((e) => e.specs(resolveConfig(e.name, opts).config));
     console.log(`${exp ? exp.name : 'the suite'} at ${scale} scale, timed from ${runsDir()}:\n`);
     for (const l of planLines(planStages(specs, jobs), jobs)) console.log(l);
+    return;
+  }
+  if (values.compare !== undefined) {
+    const exps = exp ? [exp] : suiteFor(opts);
+    const other = resolve(values.compare);
+    const rows = compareRuns(
+      exps.flatMap((e) => e.specs(resolveConfig(e.name, opts).config)),
+      other,
+    );
+    for (const r of rows.filter((x) => x.identical !== true)) console.log(`${r.stage}: ${r.differences.join('; ')}`);
+    const n = (v: boolean | null) => rows.filter((r) => r.identical === v).length;
+    console.log(
+      `${name} at ${scale} scale, ${runsDir()} against ${other}: ${rows.length} stage(s) finished in both, ` +
+        `${n(true)} identical, ${n(false)} differ, ${n(null)} trained on different backends or kernels`,
+    );
+    if (n(false)) process.exitCode = 1;
     return;
   }
   if (values.audit !== undefined) {

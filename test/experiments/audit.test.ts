@@ -2,12 +2,12 @@
  * The audit: the draw is seeded and never takes two stages of one lineage; a stage retrained from
  * its stored parent in a scratch directory comes out identical, and any change to what is stored
  * (a metrics line, the weights' checksum, the final evaluation) is named, and a stage stored from
- * another backend is not compared; audit.json records it
+ * another backend is not compared; two runs directories compare stage by stage; audit.json records it
  * and REPORT.md's sentence counts it.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, lstatSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   DEFAULT_GRPO,
@@ -22,7 +22,14 @@ import {
   type StageSpec,
 } from '../../lib/pipeline';
 import { selectBackend } from '../../lib/backend';
-import { auditSentence, auditStages, drawAudit, finishedStages, readAudits } from '../../experiments/audit';
+import {
+  auditSentence,
+  auditStages,
+  compareRuns,
+  drawAudit,
+  finishedStages,
+  readAudits,
+} from '../../experiments/audit';
 import type { Executor, Task } from '../../experiments/scheduler';
 import { TINY, withTempDirs } from '../helpers';
 
@@ -140,6 +147,39 @@ test('a stage retrained from its stored parent is identical; a change stored is 
       auditSentence([g])!,
       /0 of 1 identical \(.*\); 1 ran on another backend or kernel and were not compared/,
     );
+  });
+});
+
+test('compareRuns: one lineage trained in two runs directories is identical stage by stage', async () => {
+  await selectBackend('wasm');
+  const g = grpo(base, 5);
+  await withTempDirs(['RSG_RUNS_DIR'], async ({ RSG_RUNS_DIR: other }) => {
+    await runLineage(g, { quiet: true, backend: 'wasm', log: () => {} });
+    await withTempDirs(['RSG_RUNS_DIR'], async ({ RSG_RUNS_DIR: here }) => {
+      assert.equal(compareRuns([g], other), [], 'nothing finished here yet: nothing compared');
+      await runLineage(g, { quiet: true, backend: 'wasm', log: () => {} });
+      const rows = compareRuns([g], other);
+      assert.equal(
+        rows.map((r) => [r.stage, r.identical]),
+        [
+          [stageName(base), true],
+          [stageName(g), true],
+        ],
+      );
+      const m = join(other, '_store', stageName(g), 'metrics.jsonl');
+      writeFileSync(m, readFileSync(m, 'utf8') + '{"step":99}\n');
+      const again = compareRuns([g], other);
+      assert.equal(again[1].differences, [`metrics.jsonl line ${readFileSync(m, 'utf8').split('\n').length - 1}`]);
+      assert.is(again[1].identical, false);
+      assert.is(again[0].identical, true);
+      rmSync(join(other, '_store', stageName(g), 'summary.json'));
+      assert.equal(
+        compareRuns([g], other).map((r) => r.stage),
+        [stageName(base)],
+        'a stage not finished there is skipped',
+      );
+      assert.throws(() => compareRuns([g], here + '/nope'), /nope is not a runs directory \(it has no _store\/ folder/);
+    });
   });
 });
 
