@@ -31,16 +31,10 @@ import {
   readAudits,
 } from '../../experiments/audit';
 import type { Executor, Task } from '../../experiments/scheduler';
-import { TINY, withTempDirs } from '../helpers';
+import { withTempDirs } from '../helpers';
+import { tinyBase } from '../stages';
 
-const base: BaseSpec = {
-  kind: 'base',
-  arch: { ...TINY, stemHidden: 0, positionReadout: true },
-  seed: 2,
-  sft: { ...DEFAULT_SFT, steps: 3, batchSize: 4, checkpointEvery: 2, evalEvery: 2 },
-  curriculum: [{ until: 1, data: { split: 'train', count: 8 } }],
-  eval: { split: 'val', count: 3 },
-};
+const base = tinyBase(2);
 const sft = (seed: number): SftSpec => ({
   kind: 'sft',
   from: base,
