@@ -159,19 +159,32 @@ export function workDone(ws: readonly TaskWork[]): { done: number; total: number
  */
 export class RunProgress {
   private readonly work = new Map<string, TaskWork>();
+  private readonly training: Task[];
 
   constructor(tasks: readonly Task[], price = stagePricer()) {
-    const training = tasks.filter((t) => t.kind === 'train');
+    this.training = tasks.filter((t) => t.kind === 'train');
+    for (const t of this.training) {
+      const from = resumeStep(t.spec);
+      this.work.set(taskId(t), { steps: taskSteps(t), from, perStep: 1, step: from });
+    }
+    this.reprice(price);
+  }
+
+  /**
+   * Weigh every training task still in the run by its stage's price (again). The executors call it
+   * each time a stage finishes, so a run that starts with nothing timed — a fresh runs directory,
+   * progress by steps, when a Geo-CoT GRPO step costs three times an SFT one — learns its rates
+   * from its own finished stages and its ETA follows.
+   */
+  reprice(price = stagePricer()): void {
+    const live = this.training.filter((t) => this.work.has(taskId(t)));
     const weights = stepWeights(
-      training.map((t) => {
+      live.map((t) => {
         const p = price(t.spec).seconds;
         return p === null ? null : p / taskSteps(t);
       }),
     );
-    training.forEach((t, i) => {
-      const from = resumeStep(t.spec);
-      this.work.set(taskId(t), { steps: taskSteps(t), from, perStep: weights[i], step: from });
-    });
+    live.forEach((t, i) => (this.work.get(taskId(t))!.perStep = weights[i]));
   }
 
   /** A training task finished. */
@@ -414,6 +427,7 @@ export class LocalExecutor implements Executor {
           // a group's worker exits non-zero when any of its evaluations failed: each one's output decides
           if (taskDone(t) && (settled.code === 0 || r.group.length > 1)) {
             progress.finished(t);
+            if (t.kind === 'train') progress.reprice();
             opts.log(`✓ ${taskId(t)} (${describeTask(t)})`);
           } else {
             failed.add(taskId(t));

@@ -285,6 +285,7 @@ export class SlurmExecutor implements Executor {
         if (taskDone(t)) {
           open.delete(id);
           progress.finished(t);
+          if (t.kind === 'train') progress.reprice();
           opts.log(`✓ ${id} (${describeTask(t)}), job ${this.jobs.get(id)}`);
         } else if (!ids.has(this.jobs.get(id)!)) {
           // a stage's done marker is written atomically before its worker exits: a job gone without it failed

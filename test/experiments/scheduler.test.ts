@@ -276,6 +276,48 @@ test(
 );
 
 test(
+  'a run that starts with nothing priced goes by steps, then by the prices its finished stages give',
+  withRuns(async () => {
+    const tasks = trainTasks([grpo(base, 2)]); // the base's 5 steps, then GRPO's 2
+    const p = new RunProgress(tasks, () => ({ seconds: null, basis: 'untimed' }));
+    p.finished(tasks[0]);
+    assert.equal(p.status(10), { pct: 71, eta: 4 }, 'by steps: 5 of 7 in 10 s, 2 left at 0.5 a second');
+    // the base took 10 s; GRPO is now priced at 45 s a step (a Geo-CoT GRPO step against an SFT one)
+    p.reprice((s) => ({ seconds: s.kind === 'base' ? 10 : 90, basis: 'test' }));
+    assert.equal(p.status(10), { pct: 10, eta: 90 }, 'by price: 10 of 100 priced seconds, 90 left at 1 a second');
+    p.failed(tasks[1]);
+    p.reprice((s) => ({ seconds: s.kind === 'base' ? 10 : 90, basis: 'test' }));
+    assert.equal(p.status(10), { pct: 100, eta: 0 }, 'a failed task stays out after a reprice');
+  }),
+);
+
+test(
+  'the executor reprices as stages finish: a fresh runs directory’s status line follows its own stage times',
+  withRuns(async () => {
+    // nothing timed at the start; the base (5 steps) takes 5 s, each GRPO stage (2 steps) 20 s
+    const a = grpo(base, 2),
+      b = grpo(base, 3);
+    const timedWorker = async (ts: Task[]) => {
+      for (const t of ts) {
+        await new Promise((r) => setTimeout(r, 5));
+        mkdirSync(stageDir(t.spec), { recursive: true });
+        writeFileSync(join(stageDir(t.spec), 'config.json'), JSON.stringify({ spec: t.spec }));
+        const seconds = t.spec.kind === 'base' ? 5 : 20;
+        writeFileSync(join(stageDir(t.spec), 'summary.json'), JSON.stringify({ seconds, steps: stageStepsOf(t.spec) }));
+      }
+      return 0;
+    };
+    const lines: string[] = [];
+    await new LocalExecutor(timedWorker, 1).run(trainTasks([a, b]), { jobs: 1, log: (l) => lines.push(l) });
+    const last = trainTasks([a, b]).at(-1)!.spec;
+    const whileLast = lines.filter((l) => /^ {2}\[\d+%\]/.test(l) && l.includes(stageNameOf(last).slice(0, 12)));
+    assert.ok(whileLast.length > 0, lines.join('\n'));
+    // priced: 25 of 45 seconds done (by steps it would be 7 of 9, 78%)
+    assert.match(whileLast[0], /^ {2}\[56%\]/);
+  }),
+);
+
+test(
   'a stage resumes from its checkpoint’s step; a log older than the task’s start is not its progress',
   withRuns(async () => {
     const s = grpo(base, 9);
