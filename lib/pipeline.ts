@@ -34,7 +34,7 @@ import { trainSft, type SftConfig, DEFAULT_SFT, validateSft } from './train-sft'
 import { trainGrpo, type GrpoConfig, DEFAULT_GRPO, validateGrpo } from './train-grpo';
 import { evaluatePolicy, samplingEvaluation, type Evaluation, type SamplingEvaluation } from './evaluate';
 import { GENERATOR_VERSION, lazySplit, splitSpec } from './data/splits';
-import { cachedSplit, splitCacheEnabled, splitCacheFile } from './data/split-cache';
+import { cachedSplit } from './data/split-cache';
 import { type RealDataset, REAL_DATASETS, loadDataset } from './data/datasets';
 import { fitToPolicy } from './data/fit';
 import { isGroundingSample, type TaskSample } from './data/samples';
@@ -222,24 +222,12 @@ export function baseOf(spec: StageSpec): BaseSpec {
 }
 
 const splitCache = new Map<string, { samples: Promise<TaskSample[]>; count: number }>();
-const samplesKey = (ref: DataRef, imageSize: number) =>
-  JSON.stringify([ref.dataset ?? 'synthetic', ref.root ?? '', ref.split, ref.count, imageSize]);
-
-/**
- * Whether a mini-world split is ready to read — held by this process (`samples`) or in the runs
- * directory's split cache (20 000 samples read back in ~1 s) — rather than to be generated.
- */
-function splitReady(ref: DataRef, imageSize: number): boolean {
-  if (splitCache.has(samplesKey(ref, imageSize))) return true;
-  return ref.dataset === undefined && splitCacheEnabled() && existsSync(splitCacheFile(ref.split, ref.count));
-}
-
 /**
  * The samples of a data ref, real images letterboxed to `imageSize` (cached per process): grounding
  * queries, or region queries for a region split (RemoteReasoner).
  */
 function samples(ref: DataRef, imageSize: number, log?: (m: string) => void): Promise<TaskSample[]> {
-  const key = samplesKey(ref, imageSize);
+  const key = JSON.stringify([ref.dataset ?? 'synthetic', ref.root ?? '', ref.split, ref.count, imageSize]);
   const hit = splitCache.get(key);
   if (hit) {
     // most recently used last (trimSplitCache drops from the front)
@@ -348,10 +336,9 @@ export async function runStage(
       const r = await trainGrpo({
         policy,
         run,
-        // a synthetic split not yet generated generates only the queries the stage draws (3 200
-        // of 20 000 took ~3 s of a 50 s stage); one that is ready is read, the same samples
+        // a synthetic split generates only the queries the stage draws
         train:
-          spec.data.dataset === undefined && !splitReady(spec.data, size)
+          spec.data.dataset === undefined
             ? lazySplit(spec.data.split, spec.data.count)
             : await samples(spec.data, size, log),
         evalSet: await samples(spec.eval, size, log),

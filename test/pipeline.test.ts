@@ -27,10 +27,8 @@ import {
   stageDir,
   stageHash,
   stageName,
-  trimSplitCache,
 } from '../lib/pipeline';
-import { sha256, writeFileAtomic } from '../lib/files';
-import { cachedSplit, encodeSplit, splitCacheFile } from '../lib/data/split-cache';
+import { sha256 } from '../lib/files';
 import { processStart } from '../lib/lock';
 import { GENERATOR_VERSION } from '../lib/data/splits';
 import { TINY } from './helpers';
@@ -128,14 +126,12 @@ test('the hash is stable, key-order independent, and changes with anything upstr
   else assert.is.not(h, GOLDEN.grpoHash, 'a version bump must change every stage hash');
 });
 
-/** The digest of the tiny lineage trained in a fresh runs directory (`prepare` runs in it first). */
-async function goldenDigest(backend: string, prepare?: () => void): Promise<string> {
+async function goldenDigest(backend: string): Promise<string> {
   await selectBackend(backend);
   const dir = mkdtempSync(join(tmpdir(), 'rsg-golden-'));
   const prev = process.env.RSG_RUNS_DIR;
   process.env.RSG_RUNS_DIR = dir;
   try {
-    prepare?.();
     await runLineage(grpo, { quiet: true, log: () => {} });
     return sha256(
       readFileSync(join(stageDir(base), 'metrics.jsonl')),
@@ -171,24 +167,6 @@ function checkGolden(backend: string, digest: string, want: string | undefined, 
 
 test('golden: the training arithmetic matches TRAINING_CODE_VERSION on wasm', async () => {
   checkGolden('wasm', await goldenDigest('wasm'), GOLDEN.wasm, 'wasm');
-});
-
-test('a GRPO stage whose split is in the split cache reads it and trains the same bits as generating it', async () => {
-  const { split, count } = grpo.data;
-  trimSplitCache(0); // nothing held by this process: the cache file decides
-  const generated = await goldenDigest('wasm');
-  const read = await goldenDigest('wasm', () => {
-    trimSplitCache(0);
-    cachedSplit(split, count); // written to the new runs directory's cache
-  });
-  assert.is(read, generated);
-  // and it was read: a cache holding the same samples in another order trains another run
-  const reordered = await goldenDigest('wasm', () => {
-    trimSplitCache(0);
-    writeFileAtomic(splitCacheFile(split, count), encodeSplit(split, cachedSplit(split, count).reverse()));
-  });
-  trimSplitCache(0);
-  assert.is.not(reordered, generated);
 });
 
 const blasConfig = loadNative() ? `${loadNative()!.config().config.trim()} · ${nativeBuildName()}` : undefined;
