@@ -2,11 +2,12 @@
 // The test command: type-check, check formatting (Prettier, and no source line over 120
 // characters), then every test/**/*.test.ts in its own process (uvu via tsx), then one last line
 // "N passed, N failed[, N skipped]". A file that fails to load counts as a failure. Files run in
-// parallel, one per core (RSG_TEST_JOBS overrides).
+// parallel, one per core (RSG_TEST_JOBS overrides). The test files make their scratch directories
+// under one TMPDIR of the run's own, removed at the end, so a run leaves nothing in /tmp.
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -97,11 +98,12 @@ const files = findTests(join(root, 'test'))
   .sort((a, b) => Number(a.endsWith('notebooks.test.ts')) - Number(b.endsWith('notebooks.test.ts')));
 const jobs = Number(process.env.RSG_TEST_JOBS) || Math.max(1, cpus().length);
 const queue = [...files];
+const scratch = mkdtempSync(join(tmpdir(), 'rsg-test-'));
 async function worker() {
   while (queue.length) {
     const f = queue.shift();
     const rel = relative(root, f);
-    const r = await run(process.execPath, ['--import', 'tsx', f], { RSG_TEST: '1' });
+    const r = await run(process.execPath, ['--import', 'tsx', f], { RSG_TEST: '1', TMPDIR: scratch });
     const s = parseUvu(r.out);
     if (s.total === null) {
       failed++;
@@ -122,6 +124,7 @@ async function worker() {
   }
 }
 await Promise.all(Array.from({ length: jobs }, worker));
+rmSync(scratch, { recursive: true, force: true });
 console.log(`\ntests finished in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed ? 1 : 0);
