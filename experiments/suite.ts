@@ -22,6 +22,7 @@ import { selectBackend } from '../lib/backend';
 import { type StageSpec, trainedAt } from '../lib/pipeline';
 import { auditSentence } from './audit';
 import { formatInterval } from '../lib/stats';
+import { Progress } from '../lib/progress';
 import type { Report } from './types';
 import { type PreviousReport, RSGROUND_FAMILY, parsePreviousReport } from './previous-report';
 
@@ -130,13 +131,16 @@ export async function writeSuiteReport(
   const dataset = o.dataset?.name ?? 'synthetic';
   const dir = figuresDir(o.scale, dataset);
   const wanted = names.map(findExperiment).filter((e) => dataset === 'synthetic' || !e.syntheticOnly);
-  for (const name of wanted.map((e) => e.name)) {
+  // Evaluating the runs takes minutes at the default scale (8 on the Zen 5, 12.5 on the Zen 3): a line per experiment.
+  const progress = new Progress('evaluations', wanted.length, { every: 1 });
+  for (const [i, name] of wanted.map((e) => e.name).entries()) {
     try {
       const { report, config } = await runExperiment(name, { ...o, noTrain: true, export: false, log: () => {} });
       built.push({ name, report, specs: findExperiment(name).specs(config) });
     } catch (e) {
       missing.push({ name, why: (e as Error).message });
     }
+    progress.update(i + 1, name);
   }
   const prev = o.merge ? readPrevious(dir) : null;
   const kept = new Map<string, string>();
