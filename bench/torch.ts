@@ -207,6 +207,9 @@ export async function benchTorch(opts: { reps?: number; scalingReps?: number } =
       `medians of ${reps} interleaved rounds; ours: blas backend, its GRPO step also scores the rollouts)`,
   );
   console.log(table(rows));
+  // The addon sets OPENBLAS_CORETYPE before OpenBLAS loads (lib/native/addon.ts); PyTorch's process
+  // inherits this environment, so both sides run the same OpenBLAS kernels.
+  console.log(`OpenBLAS kernels, both sides: ${process.env.OPENBLAS_CORETYPE ?? "OpenBLAS's own choice for this CPU"}`);
   for (const [t, r] of byThreads)
     for (const o of r.others)
       console.log(
