@@ -10,12 +10,14 @@ import { benchData } from './data';
 import { benchService } from './service';
 import { benchTorch } from './torch';
 import { benchLora } from './lora';
+import { benchProducts } from './products';
 import { openblasCoreTypeHint } from '../lib/native/addon';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   rewards: benchRewards,
   train: async () => benchSuiteEstimate(await benchTrain(), cpus().length),
   profile: () => benchProfile(),
+  products: () => benchProducts(),
   data: benchData,
   service: () => benchService(),
   torch: () => benchTorch(),
