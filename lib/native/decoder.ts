@@ -56,11 +56,31 @@ function scratchBuffer(key: string, n: number): Float32Array {
 }
 
 /**
- * Self-attention caches of disposed decoders, by length, for the next decoder of the same shape:
- * a GRPO step builds two decoders (sampling, reference) with ~6 MB of caches at the default shapes,
- * and allocating them anew each time costs page faults and garbage collection. A cache is never read
- * before it is written (position t's keys are written by the step that feeds t), so reused buffers
- * need no clearing. At most two decoders' worth of buffers are kept per length.
+ * A float32 tensor's values in the scratch buffer `key`, copied straight from the wasm heap where
+ * the blas backend keeps them: `dataSync` would hand back a new array, and at the 393 kB of a
+ * default batch's image patches its allocation and page faults measured ~1.4 ms per call, ~50×
+ * the copy. Other backends' tensors are read with `dataSync`.
+ */
+function readScratch(t: tf.Tensor, key: string): Float32Array {
+  const out = scratchBuffer(key, t.size);
+  const b = tf.backend() as unknown as {
+    wasm?: { HEAPU8: Uint8Array };
+    dataIdMap?: { get(id: unknown): { memoryOffset: number } | undefined };
+  };
+  const at = t.dtype === 'float32' && b.wasm ? b.dataIdMap?.get(t.dataId) : undefined;
+  out.set(at ? new Float32Array(b.wasm!.HEAPU8.buffer, at.memoryOffset, t.size) : (t.dataSync() as Float32Array));
+  return out;
+}
+
+/**
+ * Attention caches of disposed decoders, by length, for the next decoder of the same shape: a GRPO
+ * step builds two decoders (sampling, reference) with ~6 MB of self-attention caches and ~1 MB of
+ * cross-attention keys and values at the default shapes, and allocating them anew each time costs
+ * page faults and garbage collection (the four cross-attention arrays alone measured ~2.5 ms of a
+ * decoder's ~7.5 ms construction on the Zen 5). A cache is never read before it is written
+ * (position t's keys are written by the step that feeds t; the cross-attention arrays are filled
+ * whole when the decoder is built), so reused buffers need no clearing. At most eight buffers are
+ * kept per length (two decoders' worth at the default depth).
  */
 const cachePool = new Map<number, Float32Array[]>();
 function cacheBuffer(n: number): Float32Array {
@@ -167,12 +187,15 @@ export class FastDecoder implements Decoder {
     this.live = Int32Array.from(keep);
   }
 
-  /** columns [c0, c0 + h·dh) of x [B, S, stride] → [B, h, S, dh] (a new array, or the scratch buffer `into`) */
+  /**
+   * columns [c0, c0 + h·dh) of x [B, S, stride] → [B, h, S, dh]: into the scratch buffer `into`, or
+   * else a pooled buffer that `dispose` hands back (every element is written here)
+   */
   private splitHeads(x: Float32Array, c0: number, stride: number, into?: string): Float32Array {
     const { B, S, dh } = this,
       h = this.cfg.nHeads;
     const n = B * h * S * dh;
-    const out = into ? scratchBuffer(into, n) : new Float32Array(n);
+    const out = into ? scratchBuffer(into, n) : cacheBuffer(n);
     for (let b = 0; b < B; b++)
       for (let hh = 0; hh < h; hh++)
         this.nat.copyBlocks(x, b * S * stride + c0 + hh * dh, stride, out, (b * h + hh) * S * dh, dh, S, dh);
@@ -187,7 +210,7 @@ export class FastDecoder implements Decoder {
   private encode(enc: EncoderInput): Float32Array {
     const { cfg, B, S, dh, nat } = this;
     const { dModel: d, nHeads: h } = cfg;
-    const patches = enc.patches.dataSync() as Float32Array;
+    const patches = readScratch(enc.patches, 'enc.patches');
     const ids = enc.queryIds.dataSync() as Int32Array;
     const nP = enc.patches.shape[1],
       L = cfg.maxQueryLen;
@@ -325,10 +348,9 @@ export class FastDecoder implements Decoder {
     return this.step(ids, t0, L, true, lens);
   }
 
-  /** Hands the self-attention caches back for the next decoder; the decoder is unusable after. */
+  /** Hands the attention caches back for the next decoder; the decoder is unusable after. */
   dispose(): void {
-    for (const c of [...this.ck, ...this.cv]) releaseCache(c);
-    this.ck.length = 0;
-    this.cv.length = 0;
+    for (const c of [...this.ck, ...this.cv, ...this.xk, ...this.xv]) releaseCache(c);
+    for (const c of [this.ck, this.cv, this.xk, this.xv]) c.length = 0;
   }
 }
