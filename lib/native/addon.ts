@@ -67,6 +67,8 @@ export type Native = {
     dh: number,
     T: number,
     scale: number,
+    /** one-token steps head by head, not all heads of a row together (the same bits; for tests) */
+    headByHead?: boolean,
   ): void;
   crossAttention(
     q: Float32Array,
@@ -279,7 +281,7 @@ export type Native = {
 };
 
 /** The addon's interface version this code expects (native/src/blas.cc exports it). */
-const NATIVE_VERSION = 14;
+const NATIVE_VERSION = 15;
 
 const BUILD = join(PROJECT_ROOT, 'native', 'build', 'Release');
 /** The portable build (x86-64 baseline, or whatever the compiler targets elsewhere). */
