@@ -47,7 +47,8 @@ export function generate(net: Net, tok: Tokenizer, enc: EncoderInput, rng: Rng, 
 
 /**
  * The decoding loop: the decoder gives log π [rows, V] for each computed row's current token at
- * position t; tokens are drawn in JS with the seeded RNG, row by row in ascending order. A
+ * position t; tokens are drawn with the seeded RNG, row by row in ascending order — in JS, or by the
+ * decoder's `draw` when it has one (the blas decoder's runs the same arithmetic in the addon). A
  * finished row gets pad tokens and no draws; when a quarter of the computed rows have finished and
  * the decoder can `retain`, it stops computing them (rows never interact, so the tokens drawn are
  * the same up to sgemm's rounding of a smaller batch; the quarter bounds how often its cache is
@@ -70,9 +71,19 @@ function drawTokens(
   let cur = new Int32Array(N).fill(tok.bosId);
   let open = N;
   const probs = new Float64Array(V);
+  // the decoder's own draw, when it has one: one uniform per open row, in row order — the calls
+  // rng.weighted makes below — and the same tokens
+  const draw = opts.greedy ? undefined : dec.draw?.bind(dec);
+  const uniforms = new Float64Array(N),
+    drawn = new Int32Array(N);
   for (let t = 0; t < maxLen; t++) {
     const lpData = dec.logProbs(cur, t, 1);
     const next = new Int32Array(live.length);
+    if (draw) {
+      const u = uniforms.subarray(0, live.length);
+      for (let i = 0; i < live.length; i++) u[i] = finished[live[i]] ? -1 : rng.float();
+      draw(lpData, V, u, opts.temperature, drawn);
+    }
     for (let i = 0; i < live.length; i++) {
       const n = live[i];
       if (finished[n]) {
@@ -81,7 +92,10 @@ function drawTokens(
       }
       const row = i * V;
       let k = 0;
-      if (opts.greedy) {
+      if (draw) {
+        k = drawn[i];
+        if (k < 0) throw new Error('Rng.weighted: all weights are zero');
+      } else if (opts.greedy) {
         for (let j = 1; j < V; j++) if (lpData[row + j] > lpData[row + k]) k = j;
       } else {
         // π^(1/T): exp(logπ / T), shifted by the row max for stability.

@@ -48,6 +48,12 @@ export type Decoder = {
    * finished rows; a decoder without it computes every row to the end.
    */
   retain?(keep: Int32Array): void;
+  /**
+   * Optional: the sampled token of each row of `logProbs` [rows, V] (the last `logProbs` call's),
+   * computed as lib/model/generate.ts's JavaScript draws it from the uniform u[i] ∈ [0, 1) — the same
+   * bits, faster; rows with u[i] < 0 are skipped (−1), −2 marks a row whose weights are all zero.
+   */
+  draw?(logProbs: Float32Array, V: number, u: Float64Array, temperature: number, out: Int32Array): void;
   dispose(): void;
 };
 

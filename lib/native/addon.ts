@@ -277,6 +277,10 @@ export type Native = {
   embed(table: Float32Array, ids: Int32Array, out: Float32Array, rows: number, d: number): void;
   /** dtable [V, d] = Σ over rows r with ids[r] = v of dy[r], summed in row order */
   embedGrad(dy: Float32Array, ids: Int32Array, dtable: Float32Array, rows: number, V: number, d: number): void;
+  /** out[i] = Math.exp(xs[i]), bit for bit */
+  expLikeJs(xs: Float64Array, out: Float64Array): void;
+  /** generate's token draw for each row of logProbs [rows, V] with u[r] ≥ 0 (see Decoder.draw) */
+  drawTokens(logProbs: Float32Array, V: number, u: Float64Array, temperature: number, out: Int32Array): void;
   version: number;
 };
 

@@ -348,6 +348,11 @@ export class FastDecoder implements Decoder {
     return this.step(ids, t0, L, true, lens);
   }
 
+  /** generate's token draw in the addon, bit for bit (`Decoder.draw`; native/src/blas.cc drawTokens) */
+  draw(logProbs: Float32Array, V: number, u: Float64Array, temperature: number, out: Int32Array): void {
+    this.nat.drawTokens(logProbs, V, u, temperature, out);
+  }
+
   /** Hands the attention caches back for the next decoder; the decoder is unusable after. */
   dispose(): void {
     for (const c of [...this.ck, ...this.cv, ...this.xk, ...this.xv]) releaseCache(c);

@@ -973,6 +973,185 @@ static Napi::Value DecoderStep(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ── Drawing sampled tokens (lib/model/generate.ts) ────────────────────────────────────────────
+//
+// Sampling draws row n's token k with probability ∝ exp((log π[k] − max log π) / T), in JavaScript
+// with Math.exp in double precision and Rng.weighted's running subtraction. These functions do the
+// same arithmetic here, bit for bit, so that moving the draw out of JavaScript changes no token:
+// jsExp is e^x as V8's Math.exp computes it (fdlibm's algorithm; test/native/addon.test.ts compares
+// it with Math.exp), built without FMA contraction, which would change the rounding of its steps.
+
+// e^x by fdlibm's method: x = k·ln2 + r, |r| ≤ ln2/2, with ln2 split into a high part whose
+// products with k are exact and a low part; e^r = 1 + r + r·c/(2 − c) with c = r − r²·R(r²), R the
+// degree-5 minimax polynomial below; then the exponent of the result raised by k.
+namespace jsmath {
+constexpr double ln2Hi = 6.93147180369123816490e-01, ln2Lo = 1.90821492927058770002e-10,
+                 invLn2 = 1.44269504088896338700e+00, P1 = 1.66666666666666019037e-01,
+                 P2 = -2.77777777770155933842e-03, P3 = 6.61375632143793436117e-05,
+                 P4 = -1.65339022054652515390e-06, P5 = 4.13813679705723846039e-08;
+}  // namespace jsmath
+
+__attribute__((optimize("fp-contract=off"))) static double jsExp(double x) {
+  using namespace jsmath;
+  uint64_t bits;
+  std::memcpy(&bits, &x, 8);
+  const uint32_t hx = (uint32_t)(bits >> 32) & 0x7fffffffu;
+  const bool neg = bits >> 63;
+  if (hx >= 0x40862E42u) {  // |x| ≥ 709.78: overflow, underflow, ±∞ or NaN
+    if (x != x) return x;
+    if (std::isinf(x)) return neg ? 0.0 : x;
+    if (x > 7.09782712893383973096e+02) return INFINITY;
+    if (x < -7.45133219101941108420e+02) return 0.0;
+  }
+  double hi = 0, lo = 0;
+  int k = 0;
+  if (hx > 0x3FD62E42u) {    // |x| > ln2/2
+    if (hx < 0x3FF0A2B2u) {  // and < 1.5·ln2: k = ±1
+      if (x == 1.0) return 2.718281828459045;  // Math.exp(1) is e, correctly rounded
+      hi = neg ? x + ln2Hi : x - ln2Hi;
+      lo = neg ? -ln2Lo : ln2Lo;
+      k = neg ? -1 : 1;
+    } else {
+      k = (int)(invLn2 * x + (neg ? -0.5 : 0.5));
+      const double t = k;
+      hi = x - t * ln2Hi;
+      lo = t * ln2Lo;
+    }
+    x = hi - lo;
+  } else if (hx < 0x3e300000u) {  // |x| < 2⁻²⁸
+    return 1.0 + x;
+  }
+  const double t = x * x;
+  const double c = x - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+  if (k == 0) return 1.0 - ((x * c) / (c - 2.0) - x);
+  const double y = 1.0 - ((lo - (x * c) / (2.0 - c)) - hi);
+  double twopk;
+  if (k >= -1021) {
+    if (k == 1024) return y * 2.0 * 8.988465674311579539e307;
+    const uint64_t b = (uint64_t)(1023 + k) << 52;
+    std::memcpy(&twopk, &b, 8);
+    return y * twopk;
+  }
+  const uint64_t b = (uint64_t)(1023 + k + 1000) << 52;
+  std::memcpy(&twopk, &b, 8);
+  return y * twopk * 9.33263618503218878990e-302;
+}
+
+// jsExp on every element of xs [n] into out, four at a time with AVX2 where it can (the same
+// operations lane by lane: with lo = 0 and hi = x the general formula is the k = 0 one, exactly);
+// lanes outside |x| ∈ [2⁻²⁸, 700], NaN and x = 1 go through jsExp itself.
+__attribute__((optimize("fp-contract=off"))) static void jsExpArray(const double* xs, double* out, int64_t n) {
+  int64_t i = 0;
+#if defined(__AVX2__)
+  using namespace jsmath;
+  const __m256i absMask = _mm256_set1_epi64x(0x7fffffffffffffffLL);
+  const __m256d big = _mm256_set1_pd(700.0), tiny = _mm256_set1_pd(0x1p-28);
+  for (; i + 4 <= n; i += 4) {
+    const __m256d x = _mm256_loadu_pd(xs + i);
+    const __m256d ax = _mm256_castsi256_pd(_mm256_and_si256(_mm256_castpd_si256(x), absMask));
+    // special lanes: not (2⁻²⁸ ≤ |x| ≤ 700) — NaN compares false — or x = 1
+    const __m256d ok = _mm256_and_pd(_mm256_cmp_pd(ax, big, _CMP_LE_OQ), _mm256_cmp_pd(ax, tiny, _CMP_GE_OQ));
+    const __m256d special = _mm256_or_pd(_mm256_xor_pd(ok, _mm256_castsi256_pd(_mm256_set1_epi64x(-1))),
+                                         _mm256_cmp_pd(x, _mm256_set1_pd(1.0), _CMP_EQ_OQ));
+    // the high words, as jsExp's hx
+    const __m256i hx = _mm256_srli_epi64(_mm256_castpd_si256(ax), 32);
+    const __m256d negM = _mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_LT_OQ);
+    const __m256d half = _mm256_blendv_pd(_mm256_set1_pd(0.5), _mm256_set1_pd(-0.5), negM);
+    const __m128i kGen = _mm256_cvttpd_epi32(_mm256_add_pd(_mm256_mul_pd(_mm256_set1_pd(invLn2), x), half));
+    const __m128i kOne = _mm256_cvtpd_epi32(_mm256_blendv_pd(_mm256_set1_pd(1.0), _mm256_set1_pd(-1.0), negM));
+    // hx > 0x3FD62E42: k ≠ 0; hx < 0x3FF0A2B2: k = ±1 (64-bit lanes → the four low 32-bit words)
+    const __m256i reduce = _mm256_cmpgt_epi64(hx, _mm256_set1_epi64x(0x3FD62E42));
+    const __m256i near = _mm256_cmpgt_epi64(_mm256_set1_epi64x(0x3FF0A2B2), hx);
+    const __m256i pick = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+    const __m128i reduce32 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(reduce, pick));
+    const __m128i near32 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(near, pick));
+    const __m128i k = _mm_and_si128(reduce32, _mm_blendv_epi8(kGen, kOne, near32));
+    const __m256d t = _mm256_cvtepi32_pd(k);
+    const __m256d hi = _mm256_sub_pd(x, _mm256_mul_pd(t, _mm256_set1_pd(ln2Hi)));
+    const __m256d lo = _mm256_mul_pd(t, _mm256_set1_pd(ln2Lo));
+    const __m256d r = _mm256_sub_pd(hi, lo);
+    const __m256d tt = _mm256_mul_pd(r, r);
+    __m256d poly = _mm256_add_pd(_mm256_set1_pd(P4), _mm256_mul_pd(tt, _mm256_set1_pd(P5)));
+    poly = _mm256_add_pd(_mm256_set1_pd(P3), _mm256_mul_pd(tt, poly));
+    poly = _mm256_add_pd(_mm256_set1_pd(P2), _mm256_mul_pd(tt, poly));
+    poly = _mm256_add_pd(_mm256_set1_pd(P1), _mm256_mul_pd(tt, poly));
+    const __m256d c = _mm256_sub_pd(r, _mm256_mul_pd(tt, poly));
+    const __m256d q = _mm256_div_pd(_mm256_mul_pd(r, c), _mm256_sub_pd(_mm256_set1_pd(2.0), c));
+    const __m256d y = _mm256_sub_pd(_mm256_set1_pd(1.0), _mm256_sub_pd(_mm256_sub_pd(lo, q), hi));
+    const __m256i e = _mm256_slli_epi64(_mm256_add_epi64(_mm256_cvtepi32_epi64(k), _mm256_set1_epi64x(1023)), 52);
+    _mm256_storeu_pd(out + i, _mm256_mul_pd(y, _mm256_castsi256_pd(e)));
+    const int m = _mm256_movemask_pd(special);
+    if (m)
+      for (int j = 0; j < 4; j++)
+        if (m >> j & 1) out[i + j] = jsExp(xs[i + j]);
+  }
+#endif
+  for (; i < n; i++) out[i] = jsExp(xs[i]);
+}
+
+// expLikeJs(xs, out): out[i] = Math.exp(xs[i]), bit for bit (Float64Arrays)
+static Napi::Value ExpLikeJs(const Napi::CallbackInfo& info) {
+  Napi::Float64Array xs = info[0].As<Napi::Float64Array>(), out = info[1].As<Napi::Float64Array>();
+  jsExpArray(xs.Data(), out.Data(), (int64_t)std::min(xs.ElementLength(), out.ElementLength()));
+  return info.Env().Undefined();
+}
+
+// drawTokens(logProbs, V, u, temperature, out): for each row r of logProbs [rows, V] (Float32) with
+//   u[r] ≥ 0 (Float64; a uniform draw in [0, 1)), out[r] (Int32) = the token generate.ts's JavaScript
+//   draws with that uniform: w_j = Math.exp((lp_j − m) / T), m the row's Math.max; then Rng.weighted:
+//   u·Σw, less w_j in order until below 0 (else the last j with w_j > 0; −2 when there is none).
+//   Rows with u[r] < 0 get −1.
+__attribute__((optimize("fp-contract=off"))) static Napi::Value DrawTokens(const Napi::CallbackInfo& info) {
+  size_t nLp;
+  const float* lp = floatData(info[0], &nLp);
+  const int64_t V = i64(info[1]);
+  Napi::Float64Array uA = info[2].As<Napi::Float64Array>();
+  const double T = info[3].As<Napi::Number>().DoubleValue();
+  int32_t* out = i32(info[4]);
+  const double* u = uA.Data();
+  const int64_t rows = (int64_t)uA.ElementLength();
+  if (V <= 0 || (int64_t)nLp < rows * V) {
+    Napi::RangeError::New(info.Env(), "drawTokens: logProbs holds fewer than rows × V values").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  std::vector<double> x(V), w(V);
+  for (int64_t r = 0; r < rows; r++) {
+    if (!(u[r] >= 0)) {
+      out[r] = -1;
+      continue;
+    }
+    const float* row = lp + r * V;
+    // Math.max: NaN if any is NaN, +0 over −0
+    double m = -INFINITY;
+    for (int64_t j = 0; j < V; j++) {
+      const double v = row[j];
+      if (v != v || m != m) m = NAN;
+      else if (v > m || (v == 0 && m == 0 && !std::signbit(v))) m = v;
+    }
+    for (int64_t j = 0; j < V; j++) x[j] = ((double)row[j] - m) / T;
+    jsExpArray(x.data(), w.data(), V);
+    double total = 0;
+    for (int64_t j = 0; j < V; j++) total += w[j];
+    double left = u[r] * total;
+    int32_t k = -2;
+    for (int64_t j = 0; j < V; j++) {
+      left -= w[j];
+      if (left < 0) {
+        k = (int32_t)j;
+        break;
+      }
+    }
+    if (k == -2)
+      for (int64_t j = V - 1; j >= 0; j--)
+        if (w[j] > 0) {
+          k = (int32_t)j;
+          break;
+        }
+    out[r] = k;
+  }
+  return info.Env().Undefined();
+}
+
 // ── Fused training ops (lib/blas.ts registers them; lib/policy.ts uses them on blas) ─────────
 
 // lnForward(x, g, b, y, mean, rstd, rows, d, eps): y = (x − μ)·rstd·g + b per row; keeps μ, rstd
@@ -1563,6 +1742,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tokenLogProbsGrad", FTZ(TokenLogProbsGrad));
   exports.Set("embed", FTZ(Embed));
   exports.Set("embedGrad", FTZ(EmbedGrad));
+  // IEEE arithmetic as JavaScript has it: no flush-to-zero (a subnormal weight is not 0 there)
+  exports.Set("expLikeJs", Napi::Function::New(env, ExpLikeJs));
+  exports.Set("drawTokens", Napi::Function::New(env, DrawTokens));
   exports.Set("version", 15);
   return exports;
 }

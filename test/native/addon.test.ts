@@ -207,6 +207,76 @@ t('one-token self-attention: all heads of a row together give the bits of head b
     }
 });
 
+t('expLikeJs is Math.exp bit for bit: sampling-sized arguments, the reduction ranges and the edges', () => {
+  const nat = loadNative()!;
+  const rng = new Rng(31);
+  const n = 400_000;
+  const xs = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = rng.float();
+    // log-prob differences over temperatures, |x| around ln2/2 and 1.5·ln2 (k = 0, ±1), huge, tiny, near underflow
+    xs[i] = [
+      (Math.fround(-30 * u) - Math.fround(-10 * rng.float())) / (0.2 + 3 * rng.float()),
+      (u - 0.5) * 3,
+      (u - 0.5) * 1600,
+      (u - 0.5) * 1e-7,
+      -700 - 50 * u,
+    ][i % 5];
+  }
+  const edges = [0, -0, 1, -1, 0.5, -0.5, Math.LN2 / 2, -Math.LN2 / 2, 1.5 * Math.LN2, -1.5 * Math.LN2, 2 ** -28];
+  edges.push(-(2 ** -28), 1e-300, -709, 709.7, -745, -746, 700, -700, Infinity, -Infinity, NaN, 5e-324);
+  xs.set(edges);
+  const out = new Float64Array(n);
+  nat.expLikeJs(xs, out);
+  for (let i = 0; i < n; i++)
+    if (!Object.is(out[i], Math.exp(xs[i])))
+      assert.unreachable(`exp(${xs[i]}) = ${out[i]}, Math.exp: ${Math.exp(xs[i])}`);
+});
+
+/** generate's draw in JavaScript (lib/model/generate.ts) for one row: the oracle of drawTokens */
+function jsDraw(lp: Float32Array, V: number, u: number, T: number): number {
+  let m = -Infinity;
+  for (let j = 0; j < V; j++) m = Math.max(m, lp[j]);
+  const w = Float64Array.from({ length: V }, (_, j) => Math.exp((lp[j] - m) / T));
+  const fixed = { float: () => u } as unknown as Rng;
+  try {
+    return Rng.prototype.weighted.call(fixed, w, 0, V);
+  } catch {
+    return -2;
+  }
+}
+
+t('drawTokens draws the tokens the JavaScript draw does, row by row, and skips the rows it is told to', () => {
+  const nat = loadNative()!;
+  const rng = new Rng(32);
+  for (const [V, T] of [
+    [169, 1],
+    [169, 0.3],
+    [50, 2.5],
+    [7, 1],
+    [1, 1],
+  ]) {
+    const rows = 400;
+    // log-softmax-like rows: a few likely tokens, a long tail, some far below the rest
+    const lp = new Float32Array(rows * V).map(() => -Math.abs(rng.normal()) * (rng.float() < 0.1 ? 60 : 6));
+    lp.fill(NaN, 3 * V, 4 * V); // row 3: NaN weights (no token: −2)
+    lp.fill(-1e30, 5 * V, 6 * V); // row 5: all equal
+    const u = Float64Array.from({ length: rows }, (_, r) => (r % 9 === 4 ? -1 : rng.float()));
+    u[7] = 0;
+    u[8] = 1 - 2 ** -53;
+    const out = new Int32Array(rows);
+    nat.drawTokens(lp, V, u, T, out);
+    let drawn = 0;
+    for (let r = 0; r < rows; r++) {
+      const want = u[r] < 0 ? -1 : jsDraw(lp.subarray(r * V, (r + 1) * V), V, u[r], T);
+      assert.is(out[r], want, `V ${V} T ${T} row ${r} (u ${u[r]})`);
+      if (want >= 0) drawn++;
+    }
+    assert.ok(drawn > 300);
+    assert.is(out[3], -2);
+  }
+});
+
 /** Matrix products split by rows (tall C) and by columns (wide C), with transposes and a batch. */
 function productOutputs(nat: Native): Float32Array[] {
   const rng = new Rng(13);

@@ -251,6 +251,39 @@ t('sampling that drops finished rows draws the tokens of sampling that decodes t
   p.dispose();
 });
 
+t("sampling with the decoder's own draw gives the tokens and log-probs of the JavaScript draw, bit for bit", () => {
+  const p = shaken(11),
+    G = 5;
+  const enc = p.encoderInput(samples);
+  const run = (nativeDraw: boolean, temperature: number) =>
+    generate(
+      {
+        cfg: p.cfg,
+        ops: {
+          decoder: () => {
+            const d = new FastDecoder(p, enc, G, 16);
+            return nativeDraw
+              ? d
+              : { logProbs: d.logProbs.bind(d), retain: d.retain.bind(d), dispose: () => d.dispose() };
+          },
+        },
+      } as unknown as Net,
+      p.tok,
+      enc,
+      new Rng(12),
+      { group: G, temperature, maxLen: 16, greedy: false },
+    );
+  for (const temperature of [1, 0.4, 1.7]) {
+    const a = run(false, temperature),
+      b = run(true, temperature);
+    assert.equal(b.ids, a.ids, `T ${temperature}`);
+    assert.equal(b.logProbs, a.logProbs, `T ${temperature}`);
+    assert.ok(new Set(a.ids.flat()).size > 5, 'the draws cover several tokens');
+  }
+  tf.dispose([enc.patches, enc.queryIds, enc.keyMask]);
+  p.dispose();
+});
+
 t('the decoder reads a frozen model once and sees weights the model is given later', () => {
   const p = shaken(11);
   const enc = p.encoderInput(samples.slice(0, 2));
