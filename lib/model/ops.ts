@@ -37,7 +37,8 @@ export type AdamWItem = { p: tf.Variable; g: tf.Tensor; m: tf.Variable; v: tf.Va
  */
 export type Decoder = {
   /**
-   * ids row-major [N, L] → log-softmax [N·L, V]; read it before the next call (it may be reused).
+   * ids row-major [N, L] → log-softmax [N·L, V]; read it before the next call or `dispose` (it may
+   * be reused, by this decoder or the next).
    * With `lens`, only row n's first lens[n] positions are needed: a decoder may skip the others
    * (their values are then unspecified; causal attention keeps the needed ones unchanged).
    */

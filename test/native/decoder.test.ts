@@ -291,7 +291,7 @@ t('the decoder reads a frozen model once and sees weights the model is given lat
   const run = (ops: Ops) => {
     const dec = ops.decoder(p, enc, 1, 6);
     try {
-      return dec.logProbs(ids, 0, 6);
+      return Float32Array.from(dec.logProbs(ids, 0, 6)); // a copy: the decoder's array is reused after dispose
     } finally {
       dec.dispose();
     }
