@@ -1603,13 +1603,32 @@ static Napi::Value AttnBackward(const Napi::CallbackInfo& info) {
              (int)lv);
       sgemm0(CblasNoTrans, CblasTrans, (int)Tq, (int)Tk, (int)dh, 1.f, dO, (int)W, v + b * Tk * lv + hh * dh, (int)lv,
              dP.data(), (int)Tk);
-      for (int64_t i = 0; i < Tq; i++) {
+      if (nPos)
+        for (int64_t i = 0; i < Tq * Tk; i++) dP[i] += dMean[i];
+      // r = Σⱼ pⱼ·gⱼ of a row is a chain of dependent multiply-adds in j order (the compiler keeps
+      // that order); four rows' chains run side by side, each in its order, so that they overlap
+      // instead of each waiting on the last one's latency — the same bits, ~3× less time here.
+      int64_t i = 0;
+      for (; i + 4 <= Tq; i += 4) {
+        float* g0 = dP.data() + i * Tk;
+        float *g1 = g0 + Tk, *g2 = g1 + Tk, *g3 = g2 + Tk;
+        const float* p0 = P + i * Tk;
+        const float *p1 = p0 + Tk, *p2 = p1 + Tk, *p3 = p2 + Tk;
+        float r0 = 0.f, r1 = 0.f, r2 = 0.f, r3 = 0.f;
+        for (int64_t j = 0; j < Tk; j++) {
+          r0 += p0[j] * g0[j];
+          r1 += p1[j] * g1[j];
+          r2 += p2[j] * g2[j];
+          r3 += p3[j] * g3[j];
+        }
+        for (int64_t j = 0; j < Tk; j++) g0[j] = p0[j] * (g0[j] - r0) * scale;
+        for (int64_t j = 0; j < Tk; j++) g1[j] = p1[j] * (g1[j] - r1) * scale;
+        for (int64_t j = 0; j < Tk; j++) g2[j] = p2[j] * (g2[j] - r2) * scale;
+        for (int64_t j = 0; j < Tk; j++) g3[j] = p3[j] * (g3[j] - r3) * scale;
+      }
+      for (; i < Tq; i++) {
         float* g = dP.data() + i * Tk;
         const float* p = P + i * Tk;
-        if (nPos) {
-          const float* m = dMean.data() + i * Tk;
-          for (int64_t j = 0; j < Tk; j++) g[j] += m[j];
-        }
         float r = 0.f;
         for (int64_t j = 0; j < Tk; j++) r += p[j] * g[j];
         for (int64_t j = 0; j < Tk; j++) g[j] = p[j] * (g[j] - r) * scale;
