@@ -5,6 +5,8 @@
 import { benchRewards } from './rewards';
 import { benchTrain, benchSuiteEstimate } from './train';
 import { cpus } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { benchProfile } from './profile';
 import { benchData } from './data';
 import { benchService } from './service';
@@ -34,7 +36,26 @@ for (const name of wanted)
     console.error(`unknown benchmark "${name}"; choose from: ${Object.keys(BENCHES).join(', ')}`);
     process.exit(2);
   }
-console.log(`# rsground-lab benchmarks (node ${process.version}, ${new Date().toISOString()})`);
-const coreHint = openblasCoreTypeHint();
-if (coreHint) console.log(`\nnote: ${coreHint}`);
-for (const [name, fn] of Object.entries(BENCHES)) if (!wanted.length || wanted.includes(name)) await fn();
+const selected = Object.keys(BENCHES).filter((name) => !wanted.length || wanted.includes(name));
+// Each benchmark of several runs in a process of its own, so that none measures in what an earlier
+// one left behind: after the cpu backend's steps, in the same process, the GRPO step measured next
+// took 154 → 180 ms (one thread, Zen 5) and PyTorch's beside it 344 → 448 ms (the cpu backend keeps
+// its tensors in JavaScript arrays; what it leaves behind was not profiled further).
+const child = process.env.RSG_BENCH_SECTION === '1';
+if (!child) {
+  console.log(`# rsground-lab benchmarks (node ${process.version}, ${new Date().toISOString()})`);
+  const coreHint = openblasCoreTypeHint();
+  if (coreHint) console.log(`\nnote: ${coreHint}`);
+}
+if (child || selected.length === 1) for (const name of selected) await BENCHES[name]();
+else
+  for (const name of selected) {
+    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name], {
+      stdio: 'inherit',
+      env: { ...process.env, RSG_BENCH_SECTION: '1' },
+    });
+    if (r.status !== 0) {
+      console.error(`bench ${name}: exited with ${r.status ?? r.signal}`);
+      process.exitCode = 1;
+    }
+  }
