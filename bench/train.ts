@@ -244,7 +244,7 @@ export async function benchTrain(
     peak: number[];
   };
   const states = new Map<string, State>();
-  for (const name of backends) {
+  const start = async (name: string) => {
     const { ops } = await selectBackend(name);
     const policy = Policy.create(arch, 1, ops);
     const st: State = {
@@ -259,18 +259,23 @@ export async function benchTrain(
     await grpoStep(st.policy, st.ref, st.opt, queries, st.rng, false); // warm-up
     sftStep(st.policy, st.opt, sftBatch);
     states.set(name, st);
-  }
+  };
+  const round = async (name: string, st: State) => {
+    await selectBackend(name);
+    st.steps.push(await grpoStep(st.policy, st.ref, st.opt, queries, st.rng, st.steps.length === 0));
+    st.sft.push(sftStep(st.policy, st.opt, sftBatch));
+    st.peak.push(await peakGflops());
+  };
   // Rounds: one GRPO step, one SFT step and one peak measurement per backend each round, so a
-  // slow spell of the machine (shared hosts) hits every backend alike. cpu gets one round.
+  // slow spell of the machine (shared hosts) hits every backend alike. cpu gets one round, after
+  // the others' rounds: its tensors are JavaScript arrays, and steps measured after its steps in
+  // the same process ran ~15% slower (bench/run.ts).
+  for (const name of backends) if (name !== 'cpu') await start(name);
   const reps = opts.reps ?? 5;
-  for (let i = 0; i < reps; i++) {
-    for (const [name, st] of states) {
-      if (name === 'cpu' && i > 0) continue;
-      await selectBackend(name);
-      st.steps.push(await grpoStep(st.policy, st.ref, st.opt, queries, st.rng, st.steps.length === 0));
-      st.sft.push(sftStep(st.policy, st.opt, sftBatch));
-      st.peak.push(await peakGflops());
-    }
+  for (let i = 0; i < reps; i++) for (const [name, st] of states) await round(name, st);
+  if (backends.includes('cpu')) {
+    await start('cpu');
+    await round('cpu', states.get('cpu')!);
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const [name, st] of states) {
