@@ -494,14 +494,12 @@ static void softmaxRows(float* P, int64_t rows, int64_t n, int64_t ld, float sca
   }
 }
 
-// One query attending to Tk cached positions of one head: P [Tk] = softmax(q·kₛ·scale),
-// o = Σₛ Pₛ vₛ (K, V [Tk, dh] rows). With AVX2 + FMA and dh a multiple of 8 (≤ 32), eight
-// positions' dot products are reduced together and the output stays in registers; otherwise
-// plain loops. Either way a row's result does not depend on which thread computes it.
-template <int NC>
-static inline bool oneTokenAttentionAvx(const float* q, const float* Kb, const float* Vb, float* o, float* P,
-                                        int64_t Tk, int64_t dh, float scale) {
 #if defined(__AVX2__) && defined(__FMA__)
+// P [Tk] = q·kₛ for Tk cached keys Kb [Tk, 8·NC]: eight positions' dot products reduced together
+// (one head's scores in oneTokenAttentionAvx and oneTokenAttentionHeadsAvx alike).
+template <int NC>
+static inline void oneTokenScoresAvx(const float* q, const float* Kb, float* P, int64_t Tk) {
+  constexpr int64_t dh = 8 * NC;
   __m256 qv[NC];
   for (int c = 0; c < NC; c++) qv[c] = _mm256_loadu_ps(q + 8 * c);
   auto dot = [&](int64_t s) {
@@ -524,6 +522,18 @@ static inline bool oneTokenAttentionAvx(const float* q, const float* Kb, const f
     const __m128 y = _mm_add_ps(x, _mm_movehl_ps(x, x));
     P[s] = _mm_cvtss_f32(_mm_add_ss(y, _mm_shuffle_ps(y, y, 1)));
   }
+}
+#endif
+
+// One query attending to Tk cached positions of one head: P [Tk] = softmax(q·kₛ·scale),
+// o = Σₛ Pₛ vₛ (K, V [Tk, dh] rows). With AVX2 + FMA and dh a multiple of 8 (≤ 32), eight
+// positions' dot products are reduced together and the output stays in registers; otherwise
+// plain loops. Either way a row's result does not depend on which thread computes it.
+template <int NC>
+static inline bool oneTokenAttentionAvx(const float* q, const float* Kb, const float* Vb, float* o, float* P,
+                                        int64_t Tk, int64_t dh, float scale) {
+#if defined(__AVX2__) && defined(__FMA__)
+  oneTokenScoresAvx<NC>(q, Kb, P, Tk);
   softmaxRows(P, 1, Tk, Tk, scale, nullptr, Tk - 1);
   __m256 acc[NC];
   for (int c = 0; c < NC; c++) acc[c] = _mm256_setzero_ps();
@@ -602,30 +612,8 @@ static inline bool oneTokenAttentionHeadsAvx(const float* q, int64_t ldq, const 
 #if defined(__AVX2__) && defined(__FMA__)
   constexpr int64_t dh = 8 * NC;
   for (int64_t hh = 0; hh < h; hh++) {
-    __m256 qv[NC];
-    for (int c = 0; c < NC; c++) qv[c] = _mm256_loadu_ps(q + hh * ldq + 8 * c);
-    const float* Kb = K + hh * ldkv;
     float* Ph = P + hh * ldp;
-    auto dot = [&](int64_t s) {
-      const float* k = Kb + s * dh;
-      __m256 a = _mm256_mul_ps(qv[0], _mm256_loadu_ps(k));
-      for (int c = 1; c < NC; c++) a = _mm256_fmadd_ps(qv[c], _mm256_loadu_ps(k + 8 * c), a);
-      return a;
-    };
-    int64_t s = 0;
-    for (; s + 8 <= Tk; s += 8) {
-      const __m256 t0 = _mm256_hadd_ps(dot(s), dot(s + 1)), t1 = _mm256_hadd_ps(dot(s + 2), dot(s + 3));
-      const __m256 t2 = _mm256_hadd_ps(dot(s + 4), dot(s + 5)), t3 = _mm256_hadd_ps(dot(s + 6), dot(s + 7));
-      const __m256 u0 = _mm256_hadd_ps(t0, t1), u1 = _mm256_hadd_ps(t2, t3);
-      const __m256 sum = _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
-      _mm256_storeu_ps(Ph + s, sum);
-    }
-    for (; s < Tk; s++) {
-      const __m256 a = dot(s);
-      const __m128 x = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-      const __m128 y = _mm_add_ps(x, _mm_movehl_ps(x, x));
-      Ph[s] = _mm_cvtss_f32(_mm_add_ss(y, _mm_shuffle_ps(y, y, 1)));
-    }
+    oneTokenScoresAvx<NC>(q + hh * ldq, K + hh * ldkv, Ph, Tk);
     // softmax: scaled scores and their maximum (exact in any order; a > m ? a : m is MAXPS's rule),
     // exp on whole vectors (lanes past Tk are padding of the row, never read), the sum in order
     const int64_t Tv = (Tk + 7) & ~(int64_t)7;
