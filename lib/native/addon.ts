@@ -281,11 +281,16 @@ export type Native = {
   expLikeJs(xs: Float64Array, out: Float64Array): void;
   /** generate's token draw for each row of logProbs [rows, V] with u[r] ≥ 0 (see Decoder.draw) */
   drawTokens(logProbs: Float32Array, V: number, u: Float64Array, temperature: number, out: Int32Array): void;
+  /**
+   * Run the element-wise exp loops (softmax, GELU and its gradient) on their AVX-512 twins, the
+   * same bits (on by default where the CPU has AVX-512F; off for tests); returns whether they run.
+   */
+  setWide(on: boolean): boolean;
   version: number;
 };
 
 /** The addon's interface version this code expects (native/src/blas.cc exports it). */
-const NATIVE_VERSION = 15;
+const NATIVE_VERSION = 16;
 
 const BUILD = join(PROJECT_ROOT, 'native', 'build', 'Release');
 /** The portable build (x86-64 baseline, or whatever the compiler targets elsewhere). */

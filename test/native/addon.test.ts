@@ -207,6 +207,113 @@ t('one-token self-attention: all heads of a row together give the bits of head b
     }
 });
 
+/** Every float of each array, as bits (NaN payloads and signed zeros included). */
+function sameBits(a: Float32Array[], b: Float32Array[], what: string[]): void {
+  a.forEach((x, i) => {
+    const u = new Uint32Array(x.buffer, x.byteOffset, x.length),
+      v = new Uint32Array(b[i].buffer, b[i].byteOffset, b[i].length);
+    for (let j = 0; j < u.length; j++)
+      if (u[j] !== v[j]) assert.unreachable(`${what[i]} [${j}]: ${x[j]} with the AVX-512 twins, ${b[i][j]} without`);
+  });
+}
+
+t(
+  "the AVX-512 twins of the exp loops write the AVX2 loops' bits: GELU, linear layers, every attention's softmax",
+  () => {
+    const nat = loadNative()!;
+    if (!nat.setWide(true)) {
+      console.log('  AVX-512 twins: not on this CPU or build (nothing to compare)');
+      return;
+    }
+    const rng = new Rng(41);
+    // GELU's inputs: every scale, exp's clamps, subnormals, signed zeros, infinities, NaN; odd lengths (tails)
+    const edges = [
+      0,
+      -0,
+      Infinity,
+      -Infinity,
+      NaN,
+      1e-40,
+      -1e-40,
+      1e-30,
+      -1e-30,
+      50,
+      -50,
+      52,
+      -52,
+      100,
+      -100,
+      1e30,
+      -1e30,
+    ];
+    const x = Float32Array.from({ length: 10_007 }, (_, i) =>
+      i < edges.length ? edges[i] : rng.normal() * 10 ** ((i % 7) - 3),
+    );
+    const dy = random(rng, x.length);
+    const rows = 13,
+      K = 24,
+      N = 37;
+    const lx = random(rng, rows * K, 2),
+      lw = random(rng, K * N),
+      lb = random(rng, N),
+      res = random(rng, rows * N),
+      ldy = random(rng, rows * N);
+    const Tks = [1, 7, 8, 9, 15, 16, 17, 33];
+    const run = (wide: boolean): Float32Array[] => {
+      assert.is(nat.setWide(wide), wide);
+      const gelu = new Float32Array(x.length),
+        dgelu = new Float32Array(x.length);
+      nat.geluForward(x, gelu, x.length);
+      nat.geluBackward(dy, x, dgelu, x.length);
+      const act = x.slice(0, rows * N);
+      nat.biasAct(act, lb, rows, N, true);
+      const y = new Float32Array(rows * N),
+        z = new Float32Array(rows * N);
+      nat.linearForward(lx, lw, lb, res, y, z, rows, K, N, true);
+      const dz = new Float32Array(rows * N),
+        dx = new Float32Array(rows * K),
+        dw = new Float32Array(K * N),
+        db = new Float32Array(N);
+      nat.linearBackward(ldy, lx, lw, z, dz, dx, dw, db, rows, K, N, true);
+      // attention over key counts across the 8- and 16-lane blocks and their tails, masked keys
+      // (finite and −∞) and one row whose keys are all −∞
+      const att: Float32Array[] = [];
+      const ar = new Rng(42);
+      for (const Tk of Tks) {
+        const B = 3,
+          h = 2,
+          dh = 8,
+          d = h * dh,
+          Tq = 5;
+        const q = random(ar, B * Tq * d, 3),
+          k = random(ar, B * Tk * d, 3),
+          v = random(ar, B * Tk * d);
+        const mask = Float32Array.from({ length: B * Tk }, (_, i) =>
+          i >= 2 * Tk ? -Infinity : i % 5 === 3 ? -1e9 : i % 7 === 4 ? -Infinity : 0,
+        );
+        const out = new Float32Array(B * Tq * d),
+          probs = new Float32Array(B * h * Tq * Tk);
+        nat.attnForward(q, k, v, mask, new Float32Array(0), out, probs, B, Tq, Tk, h, dh, 0.5, false);
+        att.push(out, probs);
+      }
+      return [gelu, dgelu, act, y, z, dz, dx, dw, db, ...att, ...attentionOutputs(nat)];
+    };
+    try {
+      const on = run(true),
+        off = run(false);
+      const names = ['geluForward', 'geluBackward', 'biasAct', 'linear y', 'linear z', 'linear dz', 'dx', 'dw', 'db'];
+      for (const Tk of Tks) names.push(`attention out (Tk ${Tk})`, `attention probabilities (Tk ${Tk})`);
+      while (names.length < on.length) names.push(`attention kernels' output ${names.length}`);
+      sameBits(on, off, names);
+      // the edges were reached: the row with every key at −∞ is NaN, the others are probabilities
+      const probs = on[names.indexOf('attention probabilities (Tk 33)')];
+      assert.ok(probs.some(Number.isNaN) && probs.some((p) => p > 0 && p < 1));
+    } finally {
+      nat.setWide(true);
+    }
+  },
+);
+
 t('expLikeJs is Math.exp bit for bit: sampling-sized arguments, the reduction ranges and the edges', () => {
   const nat = loadNative()!;
   const rng = new Rng(31);
