@@ -274,15 +274,14 @@ static inline float geluOf(float x) { return x * geluSigma(x); }
 
 // ── The element-wise exp loops, also on AVX-512 ──────────────────────────────────────────────
 //
-// The loops over fastExp a training step runs most (softmax's exponentials and its division, GELU
-// and its gradient) are written once below and, in the AVX2 build, compiled twice: as they are
+// The loops over fastExp a training step runs most (softmax — exponentials, division — GELU and
+// its gradient) are written once below and, in the AVX2 build, compiled twice: as they are
 // (8 lanes) and inlined into a twin whose target adds AVX-512F, where the vectoriser takes 16 lanes.
 // Each element goes through the same IEEE operations with the same FMA contractions — one float in,
 // one float out, no order to keep — so the twin writes the AVX2 loop's bits: fastExp's two loops
-// agreed on all 2^32 inputs, and a test runs every kernel and a policy's whole GRPO step with the
-// twins on and off. The twins run when the CPU has AVX-512F; `setWide(false)` turns them off.
-// Softmax's sum keeps its order: with the twins it runs after the exponentials, over the stored
-// values, in a loop that vectorises as the fused exp-and-sum loop does (8 lanes, the same tail).
+// agreed on all 2^32 inputs, and a test runs every kernel with the twins on and off. The twins run
+// when the CPU has AVX-512F; `setWide(false)` turns them off. Softmax's sum is the one reduction
+// among them; it keeps its order in both (sumInLaneOrder).
 
 #define RSG_LOOP __attribute__((always_inline)) static inline
 RSG_LOOP void expShiftedLoop(float* p, int64_t n, float m) {
@@ -314,8 +313,8 @@ static bool cpuHasAvx512f() {
 static const bool wideAvailable = cpuHasAvx512f();
 static std::atomic<bool> wide{wideAvailable};
 #define RSG_TWIN(name, params, args)                                    \
-  static void name##8 params { name##Loop args; }                        \
-  __attribute__((target("avx512f"))) static void name##16 params { name##Loop args; } \
+  __attribute__((noinline)) static void name##8 params { name##Loop args; } \
+  __attribute__((noinline, target("avx512f"))) static void name##16 params { name##Loop args; } \
   static inline void name params {                                       \
     if (wide.load(std::memory_order_relaxed))                            \
       name##16 args;                                                     \
@@ -325,10 +324,8 @@ static std::atomic<bool> wide{wideAvailable};
 #else
 static const bool wideAvailable = false;
 #define RSG_TWIN(name, params, args) \
-  static inline void name params { name##Loop args; }
+  __attribute__((noinline)) static void name params { name##Loop args; }
 #endif
-RSG_TWIN(expShifted, (float* p, int64_t n, float m), (p, n, m))
-RSG_TWIN(divideBy, (float* p, int64_t n, float z), (p, n, z))
 RSG_TWIN(geluValues, (const float* x, float* y, int64_t n), (x, y, n))
 RSG_TWIN(geluGrad, (const float* dy, const float* x, float* dx, int64_t n), (dy, x, dx, n))
 
@@ -541,6 +538,62 @@ static Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
 
 // Softmax of each row of P [rows, n] in place (row stride ld), after scaling and an optional
 // additive mask [n] per row; with `causalFrom` ≥ 0, row i keeps entries 0 … causalFrom + i only.
+// Per row: a = p·scale (+ mask), m = max a, p = exp(a − m), z = Σ p, p /= z.
+#ifdef RSG_TWINS
+// Σ p[0 … n) in the order GCC's `omp simd reduction(+)` adds them with 8 lanes: lane l takes
+// s ≡ l (mod 8) over the full blocks of 8, the tail goes into lane 0 in order, then the lanes are
+// added 0 … 7 — the order of the fused loop this build used to run (the test of the twins and
+// the golden digests hold it to that).
+RSG_LOOP float sumInLaneOrder(const float* p, int64_t n) {
+  __m256 acc = _mm256_setzero_ps();
+  int64_t s = 0;
+  for (; s + 8 <= n; s += 8) acc = _mm256_add_ps(acc, _mm256_loadu_ps(p + s));
+  alignas(32) float lane[8];
+  _mm256_store_ps(lane, acc);
+  for (; s < n; s++) lane[0] += p[s];
+  float z = 0.f;
+  for (int j = 0; j < 8; j++) z += lane[j];
+  return z;
+}
+
+// Up to 64 rows, one pass over all of them per step (scale and max, exp, sum, divide) instead of
+// every step per row: each row's arithmetic is what it was, but a row's steps no longer wait on
+// one another's reductions and loop exits — 1.5–2.4× faster on an attention head's 64 × 64 causal
+// and 64 × 80 masked scores (measured on the Zen 5, data as cold as in a pass).
+RSG_LOOP void softmaxBlockLoop(float* P, int64_t rows, int64_t n, int64_t ld, float scale, const float* mask,
+                               int64_t causalFrom) {
+  float mx[64], zs[64];
+  const auto endOf = [&](int64_t i) { return causalFrom >= 0 ? causalFrom + i + 1 : n; };
+  for (int64_t i = 0; i < rows; i++) {
+    float* p = P + i * ld;
+    const int64_t end = endOf(i);
+    float m = -INFINITY;
+    if (mask) {
+#pragma omp simd reduction(max : m)
+      for (int64_t s = 0; s < end; s++) { const float a = p[s] * scale + mask[s]; p[s] = a; m = a > m ? a : m; }
+    } else {
+#pragma omp simd reduction(max : m)
+      for (int64_t s = 0; s < end; s++) { const float a = p[s] * scale; p[s] = a; m = a > m ? a : m; }
+    }
+    mx[i] = m;
+  }
+  for (int64_t i = 0; i < rows; i++) expShiftedLoop(P + i * ld, endOf(i), mx[i]);
+  for (int64_t i = 0; i < rows; i++) zs[i] = sumInLaneOrder(P + i * ld, endOf(i));
+  for (int64_t i = 0; i < rows; i++) {
+    float* p = P + i * ld;
+    const int64_t end = endOf(i);
+    divideByLoop(p, end, zs[i]);
+    for (int64_t s = end; s < n; s++) p[s] = 0.f;
+  }
+}
+RSG_TWIN(softmaxBlock, (float* P, int64_t rows, int64_t n, int64_t ld, float scale, const float* mask, int64_t cf),
+         (P, rows, n, ld, scale, mask, cf))
+
+static void softmaxRows(float* P, int64_t rows, int64_t n, int64_t ld, float scale, const float* mask, int64_t causalFrom) {
+  for (int64_t i = 0; i < rows; i += 64)
+    softmaxBlock(P + i * ld, std::min<int64_t>(64, rows - i), n, ld, scale, mask, causalFrom >= 0 ? causalFrom + i : -1);
+}
+#else
 static void softmaxRows(float* P, int64_t rows, int64_t n, int64_t ld, float scale, const float* mask, int64_t causalFrom) {
   for (int64_t i = 0; i < rows; i++) {
     float* p = P + i * ld;
@@ -554,20 +607,23 @@ static void softmaxRows(float* P, int64_t rows, int64_t n, int64_t ld, float sca
       for (int64_t s = 0; s < end; s++) { const float a = p[s] * scale; p[s] = a; m = a > m ? a : m; }
     }
     float z = 0.f;
-#ifdef RSG_TWINS
-    if (wide.load(std::memory_order_relaxed)) {
-      expShifted16(p, end, m);
 #pragma omp simd reduction(+ : z)
-      for (int64_t s = 0; s < end; s++) z += p[s];
-    } else
-#endif
-    {
-#pragma omp simd reduction(+ : z)
-      for (int64_t s = 0; s < end; s++) { p[s] = fastExp(p[s] - m); z += p[s]; }
-    }
-    divideBy(p, end, z);
+    for (int64_t s = 0; s < end; s++) { p[s] = fastExp(p[s] - m); z += p[s]; }
+    for (int64_t s = 0; s < end; s++) p[s] /= z;
     for (int64_t s = end; s < n; s++) p[s] = 0.f;
   }
+}
+#endif
+
+// Softmax of one row P [Tk] in place after scaling, its sum in position order: a one-token step's
+// attention (the compiler made a scalar loop of softmaxRows for one row, and these are its bits;
+// oneTokenAttentionHeadsAvx adds in the same order).
+static void softmaxOne(float* P, int64_t Tk, float scale) {
+  float m = -INFINITY;
+  for (int64_t s = 0; s < Tk; s++) { const float a = P[s] * scale; P[s] = a; m = a > m ? a : m; }
+  float z = 0.f;
+  for (int64_t s = 0; s < Tk; s++) { P[s] = fastExp(P[s] - m); z += P[s]; }
+  for (int64_t s = 0; s < Tk; s++) P[s] /= z;
 }
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -610,7 +666,7 @@ static inline bool oneTokenAttentionAvx(const float* q, const float* Kb, const f
                                         int64_t Tk, int64_t dh, float scale) {
 #if defined(__AVX2__) && defined(__FMA__)
   oneTokenScoresAvx<NC>(q, Kb, P, Tk);
-  softmaxRows(P, 1, Tk, Tk, scale, nullptr, Tk - 1);
+  softmaxOne(P, Tk, scale);
   __m256 acc[NC];
   for (int c = 0; c < NC; c++) acc[c] = _mm256_setzero_ps();
   for (int64_t t = 0; t < Tk; t++) {
@@ -641,7 +697,7 @@ static void oneTokenAttention(const float* q, const float* Kb, const float* Vb, 
     for (int64_t j = 0; j < dh; j++) a += q[j] * k[j];
     P[s] = a;
   }
-  softmaxRows(P, 1, Tk, Tk, scale, nullptr, Tk - 1);
+  softmaxOne(P, Tk, scale);
   for (int64_t j = 0; j < dh; j++) o[j] = 0.f;
   for (int64_t s = 0; s < Tk; s++) {
     const float p = P[s];
