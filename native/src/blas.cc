@@ -536,6 +536,19 @@ static Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// p[s] ← p[s]·scale (+ mask[s]) for s < end; returns the largest
+RSG_LOOP float scaledMaxLoop(float* p, int64_t end, float scale, const float* mask) {
+  float m = -INFINITY;
+  if (mask) {
+#pragma omp simd reduction(max : m)
+    for (int64_t s = 0; s < end; s++) { const float a = p[s] * scale + mask[s]; p[s] = a; m = a > m ? a : m; }
+  } else {
+#pragma omp simd reduction(max : m)
+    for (int64_t s = 0; s < end; s++) { const float a = p[s] * scale; p[s] = a; m = a > m ? a : m; }
+  }
+  return m;
+}
+
 // Softmax of each row of P [rows, n] in place (row stride ld), after scaling and an optional
 // additive mask [n] per row; with `causalFrom` ≥ 0, row i keeps entries 0 … causalFrom + i only.
 // Per row: a = p·scale (+ mask), m = max a, p = exp(a − m), z = Σ p, p /= z.
@@ -564,19 +577,7 @@ RSG_LOOP void softmaxBlockLoop(float* P, int64_t rows, int64_t n, int64_t ld, fl
                                int64_t causalFrom) {
   float mx[64], zs[64];
   const auto endOf = [&](int64_t i) { return causalFrom >= 0 ? causalFrom + i + 1 : n; };
-  for (int64_t i = 0; i < rows; i++) {
-    float* p = P + i * ld;
-    const int64_t end = endOf(i);
-    float m = -INFINITY;
-    if (mask) {
-#pragma omp simd reduction(max : m)
-      for (int64_t s = 0; s < end; s++) { const float a = p[s] * scale + mask[s]; p[s] = a; m = a > m ? a : m; }
-    } else {
-#pragma omp simd reduction(max : m)
-      for (int64_t s = 0; s < end; s++) { const float a = p[s] * scale; p[s] = a; m = a > m ? a : m; }
-    }
-    mx[i] = m;
-  }
+  for (int64_t i = 0; i < rows; i++) mx[i] = scaledMaxLoop(P + i * ld, endOf(i), scale, mask);
   for (int64_t i = 0; i < rows; i++) expShiftedLoop(P + i * ld, endOf(i), mx[i]);
   for (int64_t i = 0; i < rows; i++) zs[i] = sumInLaneOrder(P + i * ld, endOf(i));
   for (int64_t i = 0; i < rows; i++) {
@@ -598,14 +599,7 @@ static void softmaxRows(float* P, int64_t rows, int64_t n, int64_t ld, float sca
   for (int64_t i = 0; i < rows; i++) {
     float* p = P + i * ld;
     const int64_t end = causalFrom >= 0 ? causalFrom + i + 1 : n;
-    float m = -INFINITY;
-    if (mask) {
-#pragma omp simd reduction(max : m)
-      for (int64_t s = 0; s < end; s++) { const float a = p[s] * scale + mask[s]; p[s] = a; m = a > m ? a : m; }
-    } else {
-#pragma omp simd reduction(max : m)
-      for (int64_t s = 0; s < end; s++) { const float a = p[s] * scale; p[s] = a; m = a > m ? a : m; }
-    }
+    const float m = scaledMaxLoop(p, end, scale, mask);
     float z = 0.f;
 #pragma omp simd reduction(+ : z)
     for (int64_t s = 0; s < end; s++) { p[s] = fastExp(p[s] - m); z += p[s]; }
