@@ -286,11 +286,16 @@ export type Native = {
    * same bits (on by default where the CPU has AVX-512F; off for tests); returns whether they run.
    */
   setWide(on: boolean): boolean;
+  /**
+   * Small products (an attention head's) with β = 0 handed to OpenBLAS directly, the same bits as
+   * zeroing C first (on by default; off for tests); returns the setting.
+   */
+  setDirectSmall(on: boolean): boolean;
   version: number;
 };
 
 /** The addon's interface version this code expects (native/src/blas.cc exports it). */
-const NATIVE_VERSION = 16;
+const NATIVE_VERSION = 17;
 
 const BUILD = join(PROJECT_ROOT, 'native', 'build', 'Release');
 /** The portable build (x86-64 baseline, or whatever the compiler targets elsewhere). */

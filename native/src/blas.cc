@@ -175,9 +175,20 @@ static float* floatData(const Napi::Value& v, size_t* len) {
 // shapes, transposes, strides, α, signed zeros and subnormals, with and without flush-to-zero —
 // and a memset costs less than that pass: 1.03–1.11× on the policy's linear layers, 1.36× on an
 // attention head's 80 × 80 scores (perf put the pass at 5.5% of a GRPO stage).
+// Small products (an attention head's) are the exception: for them OpenBLAS's SkylakeX build has
+// kernels that take β = 0 directly (no pass, C not read), 1–17% faster than the memset on the
+// heads' shapes; with other kernels a pass over a C this small costs what the memset does. The
+// same bits: checked on the heads' shapes with the SkylakeX and Haswell kernels, including rows of
+// A that are all zero against a negative B (the sums start at +0, so no −0 appears either way).
+constexpr int64_t kDirectBeta0 = 16384;  // entries of C
+static std::atomic<bool> directSmall{true};  // setDirectSmall(false): the memset for every product (a test compares)
 static inline void sgemm0(CBLAS_TRANSPOSE tA, CBLAS_TRANSPOSE tB, int M, int N, int K, float alpha, const float* A, int lda,
                           const float* B, int ldb, float* C, int ldc) {
   if (M <= 0 || N <= 0) return;
+  if ((int64_t)M * N <= kDirectBeta0 && directSmall) {
+    cblas_sgemm(CblasRowMajor, tA, tB, M, N, K, alpha, A, lda, B, ldb, 0.f, C, ldc);
+    return;
+  }
   if (ldc == N)
     std::memset(C, 0, (size_t)M * N * sizeof(float));
   else
@@ -337,6 +348,12 @@ static Napi::Value SetWide(const Napi::CallbackInfo& info) {
 #else
   return Napi::Boolean::New(info.Env(), false);
 #endif
+}
+
+// setDirectSmall(on): small products with β = 0 directly (the default) or after a memset; returns on
+static Napi::Value SetDirectSmall(const Napi::CallbackInfo& info) {
+  directSmall = info[0].ToBoolean();
+  return Napi::Boolean::New(info.Env(), directSmall.load());
 }
 
 static float* f32(const Napi::Value& v) {
@@ -1866,7 +1883,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("expLikeJs", Napi::Function::New(env, ExpLikeJs));
   exports.Set("drawTokens", Napi::Function::New(env, DrawTokens));
   exports.Set("setWide", Napi::Function::New(env, SetWide));
-  exports.Set("version", 16);
+  exports.Set("setDirectSmall", Napi::Function::New(env, SetDirectSmall));
+  exports.Set("version", 17);
   return exports;
 }
 

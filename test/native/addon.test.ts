@@ -208,12 +208,17 @@ t('one-token self-attention: all heads of a row together give the bits of head b
 });
 
 /** Every float of each array, as bits (NaN payloads and signed zeros included). */
-function sameBits(a: Float32Array[], b: Float32Array[], what: string[]): void {
+function sameBits(
+  a: Float32Array[],
+  b: Float32Array[],
+  what: string[],
+  how = ['with the AVX-512 twins', 'without'],
+): void {
   a.forEach((x, i) => {
     const u = new Uint32Array(x.buffer, x.byteOffset, x.length),
       v = new Uint32Array(b[i].buffer, b[i].byteOffset, b[i].length);
     for (let j = 0; j < u.length; j++)
-      if (u[j] !== v[j]) assert.unreachable(`${what[i]} [${j}]: ${x[j]} with the AVX-512 twins, ${b[i][j]} without`);
+      if (u[j] !== v[j]) assert.unreachable(`${what[i]} [${j}]: ${x[j]} ${how[0]}, ${b[i][j]} ${how[1]}`);
   });
 }
 
@@ -313,6 +318,64 @@ t(
     }
   },
 );
+
+t('small products with β = 0 directly give the bits of zeroing C first: heads, odd shapes, zero rows, edges', () => {
+  const nat = loadNative()!;
+  const rng = new Rng(43);
+  // values of every sign and scale, signed zeros and subnormals (flushed by the addon's guard)
+  const edge = (n: number) =>
+    Float32Array.from({ length: n }, (_, i) =>
+      i % 11 === 3 ? 0 : i % 13 === 5 ? -0 : i % 17 === 7 ? 1e-40 : rng.normal() * 10 ** ((i % 5) - 2),
+    );
+  const shapes: [number, number, number][] = [
+    [64, 64, 24],
+    [64, 80, 24],
+    [64, 24, 64],
+    [80, 80, 24],
+    [1, 1, 1],
+    [7, 13, 20],
+    [5, 3, 33],
+    [128, 128, 8],
+    [4096, 2, 96], // 8192 entries: the position readout's gate
+  ];
+  const orients = [
+    [false, false],
+    [false, true],
+    [true, false],
+    [true, true],
+  ];
+  const batch = 3;
+  const inputs = shapes.flatMap(([M, N, K]) =>
+    orients.map(([tA, tB]) => {
+      const A = edge(batch * M * K),
+        B = edge(batch * K * N).map((x) => -Math.abs(x));
+      // whole rows of op(A) at zero against a negative B: sums of −0 terms
+      for (let b = 0; b < batch; b++) for (let k = 0; k < K; k++) A[b * M * K + (tA ? k * M : k)] = b === 1 ? -0 : 0;
+      return { M, N, K, tA, tB, A, B };
+    }),
+  );
+  const run = (direct: boolean): Float32Array[] => {
+    assert.is(nat.setDirectSmall(direct), direct);
+    const outs = inputs.map(({ M, N, K, tA, tB, A, B }) => {
+      const C = new Float32Array(batch * M * N).fill(NaN); // what C held must not matter
+      nat.sgemmBatch(A, B, C, batch, M, N, K, tA, tB, M * K, K * N);
+      return C;
+    });
+    return [...outs, ...attentionOutputs(nat)];
+  };
+  try {
+    const direct = run(true),
+      zeroed = run(false);
+    const names = shapes.flatMap(([M, N, K]) => ['nn', 'nt', 'tn', 'tt'].map((o) => `${M}×${N}×${K} ${o}`));
+    while (names.length < direct.length) names.push(`attention kernels' output ${names.length}`);
+    sameBits(direct, zeroed, names, ['with β = 0 directly', 'with C zeroed first']);
+    // the edge was reached: row 0 of A is zeros against a negative B (a sum of −0 terms), and is +0
+    const c = direct[0];
+    for (let j = 0; j < 64; j++) assert.ok(Object.is(c[j], 0), `row 0 of 64×64×24 nn [${j}] = ${c[j]}`);
+  } finally {
+    nat.setDirectSmall(true);
+  }
+});
 
 t('expLikeJs is Math.exp bit for bit: sampling-sized arguments, the reduction ranges and the edges', () => {
   const nat = loadNative()!;
