@@ -95,6 +95,7 @@ export type Native = {
     d: number,
     eps: number,
   ): void;
+  /** layer norm's gradients; dx = res + LN's dx when res [rows, d] is given (the residual's gradient) */
   lnBackward(
     dy: Float32Array,
     x: Float32Array,
@@ -106,6 +107,7 @@ export type Native = {
     db: Float32Array,
     rows: number,
     d: number,
+    res?: Float32Array,
   ): void;
   /** z = x·w + b (x [rows, K], w [K, N]); y = res + gelu(z) (z kept) or res + z (z empty); res may be empty */
   linearForward(
@@ -295,7 +297,7 @@ export type Native = {
 };
 
 /** The addon's interface version this code expects (native/src/blas.cc exports it). */
-const NATIVE_VERSION = 17;
+const NATIVE_VERSION = 18;
 
 const BUILD = join(PROJECT_ROOT, 'native', 'build', 'Release');
 /** The portable build (x86-64 baseline, or whatever the compiler targets elsewhere). */

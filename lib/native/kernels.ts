@@ -652,11 +652,16 @@ function fusedKernels(n: Native): tf.KernelConfig[] {
       kernelName: 'RsgLayerNormGrad',
       backendName: 'wasm',
       kernelFunc: ({ inputs, backend }) => {
-        const { dy, x, g, mean, rstd } = inputs as Record<string, tf.TensorInfo>;
-        f32In([dy, x, g, mean, rstd], 'RsgLayerNormGrad');
+        const { dy, x, g, mean, rstd, res } = inputs as Record<string, tf.TensorInfo | undefined> as Record<
+          string,
+          tf.TensorInfo
+        >;
+        f32In([dy, x, g, mean, rstd, ...(res ? [res] : [])], 'RsgLayerNormGrad');
         const wb = backend as unknown as WasmBackend;
         const d = x.shape[x.shape.length - 1],
           rows = size(x.shape) / d;
+        if (res && size(res.shape) !== rows * d)
+          throw new Error(`RsgLayerNormGrad: the residual must have ${rows * d} entries, got [${res.shape}]`);
         const dx = wb.makeOutput(x.shape, 'float32'),
           dg = wb.makeOutput([d], 'float32'),
           db = wb.makeOutput([d], 'float32');
@@ -671,6 +676,7 @@ function fusedKernels(n: Native): tf.KernelConfig[] {
           heapView(wb, db, d),
           rows,
           d,
+          res ? heapView(wb, res, rows * d) : EMPTY,
         );
         return [dx, dg, db];
       },

@@ -156,15 +156,17 @@ function backward(dy: Info, x: Info, w: W, a: Acts, heads: number, cross: Cross 
   // MLP; the residual's gradient is dy
   const [dh, dW2, db2] = run('RsgLinearGrad', { dy: DY, x: a.h, w: w.fc2[0] });
   const [dxn3, dW1, db1] = run('RsgLinearGrad', { dy: dh, x: as(a.xn3!, [R, d]), w: w.fc1[0], z: a.z });
+  // the layer norm's gradient with the residual's added (the Add's bits, in the same pass)
   const [dmidLn, dg2, dbeta2] = run('RsgLayerNormGrad', {
     dy: as(dxn3, [B, T, d]),
     x: as(mid, [B, T, d]),
     g: w.ln2[0],
     mean: a.m3,
     rstd: a.r3,
+    res: DY,
   });
-  const [dmid] = run('Add', { a: DY, b: as(dmidLn, [R, d]) });
-  free(dh, dxn3, dmidLn);
+  const dmid = as(dmidLn, [R, d]);
+  free(dh, dxn3);
   let dx1 = dmid;
   let crossGrads: Info[] = [];
   let dkv: Info[] = [];
@@ -221,10 +223,10 @@ function backward(dy: Info, x: Info, w: W, a: Acts, heads: number, cross: Cross 
       g: w.lnx![0],
       mean: a.m2,
       rstd: a.r2,
+      res: dmid,
     });
-    free(dxn2);
-    [dx1] = run('Add', { a: as(dmid, [R, d]), b: as(dx1Ln, [R, d]) });
-    free(dmid, dx1Ln);
+    free(dxn2, dmid);
+    dx1 = dx1Ln;
     crossGrads = [dgx, dbx, dWq, dbq, ...dW];
     dkv = [dk, dv];
   }
@@ -238,16 +240,15 @@ function backward(dy: Info, x: Info, w: W, a: Acts, heads: number, cross: Cross 
   free(datt);
   const [dxn1, dWqkv, dbqkv] = run('RsgLinearGrad', { dy: as(dqkv, [R, 3 * d]), x: as(a.xn1!, [R, d]), w: w.qkv[0] });
   free(dqkv);
-  const [dxLn, dg1, db1Ln] = run('RsgLayerNormGrad', {
+  const [dx, dg1, db1Ln] = run('RsgLayerNormGrad', {
     dy: as(dxn1, [B, T, d]),
     x,
     g: w.ln1[0],
     mean: a.m1,
     rstd: a.r1,
+    res: dx1,
   });
-  free(dxn1);
-  const [dx] = run('Add', { a: as(dx1, [R, d]), b: as(dxLn, [R, d]) });
-  free(dx1, dxLn);
+  free(dxn1, dx1);
   return [
     as(dx, [B, T, d]),
     dg1,

@@ -1292,9 +1292,11 @@ static Napi::Value LnForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// lnBackward(dy, x, g, mean, rstd, dx, dg, db, rows, d):
+// lnBackward(dy, x, g, mean, rstd, dx, dg, db, rows, d[, res]):
 //   x̂ = (x − μ)·rstd, dx̂ = dy·g, dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)),
-//   dg = Σ_rows dy·x̂, db = Σ_rows dy
+//   dg = Σ_rows dy·x̂, db = Σ_rows dy; with res [rows, d] (non-empty) dx = res + that, the bits of an
+//   Add after it (its own loop, so the product is rounded before the sum, as the Add kernel has it)
+//   with the row still in L1: the residual stream's gradient without a pass of its own.
 static Napi::Value LnBackward(const Napi::CallbackInfo& info) {
   const float* dy = f32(info[0]);
   const float* x = f32(info[1]);
@@ -1305,6 +1307,8 @@ static Napi::Value LnBackward(const Napi::CallbackInfo& info) {
   float* dg = f32(info[6]);
   float* db = f32(info[7]);
   const int64_t rows = i64(info[8]), d = i64(info[9]);
+  size_t nres = 0;
+  const float* res = info.Length() > 10 ? floatData(info[10], &nres) : nullptr;
   std::vector<float> xh(d), dxh(d);
   for (int64_t j = 0; j < d; j++) { dg[j] = 0.f; db[j] = 0.f; }
   float* __restrict xhp = xh.data();
@@ -1331,6 +1335,11 @@ static Napi::Value LnBackward(const Napi::CallbackInfo& info) {
     float* __restrict dxr = dx + r * d;
 #pragma omp simd
     for (int64_t j = 0; j < d; j++) dxr[j] = rr * (dxhp[j] - a - xhp[j] * c);
+    if (nres) {
+      const float* __restrict rsr = res + r * d;
+#pragma omp simd
+      for (int64_t j = 0; j < d; j++) dxr[j] = rsr[j] + dxr[j];
+    }
   }
   return info.Env().Undefined();
 }
@@ -1884,7 +1893,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("drawTokens", Napi::Function::New(env, DrawTokens));
   exports.Set("setWide", Napi::Function::New(env, SetWide));
   exports.Set("setDirectSmall", Napi::Function::New(env, SetDirectSmall));
-  exports.Set("version", 17);
+  exports.Set("version", 18);
   return exports;
 }
 

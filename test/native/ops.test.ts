@@ -73,6 +73,34 @@ t('layer norm and GELU: values and gradients equal the composite ops', () => {
   tf.dispose([x, g, b]);
 });
 
+t("layer norm's gradient with a residual's added in the same pass: the bits of an Add after it", () => {
+  const run = (name: string, inputs: Record<string, tf.Tensor>, attrs = {}) =>
+    tf.engine().runKernel(name, inputs as never, attrs) as tf.Tensor[];
+  tf.tidy(() => {
+    // rows of the width the policy uses and an odd one (vector loops and their tails)
+    for (const d of [96, 13]) {
+      const x = tf.randomNormal([3, 37, d], 0, 2, 'float32', 21);
+      const g = tf.randomNormal([d], 1, 0.3, 'float32', 22);
+      const b = tf.randomNormal([d], 0, 0.3, 'float32', 23);
+      const [, mean, rstd] = run('RsgLayerNorm', { x, g, b }, { eps: 1e-5 });
+      const dy = tf.randomNormal(x.shape, 0, 1, 'float32', 24);
+      const res = tf.randomNormal(x.shape, 0, 1, 'float32', 25);
+      const plain = run('RsgLayerNormGrad', { dy, x, g, mean, rstd });
+      const withRes = run('RsgLayerNormGrad', { dy, x, g, mean, rstd, res });
+      const want = [tf.add(res, plain[0]), plain[1], plain[2]].map((z) => z.dataSync());
+      const got = withRes.map((z) => z.dataSync());
+      want.forEach((w, i) =>
+        assert.ok(
+          w.every((v, j) => Object.is(v, got[i][j])),
+          `d ${d}: output ${i} differs`,
+        ),
+      );
+      // the residual was added (not ignored) where the two differ
+      assert.ok(got[0].some((v, j) => v !== plain[0].dataSync()[j]));
+    }
+  });
+});
+
 t('linear layers with and without GELU and a residual: values and gradients equal the composite ops', () => {
   for (const [rows, K, N] of [
     [150, 12, 20],
