@@ -133,7 +133,13 @@ async function compare(
   threads: number,
   reps: number,
   torchBlas: number[] = [threads],
-): Promise<{ ours: Times; torch: Times; torchBlas: number; others: { blas: number; total: number }[] }> {
+): Promise<{
+  ours: Times;
+  torch: Times;
+  torchBlas: number;
+  others: { blas: number; total: number }[];
+  rounds: number[];
+}> {
   const { ops } = await selectBackend('blas');
   installBlasKernels(threads);
   const policy = Policy.create(shape.arch, 1, ops);
@@ -170,6 +176,8 @@ async function compare(
     torch: all[best],
     torchBlas: torchBlas[best],
     others: all.flatMap((t, i) => (i === best ? [] : [{ blas: torchBlas[i], total: t.total }])),
+    // each round's step ratio (PyTorch's over ours, the same round): how far the host's spells move it
+    rounds: ours.map((o, i) => theirs[best][i].total / o.total),
   };
 }
 
@@ -216,6 +224,13 @@ export async function benchTorch(opts: { reps?: number; scalingReps?: number } =
         `torch (${t}t) is OpenMP ${t} × OpenBLAS ${r.torchBlas}, its faster split: with OpenBLAS ${o.blas} ` +
           `its step took ${fmtMs(o.total)}`,
       );
+  for (const [t, r] of byThreads) {
+    const rs = [...r.rounds].sort((a, b) => a - b);
+    console.log(
+      `round by round (${t}t): torch / ours ${rs[0].toFixed(2)}–${rs[rs.length - 1].toFixed(2)}x over ` +
+        `${rs.length} rounds, median ${median(rs).toFixed(2)}x`,
+    );
+  }
   for (const [t, r] of byThreads)
     console.log(`grpo-step vs torch (${t} thread${t === 1 ? '' : 's'}): ${ratio(r.torch.total, r.ours.total)}`);
 
