@@ -290,14 +290,15 @@ export type Native = {
   setWide(on: boolean): boolean;
   /**
    * Small products (an attention head's) with β = 0 handed to OpenBLAS directly, the same bits as
-   * zeroing C first (on by default; off for tests); returns the setting.
+   * zeroing C first (by default on OpenBLAS's SkylakeX-class kernels, whose small-matrix kernels
+   * take it without a pass); without an argument, reads the setting. Returns the setting in effect.
    */
-  setDirectSmall(on: boolean): boolean;
+  setDirectSmall(on?: boolean): boolean;
   version: number;
 };
 
 /** The addon's interface version this code expects (native/src/blas.cc exports it). */
-const NATIVE_VERSION = 18;
+const NATIVE_VERSION = 19;
 
 const BUILD = join(PROJECT_ROOT, 'native', 'build', 'Release');
 /** The portable build (x86-64 baseline, or whatever the compiler targets elsewhere). */

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <cstring>
 #include <vector>
+#include <string>
+#include <cctype>
 #include <algorithm>
 #include <thread>
 #include <chrono>
@@ -174,14 +176,22 @@ static float* floatData(const Napi::Value& v, size_t* len) {
 // result is the same bits — checked on OpenBLAS 0.3.21's Zen kernels for 68 M entries of random
 // shapes, transposes, strides, α, signed zeros and subnormals, with and without flush-to-zero —
 // and a memset costs less than that pass: 1.03–1.11× on the policy's linear layers, 1.36× on an
-// attention head's 80 × 80 scores (perf put the pass at 5.5% of a GRPO stage).
-// Small products (an attention head's) are the exception: for them OpenBLAS's SkylakeX build has
-// kernels that take β = 0 directly (no pass, C not read), 1–17% faster than the memset on the
-// heads' shapes; with other kernels a pass over a C this small costs what the memset does. The
-// same bits: checked on the heads' shapes with the SkylakeX and Haswell kernels, including rows of
-// A that are all zero against a negative B (the sums start at +0, so no −0 appears either way).
+// attention head's 80 × 80 scores (perf put the pass at 5.5% of a GRPO stage; Zen kernels).
+// The exception: OpenBLAS's SkylakeX-class kernels (SkylakeX, Cooperlake, SapphireRapids) have
+// small-matrix kernels that take β = 0 directly (no pass, C not read), 1–17% faster than the
+// memset on an attention head's products there; so on those kernels products with C of at most
+// 16 384 entries ask for β = 0 directly. The same bits: checked on the heads' shapes with the
+// SkylakeX and Haswell kernels, including rows of A that are all zero against a negative B (the
+// sums start at +0, so no −0 appears either way); a test compares the two paths on any kernels.
 constexpr int64_t kDirectBeta0 = 16384;  // entries of C
-static std::atomic<bool> directSmall{true};  // setDirectSmall(false): the memset for every product (a test compares)
+static bool hasSmallKernels() {
+  std::string core = openblas_get_corename();
+  std::transform(core.begin(), core.end(), core.begin(), [](unsigned char ch) { return (char)std::tolower(ch); });
+  for (const char* k : {"skylakex", "cooperlake", "sapphirerapids"})
+    if (core.find(k) != std::string::npos) return true;
+  return false;
+}
+static std::atomic<bool> directSmall{hasSmallKernels()};  // setDirectSmall: a test runs both paths
 static inline void sgemm0(CBLAS_TRANSPOSE tA, CBLAS_TRANSPOSE tB, int M, int N, int K, float alpha, const float* A, int lda,
                           const float* B, int ldb, float* C, int ldc) {
   if (M <= 0 || N <= 0) return;
@@ -350,9 +360,10 @@ static Napi::Value SetWide(const Napi::CallbackInfo& info) {
 #endif
 }
 
-// setDirectSmall(on): small products with β = 0 directly (the default) or after a memset; returns on
+// setDirectSmall([on]): small products with β = 0 directly or after a memset (the default: directly
+// on kernels with small-matrix kernels of their own); returns the setting in effect
 static Napi::Value SetDirectSmall(const Napi::CallbackInfo& info) {
-  directSmall = info[0].ToBoolean();
+  if (info.Length() > 0 && info[0].IsBoolean()) directSmall = info[0].ToBoolean();
   return Napi::Boolean::New(info.Env(), directSmall.load());
 }
 
@@ -1893,7 +1904,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("drawTokens", Napi::Function::New(env, DrawTokens));
   exports.Set("setWide", Napi::Function::New(env, SetWide));
   exports.Set("setDirectSmall", Napi::Function::New(env, SetDirectSmall));
-  exports.Set("version", 18);
+  exports.Set("version", 19);
   return exports;
 }
 

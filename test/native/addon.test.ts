@@ -354,6 +354,7 @@ t('small products with β = 0 directly give the bits of zeroing C first: heads, 
       return { M, N, K, tA, tB, A, B };
     }),
   );
+  const before = nat.setDirectSmall();
   const run = (direct: boolean): Float32Array[] => {
     assert.is(nat.setDirectSmall(direct), direct);
     const outs = inputs.map(({ M, N, K, tA, tB, A, B }) => {
@@ -373,7 +374,7 @@ t('small products with β = 0 directly give the bits of zeroing C first: heads, 
     const c = direct[0];
     for (let j = 0; j < 64; j++) assert.ok(Object.is(c[j], 0), `row 0 of 64×64×24 nn [${j}] = ${c[j]}`);
   } finally {
-    nat.setDirectSmall(true);
+    nat.setDirectSmall(before);
   }
 });
 
