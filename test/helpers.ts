@@ -16,6 +16,21 @@ export async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<v
   assert.match((err as Error).message, re);
 }
 
+/** Every float of each array, as bits (NaN payloads and signed zeros included). */
+export function sameBits(
+  a: Float32Array[],
+  b: Float32Array[],
+  what: string[],
+  how = ['with the AVX-512 twins', 'without'],
+): void {
+  a.forEach((x, i) => {
+    const u = new Uint32Array(x.buffer, x.byteOffset, x.length),
+      v = new Uint32Array(b[i].buffer, b[i].byteOffset, b[i].length);
+    for (let j = 0; j < u.length; j++)
+      if (u[j] !== v[j]) assert.unreachable(`${what[i]} [${j}]: ${x[j]} ${how[0]}, ${b[i][j]} ${how[1]}`);
+  });
+}
+
 /** |a − b| ≤ eps, with both values in the message. */
 export function close(a: number, b: number, eps = 1e-12, msg = ''): void {
   assert.ok(Math.abs(a - b) <= eps, `${msg} ${a} ≠ ${b} (eps ${eps})`.trim());

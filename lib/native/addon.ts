@@ -237,6 +237,7 @@ export type Native = {
     ldq?: number,
     ldk?: number,
     ldv?: number,
+    causal?: boolean,
   ): void;
   /**
    * One decoding step of the whole decoder (lib/native/decoder.ts `FastDecoder.step`): weights in
@@ -294,11 +295,18 @@ export type Native = {
    * take it without a pass); without an argument, reads the setting. Returns the setting in effect.
    */
   setDirectSmall(on?: boolean): boolean;
+  /**
+   * An attention head's QKᵀ, dO·Vᵀ, Pᵀ·dO and dSᵀ·Q on the addon's own AVX-512 kernels, which write
+   * OpenBLAS's bits (by default where they can: AVX-512, OpenBLAS's SkylakeX-class kernels and the
+   * load-time check against them passed), or all on OpenBLAS; without an argument, reads the
+   * setting. Returns the setting in effect.
+   */
+  setOwnHeads(on?: boolean): boolean;
   version: number;
 };
 
 /** The addon's interface version this code expects (native/src/blas.cc exports it). */
-const NATIVE_VERSION = 19;
+const NATIVE_VERSION = 20;
 
 const BUILD = join(PROJECT_ROOT, 'native', 'build', 'Release');
 /** The portable build (x86-64 baseline, or whatever the compiler targets elsewhere). */

@@ -558,7 +558,8 @@ function fusedKernels(n: Native): tf.KernelConfig[] {
         const { dy, q, k, v, qkv, probs, pos } = inputs as Record<string, tf.TensorInfo | undefined>;
         const qs = qkv ? [qkv] : [q!, k!, v!];
         f32In([dy!, ...qs, probs!, ...(pos ? [pos] : [])], 'RsgAttentionGrad');
-        const { heads } = attrs as unknown as { heads: number };
+        // causal (optional): the forward pass was causal, so its probabilities' zeros may be skipped
+        const { heads, causal = false } = attrs as unknown as { heads: number; causal?: boolean };
         const [B, Tq] = qs[0].shape,
           Tk = qkv ? Tq : k!.shape[1],
           d = qkv ? qkv.shape[2] / 3 : q!.shape[2],
@@ -586,6 +587,7 @@ function fusedKernels(n: Native): tf.KernelConfig[] {
           ld,
           ld,
           ld,
+          causal,
         );
         return grads;
       },

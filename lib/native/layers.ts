@@ -148,7 +148,7 @@ function forward(
 }
 
 /** The input gradients in the op's input order: dx, the weights' (flatWeights order), then dk, dv. */
-function backward(dy: Info, x: Info, w: W, a: Acts, heads: number, cross: Cross | null): Info[] {
+function backward(dy: Info, x: Info, w: W, a: Acts, heads: number, causal: boolean, cross: Cross | null): Info[] {
   const [B, T, d] = x.shape,
     R = B * T;
   const DY = as(dy, [R, d]);
@@ -235,7 +235,7 @@ function backward(dy: Info, x: Info, w: W, a: Acts, heads: number, cross: Cross 
   const [dqkv] = run(
     'RsgAttentionGrad',
     { dy: as(datt, [B, T, d]), qkv: as(a.qkv!, [B, T, 3 * d]), probs: a.p1 },
-    { heads },
+    { heads, causal },
   );
   free(datt);
   const [dxn1, dWqkv, dbqkv] = run('RsgLinearGrad', { dy: as(dqkv, [R, 3 * d]), x: as(a.xn1!, [R, d]), w: w.qkv[0] });
@@ -302,7 +302,7 @@ export function fusedLayer(x: tf.Tensor, weights: LayerWeights, c: LayerContext)
         const sctx = cross
           ? { k: skv[0], v: skv[1], mask: sc[c.mask ? 1 : 0], pos: cross.pos ? sc[sc.length - 1] : null, G: cross.G }
           : null;
-        const grads = backward(dy, sx, unflatten(sw, !!cross, gate), a, c.heads, sctx);
+        const grads = backward(dy, sx, unflatten(sw, !!cross, gate), a, c.heads, c.causal, sctx);
         return grads.map((g) => engine.makeTensorFromTensorInfo(g));
       },
     };

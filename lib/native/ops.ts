@@ -157,7 +157,7 @@ function fusedAttention(
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sq, sk, sv, sp, spos] = saved;
         const gradInputs = { dy, q: sq, k: sk, v: sv, probs: sp, ...(spos ? { pos: spos } : {}) };
-        const grads = runKernel('RsgAttentionGrad', gradInputs, { heads }) as tf.Tensor[];
+        const grads = runKernel('RsgAttentionGrad', gradInputs, { heads, causal }) as tf.Tensor[];
         return [...grads, ...extra.map((t) => tf.zerosLike(t))];
       },
     };
@@ -177,7 +177,7 @@ function fusedSelfAttention(qkv: tf.Tensor, mask: tf.Tensor | null, heads: numbe
     return {
       value: out,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        (runKernel('RsgAttentionGrad', { dy, qkv: saved[0], probs: saved[1] }, { heads }) as tf.Tensor[])[0],
+        (runKernel('RsgAttentionGrad', { dy, qkv: saved[0], probs: saved[1] }, { heads, causal }) as tf.Tensor[])[0],
     };
   }) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
   return f(qkv);

@@ -206,6 +206,68 @@ static inline void sgemm0(CBLAS_TRANSPOSE tA, CBLAS_TRANSPOSE tB, int M, int N, 
   cblas_sgemm(CblasRowMajor, tA, tB, M, N, K, alpha, A, lda, B, ldb, 1.f, C, ldc);
 }
 
+#include "heads.h"
+
+#ifdef RSG_HEADS
+// Each head kernel against OpenBLAS on shapes that take every path headsPlan admits (pseudo-random
+// data, β = 0 as the attention kernels ask, nothing to skip): the kernels run only when all agree
+// bit for bit.
+static bool headsAgree() {
+  uint32_t seed = 12345;
+  auto fill = [&](std::vector<float>& v) {
+    for (auto& x : v) {
+      seed = seed * 1664525u + 1013904223u;
+      x = (float)((int32_t)(seed >> 8) - (1 << 23)) / (float)(1 << 22);
+    }
+  };
+  std::vector<float> A(200 * 200), B(200 * 200), C(200 * 200), D(200 * 200);
+  HeadScratch s;
+  struct Case { HeadOp op; int M, N, K; };
+  for (const Case c : {Case{HeadOp::NT, 64, 64, 24}, Case{HeadOp::NT, 80, 80, 24}, Case{HeadOp::NT, 7, 19, 16},
+                       Case{HeadOp::NT, 64, 80, 40}, Case{HeadOp::NT, 100, 100, 64}, Case{HeadOp::TN, 64, 24, 64},
+                       Case{HeadOp::TN, 80, 24, 80}, Case{HeadOp::TN, 7, 20, 5}, Case{HeadOp::TN, 100, 48, 100},
+                       Case{HeadOp::TN, 200, 64, 200}, Case{HeadOp::NN, 64, 24, 64}, Case{HeadOp::NN, 80, 20, 80},
+                       Case{HeadOp::NN, 64, 24, 20}, Case{HeadOp::NN, 33, 40, 48}, Case{HeadOp::NN, 200, 64, 200}}) {
+    const HeadPlan plan = headsPlan(c.op, c.M, c.N, c.K);
+    if (!plan.own) continue;
+    fill(A);
+    fill(B);
+    const int ld = 200;
+    const CBLAS_TRANSPOSE tA = c.op == HeadOp::TN ? CblasTrans : CblasNoTrans,
+                          tB = c.op == HeadOp::NT ? CblasTrans : CblasNoTrans;
+    cblas_sgemm(CblasRowMajor, tA, tB, c.M, c.N, c.K, 1.f, A.data(), ld, B.data(), ld, 0.f, C.data(), c.N);
+    if (c.op == HeadOp::NT) headNT(c.M, c.N, c.K, A.data(), ld, B.data(), ld, D.data(), c.N, s);
+    if (c.op == HeadOp::TN) headTN(c.M, c.N, c.K, A.data(), ld, B.data(), ld, D.data(), c.N);
+    if (c.op == HeadOp::NN) headNN(c.M, c.N, c.K, A.data(), ld, B.data(), ld, D.data(), c.N, plan.dot, s);
+    if (std::memcmp(C.data(), D.data(), (size_t)c.M * c.N * sizeof(float)) != 0) return false;
+  }
+  return true;
+}
+static const bool headsAvailable = __builtin_cpu_supports("avx512f") && hasSmallKernels() && headsAgree();
+#else
+static const bool headsAvailable = false;
+#endif
+static std::atomic<bool> ownHeads{headsAvailable};  // setOwnHeads: a test runs both
+
+// An attention head's row-major product C = op(A)·op(B) (β = 0) on the kernels of heads.h where
+// they write OpenBLAS's bits, else on OpenBLAS. `cut` (a causal head's zeros) only says what may be
+// skipped; P·V and dS·K go to heads.h only when there is something to skip.
+static void headProduct(HeadOp op, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                        int64_t ldb, float* C, int64_t ldc, HeadScratch& s, Cut cut = Cut::None) {
+#ifdef RSG_HEADS
+  const HeadPlan plan = headsPlan(op, M, N, K);
+  const bool skips = op != HeadOp::NN || cut != Cut::None;
+  if (ownHeads.load(std::memory_order_relaxed) && M > 0 && N > 0 && plan.own && skips) {
+    if (op == HeadOp::NT) headNT(M, N, K, A, lda, B, ldb, C, ldc, s, cut);
+    if (op == HeadOp::TN) headTN(M, N, K, A, lda, B, ldb, C, ldc, cut);
+    if (op == HeadOp::NN) headNN(M, N, K, A, lda, B, ldb, C, ldc, plan.dot, s, cut);
+    return;
+  }
+#endif
+  sgemm0(op == HeadOp::TN ? CblasTrans : CblasNoTrans, op == HeadOp::NT ? CblasTrans : CblasNoTrans, (int)M, (int)N,
+         (int)K, 1.f, A, (int)lda, B, (int)ldb, C, (int)ldc);
+}
+
 static Napi::Value SgemmBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() != 11) {
@@ -365,6 +427,14 @@ static Napi::Value SetWide(const Napi::CallbackInfo& info) {
 static Napi::Value SetDirectSmall(const Napi::CallbackInfo& info) {
   if (info.Length() > 0 && info[0].IsBoolean()) directSmall = info[0].ToBoolean();
   return Napi::Boolean::New(info.Env(), directSmall.load());
+}
+
+// setOwnHeads([on]): attention heads' products on the kernels of heads.h (the default where they
+// are available: AVX-512, OpenBLAS's SkylakeX-class kernels, the load-time check passed) or all on
+// OpenBLAS; returns the setting in effect
+static Napi::Value SetOwnHeads(const Napi::CallbackInfo& info) {
+  if (info.Length() > 0 && info[0].IsBoolean()) ownHeads = headsAvailable && info[0].ToBoolean();
+  return Napi::Boolean::New(info.Env(), ownHeads.load());
 }
 
 static float* f32(const Napi::Value& v) {
@@ -1685,15 +1755,16 @@ static Napi::Value AttnForward(const Napi::CallbackInfo& info) {
                 lv = info.Length() > 16 ? i64(info[16]) : d;
   parallelFor(B, 2.0 * B * h * Tq * Tk * dh, [&](int64_t b0, int64_t b1) {
   std::vector<float> mean(nPos ? Tq * Tk : 0);
+  HeadScratch scratch;
   for (int64_t b = b0; b < b1; b++) {
     if (nPos) std::fill(mean.begin(), mean.end(), 0.f);
     for (int64_t hh = 0; hh < h; hh++) {
       float* P = probs + (b * h + hh) * Tq * Tk;
-      sgemm0(CblasNoTrans, CblasTrans, (int)Tq, (int)Tk, (int)dh, 1.f, q + b * Tq * lq + hh * dh, (int)lq,
-             k + b * Tk * lk + hh * dh, (int)lk, P, (int)Tk);
+      headProduct(HeadOp::NT, Tq, Tk, dh, q + b * Tq * lq + hh * dh, lq, k + b * Tk * lk + hh * dh, lk, P, Tk, scratch,
+                  causal ? Cut::Cols : Cut::None);
       softmaxRows(P, Tq, Tk, Tk, scale, nMask ? mask + b * Tk : nullptr, causal ? 0 : -1);
-      sgemm0(CblasNoTrans, CblasNoTrans, (int)Tq, (int)dh, (int)Tk, 1.f, P, (int)Tk, v + b * Tk * lv + hh * dh, (int)lv,
-             out + b * Tq * W + hh * dh, (int)W);
+      headProduct(HeadOp::NN, Tq, dh, Tk, P, Tk, v + b * Tk * lv + hh * dh, lv, out + b * Tq * W + hh * dh, W, scratch,
+                  causal ? Cut::KTo : Cut::None);
       if (nPos) {
         const float inv = 1.f / (float)h;
         for (int64_t i = 0; i < Tq * Tk; i++) mean[i] += P[i] * inv;
@@ -1707,8 +1778,8 @@ static Napi::Value AttnForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// attnBackward(dout, q, k, v, probs, pos, dq, dk, dv, B, Tq, Tk, h, dh, scale[, ldq, ldk, ldv]): dq, dk, dv at the
-//   strides of q, k, v
+// attnBackward(dout, q, k, v, probs, pos, dq, dk, dv, B, Tq, Tk, h, dh, scale[, ldq, ldk, ldv, causal]): dq, dk,
+//   dv at the strides of q, k, v; causal as in the forward pass (only lets the products skip P's zeros)
 //   Gradients of attnForward: dV = Pᵀ·dO, dP = dO·Vᵀ (+ dWhere·posᵀ / h), dS = P ⊙ (dP − Σ P⊙dP)·scale,
 //   dQ = dS·K, dK = dSᵀ·Q, per (b, head). The mask and pos are constants (no gradient).
 static Napi::Value AttnBackward(const Napi::CallbackInfo& info) {
@@ -1728,8 +1799,11 @@ static Napi::Value AttnBackward(const Napi::CallbackInfo& info) {
   // row strides of q, k, v and of dq, dk, dv (d, or 3d for one packed qkv and its gradient)
   const int64_t lq = info.Length() > 15 ? i64(info[15]) : d, lk = info.Length() > 16 ? i64(info[16]) : d,
                 lv = info.Length() > 17 ? i64(info[17]) : d;
+  // causal (optional): the forward pass was causal, so P (and dS) are ±0 above the diagonal
+  const bool causal = info.Length() > 18 && info[18].ToBoolean();
   parallelFor(B, 4.0 * B * h * Tq * Tk * dh, [&](int64_t b0, int64_t b1) {
   std::vector<float> dP(Tq * Tk), dMean(nPos ? Tq * Tk : 0);
+  HeadScratch scratch;
   for (int64_t b = b0; b < b1; b++) {
     if (nPos)
       sgemm0(CblasNoTrans, CblasTrans, (int)Tq, (int)Tk, (int)d, 1.f / (float)h, dout + b * Tq * W + d, (int)W, pos,
@@ -1737,44 +1811,51 @@ static Napi::Value AttnBackward(const Napi::CallbackInfo& info) {
     for (int64_t hh = 0; hh < h; hh++) {
       const float* P = probs + (b * h + hh) * Tq * Tk;
       const float* dO = dout + b * Tq * W + hh * dh;
-      sgemm0(CblasTrans, CblasNoTrans, (int)Tk, (int)dh, (int)Tq, 1.f, P, (int)Tk, dO, (int)W, dv + b * Tk * lv + hh * dh,
-             (int)lv);
-      sgemm0(CblasNoTrans, CblasTrans, (int)Tq, (int)Tk, (int)dh, 1.f, dO, (int)W, v + b * Tk * lv + hh * dh, (int)lv,
-             dP.data(), (int)Tk);
+      headProduct(HeadOp::TN, Tk, dh, Tq, P, Tk, dO, W, dv + b * Tk * lv + hh * dh, lv, scratch,
+                  causal ? Cut::KFrom : Cut::None);
+      headProduct(HeadOp::NT, Tq, Tk, dh, dO, W, v + b * Tk * lv + hh * dh, lv, dP.data(), Tk, scratch,
+                  causal ? Cut::Cols : Cut::None);
       if (nPos)
         for (int64_t i = 0; i < Tq * Tk; i++) dP[i] += dMean[i];
       // r = Σⱼ pⱼ·gⱼ of a row is a chain of dependent multiply-adds in j order (the compiler keeps
       // that order); four rows' chains run side by side, each in its order, so that they overlap
       // instead of each waiting on the last one's latency — the same bits, ~3× less time here.
+      // In a causal head the rows end at column e: beyond, p = +0 and g is finite, so the terms
+      // there leave r as it is and dS there is ±0, which is written as 0 (the products after
+      // this one add ±0 terms to chains from +0 alike: no bit depends on their signs).
       int64_t i = 0;
       for (; i + 4 <= Tq; i += 4) {
         float* g0 = dP.data() + i * Tk;
         float *g1 = g0 + Tk, *g2 = g1 + Tk, *g3 = g2 + Tk;
         const float* p0 = P + i * Tk;
         const float *p1 = p0 + Tk, *p2 = p1 + Tk, *p3 = p2 + Tk;
+        const int64_t e = causal ? std::min(Tk, i + 4) : Tk;
         float r0 = 0.f, r1 = 0.f, r2 = 0.f, r3 = 0.f;
-        for (int64_t j = 0; j < Tk; j++) {
+        for (int64_t j = 0; j < e; j++) {
           r0 += p0[j] * g0[j];
           r1 += p1[j] * g1[j];
           r2 += p2[j] * g2[j];
           r3 += p3[j] * g3[j];
         }
-        for (int64_t j = 0; j < Tk; j++) g0[j] = p0[j] * (g0[j] - r0) * scale;
-        for (int64_t j = 0; j < Tk; j++) g1[j] = p1[j] * (g1[j] - r1) * scale;
-        for (int64_t j = 0; j < Tk; j++) g2[j] = p2[j] * (g2[j] - r2) * scale;
-        for (int64_t j = 0; j < Tk; j++) g3[j] = p3[j] * (g3[j] - r3) * scale;
+        for (int64_t j = 0; j < e; j++) g0[j] = p0[j] * (g0[j] - r0) * scale;
+        for (int64_t j = 0; j < e; j++) g1[j] = p1[j] * (g1[j] - r1) * scale;
+        for (int64_t j = 0; j < e; j++) g2[j] = p2[j] * (g2[j] - r2) * scale;
+        for (int64_t j = 0; j < e; j++) g3[j] = p3[j] * (g3[j] - r3) * scale;
+        for (float* g : {g0, g1, g2, g3}) std::fill(g + e, g + Tk, 0.f);
       }
       for (; i < Tq; i++) {
         float* g = dP.data() + i * Tk;
         const float* p = P + i * Tk;
+        const int64_t e = causal ? std::min(Tk, i + 1) : Tk;
         float r = 0.f;
-        for (int64_t j = 0; j < Tk; j++) r += p[j] * g[j];
-        for (int64_t j = 0; j < Tk; j++) g[j] = p[j] * (g[j] - r) * scale;
+        for (int64_t j = 0; j < e; j++) r += p[j] * g[j];
+        for (int64_t j = 0; j < e; j++) g[j] = p[j] * (g[j] - r) * scale;
+        std::fill(g + e, g + Tk, 0.f);
       }
-      sgemm0(CblasNoTrans, CblasNoTrans, (int)Tq, (int)dh, (int)Tk, 1.f, dP.data(), (int)Tk, k + b * Tk * lk + hh * dh,
-             (int)lk, dq + b * Tq * lq + hh * dh, (int)lq);
-      sgemm0(CblasTrans, CblasNoTrans, (int)Tk, (int)dh, (int)Tq, 1.f, dP.data(), (int)Tk, q + b * Tq * lq + hh * dh,
-             (int)lq, dk + b * Tk * lk + hh * dh, (int)lk);
+      headProduct(HeadOp::NN, Tq, dh, Tk, dP.data(), Tk, k + b * Tk * lk + hh * dh, lk, dq + b * Tq * lq + hh * dh, lq,
+                  scratch, causal ? Cut::KTo : Cut::None);
+      headProduct(HeadOp::TN, Tk, dh, Tq, dP.data(), Tk, q + b * Tq * lq + hh * dh, lq, dk + b * Tk * lk + hh * dh, lk,
+                  scratch, causal ? Cut::KFrom : Cut::None);
     }
   }
   });
@@ -1904,7 +1985,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("drawTokens", Napi::Function::New(env, DrawTokens));
   exports.Set("setWide", Napi::Function::New(env, SetWide));
   exports.Set("setDirectSmall", Napi::Function::New(env, SetDirectSmall));
-  exports.Set("version", 19);
+  exports.Set("setOwnHeads", Napi::Function::New(env, SetOwnHeads));
+  exports.Set("version", 20);
   return exports;
 }
 

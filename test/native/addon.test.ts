@@ -14,6 +14,7 @@ import {
 } from '../../lib/native/addon';
 import { PROJECT_ROOT, projectRequire } from '../../lib/files';
 import { Rng } from '../../lib/rng';
+import { sameBits } from '../helpers';
 
 const available = blasAvailable();
 if (!available) console.log(`addon tests skipped: ${blasUnavailableReason()}`);
@@ -206,21 +207,6 @@ t('one-token self-attention: all heads of a row together give the bits of head b
       }
     }
 });
-
-/** Every float of each array, as bits (NaN payloads and signed zeros included). */
-function sameBits(
-  a: Float32Array[],
-  b: Float32Array[],
-  what: string[],
-  how = ['with the AVX-512 twins', 'without'],
-): void {
-  a.forEach((x, i) => {
-    const u = new Uint32Array(x.buffer, x.byteOffset, x.length),
-      v = new Uint32Array(b[i].buffer, b[i].byteOffset, b[i].length);
-    for (let j = 0; j < u.length; j++)
-      if (u[j] !== v[j]) assert.unreachable(`${what[i]} [${j}]: ${x[j]} ${how[0]}, ${b[i][j]} ${how[1]}`);
-  });
-}
 
 t(
   "the AVX-512 twins of the exp loops write the AVX2 loops' bits: GELU, linear layers, every attention's softmax",
