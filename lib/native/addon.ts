@@ -296,12 +296,12 @@ export type Native = {
    */
   setDirectSmall(on?: boolean): boolean;
   /**
-   * An attention head's QKᵀ, dO·Vᵀ, Pᵀ·dO and dSᵀ·Q on the addon's own AVX-512 kernels, which write
-   * OpenBLAS's bits (by default where they can: AVX-512, OpenBLAS's SkylakeX-class kernels and the
-   * load-time check against them passed), or all on OpenBLAS; without an argument, reads the
-   * setting. Returns the setting in effect.
+   * Matrix products (attention heads', linear layers') on the addon's own AVX-512 kernels, which
+   * write OpenBLAS's bits, where they can (by default: AVX-512, OpenBLAS's SkylakeX-class kernels
+   * and the load-time check against them passed), or all on OpenBLAS; without an argument, reads
+   * the setting. Returns the setting in effect.
    */
-  setOwnHeads(on?: boolean): boolean;
+  setOwnChains(on?: boolean): boolean;
   version: number;
 };
 

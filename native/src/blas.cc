@@ -206,13 +206,41 @@ static inline void sgemm0(CBLAS_TRANSPOSE tA, CBLAS_TRANSPOSE tB, int M, int N, 
   cblas_sgemm(CblasRowMajor, tA, tB, M, N, K, alpha, A, lda, B, ldb, 1.f, C, ldc);
 }
 
-#include "heads.h"
+#include "chains.h"
 
-#ifdef RSG_HEADS
-// Each head kernel against OpenBLAS on shapes that take every path headsPlan admits (pseudo-random
-// data, β = 0 as the attention kernels ask, nothing to skip): the kernels run only when all agree
-// bit for bit.
-static bool headsAgree() {
+// C = op(A)·op(B) (row-major, α = 1, β = 0) on chains.h's kernels, where chainsPlan says they write
+// OpenBLAS's bits (false: OpenBLAS's to do). `cut` lets a causal attention head skip its zeros;
+// P·V and dS·K (an attention head's A·B) go to the kernels only when there is something to skip:
+// without, they were slower there than OpenBLAS's small kernels. `wide`: a linear layer's tiling.
+static bool chainProduct0(ChainOp op, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                          int64_t ldb, float* C, int64_t ldc, Cut cut, bool wide) {
+#ifdef RSG_CHAINS
+  const ChainPlan plan = chainsPlan(op, M, N, K);
+  if (!plan.own || M <= 0 || N <= 0 || K <= 0) return false;
+  static thread_local ChainScratch s;
+  if (op == ChainOp::NT) {
+    if (wide)
+      wideNT(M, N, K, A, lda, B, ldb, C, ldc, s);
+    else
+      chainNT(M, N, K, A, lda, B, ldb, C, ldc, s, cut);
+  } else if (op == ChainOp::TN) {
+    chainTN(M, N, K, A, lda, B, ldb, C, ldc, cut);
+  } else if (wide && plan.dot == N) {
+    wideNN(M, N, K, A, lda, B, ldb, C, ldc);
+  } else {
+    if (!wide && cut == Cut::None) return false;
+    chainNN(M, N, K, A, lda, B, ldb, C, ldc, plan.dot, s, cut);
+  }
+  return true;
+#else
+  return false;
+#endif
+}
+
+#ifdef RSG_CHAINS
+// Every path of chainProduct0 against OpenBLAS, on shapes that take each path chainsPlan admits
+// (pseudo-random data, β = 0, nothing to skip): the kernels run only when all agree bit for bit.
+static bool chainsAgree() {
   uint32_t seed = 12345;
   auto fill = [&](std::vector<float>& v) {
     for (auto& x : v) {
@@ -220,52 +248,53 @@ static bool headsAgree() {
       x = (float)((int32_t)(seed >> 8) - (1 << 23)) / (float)(1 << 22);
     }
   };
-  std::vector<float> A(200 * 200), B(200 * 200), C(200 * 200), D(200 * 200);
-  HeadScratch s;
-  struct Case { HeadOp op; int M, N, K; };
-  for (const Case c : {Case{HeadOp::NT, 64, 64, 24}, Case{HeadOp::NT, 80, 80, 24}, Case{HeadOp::NT, 7, 19, 16},
-                       Case{HeadOp::NT, 64, 80, 40}, Case{HeadOp::NT, 100, 100, 64}, Case{HeadOp::TN, 64, 24, 64},
-                       Case{HeadOp::TN, 80, 24, 80}, Case{HeadOp::TN, 7, 20, 5}, Case{HeadOp::TN, 100, 48, 100},
-                       Case{HeadOp::TN, 200, 64, 200}, Case{HeadOp::NN, 64, 24, 64}, Case{HeadOp::NN, 80, 20, 80},
-                       Case{HeadOp::NN, 64, 24, 20}, Case{HeadOp::NN, 33, 40, 48}, Case{HeadOp::NN, 200, 64, 200}}) {
-    const HeadPlan plan = headsPlan(c.op, c.M, c.N, c.K);
-    if (!plan.own) continue;
+  constexpr int ld = 400;
+  std::vector<float> A(400 * ld), B(400 * ld), C(400 * ld), D(400 * ld);
+  struct Case { ChainOp op; int M, N, K; bool wide; };
+  const ChainOp NT = ChainOp::NT, TN = ChainOp::TN, NN = ChainOp::NN;
+  for (const Case c : {
+           // attention heads: QKᵀ and dO·Vᵀ, Pᵀ·dO and dSᵀ·Q, P·V and dS·K (lane sums in eights, fours, none)
+           Case{NT, 64, 64, 24, false}, Case{NT, 80, 80, 24, false}, Case{NT, 7, 19, 16, false},
+           Case{NT, 64, 80, 40, false}, Case{NT, 100, 100, 64, false}, Case{TN, 64, 24, 64, false},
+           Case{TN, 80, 24, 80, false}, Case{TN, 7, 20, 5, false}, Case{TN, 100, 48, 100, false},
+           Case{TN, 200, 64, 200, false}, Case{NN, 64, 24, 64, true}, Case{NN, 80, 20, 80, true},
+           Case{NN, 64, 24, 20, true}, Case{NN, 33, 40, 48, true},
+           // linear layers: small and general paths, K up to one block
+           Case{NN, 64, 288, 96, true}, Case{NN, 64, 96, 96, true}, Case{NN, 37, 169, 96, true},
+           Case{NN, 300, 96, 288, true}, Case{NN, 64, 100, 320, true}, Case{NT, 300, 96, 288, true},
+           Case{NT, 300, 288, 96, true}, Case{NT, 64, 96, 320, true}}) {
+    if (!chainsPlan(c.op, c.M, c.N, c.K).own) continue;
     fill(A);
     fill(B);
-    const int ld = 200;
-    const CBLAS_TRANSPOSE tA = c.op == HeadOp::TN ? CblasTrans : CblasNoTrans,
-                          tB = c.op == HeadOp::NT ? CblasTrans : CblasNoTrans;
+    const CBLAS_TRANSPOSE tA = c.op == TN ? CblasTrans : CblasNoTrans, tB = c.op == NT ? CblasTrans : CblasNoTrans;
     cblas_sgemm(CblasRowMajor, tA, tB, c.M, c.N, c.K, 1.f, A.data(), ld, B.data(), ld, 0.f, C.data(), c.N);
-    if (c.op == HeadOp::NT) headNT(c.M, c.N, c.K, A.data(), ld, B.data(), ld, D.data(), c.N, s);
-    if (c.op == HeadOp::TN) headTN(c.M, c.N, c.K, A.data(), ld, B.data(), ld, D.data(), c.N);
-    if (c.op == HeadOp::NN) headNN(c.M, c.N, c.K, A.data(), ld, B.data(), ld, D.data(), c.N, plan.dot, s);
+    if (!chainProduct0(c.op, c.M, c.N, c.K, A.data(), ld, B.data(), ld, D.data(), c.N, Cut::None, c.wide)) return false;
     if (std::memcmp(C.data(), D.data(), (size_t)c.M * c.N * sizeof(float)) != 0) return false;
   }
   return true;
 }
-static const bool headsAvailable = __builtin_cpu_supports("avx512f") && hasSmallKernels() && headsAgree();
+static const bool chainsAvailable = __builtin_cpu_supports("avx512f") && hasSmallKernels() && chainsAgree();
 #else
-static const bool headsAvailable = false;
+static const bool chainsAvailable = false;
 #endif
-static std::atomic<bool> ownHeads{headsAvailable};  // setOwnHeads: a test runs both
+static std::atomic<bool> ownChains{chainsAvailable};  // setOwnChains: a test runs both
 
-// An attention head's row-major product C = op(A)·op(B) (β = 0) on the kernels of heads.h where
-// they write OpenBLAS's bits, else on OpenBLAS. `cut` (a causal head's zeros) only says what may be
-// skipped; P·V and dS·K go to heads.h only when there is something to skip.
-static void headProduct(HeadOp op, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
-                        int64_t ldb, float* C, int64_t ldc, HeadScratch& s, Cut cut = Cut::None) {
-#ifdef RSG_HEADS
-  const HeadPlan plan = headsPlan(op, M, N, K);
-  const bool skips = op != HeadOp::NN || cut != Cut::None;
-  if (ownHeads.load(std::memory_order_relaxed) && M > 0 && N > 0 && plan.own && skips) {
-    if (op == HeadOp::NT) headNT(M, N, K, A, lda, B, ldb, C, ldc, s, cut);
-    if (op == HeadOp::TN) headTN(M, N, K, A, lda, B, ldb, C, ldc, cut);
-    if (op == HeadOp::NN) headNN(M, N, K, A, lda, B, ldb, C, ldc, plan.dot, s, cut);
+// C = op(A)·op(B), row-major, α = 1, β = 0: chains.h's kernels where they write OpenBLAS's bits,
+// else OpenBLAS (sgemm0).
+static void product0(bool tA, bool tB, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                     int64_t ldb, float* C, int64_t ldc, Cut cut = Cut::None, bool wide = true) {
+  const ChainOp op = tA ? ChainOp::TN : tB ? ChainOp::NT : ChainOp::NN;
+  if (!(tA && tB) && ownChains.load(std::memory_order_relaxed) &&
+      chainProduct0(op, M, N, K, A, lda, B, ldb, C, ldc, cut, wide))
     return;
-  }
-#endif
-  sgemm0(op == HeadOp::TN ? CblasTrans : CblasNoTrans, op == HeadOp::NT ? CblasTrans : CblasNoTrans, (int)M, (int)N,
-         (int)K, 1.f, A, (int)lda, B, (int)ldb, C, (int)ldc);
+  sgemm0(tA ? CblasTrans : CblasNoTrans, tB ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, 1.f, A, (int)lda, B,
+         (int)ldb, C, (int)ldc);
+}
+
+// An attention head's product: product0 with the heads' tiling.
+static void headProduct(ChainOp op, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                        int64_t ldb, float* C, int64_t ldc, Cut cut = Cut::None) {
+  product0(op == ChainOp::TN, op == ChainOp::NT, M, N, K, A, lda, B, ldb, C, ldc, cut, false);
 }
 
 static Napi::Value SgemmBatch(const Napi::CallbackInfo& info) {
@@ -315,8 +344,7 @@ static Napi::Value SgemmBatch(const Napi::CallbackInfo& info) {
       }
       const float* a = A + b * sA + (tA ? m0 : m0 * K);
       const float* bb = B + b * sB + (tB ? n0 * K : n0);
-      sgemm0(tA ? CblasTrans : CblasNoTrans, tB ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)K, 1.0f, a, lda, bb,
-             ldb, c, ldc);
+      product0(tA, tB, m, n, K, a, lda, bb, ldb, c, ldc);
     }
   });
   return env.Undefined();
@@ -429,12 +457,12 @@ static Napi::Value SetDirectSmall(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), directSmall.load());
 }
 
-// setOwnHeads([on]): attention heads' products on the kernels of heads.h (the default where they
-// are available: AVX-512, OpenBLAS's SkylakeX-class kernels, the load-time check passed) or all on
-// OpenBLAS; returns the setting in effect
-static Napi::Value SetOwnHeads(const Napi::CallbackInfo& info) {
-  if (info.Length() > 0 && info[0].IsBoolean()) ownHeads = headsAvailable && info[0].ToBoolean();
-  return Napi::Boolean::New(info.Env(), ownHeads.load());
+// setOwnChains([on]): products on the kernels of chains.h where they write OpenBLAS's bits (the
+// default where they are available: AVX-512, OpenBLAS's SkylakeX-class kernels, the load-time
+// check passed) or all on OpenBLAS; returns the setting in effect
+static Napi::Value SetOwnChains(const Napi::CallbackInfo& info) {
+  if (info.Length() > 0 && info[0].IsBoolean()) ownChains = chainsAvailable && info[0].ToBoolean();
+  return Napi::Boolean::New(info.Env(), ownChains.load());
 }
 
 static float* f32(const Napi::Value& v) {
@@ -1023,7 +1051,7 @@ static int32_t* i32(const Napi::Value& v) {
 static void linearRows(const float* x, int64_t rows, const float* W, const float* b, int64_t din, int64_t dout, float* y,
                        bool gelu) {
   if (rows == 0) return;
-  sgemm0(CblasNoTrans, CblasNoTrans, (int)rows, (int)dout, (int)din, 1.f, x, (int)din, W, (int)dout, y, (int)dout);
+  product0(false, false, rows, dout, din, x, din, W, dout, y, dout);
   biasActRows(y, b, rows, dout, gelu);
 }
 
@@ -1150,7 +1178,7 @@ static Napi::Value DecoderStep(const Napi::CallbackInfo& info) {
         // where = (probabilities averaged over heads) · position codes, gated per axis from xn; the
         // gate in double precision, as JavaScript computed it
         if (rows)
-          sgemm0(CblasNoTrans, CblasNoTrans, (int)rows, (int)d, (int)S, 1.f, mp, (int)S, pos, (int)d, where, (int)d);
+          product0(false, false, rows, d, S, mp, S, pos, d, where, d);
         linearRows(xn, rows, lw[18], lw[19], d, 2, gate, false);
         const int64_t half = d / 2;
         for (int64_t r = 0; r < rows; r++) {
@@ -1172,7 +1200,7 @@ static Napi::Value DecoderStep(const Napi::CallbackInfo& info) {
     // the logits of the packed positions, then (with lens) moved to their rows' places in [N·L, V]
     float* out = lens ? ln : logits + n0 * L * Vocab;
     if (rows)
-      sgemm0(CblasNoTrans, CblasTrans, (int)rows, (int)Vocab, (int)d, 1.f, xn, (int)d, emb, (int)d, out, (int)Vocab);
+      product0(false, true, rows, Vocab, d, xn, d, emb, d, out, Vocab);
     if (logSoftmax) logSoftmaxRows(out, rows, Vocab);
     if (lens)
       for (int64_t n = n0; n < n1; n++) {
@@ -1581,8 +1609,7 @@ static void gemmSplit(bool tA, bool tB, int64_t M, int64_t N, int64_t K, const f
     if (K == 0)
       for (int64_t i = m0; i < m1; i++) std::fill(C + i * ldc + n0, C + i * ldc + n1, 0.f);
     else
-      sgemm0(tA ? CblasTrans : CblasNoTrans, tB ? CblasTrans : CblasNoTrans, (int)(m1 - m0), (int)(n1 - n0), (int)K, 1.f,
-             A + (tA ? m0 : m0 * lda), (int)lda, B + (tB ? n0 * ldb : n0), (int)ldb, C + m0 * ldc + n0, (int)ldc);
+      product0(tA, tB, m1 - m0, n1 - n0, K, A + (tA ? m0 : m0 * lda), lda, B + (tB ? n0 * ldb : n0), ldb, C + m0 * ldc + n0, ldc);
     epi(m0, m1, n0, n1);
   });
 }
@@ -1755,15 +1782,14 @@ static Napi::Value AttnForward(const Napi::CallbackInfo& info) {
                 lv = info.Length() > 16 ? i64(info[16]) : d;
   parallelFor(B, 2.0 * B * h * Tq * Tk * dh, [&](int64_t b0, int64_t b1) {
   std::vector<float> mean(nPos ? Tq * Tk : 0);
-  HeadScratch scratch;
   for (int64_t b = b0; b < b1; b++) {
     if (nPos) std::fill(mean.begin(), mean.end(), 0.f);
     for (int64_t hh = 0; hh < h; hh++) {
       float* P = probs + (b * h + hh) * Tq * Tk;
-      headProduct(HeadOp::NT, Tq, Tk, dh, q + b * Tq * lq + hh * dh, lq, k + b * Tk * lk + hh * dh, lk, P, Tk, scratch,
+      headProduct(ChainOp::NT, Tq, Tk, dh, q + b * Tq * lq + hh * dh, lq, k + b * Tk * lk + hh * dh, lk, P, Tk,
                   causal ? Cut::Cols : Cut::None);
       softmaxRows(P, Tq, Tk, Tk, scale, nMask ? mask + b * Tk : nullptr, causal ? 0 : -1);
-      headProduct(HeadOp::NN, Tq, dh, Tk, P, Tk, v + b * Tk * lv + hh * dh, lv, out + b * Tq * W + hh * dh, W, scratch,
+      headProduct(ChainOp::NN, Tq, dh, Tk, P, Tk, v + b * Tk * lv + hh * dh, lv, out + b * Tq * W + hh * dh, W,
                   causal ? Cut::KTo : Cut::None);
       if (nPos) {
         const float inv = 1.f / (float)h;
@@ -1771,8 +1797,7 @@ static Napi::Value AttnForward(const Napi::CallbackInfo& info) {
       }
     }
     if (nPos)
-      sgemm0(CblasNoTrans, CblasNoTrans, (int)Tq, (int)d, (int)Tk, 1.f, mean.data(), (int)Tk, pos, (int)d,
-             out + b * Tq * W + d, (int)W);
+      product0(false, false, Tq, d, Tk, mean.data(), Tk, pos, d, out + b * Tq * W + d, W);
   }
   });
   return info.Env().Undefined();
@@ -1803,7 +1828,6 @@ static Napi::Value AttnBackward(const Napi::CallbackInfo& info) {
   const bool causal = info.Length() > 18 && info[18].ToBoolean();
   parallelFor(B, 4.0 * B * h * Tq * Tk * dh, [&](int64_t b0, int64_t b1) {
   std::vector<float> dP(Tq * Tk), dMean(nPos ? Tq * Tk : 0);
-  HeadScratch scratch;
   for (int64_t b = b0; b < b1; b++) {
     if (nPos)
       sgemm0(CblasNoTrans, CblasTrans, (int)Tq, (int)Tk, (int)d, 1.f / (float)h, dout + b * Tq * W + d, (int)W, pos,
@@ -1811,9 +1835,9 @@ static Napi::Value AttnBackward(const Napi::CallbackInfo& info) {
     for (int64_t hh = 0; hh < h; hh++) {
       const float* P = probs + (b * h + hh) * Tq * Tk;
       const float* dO = dout + b * Tq * W + hh * dh;
-      headProduct(HeadOp::TN, Tk, dh, Tq, P, Tk, dO, W, dv + b * Tk * lv + hh * dh, lv, scratch,
+      headProduct(ChainOp::TN, Tk, dh, Tq, P, Tk, dO, W, dv + b * Tk * lv + hh * dh, lv,
                   causal ? Cut::KFrom : Cut::None);
-      headProduct(HeadOp::NT, Tq, Tk, dh, dO, W, v + b * Tk * lv + hh * dh, lv, dP.data(), Tk, scratch,
+      headProduct(ChainOp::NT, Tq, Tk, dh, dO, W, v + b * Tk * lv + hh * dh, lv, dP.data(), Tk,
                   causal ? Cut::Cols : Cut::None);
       if (nPos)
         for (int64_t i = 0; i < Tq * Tk; i++) dP[i] += dMean[i];
@@ -1852,10 +1876,10 @@ static Napi::Value AttnBackward(const Napi::CallbackInfo& info) {
         for (int64_t j = 0; j < e; j++) g[j] = p[j] * (g[j] - r) * scale;
         std::fill(g + e, g + Tk, 0.f);
       }
-      headProduct(HeadOp::NN, Tq, dh, Tk, dP.data(), Tk, k + b * Tk * lk + hh * dh, lk, dq + b * Tq * lq + hh * dh, lq,
-                  scratch, causal ? Cut::KTo : Cut::None);
-      headProduct(HeadOp::TN, Tk, dh, Tq, dP.data(), Tk, q + b * Tq * lq + hh * dh, lq, dk + b * Tk * lk + hh * dh, lk,
-                  scratch, causal ? Cut::KFrom : Cut::None);
+      headProduct(ChainOp::NN, Tq, dh, Tk, dP.data(), Tk, k + b * Tk * lk + hh * dh, lk, dq + b * Tq * lq + hh * dh, lq,
+                  causal ? Cut::KTo : Cut::None);
+      headProduct(ChainOp::TN, Tk, dh, Tq, dP.data(), Tk, q + b * Tq * lq + hh * dh, lq, dk + b * Tk * lk + hh * dh, lk,
+                  causal ? Cut::KFrom : Cut::None);
     }
   }
   });
@@ -1985,7 +2009,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("drawTokens", Napi::Function::New(env, DrawTokens));
   exports.Set("setWide", Napi::Function::New(env, SetWide));
   exports.Set("setDirectSmall", Napi::Function::New(env, SetDirectSmall));
-  exports.Set("setOwnHeads", Napi::Function::New(env, SetOwnHeads));
+  exports.Set("setOwnChains", Napi::Function::New(env, SetOwnChains));
   exports.Set("version", 20);
   return exports;
 }

@@ -1,5 +1,6 @@
 /**
- * The attention heads' own product kernels (native/src/heads.h) against OpenBLAS, bit for bit.
+ * The addon's own product kernels (native/src/chains.h: attention heads, linear layers) against
+ * OpenBLAS, bit for bit.
  *
  * They run only where OpenBLAS runs its SkylakeX-class kernels, so this file asks for those
  * whatever the environment pins (OpenBLAS reads OPENBLAS_CORETYPE as it loads, and each test file
@@ -9,7 +10,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
 import { type Native, blasAvailable, loadNative, openblasCoreType } from '../../lib/native/addon';
+import { selectBackend } from '../../lib/backend';
+import { Policy } from '../../lib/model/policy';
+import { grpoLoss, referenceLogProbs, sequenceTensors } from '../../lib/loss';
+import { groundingSplit } from '../../lib/data/splits';
+import { SCALES } from '../../experiments/scales';
 import { Rng } from '../../lib/rng';
 import { sameBits } from '../helpers';
 
@@ -17,18 +24,18 @@ delete process.env.OPENBLAS_CORETYPE;
 const flags = new Set(/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1].trim().split(/\s+/) ?? []);
 const skylakeX = openblasCoreType(flags, {}) !== null; // the addon asks OpenBLAS for SkylakeX here
 const nat = blasAvailable() ? loadNative() : null;
-const own = nat !== null && nat.setOwnHeads();
+const own = nat !== null && nat.setOwnChains();
 const t = own ? test : test.skip;
 
-test('the head kernels are in use wherever OpenBLAS runs its SkylakeX kernels on AVX-512', () => {
+test('the chain kernels are in use wherever OpenBLAS runs its SkylakeX kernels on AVX-512', () => {
   if (!nat) return console.log('  blas: not built here (nothing to check)');
   if (!skylakeX) return console.log('  no AVX-512 here: OpenBLAS keeps every product');
   // Debian's OpenBLAS 0.3.21 is what these kernels reproduce; the load-time check would turn them
   // off on an OpenBLAS that sums differently, which this asserts has not happened here
   assert.ok(own, `AVX-512 CPU, OpenBLAS ${nat.config().config.trim()}: the load-time check turned the kernels off`);
-  assert.is(nat.setOwnHeads(false), false);
-  assert.is(nat.setOwnHeads(), false);
-  assert.is(nat.setOwnHeads(true), true);
+  assert.is(nat.setOwnChains(false), false);
+  assert.is(nat.setOwnChains(), false);
+  assert.is(nat.setOwnChains(true), true);
 });
 
 function normals(rng: Rng, n: number, s = 1): Float32Array {
@@ -144,16 +151,16 @@ const cases: Case[] = [
 ];
 
 t(
-  "attention with the head kernels writes OpenBLAS's bits (forward and backward, causal or not, one or two threads)",
+  "attention with the chain kernels writes OpenBLAS's bits (forward and backward, causal or not, one or two threads)",
   () => {
     const n = nat!;
     const before = n.config().threads;
     try {
       cases.forEach((c, i) => {
-        n.setOwnHeads(false);
+        n.setOwnChains(false);
         n.setThreads(1);
         const ref = attention(n, c, 100 + i);
-        n.setOwnHeads(true);
+        n.setOwnChains(true);
         const mine = attention(n, c, 100 + i);
         n.setThreads(2);
         const mine2 = attention(n, c, 100 + i);
@@ -165,14 +172,111 @@ t(
             a.some((x) => x !== 0),
             `${names[ref.indexOf(a)]} is not all zeros`,
           );
-        sameBits(mine, ref, names, ['with the head kernels', 'on OpenBLAS']);
-        sameBits(mine2, ref, names, ['with the head kernels on two threads', 'on OpenBLAS']);
+        sameBits(mine, ref, names, ['with the chain kernels', 'on OpenBLAS']);
+        sameBits(mine2, ref, names, ['with the chain kernels on two threads', 'on OpenBLAS']);
       });
     } finally {
       n.setThreads(before);
-      n.setOwnHeads(true);
+      n.setOwnChains(true);
     }
   },
 );
+
+/** f's outputs with the chain kernels and on OpenBLAS, at one thread and at two (settings restored). */
+function bothWays(n: Native, f: () => Float32Array[]): { mine: Float32Array[]; ref: Float32Array[] }[] {
+  const before = n.config().threads;
+  try {
+    return [1, 2].map((threads) => {
+      n.setThreads(threads);
+      n.setOwnChains(false);
+      const ref = f();
+      n.setOwnChains(true);
+      return { mine: f(), ref };
+    });
+  } finally {
+    n.setThreads(before);
+    n.setOwnChains(true);
+  }
+}
+
+t(
+  "matrix products with the chain kernels write OpenBLAS's bits (a linear layer's shapes, small and general paths)",
+  () => {
+    const n = nat!;
+    const rng = new Rng(7);
+    // rows × columns × K: the policy's linear layers (training and one-token steps), the head (169
+    // columns), K at and past OpenBLAS's one-block limits (320 on its Cooperlake kernels, 448 on
+    // SkylakeX's), shapes under its small-kernel limit with lane sums (24, 20 columns) and without;
+    // two threads split rows or columns into halves of each
+    const shapes = [
+      [4096, 288, 96],
+      [4096, 96, 288],
+      [640, 96, 192],
+      [64, 288, 96],
+      [37, 169, 96],
+      [64, 96, 320],
+      [64, 96, 321],
+      [64, 96, 448],
+      [64, 96, 449],
+      [64, 24, 64],
+      [50, 20, 80],
+      [7, 5, 3],
+    ];
+    const orients = [
+      [false, false],
+      [false, true],
+      [true, false],
+      [true, true],
+    ];
+    const inputs = shapes.flatMap(([M, N, K]) =>
+      orients.map(([tA, tB]) => ({ M, N, K, tA, tB, A: normals(rng, 2 * M * K), B: normals(rng, 2 * K * N) })),
+    );
+    const run = () =>
+      inputs.map(({ M, N, K, tA, tB, A, B }) => {
+        const C = new Float32Array(2 * M * N).fill(NaN); // what C held must not matter
+        n.sgemmBatch(A, B, C, 2, M, N, K, tA, tB, M * K, K * N);
+        return C;
+      });
+    const names = shapes.flatMap(([M, N, K]) => ['nn', 'nt', 'tn', 'tt'].map((o) => `${M}×${N}×${K} ${o}`));
+    for (const [i, { mine, ref }] of bothWays(n, run).entries())
+      sameBits(mine, ref, names, [`with the chain kernels (${i + 1} thread)`, 'on OpenBLAS']);
+  },
+);
+
+t("a GRPO step's sampling, reference pass, loss and gradients: the same bits with the chain kernels", async () => {
+  const { ops } = await selectBackend('blas');
+  const queries = groundingSplit('train', { count: 2 });
+  const G = 4;
+  const step = (): Float32Array[] => {
+    const policy = Policy.create(SCALES.default.arch, 3, ops);
+    const gen = policy.generate(queries, new Rng(5), { group: G, temperature: 1, maxLen: 64, greedy: false });
+    const enc = policy.encoderInput(queries);
+    const seqs = sequenceTensors(gen.ids, policy.tok.bosId, policy.tok.padId);
+    const batch = { enc, group: G, ...seqs };
+    const refLp = referenceLogProbs(policy, batch);
+    const adv = Float32Array.from(gen.ids, (_, i) => Math.sin(i + 1));
+    const w = new Float32Array(gen.ids.length).fill(1);
+    const g = tf.variableGrads(
+      () =>
+        grpoLoss(policy, batch, { advantages: adv, weights: w, refLogProbs: refLp, epsilon: 0.2, betaKL: 0.04 }).loss,
+      [...policy.trainable.values()],
+    );
+    const out = [
+      Float32Array.from(gen.ids.flat()),
+      refLp.dataSync() as Float32Array,
+      g.value.dataSync() as Float32Array,
+      ...Object.values(g.grads).map((x) => x.dataSync() as Float32Array),
+    ].map((x) => Float32Array.from(x));
+    tf.dispose([g.value, ...Object.values(g.grads), refLp, enc.patches, enc.queryIds, enc.keyMask]);
+    tf.dispose([seqs.inputIds, seqs.targets, seqs.mask]);
+    policy.dispose();
+    return out;
+  };
+  for (const [i, { mine, ref }] of bothWays(nat!, step).entries()) {
+    const names = mine.map((_, j) => ['sampled tokens', 'reference log-probs', 'loss'][j] ?? `gradient ${j - 3}`);
+    assert.ok(ref[0].length > 8, 'tokens were sampled');
+    sameBits(mine, ref, names, [`with the chain kernels (${i + 1} thread)`, 'on OpenBLAS']);
+  }
+});
 
 test.run();

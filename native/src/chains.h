@@ -1,41 +1,44 @@
-// rsg_blas: an attention head's products on AVX-512, with the bits OpenBLAS's SkylakeX-class kernels
-// give them (included by blas.cc).
+// rsg_blas: matrix products as FMA chains on AVX-512, with the bits OpenBLAS's SkylakeX-class
+// kernels give them (included by blas.cc).
 //
-// An attention head's products are small (64 × 64 × 24 at the default policy), so OpenBLAS spends
-// much of each call on its interface and its packing, and it cannot know that a causal head's
-// probabilities are zero above the diagonal. The kernels here do the same arithmetic in the same
-// order without those costs, and skip terms that are ±0. The order OpenBLAS 0.3 follows depends on
-// the path that takes the product (for a row-major call, the column-major product
-// C' = op(B)ᵀ·op(A)ᵀ it becomes, M' = N, N' = M):
+// The policy's products are small or skinny: an attention head's are 64 × 64 × 24, a linear
+// layer's thousands of rows against 96–288 columns with K = 96–288. OpenBLAS spends much of each
+// head's call on its interface and packing, cannot know that a causal head's probabilities are zero
+// above the diagonal, and packs and zeroes the output for every linear product. The kernels here do
+// the same arithmetic in the same order without those costs, and skip terms that are ±0. The order
+// OpenBLAS 0.3 follows depends on the path that takes the product (for a row-major call, the
+// column-major product C' = op(B)ᵀ·op(A)ᵀ it becomes, M' = N, N' = M):
 //
 // - its general path: each entry of C one chain of FMAs in k order from +0, while K fits one of its
-//   blocks;
+//   blocks (GEMM_Q: 448 with its SkylakeX kernels, 320 with Cooperlake's);
 // - its small-matrix kernels, permitted when M·N·K ≤ 10⁶, and the column-major TN kernel only when
 //   also M'·N' ≤ 1200 and K ≥ 32. The NT kernel chains the same way. The NN kernel chains too,
 //   except for the last mm = M' mod 16 rows of C' when mm ≤ 8 and K ≥ 32: each of those entries
 //   is sixteen chains (lane l takes k ≡ l mod 16) summed as ((l0 + l1) + (l2 + l3)) and so on in
 //   groups of four lanes, then as (g0 + g1) + (g2 + g3). The TN kernel is left to OpenBLAS.
 //
-// So QKᵀ and dO·Vᵀ (row-major A·Bᵀ with K the head width: the general path), Pᵀ·dO and dSᵀ·Q
-// (row-major Aᵀ·B: the NT kernel or the general path) and, in causal heads, P·V and dS·K (row-major
-// A·B: the NN kernel, mm = 8 at the default width) run here. P·V and dS·K of the other heads stay
-// with OpenBLAS: without zeros to skip, these kernels were slower on them. Chains from +0 never
-// produce −0, so the β = 0 and memset paths agree with these too. A check at load time runs each
-// path against OpenBLAS and turns the kernels off at the first bit that differs (another OpenBLAS,
-// other kernels); tests compare the attention kernels with them on and off.
+// `chainsPlan` says which products these kernels can write: row-major A·Bᵀ and A·B with K within
+// one block (so a linear layer's forward and input gradient, QKᵀ, dO·Vᵀ, P·V, dS·K), Aᵀ·B on
+// OpenBLAS's NT kernel or within one block (Pᵀ·dO, dSᵀ·Q; not a weight's gradient, whose K is the
+// rows). An attention head's P·V and dS·K run here only in causal heads: without zeros to skip,
+// these kernels were slower there than OpenBLAS's. Chains from +0 never produce −0, so the β = 0
+// and memset paths agree with these too. A check at load time runs each path against OpenBLAS and
+// turns the kernels off at the first bit that differs (another OpenBLAS, other kernels); tests
+// compare products, attention and a whole GRPO step with them on and off.
 
-enum class HeadOp { NT, NN, TN };  // row-major C = A·Bᵀ, A·B, Aᵀ·B
-struct HeadPlan {
+enum class ChainOp { NT, NN, TN };  // row-major C = A·Bᵀ, A·B, Aᵀ·B
+struct ChainPlan {
   bool own;     // the kernels here write OpenBLAS's bits for this product
   int64_t dot;  // NN: the columns from `dot` on are lane sums (N when none are)
 };
 
 // For a row-major product M × N × K.
-static HeadPlan headsPlan(HeadOp op, int64_t M, int64_t N, int64_t K) {
-  constexpr int64_t kOneBlock = 256;  // a K the general path keeps in one block (checked up to here)
+static ChainPlan chainsPlan(ChainOp op, int64_t M, int64_t N, int64_t K) {
+  // K in one block of OpenBLAS 0.3.21's sgemm (its GEMM_Q): 448 on its SkylakeX kernels, 320 on Cooperlake's
+  constexpr int64_t kOneBlock = 320;
   const bool small = (double)M * (double)N * (double)K <= 1e6;
-  if (op == HeadOp::NT) return {!(small && N * M <= 1200 && K >= 32) && K <= kOneBlock, N};
-  if (op == HeadOp::TN || !small) return {small || K <= kOneBlock, N};
+  if (op == ChainOp::NT) return {!(small && N * M <= 1200 && K >= 32) && K <= kOneBlock, N};
+  if (op == ChainOp::TN || !small) return {small || K <= kOneBlock, N};
   const int64_t mm = N % 16;
   if (mm == 0 || mm > 8 || K < 32) return {true, N};
   return {mm == 4 || mm == 8, N - mm};
@@ -52,7 +55,7 @@ enum class Cut {
 };
 
 // Scratch for one thread's head products: K × N transposes.
-struct HeadScratch {
+struct ChainScratch {
   std::vector<float> t;
   float* get(size_t n) {
     if (t.size() < n) t.resize(n);
@@ -61,7 +64,7 @@ struct HeadScratch {
 };
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#define RSG_HEADS 1
+#define RSG_CHAINS 1
 #define RSG_AVX512 __attribute__((target("avx512f")))
 
 static inline __mmask16 laneMask(int64_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
@@ -232,8 +235,8 @@ RSG_AVX512 static void laneSumColumns(int64_t M, int64_t K, const float* A, int6
 }
 
 // C = A·Bᵀ (A [M, K], B [N, K]): Bᵀ into scratch, then chains.
-RSG_AVX512 static void headNT(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
-                              float* C, int64_t ldc, HeadScratch& s, Cut cut = Cut::None) {
+RSG_AVX512 static void chainNT(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
+                              float* C, int64_t ldc, ChainScratch& s, Cut cut = Cut::None) {
   const int64_t ldt = (N + 15) & ~(int64_t)15;
   float* Bt = s.get((size_t)(K * ldt));
   transposeInto(B, ldb, N, K, Bt, ldt);
@@ -284,7 +287,7 @@ RSG_AVX512 static void tnRows(int64_t r0, int64_t rows, int64_t M, int64_t N, in
 }
 
 // C = Aᵀ·B (A [K, M], B [K, N]): C's rows 48 at a time.
-RSG_AVX512 static void headTN(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
+RSG_AVX512 static void chainTN(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
                               float* C, int64_t ldc, Cut cut = Cut::None) {
   for (int64_t r0 = 0; r0 < M; r0 += 48) {
     const int64_t rows = std::min<int64_t>(48, M - r0);
@@ -299,13 +302,26 @@ RSG_AVX512 static void headTN(int64_t M, int64_t N, int64_t K, const float* A, i
 
 // C = A·B (A [M, K], B [K, N]): chains for the columns before `dot`, lane sums from there (B's
 // columns dot … N − 1 transposed into scratch first).
-RSG_AVX512 static void headNN(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
-                              float* C, int64_t ldc, int64_t dot, HeadScratch& s, Cut cut = Cut::None) {
+RSG_AVX512 static void chainNN(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
+                              float* C, int64_t ldc, int64_t dot, ChainScratch& s, Cut cut = Cut::None) {
   if (dot > 0) chainProduct<8, 1>(M, dot, K, A, lda, 1, B, ldb, C, ldc, cut);
   if (dot == N) return;
   float* Bt = s.get((size_t)((N - dot) * K));
   transposeInto(B + dot, ldb, K, N - dot, Bt, K);
   if (N - dot == 4) laneSumColumns<1>(M, K, A, lda, Bt, K, C + dot, ldc, cut == Cut::KTo);
   if (N - dot == 8) laneSumColumns<2>(M, K, A, lda, Bt, K, C + dot, ldc, cut == Cut::KTo);
+}
+// A linear layer's products (thousands of rows against a weight of 96–384 columns): the same
+// chains, 8 rows × 48 columns of C in registers.
+RSG_AVX512 static void wideNN(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
+                              float* C, int64_t ldc) {
+  chainProduct<8, 3>(M, N, K, A, lda, 1, B, ldb, C, ldc);
+}
+RSG_AVX512 static void wideNT(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
+                              float* C, int64_t ldc, ChainScratch& s) {
+  const int64_t ldt = (N + 15) & ~(int64_t)15;
+  float* Bt = s.get((size_t)(K * ldt));
+  transposeInto(B, ldb, N, K, Bt, ldt);
+  chainProduct<8, 3>(M, N, K, A, lda, 1, Bt, ldt, C, ldc);
 }
 #endif
