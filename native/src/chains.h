@@ -54,7 +54,7 @@ enum class Cut {
   KTo,    // a(i, k) = ±0 for k > i (P·V, dS·K)
 };
 
-// Scratch for one thread's head products: K × N transposes.
+// Scratch for one thread's products: the transposes chainNT, wideNT and chainNN make.
 struct ChainScratch {
   std::vector<float> t;
   float* get(size_t n) {
@@ -278,8 +278,8 @@ RSG_AVX512 static inline void tnTile(int64_t k0, int64_t K, const float* A, int6
 }
 
 template <int RV>
-RSG_AVX512 static void tnRows(int64_t r0, int64_t rows, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-                              const float* B, int64_t ldb, float* C, int64_t ldc, Cut cut) {
+RSG_AVX512 static void tnRows(int64_t r0, int64_t rows, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                              int64_t ldb, float* C, int64_t ldc, Cut cut) {
   const int64_t k0 = cut == Cut::KFrom ? std::min(r0, K) : 0;
   int64_t c = 0;
   for (; c + 8 <= N; c += 8) tnTile<RV, 8>(k0, K, A + r0, lda, B + c, ldb, C + r0 * ldc + c, ldc, rows);
@@ -292,11 +292,11 @@ RSG_AVX512 static void chainTN(int64_t M, int64_t N, int64_t K, const float* A, 
   for (int64_t r0 = 0; r0 < M; r0 += 48) {
     const int64_t rows = std::min<int64_t>(48, M - r0);
     if (rows > 32)
-      tnRows<3>(r0, rows, M, N, K, A, lda, B, ldb, C, ldc, cut);
+      tnRows<3>(r0, rows, N, K, A, lda, B, ldb, C, ldc, cut);
     else if (rows > 16)
-      tnRows<2>(r0, rows, M, N, K, A, lda, B, ldb, C, ldc, cut);
+      tnRows<2>(r0, rows, N, K, A, lda, B, ldb, C, ldc, cut);
     else
-      tnRows<1>(r0, rows, M, N, K, A, lda, B, ldb, C, ldc, cut);
+      tnRows<1>(r0, rows, N, K, A, lda, B, ldb, C, ldc, cut);
   }
 }
 
@@ -311,7 +311,8 @@ RSG_AVX512 static void chainNN(int64_t M, int64_t N, int64_t K, const float* A, 
   if (N - dot == 4) laneSumColumns<1>(M, K, A, lda, Bt, K, C + dot, ldc, cut == Cut::KTo);
   if (N - dot == 8) laneSumColumns<2>(M, K, A, lda, Bt, K, C + dot, ldc, cut == Cut::KTo);
 }
-// A linear layer's products (thousands of rows against a weight of 96–384 columns): the same
+
+// A linear layer's products (thousands of rows against a weight of 96–288 columns): the same
 // chains, 8 rows × 48 columns of C in registers.
 RSG_AVX512 static void wideNN(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
                               float* C, int64_t ldc) {
