@@ -220,7 +220,7 @@ static bool chainProduct0(ChainOp op, int64_t M, int64_t N, int64_t K, const flo
   static thread_local ChainScratch s;
   if (op == ChainOp::NT) {
     if (wide)
-      wideNT(M, N, K, A, lda, B, ldb, C, ldc, s);
+      chainNT<8, 3>(M, N, K, A, lda, B, ldb, C, ldc, s);
     else
       chainNT(M, N, K, A, lda, B, ldb, C, ldc, s, cut);
   } else if (op == ChainOp::TN) {

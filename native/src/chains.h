@@ -54,7 +54,7 @@ enum class Cut {
   KTo,    // a(i, k) = ±0 for k > i (P·V, dS·K)
 };
 
-// Scratch for one thread's products: the transposes chainNT, wideNT and chainNN make.
+// Scratch for one thread's products: the transposes chainNT and chainNN make.
 struct ChainScratch {
   std::vector<float> t;
   float* get(size_t n) {
@@ -234,13 +234,15 @@ RSG_AVX512 static void laneSumColumns(int64_t M, int64_t K, const float* A, int6
   }
 }
 
-// C = A·Bᵀ (A [M, K], B [N, K]): Bᵀ into scratch, then chains.
+// C = A·Bᵀ (A [M, K], B [N, K]): Bᵀ into scratch, then chains, R rows × 16·NV columns of C at a time
+// (an attention head's tiling by default; a linear layer's is 8 × 3).
+template <int R = 4, int NV = 5>
 RSG_AVX512 static void chainNT(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
-                              float* C, int64_t ldc, ChainScratch& s, Cut cut = Cut::None) {
+                               float* C, int64_t ldc, ChainScratch& s, Cut cut = Cut::None) {
   const int64_t ldt = (N + 15) & ~(int64_t)15;
   float* Bt = s.get((size_t)(K * ldt));
   transposeInto(B, ldb, N, K, Bt, ldt);
-  chainProduct<4, 5>(M, N, K, A, lda, 1, Bt, ldt, C, ldc, cut);
+  chainProduct<R, NV>(M, N, K, A, lda, 1, Bt, ldt, C, ldc, cut);
 }
 
 // Rows r0 … r0 + rows − 1 (at most 16·RV) and columns c0 … c0 + NC − 1 of C = Aᵀ·B (A [K, M], B
@@ -312,17 +314,10 @@ RSG_AVX512 static void chainNN(int64_t M, int64_t N, int64_t K, const float* A, 
   if (N - dot == 8) laneSumColumns<2>(M, K, A, lda, Bt, K, C + dot, ldc, cut == Cut::KTo);
 }
 
-// A linear layer's products (thousands of rows against a weight of 96–288 columns): the same
-// chains, 8 rows × 48 columns of C in registers.
+// A linear layer's A·B (thousands of rows against a weight of 96–288 columns): the same chains,
+// 8 rows × 48 columns of C in registers.
 RSG_AVX512 static void wideNN(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
                               float* C, int64_t ldc) {
   chainProduct<8, 3>(M, N, K, A, lda, 1, B, ldb, C, ldc);
-}
-RSG_AVX512 static void wideNT(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
-                              float* C, int64_t ldc, ChainScratch& s) {
-  const int64_t ldt = (N + 15) & ~(int64_t)15;
-  float* Bt = s.get((size_t)(K * ldt));
-  transposeInto(B, ldb, N, K, Bt, ldt);
-  chainProduct<8, 3>(M, N, K, A, lda, 1, Bt, ldt, C, ldc);
 }
 #endif
