@@ -306,7 +306,7 @@ export type Native = {
 };
 
 /** The addon's interface version this code expects (native/src/blas.cc exports it). */
-const NATIVE_VERSION = 20;
+const NATIVE_VERSION = 21;
 
 const BUILD = join(PROJECT_ROOT, 'native', 'build', 'Release');
 /** The portable build (x86-64 baseline, or whatever the compiler targets elsewhere). */

@@ -12,6 +12,7 @@
 #include <string>
 #include <cctype>
 #include <algorithm>
+#include <type_traits>
 #include <thread>
 #include <chrono>
 #include <atomic>
@@ -218,6 +219,11 @@ static bool chainProduct0(ChainOp op, int64_t M, int64_t N, int64_t K, const flo
   const ChainPlan plan = chainsPlan(op, M, N, K);
   if (!plan.own || M <= 0 || N <= 0 || K <= 0) return false;
   static thread_local ChainScratch s;
+  if (plan.split) {
+    if (cut != Cut::None) return false;
+    chainSplit(op, M, N, K, A, lda, B, ldb, C, ldc, s);
+    return true;
+  }
   if (op == ChainOp::NT) {
     if (wide)
       chainNT<8, 3>(M, N, K, A, lda, B, ldb, C, ldc, s);
@@ -242,14 +248,14 @@ static bool chainProduct0(ChainOp op, int64_t M, int64_t N, int64_t K, const flo
 // (pseudo-random data, β = 0, nothing to skip): the kernels run only when all agree bit for bit.
 static bool chainsAgree() {
   uint32_t seed = 12345;
-  auto fill = [&](std::vector<float>& v) {
-    for (auto& x : v) {
+  auto fill = [&](std::vector<float>& v, size_t n) {
+    for (size_t i = 0; i < n; i++) {
       seed = seed * 1664525u + 1013904223u;
-      x = (float)((int32_t)(seed >> 8) - (1 << 23)) / (float)(1 << 22);
+      v[i] = (float)((int32_t)(seed >> 8) - (1 << 23)) / (float)(1 << 22);
     }
   };
   constexpr int ld = 400;
-  std::vector<float> A(400 * ld), B(400 * ld), C(400 * ld), D(400 * ld);
+  std::vector<float> A(1000 * ld), B(1000 * ld), C(400 * ld), D(400 * ld);
   struct Case { ChainOp op; int M, N, K; bool wide; };
   const ChainOp NT = ChainOp::NT, TN = ChainOp::TN, NN = ChainOp::NN;
   for (const Case c : {
@@ -262,18 +268,32 @@ static bool chainsAgree() {
            // linear layers: small and general paths, K up to one block
            Case{NN, 64, 288, 96, true}, Case{NN, 64, 96, 96, true}, Case{NN, 37, 169, 96, true},
            Case{NN, 300, 96, 288, true}, Case{NN, 64, 100, 320, true}, Case{NT, 300, 96, 288, true},
-           Case{NT, 300, 288, 96, true}, Case{NT, 64, 96, 320, true}}) {
+           Case{NT, 300, 288, 96, true}, Case{NT, 64, 96, 320, true},
+           // K past one block (cut differently with Q = 448 and Q = 320): a weight's gradient and its kin
+           Case{TN, 96, 96, 1000, true}, Case{NN, 100, 96, 1000, true}, Case{NT, 100, 96, 1000, true}}) {
     if (!chainsPlan(c.op, c.M, c.N, c.K).own) continue;
-    fill(A);
-    fill(B);
+    const int lda = std::max(ld, c.op == TN ? c.M : c.K), ldb = std::max(ld, c.op == NT ? c.K : c.N);
+    fill(A, (size_t)(c.op == TN ? c.K : c.M) * lda);
+    fill(B, (size_t)(c.op == NT ? c.N : c.K) * ldb);
     const CBLAS_TRANSPOSE tA = c.op == TN ? CblasTrans : CblasNoTrans, tB = c.op == NT ? CblasTrans : CblasNoTrans;
-    cblas_sgemm(CblasRowMajor, tA, tB, c.M, c.N, c.K, 1.f, A.data(), ld, B.data(), ld, 0.f, C.data(), c.N);
-    if (!chainProduct0(c.op, c.M, c.N, c.K, A.data(), ld, B.data(), ld, D.data(), c.N, Cut::None, c.wide)) return false;
+    cblas_sgemm(CblasRowMajor, tA, tB, c.M, c.N, c.K, 1.f, A.data(), lda, B.data(), ldb, 0.f, C.data(), c.N);
+    if (!chainProduct0(c.op, c.M, c.N, c.K, A.data(), lda, B.data(), ldb, D.data(), c.N, Cut::None, c.wide))
+      return false;
     if (std::memcmp(C.data(), D.data(), (size_t)c.M * c.N * sizeof(float)) != 0) return false;
   }
   return true;
 }
-static const bool chainsAvailable = __builtin_cpu_supports("avx512f") && hasSmallKernels() && chainsAgree();
+// OpenBLAS's K block (gemmQ) is the one under which every path agrees; none: the kernels stay off.
+static bool chainsFound() {
+  if (!__builtin_cpu_supports("avx512f") || !hasSmallKernels()) return false;
+  openblas_set_num_threads(1);  // as every product runs (Init): its threaded path cuts K otherwise
+  for (const int64_t q : {448, 320}) {
+    gemmQ = q;
+    if (chainsAgree()) return true;
+  }
+  return false;
+}
+static const bool chainsAvailable = chainsFound();
 #else
 static const bool chainsAvailable = false;
 #endif
@@ -2010,7 +2030,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setWide", Napi::Function::New(env, SetWide));
   exports.Set("setDirectSmall", Napi::Function::New(env, SetDirectSmall));
   exports.Set("setOwnChains", Napi::Function::New(env, SetOwnChains));
-  exports.Set("version", 20);
+  exports.Set("version", 21);
   return exports;
 }
 

@@ -9,20 +9,20 @@
 // OpenBLAS 0.3 follows depends on the path that takes the product (for a row-major call, the
 // column-major product C' = op(B)ᵀ·op(A)ᵀ it becomes, M' = N, N' = M):
 //
-// - its general path: each entry of C one chain of FMAs in k order from +0, while K fits one of its
-//   blocks (GEMM_Q: 448 with its SkylakeX kernels, 320 with Cooperlake's);
+// - its general path: each entry of C one chain of FMAs in k order from +0 per block of K (GEMM_Q:
+//   448 with its SkylakeX kernels, 320 with Cooperlake's), each block's chain added into C (kBlock);
 // - its small-matrix kernels, permitted when M·N·K ≤ 10⁶, and the column-major TN kernel only when
 //   also M'·N' ≤ 1200 and K ≥ 32. The NT kernel chains the same way. The NN kernel chains too,
 //   except for the last mm = M' mod 16 rows of C' when mm ≤ 8 and K ≥ 32: each of those entries
 //   is sixteen chains (lane l takes k ≡ l mod 16) summed as ((l0 + l1) + (l2 + l3)) and so on in
 //   groups of four lanes, then as (g0 + g1) + (g2 + g3). The TN kernel is left to OpenBLAS.
 //
-// `chainsPlan` says which products these kernels can write: row-major A·Bᵀ and A·B with K within
-// one block (so a linear layer's forward and input gradient, QKᵀ, dO·Vᵀ, P·V, dS·K), Aᵀ·B on
-// OpenBLAS's NT kernel or within one block (Pᵀ·dO, dSᵀ·Q; not a weight's gradient, whose K is the
-// rows). An attention head's P·V and dS·K run here only in causal heads: without zeros to skip,
-// these kernels were slower there than OpenBLAS's. Chains from +0 never produce −0, so the β = 0
-// and memset paths agree with these too. A check at load time runs each path against OpenBLAS and
+// `chainsPlan` says which products these kernels can write: every product on the general path (a
+// linear layer's forward, input gradient and weight gradient, whose K is the thousands of rows),
+// and on the small kernels A·Bᵀ with K within one block (QKᵀ, dO·Vᵀ), A·B (P·V, dS·K) and Aᵀ·B
+// on OpenBLAS's NT kernel (Pᵀ·dO, dSᵀ·Q). An attention head's P·V and dS·K run here only in causal
+// heads: without zeros to skip, these kernels were slower there than OpenBLAS's. Chains from +0
+// never produce −0, so the β = 0 and memset paths agree with these too. A check at load time runs each path against OpenBLAS and
 // turns the kernels off at the first bit that differs (another OpenBLAS, other kernels); tests
 // compare products, attention and a whole GRPO step with them on and off.
 
@@ -30,18 +30,32 @@ enum class ChainOp { NT, NN, TN };  // row-major C = A·Bᵀ, A·B, Aᵀ·B
 struct ChainPlan {
   bool own;     // the kernels here write OpenBLAS's bits for this product
   int64_t dot;  // NN: the columns from `dot` on are lane sums (N when none are)
+  bool split;   // OpenBLAS's general path with K past one block: C is summed block by block
 };
+
+// OpenBLAS's GEMM_Q for sgemm, K's block on its general path: 448 with its SkylakeX kernels, 320
+// with Cooperlake's. Set once at load time to the value its products agree with (chainsAgree).
+static int64_t gemmQ = 320;
+
+// How OpenBLAS 0.3's general path (driver/level3/level3.c) cuts K: blocks of Q while at least 2Q
+// remain, then the rest in two near-halves rounded up to its unroll (16 on both kernels), or whole
+// when it fits one block. Each block's chain starts from +0 and is then added into C.
+static inline int64_t kBlock(int64_t rest) {
+  constexpr int64_t kUnroll = 16;
+  if (rest >= 2 * gemmQ) return gemmQ;
+  if (rest > gemmQ) return (rest / 2 + kUnroll - 1) / kUnroll * kUnroll;
+  return rest;
+}
 
 // For a row-major product M × N × K.
 static ChainPlan chainsPlan(ChainOp op, int64_t M, int64_t N, int64_t K) {
-  // K in one block of OpenBLAS 0.3.21's sgemm (its GEMM_Q): 448 on its SkylakeX kernels, 320 on Cooperlake's
-  constexpr int64_t kOneBlock = 320;
   const bool small = (double)M * (double)N * (double)K <= 1e6;
-  if (op == ChainOp::NT) return {!(small && N * M <= 1200 && K >= 32) && K <= kOneBlock, N};
-  if (op == ChainOp::TN || !small) return {small || K <= kOneBlock, N};
+  if (!small) return {true, N, K > gemmQ};  // the general path, in one block or several
+  if (op == ChainOp::NT) return {!(N * M <= 1200 && K >= 32) && K <= gemmQ, N, false};
+  if (op == ChainOp::TN) return {true, N, false};
   const int64_t mm = N % 16;
-  if (mm == 0 || mm > 8 || K < 32) return {true, N};
-  return {mm == 4 || mm == 8, N - mm};
+  if (mm == 0 || mm > 8 || K < 32) return {true, N, false};
+  return {mm == 4 || mm == 8, N - mm, false};
 }
 
 // What a causal attention's zeros let a product skip (query i sees keys 0 … i). Skipping a term
@@ -70,8 +84,9 @@ struct ChainScratch {
 static inline __mmask16 laneMask(int64_t n) { return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1); }
 
 // C[R rows, NV·16 columns (the last vector masked by `last`)] = Σₖ a(r, k)·B[k, ·] over k0 ≤ k < k1,
-// one FMA chain per entry in k order from +0; a(r, k) = A[r·ar + k·ak], B's rows ldb apart.
-template <int R, int NV>
+// one FMA chain per entry in k order from +0; a(r, k) = A[r·ar + k·ak], B's rows ldb apart. With
+// `Add`, C += that chain (one rounding), as OpenBLAS adds each block of K after the first.
+template <int R, int NV, bool Add = false>
 RSG_AVX512 static inline void chainTile(int64_t k0, int64_t k1, const float* A, int64_t ar, int64_t ak, const float* B,
                                         int64_t ldb, float* C, int64_t ldc, __mmask16 last) {
   __m512 acc[R][NV];
@@ -97,15 +112,19 @@ RSG_AVX512 static inline void chainTile(int64_t k0, int64_t k1, const float* A, 
   for (int r = 0; r < R; r++)
 #pragma GCC unroll 8
     for (int v = 0; v < NV; v++) {
-      if (v == NV - 1)
-        _mm512_mask_storeu_ps(C + r * ldc + 16 * v, last, acc[r][v]);
-      else
-        _mm512_storeu_ps(C + r * ldc + 16 * v, acc[r][v]);
+      float* c = C + r * ldc + 16 * v;
+      if (v == NV - 1) {
+        if constexpr (Add) acc[r][v] = _mm512_add_ps(_mm512_maskz_loadu_ps(last, c), acc[r][v]);
+        _mm512_mask_storeu_ps(c, last, acc[r][v]);
+      } else {
+        if constexpr (Add) acc[r][v] = _mm512_add_ps(_mm512_loadu_ps(c), acc[r][v]);
+        _mm512_storeu_ps(c, acc[r][v]);
+      }
     }
 }
 
 // Rows i … i + R − 1 of C's columns j0 … jn − 1 (at most 16·NVMAX of them).
-template <int R, int NVMAX>
+template <int R, int NVMAX, bool Add = false>
 RSG_AVX512 static void chainRows(int64_t i, int64_t j0, int64_t jn, int64_t K, const float* A, int64_t ar, int64_t ak,
                                  const float* B, int64_t ldb, float* C, int64_t ldc, Cut cut) {
   static_assert(NVMAX >= 1 && NVMAX <= 5, "up to five vectors");
@@ -117,11 +136,11 @@ RSG_AVX512 static void chainRows(int64_t i, int64_t j0, int64_t jn, int64_t K, c
   B += j0;
   C += i * ldc;
   switch (nv) {
-    case 1: chainTile<R, 1>(k0, k1, A, ar, ak, B, ldb, C + j0, ldc, last); break;
-    case 2: if constexpr (NVMAX >= 2) chainTile<R, 2>(k0, k1, A, ar, ak, B, ldb, C + j0, ldc, last); break;
-    case 3: if constexpr (NVMAX >= 3) chainTile<R, 3>(k0, k1, A, ar, ak, B, ldb, C + j0, ldc, last); break;
-    case 4: if constexpr (NVMAX >= 4) chainTile<R, 4>(k0, k1, A, ar, ak, B, ldb, C + j0, ldc, last); break;
-    case 5: if constexpr (NVMAX >= 5) chainTile<R, 5>(k0, k1, A, ar, ak, B, ldb, C + j0, ldc, last); break;
+    case 1: chainTile<R, 1, Add>(k0, k1, A, ar, ak, B, ldb, C + j0, ldc, last); break;
+    case 2: if constexpr (NVMAX >= 2) chainTile<R, 2, Add>(k0, k1, A, ar, ak, B, ldb, C + j0, ldc, last); break;
+    case 3: if constexpr (NVMAX >= 3) chainTile<R, 3, Add>(k0, k1, A, ar, ak, B, ldb, C + j0, ldc, last); break;
+    case 4: if constexpr (NVMAX >= 4) chainTile<R, 4, Add>(k0, k1, A, ar, ak, B, ldb, C + j0, ldc, last); break;
+    case 5: if constexpr (NVMAX >= 5) chainTile<R, 5, Add>(k0, k1, A, ar, ak, B, ldb, C + j0, ldc, last); break;
   }
   if (cut == Cut::Cols)
     for (int r = 0; r < R; r++) std::fill(C + r * ldc + std::min(jn, j0 + 16 * nv), C + r * ldc + jn, 0.f);
@@ -129,14 +148,14 @@ RSG_AVX512 static void chainRows(int64_t i, int64_t j0, int64_t jn, int64_t K, c
 
 // C[M, N] (ldc) = Σₖ a(i, k)·B[k, j], each entry one chain in k order (less what `cut` skips): rows
 // R at a time, columns 16·NVMAX at a time.
-template <int R, int NVMAX>
+template <int R, int NVMAX, bool Add = false>
 RSG_AVX512 static void chainProduct(int64_t M, int64_t N, int64_t K, const float* A, int64_t ar, int64_t ak,
                                     const float* B, int64_t ldb, float* C, int64_t ldc, Cut cut = Cut::None) {
   for (int64_t j0 = 0; j0 < N; j0 += 16 * NVMAX) {
     const int64_t jn = std::min(N, j0 + 16 * NVMAX);
     int64_t i = 0;
-    for (; i + R <= M; i += R) chainRows<R, NVMAX>(i, j0, jn, K, A, ar, ak, B, ldb, C, ldc, cut);
-    for (; i < M; i++) chainRows<1, NVMAX>(i, j0, jn, K, A, ar, ak, B, ldb, C, ldc, cut);
+    for (; i + R <= M; i += R) chainRows<R, NVMAX, Add>(i, j0, jn, K, A, ar, ak, B, ldb, C, ldc, cut);
+    for (; i < M; i++) chainRows<1, NVMAX, Add>(i, j0, jn, K, A, ar, ak, B, ldb, C, ldc, cut);
   }
 }
 
@@ -236,13 +255,13 @@ RSG_AVX512 static void laneSumColumns(int64_t M, int64_t K, const float* A, int6
 
 // C = A·Bᵀ (A [M, K], B [N, K]): Bᵀ into scratch, then chains, R rows × 16·NV columns of C at a time
 // (an attention head's tiling by default; a linear layer's is 8 × 3).
-template <int R = 4, int NV = 5>
+template <int R = 4, int NV = 5, bool Add = false>
 RSG_AVX512 static void chainNT(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
                                float* C, int64_t ldc, ChainScratch& s, Cut cut = Cut::None) {
   const int64_t ldt = (N + 15) & ~(int64_t)15;
   float* Bt = s.get((size_t)(K * ldt));
   transposeInto(B, ldb, N, K, Bt, ldt);
-  chainProduct<R, NV>(M, N, K, A, lda, 1, Bt, ldt, C, ldc, cut);
+  chainProduct<R, NV, Add>(M, N, K, A, lda, 1, Bt, ldt, C, ldc, cut);
 }
 
 // Rows r0 … r0 + rows − 1 (at most 16·RV) and columns c0 … c0 + NC − 1 of C = Aᵀ·B (A [K, M], B
@@ -319,5 +338,28 @@ RSG_AVX512 static void chainNN(int64_t M, int64_t N, int64_t K, const float* A, 
 RSG_AVX512 static void wideNN(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
                               float* C, int64_t ldc) {
   chainProduct<8, 3>(M, N, K, A, lda, 1, B, ldb, C, ldc);
+}
+
+// A product OpenBLAS's general path takes with K past one block (chainsPlan's `split`): K cut as
+// kBlock cuts it, each block's chains (8 rows × 48 columns of C at a time) added into C after the
+// first. A weight's gradient (Aᵀ·B with K its thousands of rows) is one.
+RSG_AVX512 static void chainSplit(ChainOp op, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                                  const float* B, int64_t ldb, float* C, int64_t ldc, ChainScratch& s) {
+  for (int64_t k0 = 0, kb; k0 < K; k0 += kb) {
+    kb = kBlock(K - k0);
+    auto block = [&](auto add) {
+      constexpr bool Add = decltype(add)::value;
+      if (op == ChainOp::NT)
+        chainNT<8, 3, Add>(M, N, kb, A + k0, lda, B + k0, ldb, C, ldc, s);
+      else if (op == ChainOp::NN)
+        chainProduct<8, 3, Add>(M, N, kb, A + k0, lda, 1, B + k0 * ldb, ldb, C, ldc);
+      else
+        chainProduct<8, 3, Add>(M, N, kb, A + k0 * lda, 1, lda, B + k0 * ldb, ldb, C, ldc);
+    };
+    if (k0 == 0)
+      block(std::false_type{});
+    else
+      block(std::true_type{});
+  }
 }
 #endif

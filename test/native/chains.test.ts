@@ -206,8 +206,9 @@ t(
     const rng = new Rng(7);
     // rows × columns × K: the policy's linear layers (training and one-token steps), the head (169
     // columns), K at and past OpenBLAS's one-block limits (320 on its Cooperlake kernels, 448 on
-    // SkylakeX's), shapes under its small-kernel limit with lane sums (24, 20 columns) and without;
-    // two threads split rows or columns into halves of each
+    // SkylakeX's), K of several blocks (a weight's gradient: K = 4096 rows; 1000 and 897 end in two
+    // near-halves, on a ragged C), shapes under its small-kernel limit with lane sums (24, 20 columns)
+    // and without; two threads split rows or columns into halves of each
     const shapes = [
       [4096, 288, 96],
       [4096, 96, 288],
@@ -218,6 +219,9 @@ t(
       [64, 96, 321],
       [64, 96, 448],
       [64, 96, 449],
+      [96, 288, 4096],
+      [288, 96, 1000],
+      [100, 50, 897],
       [64, 24, 64],
       [50, 20, 80],
       [7, 5, 3],
