@@ -960,9 +960,10 @@ static void selfAttendRow(const float* q, int64_t ldq, const float* Kb, const fl
     oneTokenAttention(q, Kb, Vb, o, P, Tk, dh, scale);
     return;
   }
-  sgemm0(CblasNoTrans, CblasTrans, (int)L, (int)Tk, (int)dh, 1.f, q, (int)ldq, Kb, (int)dh, P, (int)Tk);
+  // from position 0 the probabilities are ±0 above the diagonal, as in a causal attnForward
+  headProduct(ChainOp::NT, L, Tk, dh, q, ldq, Kb, dh, P, Tk, t0 == 0 ? Cut::Cols : Cut::None);
   softmaxRows(P, L, Tk, Tk, scale, nullptr, t0);
-  sgemm0(CblasNoTrans, CblasNoTrans, (int)L, (int)dh, (int)Tk, 1.f, P, (int)Tk, Vb, (int)dh, o, (int)ldo);
+  headProduct(ChainOp::NN, L, dh, Tk, P, Tk, Vb, dh, o, ldo, t0 == 0 ? Cut::KTo : Cut::None);
 }
 
 // One query's M rows attending to its S memory positions (CrossAttention's loop body for one b).
@@ -973,9 +974,9 @@ static void crossAttendQuery(const float* q, const float* K, const float* V, con
   for (int64_t hh = 0; hh < h; hh++) {
     const float* Kb = K + hh * S * dh;
     const float* Vb = V + hh * S * dh;
-    sgemm0(CblasNoTrans, CblasTrans, (int)M, (int)S, (int)dh, 1.f, q + hh * dh, (int)d, Kb, (int)dh, P, (int)S);
+    headProduct(ChainOp::NT, M, S, dh, q + hh * dh, d, Kb, dh, P, S);
     softmaxRows(P, M, S, S, scale, mask, -1);
-    sgemm0(CblasNoTrans, CblasNoTrans, (int)M, (int)dh, (int)S, 1.f, P, (int)S, Vb, (int)dh, out + hh * dh, (int)d);
+    headProduct(ChainOp::NN, M, dh, S, P, S, Vb, dh, out + hh * dh, d);
     const float inv = 1.f / (float)h;
     for (int64_t i = 0; i < M * S; i++) pm[i] += P[i] * inv;
   }
