@@ -869,6 +869,14 @@ static inline __m256 fastExp8(__m256 x) {
 }
 #endif
 
+#if defined(__AVX2__) && defined(__FMA__)
+// A head's exponentials (P [Tk], padded to a multiple of 8) over their sum z.
+static inline void softmaxDivide(float* P, int64_t Tk, float z) {
+  const __m256 zv = _mm256_set1_ps(z);
+  for (int64_t j = 0; j < Tk; j += 8) _mm256_storeu_ps(P + j, _mm256_div_ps(_mm256_loadu_ps(P + j), zv));
+}
+#endif
+
 // All h heads of one query row attending to Tk cached positions (heads at stride ldq in q, ldkv in
 // the caches, ldo in o; P holds h rows of stride ldp ≥ Tk rounded up to 8): per head the arithmetic of
 // oneTokenAttentionAvx<NC> — its dot products, then a softmax whose sum runs position by position as
@@ -903,12 +911,26 @@ static inline bool oneTokenAttentionHeadsAvx(const float* q, int64_t ldq, const 
     for (int j = 0; j < 8; j++) m = lanes[j] > m ? lanes[j] : m;
     mv = _mm256_set1_ps(m);
     for (int64_t j = 0; j < Tv; j += 8) _mm256_storeu_ps(Ph + j, fastExp8(_mm256_sub_ps(_mm256_loadu_ps(Ph + j), mv)));
-    float z = 0.f;
-    for (int64_t j = 0; j < Tk; j++) z += Ph[j];
-    const __m256 zv = _mm256_set1_ps(z);
-    for (int64_t j = 0; j < Tv; j += 8) _mm256_storeu_ps(Ph + j, _mm256_div_ps(_mm256_loadu_ps(Ph + j), zv));
   }
+  // each head's sum in position order, four heads' sums side by side (one alone waits on each add)
   int64_t hh = 0;
+  for (; hh + 4 <= h; hh += 4) {
+    const float *P0 = P + hh * ldp, *P1 = P0 + ldp, *P2 = P1 + ldp, *P3 = P2 + ldp;
+    float z[4] = {0.f, 0.f, 0.f, 0.f};
+    for (int64_t j = 0; j < Tk; j++) {
+      z[0] += P0[j];
+      z[1] += P1[j];
+      z[2] += P2[j];
+      z[3] += P3[j];
+    }
+    for (int j = 0; j < 4; j++) softmaxDivide(P + (hh + j) * ldp, Tk, z[j]);
+  }
+  for (; hh < h; hh++) {
+    float z = 0.f;
+    for (int64_t j = 0; j < Tk; j++) z += P[hh * ldp + j];
+    softmaxDivide(P + hh * ldp, Tk, z);
+  }
+  hh = 0;
   for (; hh + 4 <= h; hh += 4) {
     __m256 acc[4][NC];
     for (int j = 0; j < 4; j++)
@@ -1850,9 +1872,12 @@ static Napi::Value AttnBackward(const Napi::CallbackInfo& info) {
   parallelFor(B, 4.0 * B * h * Tq * Tk * dh, [&](int64_t b0, int64_t b1) {
   std::vector<float> dP(Tq * Tk), dMean(nPos ? Tq * Tk : 0);
   for (int64_t b = b0; b < b1; b++) {
-    if (nPos)
-      sgemm0(CblasNoTrans, CblasTrans, (int)Tq, (int)Tk, (int)d, 1.f / (float)h, dout + b * Tq * W + d, (int)W, pos,
-             (int)d, dMean.data(), (int)Tk);
+    if (nPos) {
+      // (dWhere·posᵀ)/h: OpenBLAS with α = 1/h rounds α·(the product's float) once, as this does
+      product0(false, true, Tq, Tk, d, dout + b * Tq * W + d, W, pos, d, dMean.data(), Tk);
+      const float inv = 1.f / (float)h;
+      for (int64_t i = 0; i < Tq * Tk; i++) dMean[i] *= inv;
+    }
     for (int64_t hh = 0; hh < h; hh++) {
       const float* P = probs + (b * h + hh) * Tq * Tk;
       const float* dO = dout + b * Tq * W + hh * dh;
