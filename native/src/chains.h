@@ -22,9 +22,10 @@
 // and on the small kernels A·Bᵀ with K within one block (QKᵀ, dO·Vᵀ), A·B (P·V, dS·K) and Aᵀ·B
 // on OpenBLAS's NT kernel (Pᵀ·dO, dSᵀ·Q). An attention head's P·V and dS·K run here only in causal
 // heads: without zeros to skip, these kernels were slower there than OpenBLAS's. Chains from +0
-// never produce −0, so the β = 0 and memset paths agree with these too. A check at load time runs each path against OpenBLAS and
-// turns the kernels off at the first bit that differs (another OpenBLAS, other kernels); tests
-// compare products, attention and a whole GRPO step with them on and off.
+// never produce −0, so the β = 0 and memset paths agree with these too. A check at load time runs
+// each path against OpenBLAS and turns the kernels off at the first bit that differs (another
+// OpenBLAS, other kernels); tests compare products, attention and a whole GRPO step with them on
+// and off.
 
 enum class ChainOp { NT, NN, TN };  // row-major C = A·Bᵀ, A·B, Aᵀ·B
 struct ChainPlan {

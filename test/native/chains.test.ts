@@ -208,7 +208,8 @@ t(
     // columns), K at and past OpenBLAS's one-block limits (320 on its Cooperlake kernels, 448 on
     // SkylakeX's), K of several blocks (a weight's gradient: K = 4096 rows; 1000 and 897 end in two
     // near-halves, on a ragged C), shapes under its small-kernel limit with lane sums (24, 20 columns)
-    // and without; two threads split rows or columns into halves of each
+    // and without, one with K past 320 (its small kernels do not cut K); two threads split rows or
+    // columns into halves of each
     const shapes = [
       [4096, 288, 96],
       [4096, 96, 288],
@@ -222,6 +223,7 @@ t(
       [96, 288, 4096],
       [288, 96, 1000],
       [100, 50, 897],
+      [40, 40, 400],
       [64, 24, 64],
       [50, 20, 80],
       [7, 5, 3],
