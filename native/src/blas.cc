@@ -283,7 +283,8 @@ static bool chainsAgree() {
   }
   return true;
 }
-// OpenBLAS's K block (gemmQ) is the one under which every path agrees; none: the kernels stay off.
+// OpenBLAS's K block (gemmQ) is the one under which every path agrees. With none, products of one
+// block (K ≤ 320, where both agree) may still; else the kernels stay off.
 static bool chainsFound() {
   if (!__builtin_cpu_supports("avx512f") || !hasSmallKernels()) return false;
   openblas_set_num_threads(1);  // as every product runs (Init): its threaded path cuts K otherwise
@@ -291,7 +292,9 @@ static bool chainsFound() {
     gemmQ = q;
     if (chainsAgree()) return true;
   }
-  return false;
+  gemmQ = 320;
+  splitK = false;
+  return chainsAgree();
 }
 static const bool chainsAvailable = chainsFound();
 #else

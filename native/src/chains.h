@@ -35,8 +35,10 @@ struct ChainPlan {
 };
 
 // OpenBLAS's GEMM_Q for sgemm, K's block on its general path: 448 with its SkylakeX kernels, 320
-// with Cooperlake's. Set once at load time to the value its products agree with (chainsAgree).
+// with Cooperlake's. Set once at load time to the value its products agree with (chainsAgree);
+// where none does, K past one block stays with OpenBLAS (splitK false) and one block is K ≤ 320.
 static int64_t gemmQ = 320;
+static bool splitK = true;
 
 // How OpenBLAS 0.3's general path (driver/level3/level3.c) cuts K: blocks of Q while at least 2Q
 // remain, then the rest in two near-halves rounded up to its unroll (16 on both kernels), or whole
@@ -51,7 +53,7 @@ static inline int64_t kBlock(int64_t rest) {
 // For a row-major product M × N × K.
 static ChainPlan chainsPlan(ChainOp op, int64_t M, int64_t N, int64_t K) {
   const bool small = (double)M * (double)N * (double)K <= 1e6;
-  if (!small) return {true, N, K > gemmQ};  // the general path, in one block or several
+  if (!small) return {K <= gemmQ || splitK, N, K > gemmQ};  // the general path, in one block or several
   if (op == ChainOp::NT) return {!(N * M <= 1200 && K >= 32) && K <= gemmQ, N, false};
   if (op == ChainOp::TN) return {true, N, false};
   const int64_t mm = N % 16;
